@@ -1,0 +1,37 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import type { Db } from './db/index.js'
+import { systemClock, type Clock } from './domain/clock.js'
+import external from './plugins/external.js'
+import appPlugins from './plugins/app.js'
+import health from './routes/health.js'
+import web from './routes/web.js'
+import apiV1 from './routes/api/v1/index.js'
+import { loggerOptions, type Logger } from './log.js'
+
+export interface AppOptions {
+  config: Config
+  db: Db
+  clock?: Clock
+  random?: () => number
+  /** The root logger (server), false for silence (tests), or default options. */
+  logger?: Logger | false
+}
+
+/** The whole web role as one Fastify instance: external plugins, app plugins, then routes. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: opts.logger === false ? false : loggerOptions(config.LOG_LEVEL) }),
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: 2 * 1024 * 1024
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(external, { config, db: opts.db, clock: opts.clock ?? systemClock, random: opts.random ?? Math.random })
+  await app.register(appPlugins)
+  await app.register(health)
+  await app.register(apiV1, { prefix: '/api/v1' })
+  await app.register(web)
+  return app as unknown as FastifyInstance
+}

@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
+import { loadConfig, ConfigError } from './config.js'
+import { createDb, migrateToLatest, type Db } from './db/index.js'
+import { seedDemo, isEmpty } from './db/seed.js'
+import { emailTaken, findLogin, insertContact, insertStaff } from './db/people.js'
+import { createApiToken } from './db/token.js'
+import { hashPassword, MIN_PASSWORD_LENGTH } from './security/password.js'
+
+const USAGE = `usage: casebridge <command>
+
+  migrate                         apply pending database migrations
+  seed --demo [--json]            load the demo organisation (on an empty database)
+  user add --role client|staff|admin --email E --name N
+           [--account A]... [--manager] [--desk D]... [--password P]
+                                  add a person (A and D are names or ids); prints a generated password when none is given
+  token create --email E [--name N]
+                                  create an API token for a person; prints only the token
+`
+
+export class UsageError extends Error {}
+
+function out(text: string) {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n')
+}
+
+async function resolveIds(db: Db, table: 'account' | 'desk', refs: string[]): Promise<number[]> {
+  const ids: number[] = []
+  for (const ref of refs) {
+    const row = /^\d+$/.test(ref)
+      ? await db.selectFrom(table).select('id').where('id', '=', Number(ref)).executeTakeFirst()
+      : await db.selectFrom(table).select('id').where('name', '=', ref).executeTakeFirst()
+    if (!row) throw new UsageError(`${table} not found: ${ref}`)
+    ids.push(row.id)
+  }
+  return ids
+}
+
+export async function runCli(argv: string[], db: Db): Promise<void> {
+  const [command, sub] = argv
+  if (command === 'migrate') {
+    const applied = await migrateToLatest(db)
+    out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date')
+    return
+  }
+  if (command === 'seed') {
+    const { values } = parseArgs({ args: argv.slice(1), options: { demo: { type: 'boolean' }, json: { type: 'boolean' } } })
+    if (!values.demo) throw new UsageError('seed needs --demo')
+    await migrateToLatest(db)
+    if (!(await isEmpty(db))) throw new UsageError('the database already has people in it; demo data loads only into an empty database')
+    const seed = await seedDemo(db)
+    if (values.json) out(JSON.stringify(seed, null, 2))
+    else for (const l of seed.logins) out(`${l.role}\t${l.email}\t${l.password}`)
+    return
+  }
+  if (command === 'user' && sub === 'add') {
+    const { values } = parseArgs({
+      args: argv.slice(2),
+      options: {
+        role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' },
+        account: { type: 'string', multiple: true }, desk: { type: 'string', multiple: true }, manager: { type: 'boolean' }
+      }
+    })
+    const role = values.role
+    if (role !== 'client' && role !== 'staff' && role !== 'admin') throw new UsageError('--role must be client, staff or admin')
+    const email = values.email?.trim().toLowerCase()
+    if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError('--email must be an e-mail address')
+    if (!values.name?.trim()) throw new UsageError('--name is required')
+    if (await emailTaken(db, email)) throw new UsageError(`a person with e-mail ${email} already exists`)
+    const generated = values.password === undefined
+    const password = values.password ?? randomBytes(12).toString('base64url')
+    if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`--password must have at least ${MIN_PASSWORD_LENGTH} characters`)
+    const passwordHash = await hashPassword(password)
+    const now = new Date().toISOString()
+    if (role === 'client') {
+      const accounts = await resolveIds(db, 'account', values.account ?? [])
+      if (accounts.length === 0) throw new UsageError('a client needs at least one --account')
+      await insertContact(db, { name: values.name.trim(), email, passwordHash, accounts: accounts.map((accountId) => ({ accountId, isManager: Boolean(values.manager) })), now })
+    } else {
+      const deskIds = await resolveIds(db, 'desk', values.desk ?? [])
+      await insertStaff(db, { name: values.name.trim(), email, passwordHash, role, deskIds, canDelete: role === 'admin', now })
+    }
+    out(generated ? `added ${role} ${email} with password ${password}` : `added ${role} ${email}`)
+    return
+  }
+  if (command === 'token' && sub === 'create') {
+    const { values } = parseArgs({ args: argv.slice(2), options: { email: { type: 'string' }, name: { type: 'string' } } })
+    if (!values.email) throw new UsageError('--email is required')
+    const person = await findLogin(db, values.email)
+    if (!person) throw new UsageError(`nobody with e-mail ${values.email}`)
+    out(await createApiToken(db, person, values.name ?? 'cli', new Date().toISOString()))
+    return
+  }
+  throw new UsageError(USAGE)
+}
+
+async function main() {
+  const config = loadConfig()
+  const db = await createDb(config.databaseUrl)
+  try {
+    if (process.argv[2] !== 'migrate') await migrateToLatest(db)
+    await runCli(process.argv.slice(2), db)
+  } finally {
+    await db.destroy()
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('casebridge.js') || process.argv[1]?.endsWith('cli.ts')) {
+  main().catch((err) => {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`casebridge: ${err.message}\n`)
+      process.exit(2)
+    }
+    process.stderr.write(`casebridge: ${(err as Error).stack ?? err}\n`)
+    process.exit(1)
+  })
+}

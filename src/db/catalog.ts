@@ -1,0 +1,51 @@
+import type { Executor } from './index.js'
+
+export async function listDesks(db: Executor) {
+  return db.selectFrom('desk').select(['id', 'name', 'manager_id']).orderBy('name').execute()
+}
+
+export async function listProducts(db: Executor) {
+  return db.selectFrom('product').select(['id', 'name', 'code']).where('active', '=', 1).orderBy('name').execute()
+}
+
+/** Catalog items with their area name, for "Area › Item" pickers. */
+export async function listCatalogItems(db: Executor) {
+  return db.selectFrom('category as item')
+    .innerJoin('category as area', 'area.id', 'item.parent_id')
+    .select(['item.id', 'item.name', 'item.ticket_type', 'item.requires_approval', 'area.id as area_id', 'area.name as area_name'])
+    .where('item.active', '=', 1)
+    .orderBy('area.name').orderBy('item.name').execute()
+}
+
+export async function getCatalogItem(db: Executor, id: number) {
+  return db.selectFrom('category').selectAll().where('id', '=', id).where('parent_id', 'is not', null).executeTakeFirst()
+}
+
+export async function deskExists(db: Executor, id: number): Promise<boolean> {
+  return (await db.selectFrom('desk').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+}
+
+export async function productExists(db: Executor, id: number): Promise<boolean> {
+  return (await db.selectFrom('product').select('id').where('id', '=', id).where('active', '=', 1).executeTakeFirst()) !== undefined
+}
+
+export async function accountExists(db: Executor, id: number): Promise<boolean> {
+  return (await db.selectFrom('account').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+}
+
+export async function listAccounts(db: Executor) {
+  return db.selectFrom('account').select(['id', 'name']).orderBy('name').execute()
+}
+
+/** The desk that serves a product or catalog item, used when the requester does not pick one. */
+export async function deskServing(db: Executor, opts: { productId?: number | null; categoryId?: number | null }): Promise<number | undefined> {
+  if (opts.categoryId) {
+    const row = await db.selectFrom('desk_category').select('desk_id').where('category_id', '=', opts.categoryId).executeTakeFirst()
+    if (row) return row.desk_id
+  }
+  if (opts.productId) {
+    const row = await db.selectFrom('desk_product').select('desk_id').where('product_id', '=', opts.productId).executeTakeFirst()
+    if (row) return row.desk_id
+  }
+  return undefined
+}

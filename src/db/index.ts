@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely'
+import type { Database } from './schema.js'
+import { migrationProvider } from './migrations/index.js'
+
+export type Db = Kysely<Database>
+export type Trx = Transaction<Database>
+/** Anything that can run a query: the database or a transaction inside it. */
+export type Executor = Db | Trx
+
+export function isSqliteUrl(url: string): boolean {
+  return url.startsWith('sqlite:')
+}
+
+/** Opens the database named by a `sqlite:<path>` or `postgres://` URL. */
+export async function createDb(url: string): Promise<Db> {
+  if (isSqliteUrl(url)) {
+    const file = url.slice('sqlite:'.length)
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    const sqlite = new SqliteDatabase(file)
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('busy_timeout = 5000')
+    sqlite.pragma('foreign_keys = ON')
+    sqlite.pragma('synchronous = NORMAL')
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  }
+  const pg = await import('pg')
+  const Pool = pg.default.Pool
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }) })
+}
+
+/** Applies every pending migration; throws with the failing migration's error. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message}`, { cause: error })
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

@@ -1,0 +1,11 @@
+import type { Migration, MigrationProvider } from 'kysely'
+import * as foundation from './20261123000000_foundation.js'
+
+/** Migrations in order; each file is frozen once it has shipped. */
+export const migrations: Record<string, Migration> = {
+  '20261123000000_foundation': foundation
+}
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations
+}

@@ -1,0 +1,164 @@
+import type { Executor } from './index.js'
+import type { ContactActor, Locale, StaffActor } from '../domain/permissions.js'
+import { isLocale } from '../i18n/index.js'
+
+export type PersonKind = 'contact' | 'staff'
+
+export interface LoginRecord {
+  kind: PersonKind
+  id: number
+  passwordHash: string | null
+}
+
+/** Finds who owns an e-mail address, staff first (emails are unique across both tables). */
+export async function findLogin(db: Executor, email: string): Promise<LoginRecord | undefined> {
+  const normalized = email.trim().toLowerCase()
+  const staff = await db.selectFrom('staff').select(['id', 'password_hash'])
+    .where('email', '=', normalized).where('active', '=', 1).executeTakeFirst()
+  if (staff) return { kind: 'staff', id: staff.id, passwordHash: staff.password_hash }
+  const contact = await db.selectFrom('contact').select(['id', 'password_hash'])
+    .where('email', '=', normalized).where('active', '=', 1).executeTakeFirst()
+  if (contact) return { kind: 'contact', id: contact.id, passwordHash: contact.password_hash }
+  return undefined
+}
+
+export async function emailTaken(db: Executor, email: string): Promise<boolean> {
+  const normalized = email.trim().toLowerCase()
+  const hit = await db.selectFrom('staff').select('id').where('email', '=', normalized)
+    .unionAll(db.selectFrom('contact').select('id').where('email', '=', normalized))
+    .executeTakeFirst()
+  return hit !== undefined
+}
+
+function localeOrNull(value: string | null): Locale | null {
+  return isLocale(value) ? value : null
+}
+
+export async function loadStaffActor(db: Executor, id: number): Promise<StaffActor | undefined> {
+  const row = await db.selectFrom('staff').selectAll().where('id', '=', id).where('active', '=', 1).executeTakeFirst()
+  if (!row) return undefined
+  const desks = await db.selectFrom('desk_member').select('desk_id').where('staff_id', '=', id).execute()
+  return {
+    kind: 'staff', id: row.id, name: row.name, email: row.email, locale: localeOrNull(row.locale),
+    role: row.role, deskIds: desks.map((d) => d.desk_id), canDelete: row.can_delete === 1 || row.role === 'admin'
+  }
+}
+
+export async function loadContactActor(db: Executor, id: number): Promise<ContactActor | undefined> {
+  const row = await db.selectFrom('contact').selectAll().where('id', '=', id).where('active', '=', 1).executeTakeFirst()
+  if (!row) return undefined
+  const links = await db.selectFrom('contact_account').select(['account_id', 'is_manager']).where('contact_id', '=', id).execute()
+  return {
+    kind: 'contact', id: row.id, name: row.name, email: row.email, locale: localeOrNull(row.locale),
+    accountIds: links.map((l) => l.account_id),
+    managerAccountIds: links.filter((l) => l.is_manager === 1).map((l) => l.account_id)
+  }
+}
+
+export async function loadActor(db: Executor, kind: PersonKind, id: number) {
+  return kind === 'staff' ? loadStaffActor(db, id) : loadContactActor(db, id)
+}
+
+export async function setPasswordHash(db: Executor, kind: PersonKind, id: number, hash: string): Promise<void> {
+  await db.updateTable(kind).set({ password_hash: hash }).where('id', '=', id).execute()
+}
+
+export async function getPasswordHash(db: Executor, kind: PersonKind, id: number): Promise<string | null> {
+  const row = await db.selectFrom(kind).select('password_hash').where('id', '=', id).executeTakeFirst()
+  return row?.password_hash ?? null
+}
+
+export async function setLocale(db: Executor, kind: PersonKind, id: number, locale: Locale | null): Promise<void> {
+  await db.updateTable(kind).set({ locale }).where('id', '=', id).execute()
+}
+
+export interface NewContactInput {
+  name: string
+  email: string
+  passwordHash: string | null
+  accounts: { accountId: number; isManager: boolean }[]
+  locale?: Locale | null
+  crmId?: string | null
+  now: string
+}
+
+export async function insertContact(db: Executor, input: NewContactInput): Promise<number> {
+  const row = await db.insertInto('contact').values({
+    name: input.name, email: input.email.trim().toLowerCase(), password_hash: input.passwordHash,
+    locale: input.locale ?? null, crm_id: input.crmId ?? null, created_at: input.now
+  }).returning('id').executeTakeFirstOrThrow()
+  for (const link of input.accounts) {
+    await db.insertInto('contact_account')
+      .values({ contact_id: row.id, account_id: link.accountId, is_manager: link.isManager ? 1 : 0 }).execute()
+  }
+  return row.id
+}
+
+export interface NewStaffInput {
+  name: string
+  email: string
+  passwordHash: string | null
+  role: 'staff' | 'admin'
+  available?: boolean
+  canDelete?: boolean
+  hourlyRateCents?: number
+  deskIds: number[]
+  productIds?: number[]
+  crmUserId?: string | null
+  now: string
+}
+
+export async function insertStaff(db: Executor, input: NewStaffInput): Promise<number> {
+  const row = await db.insertInto('staff').values({
+    name: input.name, email: input.email.trim().toLowerCase(), password_hash: input.passwordHash, role: input.role,
+    available: input.available === false ? 0 : 1, can_delete: input.canDelete ? 1 : 0,
+    hourly_rate_cents: input.hourlyRateCents ?? 0, crm_user_id: input.crmUserId ?? null, created_at: input.now
+  }).returning('id').executeTakeFirstOrThrow()
+  for (const deskId of input.deskIds) {
+    await db.insertInto('desk_member').values({ desk_id: deskId, staff_id: row.id }).execute()
+  }
+  for (const productId of input.productIds ?? []) {
+    await db.insertInto('staff_product').values({ staff_id: row.id, product_id: productId }).execute()
+  }
+  return row.id
+}
+
+export async function setStaffAvailability(db: Executor, staffId: number, available: boolean): Promise<void> {
+  await db.updateTable('staff').set({ available: available ? 1 : 0 }).where('id', '=', staffId).execute()
+}
+
+export async function getStaff(db: Executor, id: number) {
+  return db.selectFrom('staff').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** Staff who may be assigned tickets of a desk (for transfer pickers). */
+export async function listDeskStaff(db: Executor, deskIds: number[]) {
+  if (deskIds.length === 0) return []
+  return db.selectFrom('staff').innerJoin('desk_member', 'desk_member.staff_id', 'staff.id')
+    .select(['staff.id', 'staff.name', 'staff.email', 'staff.available', 'desk_member.desk_id'])
+    .where('desk_member.desk_id', 'in', deskIds).where('staff.active', '=', 1)
+    .orderBy('staff.name').execute()
+}
+
+/** Contacts matching a search, for "open on behalf of a client". */
+export async function searchContacts(db: Executor, q: string, limit = 20) {
+  // Wildcards typed by the user are dropped rather than escaped: LIKE ESCAPE differs by dialect.
+  const like = `%${q.trim().toLowerCase().replace(/[%_\\]/g, '')}%`
+  return db.selectFrom('contact').select(['id', 'name', 'email'])
+    .where('active', '=', 1)
+    .where((eb) => eb.or([
+      eb(eb.fn('lower', ['name']), 'like', like),
+      eb('email', 'like', like)
+    ]))
+    .orderBy('name').limit(limit).execute()
+}
+
+export async function getContact(db: Executor, id: number) {
+  return db.selectFrom('contact').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function contactAccounts(db: Executor, contactId: number) {
+  return db.selectFrom('contact_account').innerJoin('account', 'account.id', 'contact_account.account_id')
+    .select(['account.id', 'account.name', 'contact_account.is_manager'])
+    .where('contact_account.contact_id', '=', contactId).orderBy('account.name').execute()
+}

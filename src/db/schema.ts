@@ -1,0 +1,254 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/** Timestamps are ISO-8601 UTC strings: sortable and shared by SQLite and PostgreSQL. */
+export type Timestamp = string
+/** Flags are 0/1 integers, the boolean both dialects store the same way. */
+export type Flag = number
+
+type Id = Generated<number>
+type CreatedAt = ColumnType<Timestamp, Timestamp | undefined, never>
+
+export interface AccountTable {
+  id: Id
+  name: string
+  crm_id: string | null
+  created_at: CreatedAt
+}
+
+export interface ContactTable {
+  id: Id
+  name: string
+  email: string
+  password_hash: string | null
+  locale: string | null
+  phone: string | null
+  manager_contact_id: number | null
+  crm_id: string | null
+  active: ColumnType<Flag, Flag | undefined, Flag>
+  created_at: CreatedAt
+}
+
+/** Which accounts a contact belongs to; a manager sees every ticket of that account. */
+export interface ContactAccountTable {
+  contact_id: number
+  account_id: number
+  is_manager: ColumnType<Flag, Flag | undefined, Flag>
+}
+
+export type StaffRole = 'staff' | 'admin'
+
+export interface StaffTable {
+  id: Id
+  name: string
+  email: string
+  password_hash: string | null
+  role: StaffRole
+  available: ColumnType<Flag, Flag | undefined, Flag>
+  can_delete: ColumnType<Flag, Flag | undefined, Flag>
+  hourly_rate_cents: ColumnType<number, number | undefined, number>
+  manager_id: number | null
+  locale: string | null
+  crm_user_id: string | null
+  active: ColumnType<Flag, Flag | undefined, Flag>
+  created_at: CreatedAt
+}
+
+export interface DeskTable {
+  id: Id
+  name: string
+  manager_id: number | null
+  created_at: CreatedAt
+}
+
+export interface DeskMemberTable {
+  desk_id: number
+  staff_id: number
+}
+
+/** A staff member with rows here only serves these products; none means every product of the desk. */
+export interface StaffProductTable {
+  staff_id: number
+  product_id: number
+}
+
+export interface ProductTable {
+  id: Id
+  name: string
+  code: string | null
+  crm_id: string | null
+  active: ColumnType<Flag, Flag | undefined, Flag>
+  created_at: CreatedAt
+}
+
+export type TicketType = 'incident' | 'request'
+
+/** Service catalog: areas (parent_id null) holding items. */
+export interface CategoryTable {
+  id: Id
+  parent_id: number | null
+  name: string
+  ticket_type: TicketType
+  requires_approval: ColumnType<Flag, Flag | undefined, Flag>
+  active: ColumnType<Flag, Flag | undefined, Flag>
+  created_at: CreatedAt
+}
+
+export interface DeskProductTable {
+  desk_id: number
+  product_id: number
+}
+
+export interface DeskCategoryTable {
+  desk_id: number
+  category_id: number
+}
+
+export type Priority = 'low' | 'medium' | 'high' | 'critical'
+export type Level = 'low' | 'medium' | 'high'
+export type TicketSource = 'portal' | 'email' | 'phone' | 'api' | 'crm'
+
+export interface TicketTable {
+  id: Id
+  number: number
+  title: string
+  description: string
+  url: string | null
+  ticket_type: TicketType
+  account_id: number
+  contact_id: number
+  created_by_staff_id: number | null
+  product_id: number | null
+  category_id: number | null
+  desk_id: number
+  impact: Level | null
+  urgency: Level | null
+  priority: Priority
+  source: TicketSource
+  state: string
+  status: string
+  assignee_id: number | null
+  parent_id: number | null
+  response_due_at: Timestamp | null
+  resolution_due_at: Timestamp | null
+  first_response_at: Timestamp | null
+  sla_paused_at: Timestamp | null
+  sla_paused_ms: ColumnType<number, number | undefined, number>
+  resolution: string | null
+  resolved_at: Timestamp | null
+  closure_category: string | null
+  closure_note: string | null
+  closed_at: Timestamp | null
+  cancel_reason: string | null
+  reopen_count: ColumnType<number, number | undefined, number>
+  crm_case_id: string | null
+  crm_case_number: string | null
+  deleted_at: Timestamp | null
+  version: ColumnType<number, number | undefined, number>
+  created_at: CreatedAt
+  updated_at: Timestamp
+}
+
+export type NoteKind = 'description' | 'reply' | 'occurrence' | 'message' | 'internal' | 'system'
+export type Visibility = 'public' | 'internal'
+
+export interface NoteTable {
+  id: Id
+  ticket_id: number
+  kind: NoteKind
+  visibility: Visibility
+  body: string
+  author_staff_id: number | null
+  author_contact_id: number | null
+  author_name: string | null
+  source: TicketSource
+  send_email: ColumnType<Flag, Flag | undefined, Flag>
+  occurred_at: Timestamp | null
+  minutes_spent: number | null
+  category: string | null
+  origin: string | null
+  created_at: CreatedAt
+}
+
+export interface AttachmentTable {
+  id: Id
+  ticket_id: number
+  note_id: number | null
+  filename: string
+  content_type: string
+  size: number
+  sha256: string
+  created_at: CreatedAt
+}
+
+export type ActorType = 'contact' | 'staff' | 'system' | 'crm' | 'email'
+
+export interface TicketEventTable {
+  id: Id
+  ticket_id: number
+  actor_type: ActorType
+  actor_id: number | null
+  actor_name: string | null
+  action: string
+  field: string | null
+  from_value: string | null
+  to_value: string | null
+  note: string | null
+  created_at: CreatedAt
+}
+
+export interface ApiTokenTable {
+  id: Id
+  token_hash: string
+  staff_id: number | null
+  contact_id: number | null
+  name: string | null
+  last_used_at: Timestamp | null
+  revoked_at: Timestamp | null
+  created_at: CreatedAt
+}
+
+export interface CounterTable {
+  name: string
+  value: number
+}
+
+export interface SettingTable {
+  key: string
+  value: string
+}
+
+export interface Database {
+  account: AccountTable
+  contact: ContactTable
+  contact_account: ContactAccountTable
+  staff: StaffTable
+  desk: DeskTable
+  desk_member: DeskMemberTable
+  staff_product: StaffProductTable
+  product: ProductTable
+  category: CategoryTable
+  desk_product: DeskProductTable
+  desk_category: DeskCategoryTable
+  ticket: TicketTable
+  note: NoteTable
+  attachment: AttachmentTable
+  ticket_event: TicketEventTable
+  api_token: ApiTokenTable
+  counter: CounterTable
+  setting: SettingTable
+}
+
+export type Account = Selectable<AccountTable>
+export type Contact = Selectable<ContactTable>
+export type Staff = Selectable<StaffTable>
+export type Desk = Selectable<DeskTable>
+export type Product = Selectable<ProductTable>
+export type Category = Selectable<CategoryTable>
+export type Ticket = Selectable<TicketTable>
+export type NewTicket = Insertable<TicketTable>
+export type TicketUpdate = Updateable<TicketTable>
+export type Note = Selectable<NoteTable>
+export type NewNote = Insertable<NoteTable>
+export type Attachment = Selectable<AttachmentTable>
+export type TicketEvent = Selectable<TicketEventTable>
+export type NewTicketEvent = Insertable<TicketEventTable>

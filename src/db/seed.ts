@@ -1,0 +1,132 @@
+import type { Db } from './index.js'
+import { insertContact, insertStaff } from './people.js'
+import { createTicketIn, addNoteIn } from './ticket.js'
+import { hashPassword } from '../security/password.js'
+
+export interface DemoLogin {
+  email: string
+  password: string
+  role: 'client' | 'staff' | 'admin'
+  name: string
+  accounts: string[]
+  accountManager?: boolean
+  available?: boolean
+  desks?: string[]
+}
+
+export interface DemoSeed {
+  logins: DemoLogin[]
+}
+
+export const DEMO_PASSWORDS = { client: 'client-demo-pass', staff: 'staff-demo-pass', admin: 'admin-demo-pass' } as const
+
+export async function isEmpty(db: Db): Promise<boolean> {
+  const row = await db.selectFrom('staff').select('id').limit(1).executeTakeFirst()
+  return row === undefined
+}
+
+/** Loads the demo organisation: 3 accounts, 2 desks, 5 staff (one away), an admin, a catalog, a few tickets. */
+export async function seedDemo(db: Db, now: Date = new Date()): Promise<DemoSeed> {
+  const at = now.toISOString()
+  const logins: DemoLogin[] = []
+  const hashes = {
+    client: await hashPassword(DEMO_PASSWORDS.client),
+    staff: await hashPassword(DEMO_PASSWORDS.staff),
+    admin: await hashPassword(DEMO_PASSWORDS.admin)
+  }
+
+  return db.transaction().execute(async (trx) => {
+    const account = async (name: string) => (await trx.insertInto('account').values({ name, created_at: at }).returning('id').executeTakeFirstOrThrow()).id
+    const acme = await account('Acme Corporation')
+    const globex = await account('Globex Industries')
+    const initech = await account('Initech Ltd')
+    const accountNames: Record<number, string> = { [acme]: 'Acme Corporation', [globex]: 'Globex Industries', [initech]: 'Initech Ltd' }
+
+    const product = async (name: string, code: string) => (await trx.insertInto('product').values({ name, code, created_at: at }).returning('id').executeTakeFirstOrThrow()).id
+    const cloud = await product('Casebridge Cloud', 'CB-CLOUD')
+    const onprem = await product('Casebridge On-Premises', 'CB-ONPREM')
+    const mobile = await product('Mobile App', 'CB-MOBILE')
+    const billing = await product('Billing', 'CB-BILL')
+
+    const category = async (name: string, parentId: number | null, type: 'incident' | 'request' = 'incident') =>
+      (await trx.insertInto('category').values({ name, parent_id: parentId, ticket_type: type, created_at: at }).returning('id').executeTakeFirstOrThrow()).id
+    const access = await category('Access & accounts', null)
+    const passwordReset = await category('Password reset', access, 'request')
+    const newUser = await category('New user account', access, 'request')
+    const hardware = await category('Hardware', null)
+    const laptop = await category('Laptop problem', hardware, 'incident')
+    const printer = await category('Printer problem', hardware, 'incident')
+    const software = await category('Software', null)
+    const install = await category('Install software', software, 'request')
+    const appError = await category('Application error', software, 'incident')
+
+    const desk = async (name: string) => (await trx.insertInto('desk').values({ name, created_at: at }).returning('id').executeTakeFirstOrThrow()).id
+    const serviceDesk = await desk('Service Desk')
+    const productSupport = await desk('Product Support')
+    const deskNames: Record<number, string> = { [serviceDesk]: 'Service Desk', [productSupport]: 'Product Support' }
+    for (const c of [passwordReset, newUser, laptop, printer, install, appError]) {
+      await trx.insertInto('desk_category').values({ desk_id: serviceDesk, category_id: c }).execute()
+    }
+    for (const p of [cloud, onprem, mobile, billing]) {
+      await trx.insertInto('desk_product').values({ desk_id: productSupport, product_id: p }).execute()
+    }
+
+    const staff = async (name: string, email: string, opts: { desks: number[]; available?: boolean; products?: number[]; rate?: number }) => {
+      const id = await insertStaff(trx, {
+        name, email, passwordHash: hashes.staff, role: 'staff', available: opts.available, deskIds: opts.desks,
+        productIds: opts.products, hourlyRateCents: opts.rate ?? 6000, now: at
+      })
+      logins.push({ email, password: DEMO_PASSWORDS.staff, role: 'staff', name, accounts: [], available: opts.available !== false, desks: opts.desks.map((d) => deskNames[d]) })
+      return id
+    }
+    const ana = await staff('Ana Souza', 'ana@casebridge.test', { desks: [serviceDesk, productSupport] })
+    const bruno = await staff('Bruno Lima', 'bruno@casebridge.test', { desks: [serviceDesk] })
+    await staff('Carla Mendes', 'carla@casebridge.test', { desks: [productSupport] })
+    await staff('Diego Rocha', 'diego@casebridge.test', { desks: [productSupport], products: [billing], rate: 7500 })
+    await staff('Eva Martins', 'eva@casebridge.test', { desks: [serviceDesk], available: false })
+    await trx.updateTable('desk').set({ manager_id: ana }).where('id', '=', serviceDesk).execute()
+    await trx.updateTable('desk').set({ manager_id: bruno }).where('id', '=', productSupport).execute()
+
+    await insertStaff(trx, { name: 'Alex Admin', email: 'admin@casebridge.test', passwordHash: hashes.admin, role: 'admin', canDelete: true, deskIds: [], now: at })
+    logins.push({ email: 'admin@casebridge.test', password: DEMO_PASSWORDS.admin, role: 'admin', name: 'Alex Admin', accounts: [] })
+
+    const contact = async (name: string, email: string, accounts: { id: number; manager?: boolean }[], locale: 'en' | 'pt-BR' | null = null) => {
+      const id = await insertContact(trx, {
+        name, email, passwordHash: hashes.client, locale,
+        accounts: accounts.map((a) => ({ accountId: a.id, isManager: Boolean(a.manager) })), now: at
+      })
+      logins.push({ email, password: DEMO_PASSWORDS.client, role: 'client', name, accounts: accounts.map((a) => accountNames[a.id]), accountManager: accounts.some((a) => a.manager) })
+      return id
+    }
+    const alice = await contact('Alice Walker', 'alice@acme.test', [{ id: acme, manager: true }])
+    const bob = await contact('Bob Stone', 'bob@acme.test', [{ id: acme }])
+    await contact('Carol Price', 'carol@acme.test', [{ id: acme }, { id: globex }])
+    await contact('Gina Gomes', 'gina@globex.test', [{ id: globex, manager: true }], 'pt-BR')
+    const hank = await contact('Hank Hill', 'hank@globex.test', [{ id: globex }])
+    await contact('Ian Irving', 'ian@initech.test', [{ id: initech, manager: true }])
+    await contact('Jane Jones', 'jane@initech.test', [{ id: initech }])
+
+    const demoTickets = [
+      { title: 'Cannot log in to the cloud console', description: 'Since this morning the console answers "invalid session" right after login.', contact: alice, account: acme, product: cloud, category: null, desk: productSupport, priority: 'high' as const },
+      { title: 'Printer on 3rd floor jams', description: 'The HP printer near the kitchen jams on every duplex job.', contact: bob, account: acme, product: null, category: printer, desk: serviceDesk, priority: 'medium' as const },
+      { title: 'Invoice shows the wrong VAT rate', description: 'Invoice 2026-114 applied 21% instead of 23%.', contact: hank, account: globex, product: billing, category: null, desk: productSupport, priority: 'medium' as const },
+      { title: 'Password reset for new intern', description: 'Please reset the password of intern.joao@acme.test.', contact: bob, account: acme, product: null, category: passwordReset, desk: serviceDesk, priority: 'low' as const }
+    ]
+    let first: number | null = null
+    for (const d of demoTickets) {
+      const created = await createTicketIn(trx, {
+        title: d.title, description: d.description, url: null, accountId: d.account, contactId: d.contact, createdByStaffId: null,
+        productId: d.product, categoryId: d.category, deskId: d.desk, priority: d.priority, ticketType: d.category ? 'request' : 'incident',
+        source: 'portal', files: []
+      }, { actor: { type: 'contact', id: d.contact, name: null }, now: at })
+      first ??= created.id
+    }
+    if (first !== null) {
+      await addNoteIn(trx, {
+        ticketId: first, kind: 'reply', visibility: 'public', source: 'portal', files: [],
+        body: 'Thanks, we are looking into it. Which browser do you use?'
+      }, { actor: { type: 'staff', id: ana, name: 'Ana Souza' }, now: at })
+    }
+    return { logins }
+  })
+}

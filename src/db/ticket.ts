@@ -1,0 +1,457 @@
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely'
+import type { Executor, Trx } from './index.js'
+import type { Database, Level, NoteKind, Priority, TicketSource, TicketType, Visibility } from './schema.js'
+import { canSeeNote, canSeeTicket, type Actor } from '../domain/permissions.js'
+import { pickLeastLoaded } from '../domain/assignment.js'
+import { OPEN_STATES } from '../domain/lifecycle.js'
+import { isPostgres } from './migrations/util.js'
+import { recordEvent, actorRef, type ActorRef } from './event.js'
+import type { StoredFile } from '../storage/attachments.js'
+
+export class ConflictError extends Error {
+  readonly code = 'conflict'
+}
+
+export const SORTS = ['created_at', 'number', 'priority', 'updated_at', 'title'] as const
+export type Sort = (typeof SORTS)[number]
+export const SITUATIONS = ['all', 'open', 'waiting', 'closed', 'cancelled'] as const
+export type Situation = (typeof SITUATIONS)[number]
+
+const SITUATION_STATES: Record<Exclude<Situation, 'all'>, readonly string[]> = {
+  open: OPEN_STATES,
+  waiting: ['resolved'],
+  closed: ['closed'],
+  cancelled: ['cancelled']
+}
+
+export interface TicketFilters {
+  q?: string
+  situation?: Situation
+  state?: string
+  status?: string
+  /** staff only: 'mine' = assigned to me, 'desks' = my desks (default), 'unassigned' */
+  scope?: 'mine' | 'desks' | 'unassigned'
+  sort?: Sort
+  order?: 'asc' | 'desc'
+  page?: number
+  perPage?: number
+}
+
+/** Counting stops here: "more than 10,000" is as useful as the exact figure and far cheaper. */
+export const COUNT_CAP = 10_000
+
+type TicketQuery<O> = SelectQueryBuilder<Database, 'ticket', O>
+
+/** SQL twin of `canSeeTicket`: narrows a ticket query to what the actor may see. */
+export function scopeTicketsToActor<O>(qb: TicketQuery<O>, actor: Actor): TicketQuery<O> {
+  qb = qb.where('ticket.deleted_at', 'is', null)
+  if (actor.kind === 'contact') {
+    const managed = actor.managerAccountIds
+    return qb.where((eb) => managed.length > 0
+      ? eb.or([eb('ticket.contact_id', '=', actor.id), eb('ticket.account_id', 'in', managed)])
+      : eb('ticket.contact_id', '=', actor.id))
+  }
+  if (actor.role === 'admin') return qb
+  const desks = actor.deskIds
+  return qb.where((eb) => desks.length > 0
+    ? eb.or([eb('ticket.desk_id', 'in', desks), eb('ticket.assignee_id', '=', actor.id)])
+    : eb('ticket.assignee_id', '=', actor.id))
+}
+
+/** Turns what a person typed into an FTS5 query of quoted prefix terms (no operators get through). */
+export function ftsQuery(q: string): string | null {
+  const words = q.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []
+  if (words.length === 0) return null
+  return words.slice(0, 12).map((w) => `"${w}"*`).join(' ')
+}
+
+function applySearch<O>(db: Executor, qb: TicketQuery<O>, q: string): TicketQuery<O> {
+  const trimmed = q.trim()
+  const asNumber = /^#?\d{1,12}$/.test(trimmed) ? Number(trimmed.replace('#', '')) : null
+  if (isPostgres(db)) {
+    return qb.where((eb) => {
+      const text = sql<boolean>`ticket.search @@ plainto_tsquery('simple', ${trimmed})`
+      return asNumber !== null ? eb.or([text, eb('ticket.number', '=', asNumber)]) : eb.and([text])
+    })
+  }
+  const match = ftsQuery(trimmed)
+  return qb.where((eb) => {
+    const text = match
+      ? eb('ticket.id', 'in', sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${match})`)
+      : sql<boolean>`0 = 1`
+    return asNumber !== null ? eb.or([text, eb('ticket.number', '=', asNumber)]) : eb.and([text])
+  })
+}
+
+function applyFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: TicketFilters): TicketQuery<O> {
+  qb = scopeTicketsToActor(qb, actor)
+  if (f.q && f.q.trim()) qb = applySearch(db, qb, f.q)
+  if (f.situation && f.situation !== 'all') qb = qb.where('ticket.state', 'in', SITUATION_STATES[f.situation])
+  if (f.state) qb = qb.where('ticket.state', '=', f.state)
+  if (f.status) qb = qb.where('ticket.status', '=', f.status)
+  if (actor.kind === 'staff') {
+    if (f.scope === 'mine') qb = qb.where('ticket.assignee_id', '=', actor.id)
+    if (f.scope === 'unassigned') qb = qb.where('ticket.assignee_id', 'is', null)
+  }
+  return qb
+}
+
+const PRIORITY_RANK = sql<number>`CASE ticket.priority WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`
+
+function listColumns(qb: SelectQueryBuilder<Database, 'ticket', {}>) {
+  return qb
+    .leftJoin('account', 'account.id', 'ticket.account_id')
+    .leftJoin('contact', 'contact.id', 'ticket.contact_id')
+    .leftJoin('desk', 'desk.id', 'ticket.desk_id')
+    .leftJoin('product', 'product.id', 'ticket.product_id')
+    .leftJoin('category', 'category.id', 'ticket.category_id')
+    .leftJoin('staff as assignee', 'assignee.id', 'ticket.assignee_id')
+    .select([
+      'ticket.id', 'ticket.number', 'ticket.title', 'ticket.ticket_type', 'ticket.priority', 'ticket.state',
+      'ticket.status', 'ticket.source', 'ticket.created_at', 'ticket.updated_at', 'ticket.account_id',
+      'ticket.contact_id', 'ticket.desk_id', 'ticket.product_id', 'ticket.category_id', 'ticket.assignee_id',
+      'ticket.response_due_at', 'ticket.resolution_due_at', 'ticket.sla_paused_at', 'ticket.first_response_at',
+      'ticket.resolved_at', 'ticket.closed_at',
+      'account.name as account_name', 'contact.name as contact_name', 'contact.email as contact_email',
+      'desk.name as desk_name', 'product.name as product_name', 'category.name as category_name',
+      'assignee.name as assignee_name', 'assignee.email as assignee_email'
+    ])
+}
+
+export type TicketListItem = Awaited<ReturnType<ReturnType<typeof listColumns>['executeTakeFirstOrThrow']>>
+
+export interface TicketPage {
+  items: TicketListItem[]
+  total: number
+  totalCapped: boolean
+  page: number
+  perPage: number
+}
+
+export async function listTickets(db: Executor, actor: Actor, filters: TicketFilters): Promise<TicketPage> {
+  const perPage = Math.min(Math.max(filters.perPage ?? 20, 1), 100)
+  const page = Math.max(filters.page ?? 1, 1)
+  const sort = filters.sort ?? 'created_at'
+  const order = filters.order ?? 'desc'
+
+  let itemsQuery = listColumns(applyFilters(db, db.selectFrom('ticket'), actor, filters) as SelectQueryBuilder<Database, 'ticket', {}>)
+  itemsQuery = sort === 'priority'
+    ? itemsQuery.orderBy(PRIORITY_RANK, order).orderBy('ticket.id', order)
+    : itemsQuery.orderBy(`ticket.${sort}`, order).orderBy('ticket.id', order)
+  const items = await itemsQuery.limit(perPage).offset((page - 1) * perPage).execute()
+
+  const capped = applyFilters(db, db.selectFrom('ticket'), actor, filters).select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1)
+  const counted = await db.selectFrom(capped.as('matches')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const n = Number(counted.n)
+  return { items, total: Math.min(n, COUNT_CAP), totalCapped: n > COUNT_CAP, page, perPage }
+}
+
+/** One ticket with the names a page shows, or undefined when missing or not visible to the actor. */
+export async function getTicketForActor(db: Executor, actor: Actor, id: number) {
+  const row = await listColumns(db.selectFrom('ticket'))
+    .select([
+      'ticket.description', 'ticket.url', 'ticket.impact', 'ticket.urgency', 'ticket.parent_id', 'ticket.version',
+      'ticket.created_by_staff_id', 'ticket.resolution', 'ticket.closure_category', 'ticket.closure_note',
+      'ticket.cancel_reason', 'ticket.reopen_count', 'ticket.crm_case_id', 'ticket.crm_case_number', 'ticket.deleted_at',
+      'ticket.sla_paused_ms'
+    ])
+    .where('ticket.id', '=', id)
+    .executeTakeFirst()
+  if (!row || !canSeeTicket(actor, row)) return undefined
+  return row
+}
+
+export type TicketDetail = NonNullable<Awaited<ReturnType<typeof getTicketForActor>>>
+
+export async function getTicketIdByNumber(db: Executor, number: number): Promise<number | undefined> {
+  const row = await db.selectFrom('ticket').select('id').where('number', '=', number).executeTakeFirst()
+  return row?.id
+}
+
+export async function nextCounter(trx: Executor, name: string): Promise<number> {
+  // The UPDATE takes the write lock first, so every read that follows in the transaction
+  // (assignment loads) sees a settled picture even with several processes on one file.
+  const updated = await trx.updateTable('counter').set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('name', '=', name).returning('value').executeTakeFirst()
+  if (updated) return Number(updated.value)
+  await trx.insertInto('counter').values({ name, value: 1 }).execute()
+  return 1
+}
+
+/** Available staff allowed on a desk/product with their open-ticket counts (zero included). */
+export async function eligibleStaffLoads(db: Executor, deskId: number, productId: number | null) {
+  const rows = await db.selectFrom('staff')
+    .innerJoin('desk_member', (j) => j.onRef('desk_member.staff_id', '=', 'staff.id').on('desk_member.desk_id', '=', deskId))
+    .leftJoin('ticket', (j) => j.onRef('ticket.assignee_id', '=', 'staff.id')
+      .on('ticket.state', 'in', OPEN_STATES).on('ticket.deleted_at', 'is', null))
+    .select(['staff.id', (eb) => eb.fn.count<number>('ticket.id').as('open_count')])
+    .where('staff.available', '=', 1)
+    .where('staff.active', '=', 1)
+    .where((eb) => {
+      const restricted = eb.exists(eb.selectFrom('staff_product as sp').select('sp.staff_id').whereRef('sp.staff_id', '=', 'staff.id'))
+      if (productId === null) return eb.not(restricted)
+      return eb.or([
+        eb.not(restricted),
+        eb.exists(eb.selectFrom('staff_product as sp').select('sp.staff_id')
+          .whereRef('sp.staff_id', '=', 'staff.id').where('sp.product_id', '=', productId))
+      ])
+    })
+    .groupBy('staff.id')
+    .execute()
+  return rows.map((r) => ({ staffId: r.id, openCount: Number(r.open_count) }))
+}
+
+async function staffName(db: Executor, id: number | null): Promise<string | null> {
+  if (id === null) return null
+  const row = await db.selectFrom('staff').select('name').where('id', '=', id).executeTakeFirst()
+  return row?.name ?? null
+}
+
+export interface CreateTicketInput {
+  title: string
+  description: string
+  url: string | null
+  accountId: number
+  contactId: number
+  createdByStaffId: number | null
+  productId: number | null
+  categoryId: number | null
+  deskId: number
+  priority: Priority
+  impact?: Level | null
+  urgency?: Level | null
+  ticketType: TicketType
+  source: TicketSource
+  files: StoredFile[]
+  parentId?: number | null
+}
+
+export interface CreateContext {
+  actor: ActorRef
+  now: string
+  random?: () => number
+}
+
+/** Inserts a ticket and assigns it by least load in the same write transaction. */
+export async function createTicket(db: Executor, input: CreateTicketInput, ctx: CreateContext) {
+  return db.transaction().execute(async (trx) => createTicketIn(trx, input, ctx))
+}
+
+export async function createTicketIn(trx: Trx, input: CreateTicketInput, ctx: CreateContext) {
+  const number = await nextCounter(trx, 'ticket_number')
+  const loads = await eligibleStaffLoads(trx, input.deskId, input.productId)
+  const assigneeId = pickLeastLoaded(loads, ctx.random)
+  const ticket = await trx.insertInto('ticket').values({
+    number, title: input.title, description: input.description, url: input.url,
+    ticket_type: input.ticketType, account_id: input.accountId, contact_id: input.contactId,
+    created_by_staff_id: input.createdByStaffId, product_id: input.productId, category_id: input.categoryId,
+    desk_id: input.deskId, impact: input.impact ?? null, urgency: input.urgency ?? null, priority: input.priority,
+    source: input.source, state: 'open', status: 'new', assignee_id: assigneeId, parent_id: input.parentId ?? null,
+    created_at: ctx.now, updated_at: ctx.now
+  }).returning(['id', 'number', 'assignee_id']).executeTakeFirstOrThrow()
+  await insertAttachments(trx, ticket.id, null, input.files, ctx.now)
+  await recordEvent(trx, { ticketId: ticket.id, actor: ctx.actor, action: 'created', at: ctx.now })
+  if (assigneeId !== null) {
+    await recordEvent(trx, {
+      ticketId: ticket.id, actor: { type: 'system', id: null, name: null }, action: 'assigned', field: 'assignee',
+      to: await staffName(trx, assigneeId), at: ctx.now
+    })
+  }
+  return ticket
+}
+
+async function insertAttachments(trx: Executor, ticketId: number, noteId: number | null, files: StoredFile[], now: string) {
+  for (const f of files) {
+    await trx.insertInto('attachment').values({
+      ticket_id: ticketId, note_id: noteId, filename: f.filename, content_type: f.contentType,
+      size: f.size, sha256: f.sha256, created_at: now
+    }).execute()
+  }
+}
+
+export interface AddNoteInput {
+  ticketId: number
+  kind: NoteKind
+  visibility: Visibility
+  body: string
+  source: TicketSource
+  files: StoredFile[]
+  sendEmail?: boolean
+  minutesSpent?: number | null
+  occurredAt?: string | null
+  category?: string | null
+  origin?: string | null
+}
+
+/** Appends a note (notes are never edited) and bumps the ticket. */
+export async function addNote(db: Executor, input: AddNoteInput, ctx: { actor: ActorRef; now: string }) {
+  return db.transaction().execute((trx) => addNoteIn(trx, input, ctx))
+}
+
+export async function addNoteIn(trx: Trx, input: AddNoteInput, ctx: { actor: ActorRef; now: string }) {
+  const note = await trx.insertInto('note').values({
+    ticket_id: input.ticketId, kind: input.kind, visibility: input.visibility, body: input.body,
+    author_staff_id: ctx.actor.type === 'staff' ? ctx.actor.id : null,
+    author_contact_id: ctx.actor.type === 'contact' ? ctx.actor.id : null,
+    author_name: ctx.actor.name, source: input.source, send_email: input.sendEmail ? 1 : 0,
+    occurred_at: input.occurredAt ?? null, minutes_spent: input.minutesSpent ?? null,
+    category: input.category ?? null, origin: input.origin ?? null, created_at: ctx.now
+  }).returning('id').executeTakeFirstOrThrow()
+  await insertAttachments(trx, input.ticketId, note.id, input.files, ctx.now)
+  await trx.updateTable('ticket')
+    .set((eb) => ({ updated_at: ctx.now, version: eb('version', '+', 1) }))
+    .where('id', '=', input.ticketId).execute()
+  if (ctx.actor.type === 'staff' && input.visibility === 'public') {
+    await trx.updateTable('ticket').set({ first_response_at: ctx.now })
+      .where('id', '=', input.ticketId).where('first_response_at', 'is', null).execute()
+  }
+  await recordEvent(trx, {
+    ticketId: input.ticketId, actor: ctx.actor, action: input.visibility === 'internal' ? 'internal' : 'reply', at: ctx.now
+  })
+  return note
+}
+
+/** Notes the actor may see, oldest first, each with its attachments. */
+export async function listNotes(db: Executor, actor: Actor, ticketId: number) {
+  let q = db.selectFrom('note').selectAll().where('ticket_id', '=', ticketId)
+  if (actor.kind === 'contact') q = q.where('visibility', '=', 'public')
+  const notes = (await q.orderBy('id').execute()).filter((n) => canSeeNote(actor, n))
+  const attachments = await db.selectFrom('attachment')
+    .select(['id', 'note_id', 'filename', 'content_type', 'size'])
+    .where('ticket_id', '=', ticketId).orderBy('id').execute()
+  const byNote = new Map<number | null, typeof attachments>()
+  for (const a of attachments) byNote.set(a.note_id, [...(byNote.get(a.note_id) ?? []), a])
+  return {
+    notes: notes.map((n) => ({ ...n, attachments: byNote.get(n.id) ?? [] })),
+    descriptionAttachments: byNote.get(null) ?? []
+  }
+}
+
+export async function listHistory(db: Executor, ticketId: number) {
+  return db.selectFrom('ticket_event').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute()
+}
+
+export interface TransferInput {
+  assigneeId?: number | null
+  accountId?: number
+  productId?: number | null
+  note?: string
+  expectedVersion?: number
+}
+
+async function nameOf(db: Executor, table: 'account' | 'product' | 'staff', id: number | null): Promise<string | null> {
+  if (id === null) return null
+  const row = await db.selectFrom(table).select('name').where('id', '=', id).executeTakeFirst()
+  return row?.name ?? null
+}
+
+/** Moves a ticket to another assignee, account or product with an internal note; one event per field. */
+export async function transferTicket(db: Executor, ticketId: number, input: TransferInput, ctx: { actor: ActorRef; now: string }) {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('ticket').select(['assignee_id', 'account_id', 'product_id', 'version'])
+      .where('id', '=', ticketId).executeTakeFirstOrThrow()
+    if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) throw new ConflictError('version mismatch')
+    const changes: { field: 'assignee' | 'account' | 'product'; column: 'assignee_id' | 'account_id' | 'product_id'; table: 'staff' | 'account' | 'product'; from: number | null; to: number | null }[] = []
+    if (input.assigneeId !== undefined && input.assigneeId !== current.assignee_id) changes.push({ field: 'assignee', column: 'assignee_id', table: 'staff', from: current.assignee_id, to: input.assigneeId })
+    if (input.accountId !== undefined && input.accountId !== current.account_id) changes.push({ field: 'account', column: 'account_id', table: 'account', from: current.account_id, to: input.accountId })
+    if (input.productId !== undefined && input.productId !== current.product_id) changes.push({ field: 'product', column: 'product_id', table: 'product', from: current.product_id, to: input.productId })
+    if (changes.length === 0 && !input.note) return { changed: [] as string[] }
+    const set: Record<string, unknown> = { updated_at: ctx.now }
+    for (const c of changes) set[c.column] = c.to
+    const updated = await trx.updateTable('ticket')
+      .set((eb) => ({ ...set, version: eb('version', '+', 1) }))
+      .where('id', '=', ticketId).where('version', '=', current.version).executeTakeFirst()
+    if (Number(updated.numUpdatedRows) !== 1) throw new ConflictError('version mismatch')
+    for (const c of changes) {
+      await recordEvent(trx, {
+        ticketId, actor: ctx.actor, action: 'transfer', field: c.field,
+        from: await nameOf(trx, c.table, c.from), to: await nameOf(trx, c.table, c.to), note: input.note ?? null, at: ctx.now
+      })
+    }
+    if (input.note) {
+      await addNoteIn(trx, { ticketId, kind: 'internal', visibility: 'internal', body: input.note, source: 'portal', files: [] }, ctx)
+    }
+    return { changed: changes.map((c) => c.field) }
+  })
+}
+
+export interface FieldUpdateInput {
+  priority?: Priority
+  categoryId?: number | null
+  productId?: number | null
+  deskId?: number
+  expectedVersion?: number
+}
+
+/** Staff edits from the ticket's side column; a desk change re-assigns when the assignee is not a member. */
+export async function updateTicketFields(db: Executor, ticketId: number, input: FieldUpdateInput, ctx: { actor: ActorRef; now: string; random?: () => number }) {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('ticket').select(['priority', 'category_id', 'product_id', 'desk_id', 'assignee_id', 'version'])
+      .where('id', '=', ticketId).executeTakeFirstOrThrow()
+    if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) throw new ConflictError('version mismatch')
+    const set: Record<string, unknown> = {}
+    const events: { field: string; from: string | null; to: string | null }[] = []
+    if (input.priority !== undefined && input.priority !== current.priority) {
+      set.priority = input.priority
+      events.push({ field: 'priority', from: current.priority, to: input.priority })
+    }
+    if (input.categoryId !== undefined && input.categoryId !== current.category_id) {
+      set.category_id = input.categoryId
+      const names = await trx.selectFrom('category').select(['id', 'name']).where('id', 'in', [current.category_id ?? -1, input.categoryId ?? -1]).execute()
+      events.push({ field: 'category', from: names.find((n) => n.id === current.category_id)?.name ?? null, to: names.find((n) => n.id === input.categoryId)?.name ?? null })
+    }
+    if (input.productId !== undefined && input.productId !== current.product_id) {
+      set.product_id = input.productId
+      events.push({ field: 'product', from: await nameOf(trx, 'product', current.product_id), to: await nameOf(trx, 'product', input.productId) })
+    }
+    if (input.deskId !== undefined && input.deskId !== current.desk_id) {
+      set.desk_id = input.deskId
+      const deskNames = await trx.selectFrom('desk').select(['id', 'name']).where('id', 'in', [current.desk_id, input.deskId]).execute()
+      events.push({ field: 'desk', from: deskNames.find((d) => d.id === current.desk_id)?.name ?? null, to: deskNames.find((d) => d.id === input.deskId)?.name ?? null })
+      const member = current.assignee_id === null ? undefined : await trx.selectFrom('desk_member').select('staff_id')
+        .where('desk_id', '=', input.deskId).where('staff_id', '=', current.assignee_id).executeTakeFirst()
+      if (!member) {
+        const productId = (set.product_id as number | null | undefined) ?? current.product_id
+        const next = pickLeastLoaded(await eligibleStaffLoads(trx, input.deskId, productId), ctx.random)
+        set.assignee_id = next
+        events.push({ field: 'assignee', from: await staffName(trx, current.assignee_id), to: await staffName(trx, next) })
+      }
+    }
+    if (events.length === 0) return { changed: [] as string[] }
+    const updated = await trx.updateTable('ticket')
+      .set((eb) => ({ ...set, updated_at: ctx.now, version: eb('version', '+', 1) }))
+      .where('id', '=', ticketId).where('version', '=', current.version).executeTakeFirst()
+    if (Number(updated.numUpdatedRows) !== 1) throw new ConflictError('version mismatch')
+    for (const e of events) {
+      await recordEvent(trx, { ticketId, actor: ctx.actor, action: e.field === 'assignee' ? 'assigned' : 'updated', field: e.field, from: e.from, to: e.to, at: ctx.now })
+    }
+    return { changed: events.map((e) => e.field) }
+  })
+}
+
+/** Hands unassigned open tickets to available staff by least load, oldest first. */
+export async function assignBacklog(db: Executor, ctx: { now: string; random?: () => number; limit?: number }): Promise<number> {
+  const waiting = await db.selectFrom('ticket').select(['id', 'desk_id', 'product_id'])
+    .where('assignee_id', 'is', null).where('state', 'in', OPEN_STATES).where('deleted_at', 'is', null)
+    .orderBy('created_at').orderBy('id').limit(ctx.limit ?? 500).execute()
+  let assigned = 0
+  for (const t of waiting) {
+    const done = await db.transaction().execute(async (trx) => {
+      const next = pickLeastLoaded(await eligibleStaffLoads(trx, t.desk_id, t.product_id), ctx.random)
+      if (next === null) return false
+      const res = await trx.updateTable('ticket').set((eb) => ({ assignee_id: next, updated_at: ctx.now, version: eb('version', '+', 1) }))
+        .where('id', '=', t.id).where('assignee_id', 'is', null).executeTakeFirst()
+      if (Number(res.numUpdatedRows) !== 1) return false
+      await recordEvent(trx, { ticketId: t.id, actor: { type: 'system', id: null, name: null }, action: 'assigned', field: 'assignee', to: await staffName(trx, next), at: ctx.now })
+      return true
+    })
+    if (done) assigned++
+  }
+  return assigned
+}
+
+export function ticketActor(actor: Actor): ActorRef {
+  return actorRef(actor)
+}
+
+export type { ExpressionBuilder }

@@ -1,0 +1,68 @@
+import type { Locale } from '../domain/permissions.js'
+import { catalogs } from './messages/index.js'
+
+export const LOCALES: readonly Locale[] = ['en', 'pt-BR']
+
+export type Params = Record<string, string | number | null | undefined>
+export type Translate = (key: string, params?: Params) => string
+
+type Catalog = Record<string, string>
+
+function merged(locale: Locale): Catalog {
+  const out: Catalog = {}
+  for (const c of catalogs) Object.assign(out, c[locale])
+  return out
+}
+
+const MESSAGES: Record<Locale, Catalog> = { en: merged('en'), 'pt-BR': merged('pt-BR') }
+
+export function messagesFor(locale: Locale): Readonly<Catalog> {
+  return MESSAGES[locale]
+}
+
+function interpolate(text: string, params?: Params): string {
+  if (!params) return text
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = params[name]
+    return value === undefined || value === null ? whole : String(value)
+  })
+}
+
+/** A translator: the locale's text, else English, else the key itself (so gaps are visible). */
+export function translator(locale: Locale): Translate {
+  const primary = MESSAGES[locale]
+  const fallback = MESSAGES.en
+  return (key, params) => interpolate(primary[key] ?? fallback[key] ?? key, params)
+}
+
+export function isLocale(value: unknown): value is Locale {
+  return value === 'en' || value === 'pt-BR'
+}
+
+/** Best supported locale for an Accept-Language header. */
+export function negotiateLocale(header: string | undefined, fallback: Locale): Locale {
+  if (!header) return fallback
+  const ranked = header
+    .split(',')
+    .map((part, index) => {
+      const [tag, ...params] = part.trim().split(';')
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+      return { tag: tag.toLowerCase(), q: q ? Number(q.slice(2)) : 1, index }
+    })
+    .filter((r) => r.tag && Number.isFinite(r.q) && r.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index)
+  for (const { tag } of ranked) {
+    if (tag === 'pt-br' || tag === 'pt') return 'pt-BR'
+    if (tag.startsWith('pt-')) return 'pt-BR'
+    if (tag === 'en' || tag.startsWith('en-')) return 'en'
+  }
+  return fallback
+}
+
+/** Formats an ISO timestamp for display in the user's locale (UTC shown as such). */
+export function formatDateTime(value: string | null | undefined, locale: Locale): string {
+  if (!value) return ''
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) return ''
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date) + ' UTC'
+}

@@ -1,0 +1,14 @@
+import type { Locale } from '../../domain/permissions.js'
+import common from './common.js'
+import auth from './auth.js'
+import ticket from './ticket.js'
+import portal from './portal.js'
+import desk from './desk.js'
+import admin from './admin.js'
+import api from './api.js'
+import { LIFECYCLE_MESSAGES } from '../../domain/lifecycle.js'
+
+export type MessageCatalog = Record<Locale, Record<string, string>>
+
+/** Every catalog; each area of the product keeps its own file. */
+export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api]

@@ -1,0 +1,8 @@
+import type { MessageCatalog } from './index.js'
+
+const messages: MessageCatalog = {
+  en: {},
+  'pt-BR': {}
+}
+
+export default messages

@@ -1,0 +1,68 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { HttpError } from '../plugins/app.js'
+import { ConflictError } from '../db/ticket.js'
+import auth from './auth/index.js'
+import portal from './portal/index.js'
+import desk from './desk/index.js'
+import admin from './admin/index.js'
+import attachments from './attachments.js'
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** Redirects anonymous visitors to the login page; refuses logged-in people of the wrong kind. */
+export function guard(allowed: (request: FastifyRequest) => boolean) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.actor) {
+      if (request.method === 'GET') return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`)
+      throw new HttpError(401, 'unauthenticated', 'login required')
+    }
+    if (!allowed(request)) throw new HttpError(404, 'not_found', 'not found')
+  }
+}
+
+function renderError(request: FastifyRequest, reply: FastifyReply, status: number, titleKey: string, bodyText: string) {
+  return reply.page('error', { title: request.t(titleKey), message: bodyText }, status)
+}
+
+/** The server-rendered site: session actor, CSRF on every unsafe method, HTML errors. */
+export default async function web(fastify: FastifyInstance) {
+  fastify.addHook('onRequest', async (request) => {
+    await fastify.loadSessionActor(request)
+  })
+  fastify.addHook('preHandler', (request, reply, done) => {
+    if (UNSAFE.has(request.method)) return fastify.csrfProtection(request, reply, done)
+    done()
+  })
+
+  fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const t = request.t
+    const status = error.statusCode ?? 500
+    if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+      return renderError(request, reply, 403, 'error.forbidden.title', t('error.csrf'))
+    }
+    if (error instanceof ConflictError) return renderError(request, reply, 409, 'error.forbidden.title', t('error.conflict'))
+    if (status === 429) return renderError(request, reply, 429, 'error.forbidden.title', t('error.rateLimited'))
+    if (status === 401) return reply.redirect('/login')
+    if (status === 404) return renderError(request, reply, 404, 'error.notFound.title', t('error.notFound.body'))
+    if (status === 403) return renderError(request, reply, 403, 'error.forbidden.title', t('error.forbidden.body'))
+    if (status >= 400 && status < 500) return renderError(request, reply, status, 'error.notFound.title', t('error.badRequest'))
+    request.log.error({ err: error }, 'request failed')
+    return renderError(request, reply, 500, 'error.server.title', t('error.server.body'))
+  })
+
+  fastify.setNotFoundHandler(async (request, reply) => {
+    await fastify.loadSessionActor(request)
+    return renderError(request, reply, 404, 'error.notFound.title', request.t('error.notFound.body'))
+  })
+
+  fastify.get('/', async (request, reply) => {
+    if (!request.actor) return reply.redirect('/login')
+    return reply.redirect(request.actor.kind === 'staff' ? '/desk' : '/portal')
+  })
+
+  await fastify.register(auth)
+  await fastify.register(attachments)
+  await fastify.register(portal, { prefix: '/portal' })
+  await fastify.register(desk, { prefix: '/desk' })
+  await fastify.register(admin, { prefix: '/admin' })
+}

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util'
+import { loadConfig, ConfigError } from './config.js'
+import { createDb, migrateToLatest } from './db/index.js'
+import { isEmpty, seedDemo, type DemoLogin } from './db/seed.js'
+import { buildApp } from './app.js'
+import { createLogger } from './log.js'
+
+function printLogins(logins: DemoLogin[], url: string) {
+  const lines = [
+    '',
+    `Casebridge demo organisation loaded. Open ${url} and log in as:`,
+    ...logins.map((l) => `  ${l.role.padEnd(6)} ${l.email.padEnd(26)} ${l.password}${l.accountManager ? '   (account manager)' : ''}${l.available === false ? '   (unavailable)' : ''}`),
+    ''
+  ]
+  process.stdout.write(lines.join('\n') + '\n')
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { role: { type: 'string' } } })
+  const config = loadConfig(process.env, values.role ? { ROLE: values.role as 'web' | 'worker' | 'all' } : {})
+  const log = createLogger(config.LOG_LEVEL)
+  const db = await createDb(config.databaseUrl)
+  const applied = await migrateToLatest(db)
+  if (applied.length > 0) log.info({ applied }, 'database migrated')
+  if (config.SEED === 'demo' && (await isEmpty(db))) {
+    const { logins } = await seedDemo(db)
+    printLogins(logins, config.publicUrl)
+  }
+
+  const closers: (() => Promise<void>)[] = []
+  if (config.ROLE === 'web' || config.ROLE === 'all') {
+    const app = await buildApp({ config, db, logger: log })
+    await app.listen({ port: config.PORT, host: config.HOST })
+    closers.push(() => app.close())
+  }
+  if (config.ROLE === 'worker' || config.ROLE === 'all') {
+    const { startWorker } = await import('../sync/worker.js')
+    const worker = await startWorker({ config, db, log: log.child({ role: 'worker' }) })
+    closers.push(() => worker.stop())
+  }
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    for (const close of closers.reverse()) await close().catch((err) => log.error({ err }, 'error while closing'))
+    await db.destroy()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`casebridge: ${err.message}\n`)
+  } else {
+    process.stderr.write(`casebridge: failed to start: ${(err as Error).stack ?? err}\n`)
+  }
+  process.exit(1)
+})

@@ -1,0 +1,42 @@
+import type { Config } from '../src/config.js'
+import type { Db } from '../src/db/index.js'
+import type { Logger } from '../src/log.js'
+import { assignBacklog } from '../src/db/ticket.js'
+
+export interface Worker {
+  stop(): Promise<void>
+}
+
+/** Runs a task every `everyMs`, never overlapping itself; stops cleanly. */
+export function every(everyMs: number, task: () => Promise<void>, log: Logger): { stop(): Promise<void> } {
+  let timer: NodeJS.Timeout | null = null
+  let running: Promise<void> | null = null
+  let stopped = false
+  const tick = () => {
+    running = task().catch((err) => log.error({ err }, 'scheduled task failed')).finally(() => {
+      running = null
+      if (!stopped) timer = setTimeout(tick, everyMs)
+    })
+  }
+  timer = setTimeout(tick, 0)
+  return {
+    async stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+      if (running) await running
+    }
+  }
+}
+
+/** The worker role: scheduled jobs (CRM sync and mail join here as they land). */
+export async function startWorker(opts: { config: Config; db: Db; log: Logger }): Promise<Worker> {
+  const { db, log } = opts
+  const jobs = [
+    every(60_000, async () => {
+      const n = await assignBacklog(db, { now: new Date().toISOString() })
+      if (n > 0) log.info({ assigned: n }, 'unassigned backlog handed out')
+    }, log)
+  ]
+  log.info('worker started')
+  return { stop: async () => { await Promise.all(jobs.map((j) => j.stop())) } }
+}

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import { loadConfig, type Config } from '../../src/config.js'
+import { createDb, migrateToLatest, type Db } from '../../src/db/index.js'
+import { buildApp } from '../../src/app.js'
+import { seedDemo, DEMO_PASSWORDS, type DemoSeed } from '../../src/db/seed.js'
+import type { Clock } from '../../src/domain/clock.js'
+
+export { DEMO_PASSWORDS }
+
+interface Tap {
+  teardown(fn: () => unknown): void
+}
+
+export interface TestEnv {
+  app: FastifyInstance
+  db: Db
+  config: Config
+  dir: string
+  seed: DemoSeed
+  ids: DemoIds
+}
+
+export interface DemoIds {
+  account: Record<string, number>
+  contact: Record<string, number>
+  staff: Record<string, number>
+  desk: Record<string, number>
+  product: Record<string, number>
+  category: Record<string, number>
+}
+
+/** Maps names/emails to ids so tests can say `ids.staff['ana@casebridge.test']`. */
+export async function demoIds(db: Db): Promise<DemoIds> {
+  const toMap = (rows: { id: number; key: string }[]) => Object.fromEntries(rows.map((r) => [r.key, r.id]))
+  return {
+    account: toMap(await db.selectFrom('account').select(['id', 'name as key']).execute()),
+    contact: toMap(await db.selectFrom('contact').select(['id', 'email as key']).execute()),
+    staff: toMap(await db.selectFrom('staff').select(['id', 'email as key']).execute()),
+    desk: toMap(await db.selectFrom('desk').select(['id', 'name as key']).execute()),
+    product: toMap(await db.selectFrom('product').select(['id', 'name as key']).execute()),
+    category: toMap(await db.selectFrom('category').select(['id', 'name as key']).execute())
+  }
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>
+  clock?: Clock
+  random?: () => number
+  /** Load the demo organisation (default true). */
+  demo?: boolean
+}
+
+/** A fresh data directory and SQLite file, migrated (and seeded), with the app built in-process. */
+export async function testApp(t: Tap, opts: TestAppOptions = {}): Promise<TestEnv> {
+  const dir = mkdtempSync(join(tmpdir(), 'casebridge-test-'))
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', ...opts.env })
+  const db = await createDb(config.databaseUrl)
+  await migrateToLatest(db)
+  const seed = opts.demo === false ? { logins: [] } : await seedDemo(db)
+  const app = await buildApp({ config, db, clock: opts.clock, random: opts.random, logger: false })
+  await app.ready()
+  t.teardown(async () => {
+    await app.close()
+    await db.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { app, db, config, dir, seed, ids: await demoIds(db) }
+}
+
+export function csrfFrom(html: string): string {
+  const m = html.match(/name="_csrf" value="([^"]+)"/)
+  if (!m) throw new Error('no CSRF token in page')
+  return m[1]
+}
+
+export interface FileInput {
+  name: string
+  filename: string
+  content: Buffer | string
+  type?: string
+}
+
+/** A cookie-keeping client over app.inject, acting like one browser. */
+export class Agent {
+  cookies = new Map<string, string>()
+  constructor(readonly app: FastifyInstance, readonly headers: Record<string, string> = {}) {}
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ')
+  }
+
+  private keep(res: LightMyRequestResponse) {
+    for (const c of res.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+      const expired = c.maxAge === 0 || (c.expires && c.expires.getTime() < Date.now())
+      if (expired || c.value === '') this.cookies.delete(c.name)
+      else this.cookies.set(c.name, c.value)
+    }
+  }
+
+  async request(opts: InjectOptions): Promise<LightMyRequestResponse> {
+    const res = await this.app.inject({ ...opts, headers: { ...this.headers, cookie: this.cookieHeader(), ...(opts.headers ?? {}) } })
+    this.keep(res)
+    return res
+  }
+
+  get(url: string) {
+    return this.request({ method: 'GET', url })
+  }
+
+  /** Fetches a CSRF token from a page the agent can see (the login page by default). */
+  async csrf(fromUrl = '/login'): Promise<string> {
+    const res = await this.get(fromUrl)
+    return csrfFrom(res.body)
+  }
+
+  async post(url: string, form: Record<string, string | string[]>, opts: { csrfFrom?: string; noCsrf?: boolean } = {}) {
+    const fields = new URLSearchParams()
+    if (!opts.noCsrf) fields.append('_csrf', await this.csrf(opts.csrfFrom ?? '/login'))
+    for (const [k, v] of Object.entries(form)) for (const one of Array.isArray(v) ? v : [v]) fields.append(k, one)
+    return this.request({ method: 'POST', url, payload: fields.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  }
+
+  async postMultipart(url: string, form: Record<string, string>, files: FileInput[] = [], opts: { csrfFrom?: string; noCsrf?: boolean } = {}) {
+    const data = new FormData()
+    if (!opts.noCsrf) data.append('_csrf', await this.csrf(opts.csrfFrom ?? '/login'))
+    for (const [k, v] of Object.entries(form)) data.append(k, v)
+    for (const f of files) data.append(f.name, new Blob([f.content], { type: f.type ?? 'application/octet-stream' }), f.filename)
+    const encoded = new Response(data)
+    const payload = Buffer.from(await encoded.arrayBuffer())
+    return this.request({ method: 'POST', url, payload, headers: { 'content-type': encoded.headers.get('content-type')! } })
+  }
+
+  async login(email: string, password: string) {
+    const res = await this.post('/login', { email, password })
+    if (res.statusCode !== 302) throw new Error(`login as ${email} failed: ${res.statusCode}`)
+    return res
+  }
+}
+
+export async function loginAs(app: FastifyInstance, email: string, password?: string): Promise<Agent> {
+  const agent = new Agent(app)
+  const role = email.endsWith('@casebridge.test') ? (email.startsWith('admin') ? 'admin' : 'staff') : 'client'
+  await agent.login(email, password ?? DEMO_PASSWORDS[role])
+  return agent
+}
