@@ -127,7 +127,7 @@ export class Agent {
     const data = new FormData()
     if (!opts.noCsrf) data.append('_csrf', await this.csrf(opts.csrfFrom ?? '/login'))
     for (const [k, v] of Object.entries(form)) data.append(k, v)
-    for (const f of files) data.append(f.name, new Blob([f.content], { type: f.type ?? 'application/octet-stream' }), f.filename)
+    for (const f of files) data.append(f.name, new Blob([typeof f.content === "string" ? f.content : new Uint8Array(f.content)], { type: f.type ?? 'application/octet-stream' }), f.filename)
     const encoded = new Response(data)
     const payload = Buffer.from(await encoded.arrayBuffer())
     return this.request({ method: 'POST', url, payload, headers: { 'content-type': encoded.headers.get('content-type')! } })
