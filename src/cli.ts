@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { loadConfig, ConfigError } from './config.js'
 import { createDb, migrateToLatest, type Db } from './db/index.js'
 import { seedDemo, isEmpty } from './db/seed.js'
@@ -18,9 +20,14 @@ const USAGE = `usage: casebridge <command>
                                   create an API token for a person; prints only the token
 `
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
 
-function out(text: string) {
+/** Where the CLI writes its results (a test passes its own to read them). */
+export type Print = (text: string) => void
+
+function stdoutPrint(text: string) {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n')
 }
 
@@ -36,7 +43,7 @@ async function resolveIds(db: Db, table: 'account' | 'desk', refs: string[]): Pr
   return ids
 }
 
-export async function runCli(argv: string[], db: Db): Promise<void> {
+export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint): Promise<void> {
   const [command, sub] = argv
   if (command === 'migrate') {
     const applied = await migrateToLatest(db)
@@ -105,7 +112,19 @@ async function main() {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('casebridge.js') || process.argv[1]?.endsWith('cli.ts')) {
+/** True when this process was started as the CLI (directly, or through bin/casebridge.js or a symlink to it). */
+function startedAsCli(): boolean {
+  if (!process.argv[1]) return false
+  let entry: string
+  try {
+    entry = realpathSync(process.argv[1])
+  } catch {
+    return false
+  }
+  return entry === fileURLToPath(import.meta.url) || entry === fileURLToPath(new URL('../bin/casebridge.js', import.meta.url))
+}
+
+if (startedAsCli()) {
   main().catch((err) => {
     if (err instanceof UsageError || err instanceof ConfigError) {
       process.stderr.write(`casebridge: ${err.message}\n`)

@@ -1,7 +1,8 @@
 import type { Config } from '../src/config.js'
 import type { Db } from '../src/db/index.js'
 import type { Logger } from '../src/log.js'
-import { assignBacklog } from '../src/db/ticket.js'
+import { randomUUID } from 'node:crypto'
+import { runScheduledJobs } from './jobs/index.js'
 
 export interface Worker {
   stop(): Promise<void>
@@ -31,10 +32,10 @@ export function every(everyMs: number, task: () => Promise<void>, log: Logger): 
 /** The worker role: scheduled jobs (CRM sync and mail join here as they land). */
 export async function startWorker(opts: { config: Config; db: Db; log: Logger }): Promise<Worker> {
   const { db, log } = opts
+  const holder = `worker-${process.pid}-${randomUUID().slice(0, 8)}`
   const jobs = [
     every(60_000, async () => {
-      const n = await assignBacklog(db, { now: new Date().toISOString() })
-      if (n > 0) log.info({ assigned: n }, 'unassigned backlog handed out')
+      await runScheduledJobs(db, new Date(), holder, log)
     }, log)
   ]
   log.info('worker started')

@@ -21,6 +21,14 @@ export async function getCatalogItem(db: Executor, id: number) {
   return db.selectFrom('category').selectAll().where('id', '=', id).where('parent_id', 'is not', null).executeTakeFirst()
 }
 
+/** A catalog item with its area's name ("Area › Item"), active or not: tickets keep old items. */
+export async function getCatalogItemPath(db: Executor, id: number) {
+  return db.selectFrom('category as item')
+    .leftJoin('category as area', 'area.id', 'item.parent_id')
+    .select(['item.id', 'item.name', 'area.name as area_name'])
+    .where('item.id', '=', id).executeTakeFirst()
+}
+
 export async function deskExists(db: Executor, id: number): Promise<boolean> {
   return (await db.selectFrom('desk').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
 }

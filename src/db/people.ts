@@ -162,3 +162,14 @@ export async function contactAccounts(db: Executor, contactId: number) {
     .select(['account.id', 'account.name', 'contact_account.is_manager'])
     .where('contact_account.contact_id', '=', contactId).orderBy('account.name').execute()
 }
+
+/** Account names per contact for a list of contacts (one query, for pickers). */
+export async function accountsOfContacts(db: Executor, contactIds: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>()
+  if (contactIds.length === 0) return out
+  const rows = await db.selectFrom('contact_account').innerJoin('account', 'account.id', 'contact_account.account_id')
+    .select(['contact_account.contact_id', 'account.name'])
+    .where('contact_account.contact_id', 'in', contactIds).orderBy('account.name').execute()
+  for (const r of rows) out.set(r.contact_id, [...(out.get(r.contact_id) ?? []), r.name])
+  return out
+}

@@ -144,6 +144,7 @@ export interface TicketTable {
   crm_case_number: string | null
   deleted_at: Timestamp | null
   version: ColumnType<number, number | undefined, number>
+  sla_alert: ColumnType<string | null, string | null | undefined, string | null>
   created_at: CreatedAt
   updated_at: Timestamp
 }
@@ -217,6 +218,66 @@ export interface SettingTable {
   value: string
 }
 
+export interface SlaPolicyTable {
+  priority: Priority
+  response_minutes: number
+  resolution_minutes: number
+  updated_at: Timestamp
+}
+
+export interface ChecklistItemTable {
+  id: Id
+  ticket_id: number
+  label: string
+  done: ColumnType<Flag, Flag | undefined, Flag>
+  position: ColumnType<number, number | undefined, number>
+  created_by_staff_id: number | null
+  done_by_staff_id: number | null
+  done_at: Timestamp | null
+  created_at: CreatedAt
+}
+
+export interface CostItemTable {
+  id: Id
+  ticket_id: number
+  description: string
+  amount_cents: number
+  staff_id: number | null
+  created_at: CreatedAt
+}
+
+export interface SurveyTable {
+  ticket_id: number
+  contact_id: number
+  rating: number
+  comment: string | null
+  created_at: CreatedAt
+}
+
+export type MailStatus = 'pending' | 'sent' | 'dead'
+
+/** Notifications owed; the worker delivers them (SMTP) with retries. */
+export interface MailOutboxTable {
+  id: Id
+  ticket_id: number | null
+  recipient: string
+  locale: ColumnType<string, string | undefined, string>
+  template: string
+  data: string
+  status: ColumnType<MailStatus, MailStatus | undefined, MailStatus>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  last_error: string | null
+  sent_at: Timestamp | null
+  created_at: CreatedAt
+}
+
+export interface JobLeaseTable {
+  name: string
+  holder: string
+  expires_at: Timestamp
+}
+
 export interface Database {
   account: AccountTable
   contact: ContactTable
@@ -236,6 +297,12 @@ export interface Database {
   api_token: ApiTokenTable
   counter: CounterTable
   setting: SettingTable
+  sla_policy: SlaPolicyTable
+  checklist_item: ChecklistItemTable
+  cost_item: CostItemTable
+  survey: SurveyTable
+  mail_outbox: MailOutboxTable
+  job_lease: JobLeaseTable
 }
 
 export type Account = Selectable<AccountTable>

@@ -7,6 +7,7 @@ import { OPEN_STATES } from '../domain/lifecycle.js'
 import { isPostgres } from './migrations/util.js'
 import { recordEvent, actorRef, type ActorRef } from './event.js'
 import type { StoredFile } from '../storage/attachments.js'
+import { slaDueFor } from './sla.js'
 
 export class ConflictError extends Error {
   readonly code = 'conflict'
@@ -163,9 +164,28 @@ export async function getTicketForActor(db: Executor, actor: Actor, id: number) 
 
 export type TicketDetail = NonNullable<Awaited<ReturnType<typeof getTicketForActor>>>
 
+/**
+ * A ticket with its names, without a visibility check: only for the receipt of someone who
+ * just created or transferred it and may no longer see it (staff opening for another desk).
+ */
+export async function getTicketReceipt(db: Executor, id: number) {
+  return listColumns(db.selectFrom('ticket'))
+    .select(['ticket.description', 'ticket.url', 'ticket.version'])
+    .where('ticket.id', '=', id)
+    .executeTakeFirst()
+}
+
 export async function getTicketIdByNumber(db: Executor, number: number): Promise<number | undefined> {
   const row = await db.selectFrom('ticket').select('id').where('number', '=', number).executeTakeFirst()
   return row?.id
+}
+
+/**
+ * Takes the ticket's write lock before reading it (a no-op update: a row lock on PostgreSQL,
+ * the database write lock on SQLite), so read-check-write sequences never interleave.
+ */
+export async function lockTicket(trx: Executor, ticketId: number): Promise<void> {
+  await trx.updateTable('ticket').set((eb) => ({ version: eb.ref('version') })).where('id', '=', ticketId).execute()
 }
 
 export async function nextCounter(trx: Executor, name: string): Promise<number> {
@@ -241,12 +261,14 @@ export async function createTicketIn(trx: Trx, input: CreateTicketInput, ctx: Cr
   const number = await nextCounter(trx, 'ticket_number')
   const loads = await eligibleStaffLoads(trx, input.deskId, input.productId)
   const assigneeId = pickLeastLoaded(loads, ctx.random)
+  const due = await slaDueFor(trx, input.priority, ctx.now)
   const ticket = await trx.insertInto('ticket').values({
     number, title: input.title, description: input.description, url: input.url,
     ticket_type: input.ticketType, account_id: input.accountId, contact_id: input.contactId,
     created_by_staff_id: input.createdByStaffId, product_id: input.productId, category_id: input.categoryId,
     desk_id: input.deskId, impact: input.impact ?? null, urgency: input.urgency ?? null, priority: input.priority,
     source: input.source, state: 'open', status: 'new', assignee_id: assigneeId, parent_id: input.parentId ?? null,
+    response_due_at: due.responseDueAt, resolution_due_at: due.resolutionDueAt,
     created_at: ctx.now, updated_at: ctx.now
   }).returning(['id', 'number', 'assignee_id']).executeTakeFirstOrThrow()
   await insertAttachments(trx, ticket.id, null, input.files, ctx.now)
@@ -348,6 +370,7 @@ async function nameOf(db: Executor, table: 'account' | 'product' | 'staff', id: 
 /** Moves a ticket to another assignee, account or product with an internal note; one event per field. */
 export async function transferTicket(db: Executor, ticketId: number, input: TransferInput, ctx: { actor: ActorRef; now: string }) {
   return db.transaction().execute(async (trx) => {
+    await lockTicket(trx, ticketId)
     const current = await trx.selectFrom('ticket').select(['assignee_id', 'account_id', 'product_id', 'version'])
       .where('id', '=', ticketId).executeTakeFirstOrThrow()
     if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) throw new ConflictError('version mismatch')
@@ -386,6 +409,7 @@ export interface FieldUpdateInput {
 /** Staff edits from the ticket's side column; a desk change re-assigns when the assignee is not a member. */
 export async function updateTicketFields(db: Executor, ticketId: number, input: FieldUpdateInput, ctx: { actor: ActorRef; now: string; random?: () => number }) {
   return db.transaction().execute(async (trx) => {
+    await lockTicket(trx, ticketId)
     const current = await trx.selectFrom('ticket').select(['priority', 'category_id', 'product_id', 'desk_id', 'assignee_id', 'version'])
       .where('id', '=', ticketId).executeTakeFirstOrThrow()
     if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) throw new ConflictError('version mismatch')

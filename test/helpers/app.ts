@@ -7,6 +7,8 @@ import { createDb, migrateToLatest, type Db } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { seedDemo, DEMO_PASSWORDS, type DemoSeed } from '../../src/db/seed.js'
 import type { Clock } from '../../src/domain/clock.js'
+import { findLogin } from '../../src/db/people.js'
+import { createApiToken } from '../../src/db/token.js'
 
 export { DEMO_PASSWORDS }
 
@@ -145,4 +147,11 @@ export async function loginAs(app: FastifyInstance, email: string, password?: st
   const role = email.endsWith('@casebridge.test') ? (email.startsWith('admin') ? 'admin' : 'staff') : 'client'
   await agent.login(email, password ?? DEMO_PASSWORDS[role])
   return agent
+}
+
+/** A fresh API token for a person of the test organisation, by e-mail. */
+export async function apiToken(db: Db, email: string): Promise<string> {
+  const person = await findLogin(db, email)
+  if (!person) throw new Error(`no person with e-mail ${email}`)
+  return createApiToken(db, person, 'test', new Date().toISOString())
 }

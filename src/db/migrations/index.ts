@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import * as foundation from './20261123000000_foundation.js'
+import * as serviceManagement from './20261123010000_service_management.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
-  '20261123000000_foundation': foundation
+  '20261123000000_foundation': foundation,
+  '20261123010000_service_management': serviceManagement
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,13 @@
 import type { FastifyInstance } from 'fastify'
+import { guard } from '../web.js'
+import queue from './queue.js'
+import ticketPage from './ticket.js'
+import newTicket from './new-ticket.js'
 
+/** The staff desk: every route below is for staff and admins only (others get 404). */
 export default async function desk(fastify: FastifyInstance) {
-  void fastify
+  fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff'))
+  await fastify.register(queue)
+  await fastify.register(newTicket)
+  await fastify.register(ticketPage)
 }

@@ -1,5 +1,44 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import { findTokenOwner } from '../../../db/token.js'
+import { loadActor } from '../../../db/people.js'
+import { errorBody, sendApiError, unauthorized } from './errors.js'
+import tickets from './tickets.js'
+import attachments from './attachments.js'
 
+// Tokens are `cb_` + base64url; anything far longer is not worth a database look-up.
+const BEARER = /^Bearer\s+([A-Za-z0-9_\-.~+/]{1,200}=*)\s*$/i
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization
+  if (typeof header !== 'string') return null
+  return BEARER.exec(header)?.[1] ?? null
+}
+
+/**
+ * JSON API v1. Registered outside the web scope: no session and no CSRF; every request
+ * authenticates with `Authorization: Bearer <token>` and then obeys the portal's permissions.
+ */
 export default async function apiV1(fastify: FastifyInstance) {
-  void fastify
+  // JSON only: form and multipart bodies belong to the web pages.
+  fastify.removeContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'])
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('cache-control', 'no-store')
+    const token = bearerToken(request)
+    if (!token) throw unauthorized(request.t)
+    const owner = await findTokenOwner(fastify.db, token)
+    const actor = owner ? await loadActor(fastify.db, owner.kind, owner.id) : undefined
+    if (!owner || !actor) throw unauthorized(request.t)
+    fastify.setActor(request, actor)
+    request.log.debug({ tokenId: owner.tokenId, actor: `${actor.kind}:${actor.id}` }, 'api caller')
+  })
+
+  fastify.setErrorHandler(async (error: FastifyError, request, reply) => sendApiError(error, request, reply))
+
+  fastify.setNotFoundHandler(async (request, reply) => {
+    return reply.code(404).send(errorBody('not_found', request.t('api.error.noRoute', { method: request.method, path: request.url.split('?')[0] })))
+  })
+
+  await fastify.register(tickets)
+  await fastify.register(attachments)
 }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Makes sure the system programs the test suite drives for real are installed:
+# Chromium (browser journeys) and Dovecot (IMAP/LMTP for the mail tests).
+# Runs as npm's `pretest`, so it must be a fast no-op when everything is present.
+# As root on Debian/Ubuntu it installs what is missing with apt-get; otherwise it
+# says what to install and fails, because the tests would fail later and less clearly.
+#
+# To add a dependency, add one line to REQUIRED: "<debian package> <file it installs>".
+set -euo pipefail
+
+REQUIRED=(
+  "chromium /usr/bin/chromium"
+  "dovecot-imapd /usr/lib/dovecot/imap"
+  "dovecot-lmtpd /usr/lib/dovecot/lmtp"
+)
+
+missing=()
+for entry in "${REQUIRED[@]}"; do
+  read -r package proof <<<"$entry"
+  [[ -e "$proof" ]] || missing+=("$package")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+say() { printf 'ensure-test-deps: %s\n' "$*" >&2; }
+
+if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+  say "the tests need these system packages, which are not installed: ${missing[*]}"
+  if command -v apt-get >/dev/null 2>&1; then
+    say "install them with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}"
+  else
+    say "install the equivalent packages for your system (Debian names shown above)"
+  fi
+  exit 1
+fi
+
+say "installing ${missing[*]} (apt-get, about a minute)"
+export DEBIAN_FRONTEND=noninteractive
+# Wait for another apt/dpkg run instead of failing on its lock.
+apt_opts=(-q -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
+log="$(mktemp -t casebridge-apt.XXXXXX)"
+# apt and dpkg are chatty even with -q: keep their output for when something fails.
+if ! { apt-get "${apt_opts[@]}" update && apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  tail -n 30 "$log" >&2
+  say "apt-get failed (full output in $log)"
+  exit 1
+fi
+rm -f "$log"
+
+still=()
+for entry in "${REQUIRED[@]}"; do
+  read -r package proof <<<"$entry"
+  [[ -e "$proof" ]] || still+=("$package ($proof)")
+done
+if [[ ${#still[@]} -ne 0 ]]; then
+  say "installed, but still missing: ${still[*]}"
+  exit 1
+fi
+say "done"

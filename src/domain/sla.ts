@@ -1,0 +1,101 @@
+import type { Priority } from './lifecycle.js'
+
+export interface SlaTargets {
+  responseMinutes: number
+  resolutionMinutes: number
+}
+
+export type SlaPolicies = Record<Priority, SlaTargets>
+
+/** Calendar-time targets used until an admin edits them. */
+export const DEFAULT_SLA_POLICIES: SlaPolicies = {
+  critical: { responseMinutes: 60, resolutionMinutes: 4 * 60 },
+  high: { responseMinutes: 4 * 60, resolutionMinutes: 24 * 60 },
+  medium: { responseMinutes: 8 * 60, resolutionMinutes: 3 * 24 * 60 },
+  low: { responseMinutes: 24 * 60, resolutionMinutes: 7 * 24 * 60 }
+}
+
+export const SLA_STATUSES = ['on_track', 'at_risk', 'breached', 'achieved', 'paused', 'none'] as const
+export type SlaStatus = (typeof SLA_STATUSES)[number]
+
+/** Share of the resolution window after which an open ticket counts as at risk. */
+export const AT_RISK_SHARE = 0.75
+
+const MINUTE = 60_000
+
+export interface SlaDue {
+  responseDueAt: string
+  resolutionDueAt: string
+}
+
+export function dueTimes(startedAt: string, targets: SlaTargets): SlaDue {
+  const start = Date.parse(startedAt)
+  return {
+    responseDueAt: new Date(start + targets.responseMinutes * MINUTE).toISOString(),
+    resolutionDueAt: new Date(start + targets.resolutionMinutes * MINUTE).toISOString()
+  }
+}
+
+export interface SlaTicket {
+  state: string
+  created_at: string
+  response_due_at: string | null
+  resolution_due_at: string | null
+  first_response_at: string | null
+  resolved_at: string | null
+  sla_paused_at: string | null
+  /** Time already spent on hold, excluded from the at-risk share. */
+  sla_paused_ms?: number
+}
+
+/**
+ * Where a ticket stands against its targets at `now`. Due times already include past pauses
+ * (they are pushed back on resume), so only an ongoing pause needs care here.
+ */
+export function slaStatus(ticket: SlaTicket, now: Date): SlaStatus {
+  if (!ticket.resolution_due_at || ticket.state === 'cancelled') return 'none'
+  const resolutionDue = Date.parse(ticket.resolution_due_at)
+  if (ticket.state === 'resolved' || ticket.state === 'closed') {
+    const resolvedAt = ticket.resolved_at ? Date.parse(ticket.resolved_at) : now.getTime()
+    return resolvedAt <= resolutionDue ? 'achieved' : 'breached'
+  }
+  if (ticket.sla_paused_at) {
+    // A pause does not rescue a target that was already missed before it began.
+    return Date.parse(ticket.sla_paused_at) > resolutionDue ? 'breached' : 'paused'
+  }
+  const t = now.getTime()
+  if (t > resolutionDue) return 'breached'
+  if (!ticket.first_response_at && ticket.response_due_at && t > Date.parse(ticket.response_due_at)) return 'breached'
+  const start = Date.parse(ticket.created_at)
+  const held = ticket.sla_paused_ms ?? 0
+  const window = resolutionDue - start - held
+  if (window > 0 && (t - start - held) / window >= AT_RISK_SHARE) return 'at_risk'
+  return 'on_track'
+}
+
+export interface PauseState {
+  sla_paused_at: string | null
+  sla_paused_ms: number
+  response_due_at: string | null
+  resolution_due_at: string | null
+  first_response_at: string | null
+}
+
+export function pause(state: PauseState, now: Date): Pick<PauseState, 'sla_paused_at'> {
+  return { sla_paused_at: state.sla_paused_at ?? now.toISOString() }
+}
+
+/** Ends a pause: the time spent on hold is added to the open targets. */
+export function resume(state: PauseState, now: Date): Omit<PauseState, 'first_response_at'> {
+  if (!state.sla_paused_at) {
+    return { sla_paused_at: null, sla_paused_ms: state.sla_paused_ms, response_due_at: state.response_due_at, resolution_due_at: state.resolution_due_at }
+  }
+  const held = Math.max(0, now.getTime() - Date.parse(state.sla_paused_at))
+  const shift = (iso: string | null) => (iso ? new Date(Date.parse(iso) + held).toISOString() : iso)
+  return {
+    sla_paused_at: null,
+    sla_paused_ms: state.sla_paused_ms + held,
+    response_due_at: state.first_response_at ? state.response_due_at : shift(state.response_due_at),
+    resolution_due_at: shift(state.resolution_due_at)
+  }
+}

@@ -1,0 +1,153 @@
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
+import { LIMITS } from '../../../commands/tickets.js'
+import { SITUATIONS } from '../../../db/ticket.js'
+import { PRIORITIES, STATES, STATUSES } from '../../../domain/lifecycle.js'
+
+// Plain `enum` / type-array schemas rather than TypeBox unions: Ajv then reports one precise
+// error (and coerces predictably), and fast-json-stringify stays on its fast path.
+
+export function StringEnum<const T extends readonly string[]>(values: T, opts: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...opts })
+}
+
+/** An object, or null. */
+export function NullableObject<T extends TProperties>(properties: T) {
+  const object = Type.Object(properties)
+  return Type.Unsafe<Static<TObject<T>> | null>({ ...object, type: ['object', 'null'] })
+}
+
+export const Id = Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 })
+/** An id, or null to clear the field. */
+export const NullableId = Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, maximum: 2 ** 31 - 1 })
+
+export const Timestamp = Type.String({ format: 'date-time' })
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    fields: Type.Optional(Type.Record(Type.String(), Type.String()))
+  })
+})
+export type ErrorBody = Static<typeof ErrorBody>
+
+/** Every error a route may answer; the plugin's error handler produces them. */
+export const ErrorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  422: ErrorBody,
+  429: ErrorBody,
+  500: ErrorBody
+}
+
+const Ref = Type.Object({ id: Type.Integer(), name: Type.String() })
+
+const ticketCore = {
+  id: Type.Integer(),
+  number: Type.Integer(),
+  title: Type.String(),
+  state: StringEnum(STATES),
+  status: StringEnum(STATUSES),
+  priority: StringEnum(PRIORITIES),
+  type: StringEnum(['incident', 'request'] as const),
+  source: StringEnum(['portal', 'email', 'phone', 'api', 'crm'] as const),
+  account: Ref,
+  contact: Type.Object({ id: Type.Integer(), name: Type.String(), email: Type.String() }),
+  product: NullableObject({ id: Type.Integer(), name: Type.String() }),
+  category: NullableObject({ id: Type.Integer(), name: Type.String() }),
+  desk: Ref,
+  assignee: NullableObject({ id: Type.Integer(), email: Type.String(), name: Type.String() }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}
+
+export const TicketSummary = Type.Object(ticketCore)
+export type TicketSummary = Static<typeof TicketSummary>
+
+export const AttachmentJson = Type.Object({
+  id: Type.Integer(),
+  filename: Type.String(),
+  contentType: Type.String(),
+  size: Type.Integer(),
+  url: Type.String()
+})
+export type AttachmentJson = Static<typeof AttachmentJson>
+
+export const TicketJson = Type.Object({
+  ...ticketCore,
+  description: Type.String(),
+  url: Type.Union([Type.String(), Type.Null()]),
+  version: Type.Integer(),
+  attachments: Type.Array(AttachmentJson)
+})
+export type TicketJson = Static<typeof TicketJson>
+
+export const NoteJson = Type.Object({
+  id: Type.Integer(),
+  kind: StringEnum(['description', 'reply', 'occurrence', 'message', 'internal', 'system'] as const),
+  visibility: StringEnum(['public', 'internal'] as const),
+  body: Type.String(),
+  author: Type.Object({
+    type: StringEnum(['contact', 'staff', 'system'] as const),
+    name: Type.Union([Type.String(), Type.Null()])
+  }),
+  createdAt: Timestamp,
+  attachments: Type.Array(AttachmentJson)
+})
+export type NoteJson = Static<typeof NoteJson>
+
+export const TicketWithNotes = Type.Object({ ...TicketJson.properties, notes: Type.Array(NoteJson) })
+
+export const TicketParams = Type.Object({ id: Id })
+
+export const SORT_PARAMS = ['createdAt', 'updatedAt', 'number', 'priority', 'title'] as const
+
+export const ListQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 200 })),
+  state: Type.Optional(StringEnum(STATES)),
+  status: Type.Optional(StringEnum(STATUSES)),
+  situation: Type.Optional(StringEnum(SITUATIONS)),
+  scope: Type.Optional(StringEnum(['mine', 'desks', 'unassigned'] as const, { description: 'staff only' })),
+  sort: Type.Optional(StringEnum(SORT_PARAMS)),
+  order: Type.Optional(StringEnum(['asc', 'desc'] as const)),
+  page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),
+  perPage: Type.Integer({ minimum: 1, maximum: 100, default: 20 })
+})
+
+export const TicketList = Type.Object({
+  items: Type.Array(TicketSummary),
+  total: Type.Integer(),
+  totalCapped: Type.Boolean({ description: 'true when there are more matches than `total` counts' }),
+  page: Type.Integer(),
+  perPage: Type.Integer()
+})
+
+export const NewTicketBody = Type.Object({
+  title: Type.String({ minLength: 1, maxLength: LIMITS.title }),
+  description: Type.String({ minLength: 1, maxLength: LIMITS.description }),
+  url: Type.Optional(Type.String({ maxLength: LIMITS.url })),
+  accountId: Type.Optional(Id),
+  contactId: Type.Optional(Id),
+  productId: Type.Optional(Id),
+  categoryId: Type.Optional(Id),
+  deskId: Type.Optional(Id),
+  priority: Type.Optional(StringEnum(PRIORITIES))
+})
+
+export const NewNoteBody = Type.Object({
+  body: Type.String({ minLength: 1, maxLength: LIMITS.note }),
+  visibility: Type.Optional(StringEnum(['public', 'internal'] as const))
+})
+
+export const TransferBody = Type.Object({
+  assigneeId: Type.Optional(NullableId),
+  accountId: Type.Optional(Id),
+  productId: Type.Optional(NullableId),
+  note: Type.Optional(Type.String({ maxLength: LIMITS.note })),
+  version: Type.Optional(Type.Integer({ minimum: 0, description: 'the version you read; 409 when the ticket changed since' }))
+})

@@ -1,0 +1,122 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { accountsOfContacts, contactAccounts, getContact, searchContacts } from '../../db/people.js'
+import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
+import { getTicketForActor } from '../../db/ticket.js'
+import { checkNewTicket, openTicket, type NewTicketDraft } from '../../commands/tickets.js'
+import { PRIORITIES } from '../../domain/lifecycle.js'
+import { echo, files, id, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
+import { FormSchema, staffOf, whole } from './shared.js'
+
+/** Where a ticket opened at the desk came from; 'api' and 'crm' are set by those channels only. */
+export const DESK_SOURCES = ['phone', 'email', 'portal'] as const
+
+const NewQuery = Type.Object({
+  contact: Type.Optional(Type.String({ maxLength: 12 })),
+  q: Type.Optional(Type.String({ maxLength: 200 }))
+})
+
+interface PickerState {
+  q?: string
+  status?: number
+  formError?: string
+}
+
+async function renderPicker(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, state: PickerState = {}) {
+  const q = (state.q ?? '').trim()
+  const contacts = q.length >= 2 ? await searchContacts(fastify.db, q) : []
+  const accounts = await accountsOfContacts(fastify.db, contacts.map((c) => c.id))
+  return reply.page('desk/pick-contact', {
+    title: request.t('desk.new.title'), q,
+    contacts: contacts.map((c) => ({ ...c, accounts: accounts.get(c.id) ?? [] })),
+    searched: q.length >= 2,
+    formError: state.formError ?? null
+  }, state.status ?? 200)
+}
+
+interface FormState {
+  status?: number
+  errors?: FormErrors
+  values?: Record<string, string>
+  formError?: string
+}
+
+async function renderForm(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, contact: { id: number; name: string; email: string }, state: FormState = {}) {
+  const [accounts, items, products, desks] = await Promise.all([
+    contactAccounts(fastify.db, contact.id), listCatalogItems(fastify.db), listProducts(fastify.db), listDesks(fastify.db)
+  ])
+  const defaults: Record<string, string> = { source: 'phone', priority: 'medium', account_id: accounts.length === 1 ? String(accounts[0].id) : '' }
+  return reply.page('desk/new-ticket', {
+    title: request.t('desk.new.title'),
+    contact, accounts, items, products, desks, priorities: PRIORITIES, sources: DESK_SOURCES,
+    errors: state.errors ?? {},
+    values: { ...defaults, ...(state.values ?? {}) },
+    formError: state.formError ?? null
+  }, state.status ?? 200)
+}
+
+/** An optional id field that, when filled in, must be a valid id. */
+function pickedId(body: FormBody, name: string, errors: FormErrors, message: string): number | null {
+  const raw = text(body, name)
+  const value = id(body, name)
+  if (raw !== '' && value === null) errors[name] = message
+  return value
+}
+
+export default async function newTicket(fastify: FastifyInstance) {
+  fastify.get('/tickets/new', { schema: { querystring: NewQuery } }, async (request, reply) => {
+    const query = request.query as { contact?: string; q?: string }
+    if (query.contact === undefined || query.contact === '') return renderPicker(fastify, request, reply, { q: query.q })
+    const contactId = whole(query.contact)
+    const contact = contactId === null ? undefined : await getContact(fastify.db, contactId)
+    if (!contact || contact.active !== 1) {
+      return renderPicker(fastify, request, reply, { q: query.q, status: 404, formError: request.t('desk.new.contactNotFound') })
+    }
+    return renderForm(fastify, request, reply, contact)
+  })
+
+  fastify.post('/tickets', { schema: { body: FormSchema } }, async (request, reply) => {
+    const actor = staffOf(request)
+    const t = request.t
+    const body = request.body as FormBody
+    const errors: FormErrors = {}
+    const invalid = t('validation.invalidChoice')
+
+    const contactId = id(body, 'contact_id')
+    const contact = contactId === null ? undefined : await getContact(fastify.db, contactId)
+    if (!contact || contact.active !== 1) {
+      return renderPicker(fastify, request, reply, { status: 422, formError: t('desk.new.contactNotFound') })
+    }
+    const source = oneOf(text(body, 'source'), DESK_SOURCES)
+    if (!source) errors.source = invalid
+    const draft: NewTicketDraft = {
+      contactId: contact.id,
+      accountId: pickedId(body, 'account_id', errors, invalid),
+      productId: pickedId(body, 'product_id', errors, invalid),
+      categoryId: pickedId(body, 'category_id', errors, invalid),
+      deskId: pickedId(body, 'desk_id', errors, invalid),
+      priority: text(body, 'priority'),
+      title: text(body, 'title'),
+      description: text(body, 'description'),
+      url: text(body, 'url'),
+      files: files(body, 'attachments'),
+      source: source ?? 'phone'
+    }
+    const checked = await checkNewTicket(fastify.db, actor, draft, t, fastify.config.MAX_ATTACHMENT_MB)
+    // Our own messages (a mistyped id) win over the generic ones from the shared check.
+    Object.assign(errors, { ...checked.errors, ...errors })
+    if (Object.keys(errors).length > 0 || !checked.ticket) {
+      return renderForm(fastify, request, reply, contact, { status: 422, errors, values: echo(body), formError: t('common.formErrors') })
+    }
+
+    const created = await openTicket({ db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }, actor, checked.ticket, draft.files)
+    request.log.info({ ticketId: created.id, contactId: contact.id, staffId: actor.id }, 'ticket opened on behalf of a contact')
+    const visible = await getTicketForActor(fastify.db, actor, created.id)
+    if (!visible) {
+      reply.flash('success', t('desk.new.createdElsewhere', { number: created.number, contact: contact.name }))
+      return reply.redirect('/desk')
+    }
+    reply.flash('success', t('desk.new.created', { number: created.number, contact: contact.name }))
+    return reply.redirect(`/desk/tickets/${created.number}`)
+  })
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { contactAccounts } from '../../db/people.js'
+import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
+import { checkNewTicket, LIMITS, openTicket } from '../../commands/tickets.js'
+import { PRIORITIES } from '../../domain/lifecycle.js'
+import type { ContactActor } from '../../domain/permissions.js'
+import { echo, files, id, text, type FormBody, type FormErrors } from '../forms.js'
+
+const FormSchema = Type.Record(Type.String(), Type.Unknown())
+
+/** Catalog items grouped by their area, in the order the query returns them. */
+function groupByArea<T extends { area_id: number; area_name: string }>(items: T[]) {
+  const areas: { id: number; name: string; items: T[] }[] = []
+  for (const item of items) {
+    let area = areas.find((a) => a.id === item.area_id)
+    if (!area) areas.push(area = { id: item.area_id, name: item.area_name, items: [] })
+    area.items.push(item)
+  }
+  return areas
+}
+
+export default async function newTicket(fastify: FastifyInstance) {
+  const db = fastify.db
+
+  async function renderForm(request: FastifyRequest, reply: FastifyReply, opts: { values?: Record<string, string>; errors?: FormErrors; status?: number } = {}) {
+    const actor = request.actor as ContactActor
+    const [accounts, products, items, desks] = await Promise.all([
+      contactAccounts(db, actor.id), listProducts(db), listCatalogItems(db), listDesks(db)
+    ])
+    const errors = opts.errors ?? {}
+    const hasErrors = Object.keys(errors).length > 0
+    // Errors about fields this form does not show (e.g. no account at all) go to the top.
+    const shown = new Set(['account_id', 'product_id', 'category_id', 'desk_id', 'priority', 'title', 'description', 'url', 'attachments'])
+    const hidden = Object.entries(errors).filter(([k]) => !shown.has(k) || (k === 'account_id' && accounts.length < 2)).map(([, v]) => v)
+    return reply.page('portal/new-ticket', {
+      title: request.t('portal.new.title'),
+      accounts, products, areas: groupByArea(items), desks, priorities: PRIORITIES, limits: LIMITS,
+      values: { priority: 'medium', ...opts.values },
+      errors,
+      formError: accounts.length === 0
+        ? request.t('portal.new.noAccount')
+        : hasErrors ? [request.t('common.formErrors'), ...hidden].join(' ') : undefined
+    }, opts.status ?? 200)
+  }
+
+  fastify.get('/tickets/new', async (request, reply) => renderForm(request, reply))
+
+  fastify.post('/tickets', { schema: { body: FormSchema } }, async (request, reply) => {
+    const actor = request.actor as ContactActor
+    const body = request.body as FormBody
+    const t = request.t
+    const uploads = files(body, 'attachments')
+    const { errors, ticket } = await checkNewTicket(db, actor, {
+      accountId: id(body, 'account_id'), contactId: actor.id,
+      productId: id(body, 'product_id'), categoryId: id(body, 'category_id'), deskId: id(body, 'desk_id'),
+      priority: text(body, 'priority'), title: text(body, 'title'), description: text(body, 'description'),
+      url: text(body, 'url'), files: uploads, source: 'portal'
+    }, t, fastify.config.MAX_ATTACHMENT_MB)
+    if (!ticket) {
+      return renderForm(request, reply, { values: echo(body), errors, status: 422 })
+    }
+    const created = await openTicket({ db, store: fastify.store, clock: fastify.clock, random: fastify.random }, actor, ticket, uploads)
+    request.log.info({ ticketId: created.id, number: created.number, assigneeId: created.assignee_id }, 'ticket opened in the portal')
+    reply.flash('success', t('ticket.created', { number: created.number }))
+    return reply.redirect(text(body, 'next') === 'new' ? '/portal/tickets/new' : `/portal/tickets/${created.number}`)
+  })
+}

@@ -1,0 +1,156 @@
+import t, { type Test } from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createDb } from '../src/db/index.js'
+
+// The server as `npm start` runs it: tsx src/server.ts, in its own process.
+const ROOT = new URL('../', import.meta.url).pathname
+const TSX = join(ROOT, 'node_modules/.bin/tsx')
+const CONFIG_KEYS = ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_URL_FILE', 'PUBLIC_URL', 'SESSION_SECRET', 'SESSION_SECRET_FILE',
+  'COOKIE_SECURE', 'MAX_ATTACHMENT_MB', 'SEED', 'LOG_LEVEL', 'DEFAULT_LOCALE', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'ROLE']
+
+interface Server {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>
+}
+
+function dataDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'casebridge-server-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+function start(t: Test, env: Record<string, string>, args: string[] = []): Server {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_KEYS.includes(k)))
+  const child = spawn(TSX, ['src/server.ts', ...args], {
+    cwd: ROOT, env: { ...clean, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  let err = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk })
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+  return { child, stdout: () => out, stderr: () => err, exited }
+}
+
+/** Waits until stdout has a line matching `pattern`; fails if the process ends first. */
+async function waitFor(server: Server, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const m = server.stdout().match(pattern)
+    if (m) return m
+    if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}) before ${pattern}:\n${server.stdout()}\n${server.stderr()}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${server.stdout()}\n${server.stderr()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function listening(server: Server): Promise<string> {
+  return (await waitFor(server, /Server listening at (http:\/\/[^"\s]+)/))[1]
+}
+
+async function stop(t: Test, server: Server) {
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0, 'SIGTERM shuts it down with exit code 0')
+  t.match(server.stdout(), /"signal":"SIGTERM".*"msg":"shutting down"/, 'and says so')
+}
+
+async function countPeople(dir: string): Promise<number> {
+  const db = await createDb(`sqlite:${join(dir, 'casebridge.db')}`)
+  try {
+    const staff = await db.selectFrom('staff').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const contacts = await db.selectFrom('contact').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    return Number(staff.n) + Number(contacts.n)
+  } finally {
+    await db.destroy()
+  }
+}
+
+t.test('npm start on an empty data directory: migrates, seeds, prints the logins, serves', async (t) => {
+  const dir = dataDir(t)
+  const server = start(t, { DATA_DIR: dir })
+  const url = await listening(server)
+  const out = server.stdout()
+  t.match(out, /"msg":"database migrated"/, 'migrates the new database')
+  t.match(out, 'Casebridge demo organisation loaded')
+  for (const line of [/admin\s+admin@casebridge\.test\s+admin-demo-pass/, /staff\s+ana@casebridge\.test\s+staff-demo-pass/,
+    /staff\s+eva@casebridge\.test\s+staff-demo-pass\s+\(unavailable\)/, /client\s+alice@acme\.test\s+client-demo-pass\s+\(account manager\)/]) {
+    t.match(out, line, `prints ${line.source.split('\\s')[1]}`)
+  }
+  t.ok(existsSync(join(dir, 'casebridge.db')), 'the SQLite file is under DATA_DIR')
+
+  const health = await fetch(`${url}/healthz`)
+  t.equal(health.status, 200)
+  t.same(await health.json(), { status: 'ok', database: 'ok' })
+
+  const login = await fetch(`${url}/login`)
+  t.equal(login.status, 200)
+  t.match(login.headers.get('content-type'), /text\/html/)
+  const html = await login.text()
+  t.match(html, /<form[^>]+action="\/login"/, 'the login form')
+  t.match(html, /name="password"/)
+
+  // The printed password works against the running server.
+  const csrf = html.match(/name="_csrf" value="([^"]+)"/)![1]
+  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  const post = await fetch(`${url}/login`, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, email: 'admin@casebridge.test', password: 'admin-demo-pass' }),
+    headers: { cookie }
+  })
+  t.equal(post.status, 302)
+  t.equal(post.headers.get('location'), '/desk', 'the admin is logged in')
+  t.match(post.headers.get('set-cookie'), /casebridge_session=.*HttpOnly.*Secure/i, 'session cookies are Secure by default')
+
+  await stop(t, server)
+
+  // A second start on the same data keeps it: nothing to migrate, nothing seeded again.
+  const again = start(t, { DATA_DIR: dir })
+  await listening(again)
+  t.notMatch(again.stdout(), 'database migrated')
+  t.notMatch(again.stdout(), 'demo organisation loaded')
+  await stop(t, again)
+  t.equal(await countPeople(dir), 13, 'the demo people once')
+})
+
+t.test('SEED=none leaves the database without people; ROLE=web runs no worker', async (t) => {
+  const dir = dataDir(t)
+  const server = start(t, { DATA_DIR: dir, SEED: 'none', ROLE: 'web' })
+  const url = await listening(server)
+  t.equal((await fetch(`${url}/healthz`)).status, 200)
+  t.notMatch(server.stdout(), 'demo organisation loaded', 'no logins printed')
+  t.notMatch(server.stdout(), 'worker started')
+  await stop(t, server)
+  t.equal(await countPeople(dir), 0, 'nobody in the database')
+})
+
+t.test('--role worker runs the worker without listening', async (t) => {
+  const dir = dataDir(t)
+  const server = start(t, { DATA_DIR: dir, SEED: 'none' }, ['--role', 'worker'])
+  await waitFor(server, /"msg":"worker started"/)
+  t.notMatch(server.stdout(), 'Server listening')
+  await stop(t, server)
+})
+
+t.test('a bad setting stops the start with a message naming it', async (t) => {
+  const dir = dataDir(t)
+  const server = start(t, { DATA_DIR: dir, PORT: 'abc' })
+  t.equal(await server.exited, 1, 'exit code 1')
+  t.match(server.stderr(), /casebridge: invalid configuration:\n\s+PORT: /, 'names PORT')
+  t.notMatch(server.stderr(), /\n\s+at /, 'no stack trace')
+  t.notMatch(server.stdout(), 'Server listening')
+
+  const role = start(t, { DATA_DIR: dir, ROLE: 'everything' })
+  t.equal(await role.exited, 1)
+  t.match(role.stderr(), /ROLE: /, 'names ROLE')
+})
