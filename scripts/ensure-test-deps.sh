@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the system programs the test suite drives for real are installed:
-# Chromium (browser journeys) and Dovecot (IMAP/LMTP for the mail tests).
+# Chromium (browser journeys, with an emoji font for faithful screenshots) and
+# Dovecot (IMAP/LMTP for the mail tests).
 # Runs as npm's `pretest`, so it must be a fast no-op when everything is present.
 # As root on Debian/Ubuntu it installs what is missing with apt-get; otherwise it
 # says what to install and fails, because the tests would fail later and less clearly.
@@ -10,6 +11,8 @@ set -euo pipefail
 
 REQUIRED=(
   "chromium /usr/bin/chromium"
+  # Screenshots should show what people see: the pages use an emoji or two.
+  "fonts-noto-color-emoji /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
   "dovecot-imapd /usr/lib/dovecot/imap"
   "dovecot-lmtpd /usr/lib/dovecot/lmtp"
 )

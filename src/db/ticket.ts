@@ -328,7 +328,8 @@ export async function addNoteIn(trx: Trx, input: AddNoteInput, ctx: { actor: Act
       .where('id', '=', input.ticketId).where('first_response_at', 'is', null).execute()
   }
   await recordEvent(trx, {
-    ticketId: input.ticketId, actor: ctx.actor, action: input.visibility === 'internal' ? 'internal' : 'reply', at: ctx.now
+    ticketId: input.ticketId, actor: ctx.actor, at: ctx.now,
+    action: input.kind === 'occurrence' || input.kind === 'message' ? input.kind : input.visibility === 'internal' ? 'internal' : 'reply'
   })
   return note
 }

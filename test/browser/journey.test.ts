@@ -23,6 +23,8 @@ async function launch(): Promise<Browser> {
 }
 
 async function shoot(page: Page, name: string) {
+  // From the top, so sticky side columns sit where a reader first sees them.
+  await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
 }
 
@@ -49,7 +51,8 @@ t.test('a client opens a ticket with an attachment, staff reply, the client sees
   const errors: string[] = []
   const watch = (page: Page, who: string) => {
     page.on('pageerror', (err) => errors.push(`${who}: ${err.message}`))
-    page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`${who}: ${msg.text()}`) })
+    // Browsers ask for /favicon.ico on their own; a missing one is not the page's fault.
+    page.on('response', (res) => { if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) errors.push(`${who}: ${res.status()} ${res.url()}`) })
   }
 
   // The client logs in.

@@ -9,14 +9,14 @@ import { FormSchema, staffOf, whole } from './shared.js'
 export const SCOPES = ['mine', 'desks', 'unassigned'] as const
 
 const QueueQuery = Type.Object({
-  scope: Type.Optional(Type.String({ maxLength: 20 })),
-  q: Type.Optional(Type.String({ maxLength: 200 })),
-  situation: Type.Optional(Type.String({ maxLength: 20 })),
-  state: Type.Optional(Type.String({ maxLength: 30 })),
-  status: Type.Optional(Type.String({ maxLength: 30 })),
-  sort: Type.Optional(Type.String({ maxLength: 20 })),
-  order: Type.Optional(Type.String({ maxLength: 4 })),
-  page: Type.Optional(Type.String({ maxLength: 6 }))
+  scope: Type.Optional(Type.String({ maxLength: 100 })),
+  q: Type.Optional(Type.String({ maxLength: 500 })),
+  situation: Type.Optional(Type.String({ maxLength: 100 })),
+  state: Type.Optional(Type.String({ maxLength: 100 })),
+  status: Type.Optional(Type.String({ maxLength: 100 })),
+  sort: Type.Optional(Type.String({ maxLength: 100 })),
+  order: Type.Optional(Type.String({ maxLength: 100 })),
+  page: Type.Optional(Type.String({ maxLength: 100 }))
 })
 
 /** The filters as the page understands them; anything unknown falls back to the default. */
