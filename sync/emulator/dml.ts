@@ -162,7 +162,7 @@ function derive(obj: ObjectDef, rec: SfRecord, before: SfRecord | null, ctx: Wri
 }
 
 /** Inserts one record; returns its id. Throws SfError (status 400) with the per-record error. */
-export function createRecord(store: EmulatorStore, obj: ObjectDef, values: ParsedValues, ctx: WriteContext, opts: { autoAssign: boolean }): string {
+export function createRecord(store: EmulatorStore, obj: ObjectDef, values: ParsedValues, ctx: WriteContext, opts: { autoAssign: boolean; presetId?: string }): string {
   if (ctx.takeLockFault()) {
     const parent = obj.name === 'CaseComment' ? [...values].find(([f]) => f.name === 'ParentId')?.[1] : undefined
     throw lockError(typeof parent === 'string' ? parent : undefined)
@@ -174,7 +174,7 @@ export function createRecord(store: EmulatorStore, obj: ObjectDef, values: Parse
   for (const [f, v] of values) rec[f.name] = v === null && f.type === 'boolean' ? false : v
   if ('OwnerId' in rec && !rec.OwnerId) rec.OwnerId = ctx.userId
   checkRequired(obj, rec)
-  rec.Id = store.newId(obj)
+  rec.Id = opts.presetId ?? store.newId(obj)
   if (obj.name === 'Case') rec.CaseNumber = String(store.nextSeq('CaseNumber') + 999).padStart(8, '0')
   derive(obj, rec, null, ctx, opts.autoAssign)
   checkUnique(store, obj, rec)

@@ -217,11 +217,21 @@ t.test('GET /tickets/:id with the notes the caller may see; POST notes', async (
   const notes = await env.db.selectFrom('note').select('body').where('ticket_id', '=', id).execute()
   t.equal(notes.length, 4, 'refused notes were not written')
 
+  const mail = await env.db.selectFrom('mail_outbox').select(['recipient', 'template']).where('ticket_id', '=', id).orderBy('id').execute()
+  const assignee = (await ana.get(`/api/v1/tickets/${id}`)).body.assignee.email
+  t.same(mail.map((m) => m.recipient), assignee === 'ana@casebridge.test' ? ['alice@acme.test'] : [assignee, 'alice@acme.test'],
+    'the client\'s reply notifies the assignee, the staff reply notifies the client, the internal note nobody')
+
   await env.db.updateTable('ticket').set({ state: 'closed', status: 'completed' }).where('id', '=', id).execute()
-  const closed = await alice.post(`/api/v1/tickets/${id}/notes`, { body: 'One more thing' })
-  t.match(closed, { status: 409, body: { error: { code: 'ticket_closed', message: /closed/ } } })
+  const closed = await alice.post(`/api/v1/tickets/${id}/notes`, { body: 'It is back again since the update.' })
+  t.equal(closed.status, 201, 'a reply to a closed ticket opens a new linked ticket')
+  t.match(closed.body, { openedTicket: { id: Number, title: `Re: ${CLOUD_LOGIN}`, description: 'It is back again since the update.', state: 'open', contact: { email: 'alice@acme.test' } } })
+  t.equal(closed.headers.location, `/api/v1/tickets/${closed.body.openedTicket.id}`)
+  const child = await env.db.selectFrom('ticket').select(['parent_id', 'source']).where('id', '=', closed.body.openedTicket.id).executeTakeFirstOrThrow()
+  t.same(child, { parent_id: id, source: 'api' })
+  t.equal((await env.db.selectFrom('note').select('id').where('ticket_id', '=', id).execute()).length, 4, 'the closed ticket itself is untouched')
   const closedInternal = await ana.post(`/api/v1/tickets/${id}/notes`, { body: 'post mortem', visibility: 'internal' })
-  t.match(closedInternal, { status: 409, body: { error: { code: 'not_allowed' } } })
+  t.match(closedInternal, { status: 409, body: { error: { code: 'not_allowed', message: "This action is not available in the ticket's current status." } } })
 })
 
 t.test('attachments are listed with a download URL that obeys the same permissions', async (t) => {

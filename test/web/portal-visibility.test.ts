@@ -117,6 +117,8 @@ t.test('who may enter the portal, and where contacts may not go', async (t) => {
   }
 
   t.equal((await alice.get('/portal/tickets/999999')).statusCode, 404, 'an unknown number is 404')
+  t.equal((await alice.get('/portal/tickets/abc')).statusCode, 404, 'so is something that is not a number')
+  t.equal((await alice.get('/portal/tickets/0001')).statusCode, 404)
   const deleted = await env.db.updateTable('ticket').set({ deleted_at: new Date().toISOString() }).where('number', '=', 1).executeTakeFirst()
   t.equal(Number(deleted.numUpdatedRows), 1)
   t.equal((await alice.get('/portal/tickets/1')).statusCode, 404, 'a deleted ticket is gone for its requester too')

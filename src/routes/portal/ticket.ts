@@ -11,7 +11,8 @@ import type { ContactActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import { checkLength, checkUploads, echo, files, text, type FormBody, type FormErrors } from '../forms.js'
 
-const Params = Type.Object({ number: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 }) })
+// A string, so /portal/tickets/abc is a plain 404 like any ticket the client may not see.
+const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })
 const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
 // Replies do not depend on either policy setting; decide() still wants the whole policy.
@@ -42,8 +43,9 @@ export default async function ticketPage(fastify: FastifyInstance) {
   const db = fastify.db
 
   async function loadTicket(request: FastifyRequest): Promise<TicketDetail> {
-    const { number } = request.params as { number: number }
-    const id = await getTicketIdByNumber(db, number)
+    const raw = (request.params as { number: string }).number
+    if (!/^[1-9]\d{0,8}$/.test(raw)) throw notFound()
+    const id = await getTicketIdByNumber(db, Number(raw))
     const ticket = id === undefined ? undefined : await getTicketForActor(db, request.actor!, id)
     if (!ticket) throw notFound()
     return ticket

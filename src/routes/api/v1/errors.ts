@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError } from '../../../plugins/app.js'
 import { ConflictError } from '../../../db/ticket.js'
+import { TicketNotFound, TransitionRefused } from '../../../commands/transitions.js'
 import type { Translate } from '../../../i18n/index.js'
 import type { ErrorBody } from './schemas.js'
 
@@ -83,6 +84,8 @@ export function sendApiError(error: FastifyError, request: FastifyRequest, reply
     if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="casebridge"')
     return reply.code(error.statusCode).send(errorBody(error.code, error.message))
   }
+  if (error instanceof TransitionRefused) return reply.code(409).send(errorBody('not_allowed', t(error.messageKey, error.params)))
+  if (error instanceof TicketNotFound) return reply.code(404).send(errorBody('not_found', t('api.error.ticketNotFound')))
   if (error instanceof ConflictError) return reply.code(409).send(errorBody('conflict', t('api.error.conflict')))
   const status = error.statusCode ?? 500
   if (status === 413) return reply.code(413).send(errorBody('payload_too_large', t('api.error.tooLarge')))

@@ -101,6 +101,9 @@ export const NoteJson = Type.Object({
 })
 export type NoteJson = Static<typeof NoteJson>
 
+/** A reply to a closed ticket opens a new ticket linked to it instead of adding a note. */
+export const NoteOrOpenedTicket = Type.Union([NoteJson, Type.Object({ openedTicket: TicketJson })])
+
 export const TicketWithNotes = Type.Object({ ...TicketJson.properties, notes: Type.Array(NoteJson) })
 
 export const TicketParams = Type.Object({ id: Id })

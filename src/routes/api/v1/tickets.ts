@@ -1,22 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { addNote, getTicketForActor, getTicketReceipt, listNotes, listTickets, transferTicket, type Sort } from '../../../db/ticket.js'
+import { getTicketForActor, getTicketReceipt, listNotes, listTickets, transferTicket, type Sort } from '../../../db/ticket.js'
 import { contactAccounts, listDeskStaff } from '../../../db/people.js'
 import { productExists } from '../../../db/catalog.js'
 import { actorRef } from '../../../db/event.js'
 import { checkNewTicket, openTicket } from '../../../commands/tickets.js'
-import { decide, type Action, type LifecyclePolicy, type State, type Status } from '../../../domain/lifecycle.js'
+import { addTicketNote } from '../../../commands/notes.js'
+import { assertAllowed, performerOf } from '../../../commands/transitions.js'
 import type { Actor } from '../../../domain/permissions.js'
-import { HttpError } from '../../../plugins/app.js'
 import { forbidden, invalidFields, ticketNotFound } from './errors.js'
 import { noteJson, ticketJson, ticketSummary } from './serialize.js'
 import {
-  ErrorResponses, ListQuery, NewNoteBody, NewTicketBody, NoteJson, SORT_PARAMS, TicketJson, TicketList, TicketParams,
+  ErrorResponses, ListQuery, NewNoteBody, NewTicketBody, NoteOrOpenedTicket, SORT_PARAMS, TicketJson, TicketList, TicketParams,
   TicketWithNotes, TransferBody
 } from './schemas.js'
-
-// Notes and transfers do not depend on either policy setting; decide() still wants the whole policy.
-const POLICY: LifecyclePolicy = { staffMayCloseWithoutRequester: false, occurrenceViaPortal: true }
 
 const SORT_COLUMN: Record<(typeof SORT_PARAMS)[number], Sort> = {
   createdAt: 'created_at', updatedAt: 'updated_at', number: 'number', priority: 'priority', title: 'title'
@@ -25,10 +22,6 @@ const SORT_COLUMN: Record<(typeof SORT_PARAMS)[number], Sort> = {
 /** checkNewTicket speaks form field names; the API speaks camelCase. */
 const FIELD_NAMES: Record<string, string> = {
   account_id: 'accountId', contact_id: 'contactId', product_id: 'productId', category_id: 'categoryId', desk_id: 'deskId'
-}
-
-function lifecycleRole(actor: Actor) {
-  return actor.kind === 'contact' ? 'requester' as const : actor.role
 }
 
 function actorOf(request: FastifyRequest): Actor {
@@ -54,13 +47,6 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     if (!row) throw ticketNotFound(request.t)
     const { descriptionAttachments } = await listNotes(db, actorOf(request), id)
     return ticketJson(row, descriptionAttachments)
-  }
-
-  function refuseUnlessAllowed(request: FastifyRequest, ticket: { state: string; status: string }, action: Action) {
-    const decision = decide({ state: ticket.state as State, status: ticket.status as Status }, { role: lifecycleRole(actorOf(request)) }, action, {}, POLICY)
-    if (!decision.ok) throw new HttpError(409, 'not_allowed', request.t(decision.messageKey, decision.params))
-    // Replies to a closed ticket will open a linked child ticket; until then they are refused clearly.
-    if (decision.effects.spawnChild) throw new HttpError(409, 'ticket_closed', request.t('api.note.closed'))
   }
 
   api.post('/tickets', {
@@ -128,10 +114,10 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
 
   api.post('/tickets/:id/notes', {
     schema: {
-      summary: 'Add a reply (public) or, for staff, an internal note',
+      summary: 'Add a reply (public) or, for staff, an internal note; a reply to a closed ticket opens a linked new ticket',
       params: TicketParams,
       body: NewNoteBody,
-      response: { 201: NoteJson, ...ErrorResponses }
+      response: { 201: NoteOrOpenedTicket, ...ErrorResponses }
     }
   }, async (request, reply) => {
     const actor = actorOf(request)
@@ -140,14 +126,15 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     if (visibility === 'internal' && actor.kind !== 'staff') throw forbidden(request.t('api.error.internalStaffOnly'))
     const body = request.body.body.trim()
     if (!body) throw invalidFields(request.t, { body: request.t('api.validation.blank', { field: 'body' }) })
-    refuseUnlessAllowed(request, ticket, visibility === 'internal' ? 'add_note' : 'reply')
-    const now = fastify.clock().toISOString()
-    const kind = visibility === 'internal' ? 'internal' as const : 'reply' as const
-    const note = await addNote(db, { ticketId: ticket.id, kind, visibility, body, source: 'api', files: [] }, { actor: actorRef(actor), now })
-    return reply.code(201).send(noteJson({
-      id: note.id, kind, visibility, body, created_at: now, author_name: actor.name,
-      author_staff_id: actor.kind === 'staff' ? actor.id : null, author_contact_id: actor.kind === 'contact' ? actor.id : null
-    }))
+    const result = await addTicketNote(deps, performerOf(actor), ticket.id, { mode: visibility === 'internal' ? 'internal' : 'reply', body, source: 'api' })
+    if (result.childTicket) {
+      const opened = result.childTicket.id
+      return reply.code(201).header('location', `/api/v1/tickets/${opened}`).send({ openedTicket: await ticketAfterChange(request, opened) })
+    }
+    const { notes } = await listNotes(db, actor, ticket.id)
+    const note = notes.find((n) => n.id === result.noteId)
+    if (!note) throw new Error(`note ${result.noteId} vanished after insert`)
+    return reply.code(201).send(noteJson(note, note.attachments))
   })
 
   api.post('/tickets/:id/transfer', {
@@ -163,7 +150,7 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     // Visibility first, so a client cannot tell a foreign ticket (404) from its own (403).
     const ticket = await visibleTicket(request, request.params.id)
     if (actor.kind !== 'staff') throw forbidden(t('api.error.transferStaffOnly'))
-    refuseUnlessAllowed(request, ticket, 'transfer')
+    await assertAllowed(db, performerOf(actor), ticket.id, 'transfer')
 
     const { assigneeId, accountId, productId, version } = request.body
     const note = request.body.note?.trim() || undefined
