@@ -65,7 +65,7 @@ export function versionsList(): Array<{ label: string; url: string; version: str
 
 interface QueryCursor {
   records: SfRecord[]
-  totalSize: number
+  pageSize: number
   expiresAt: number
 }
 
@@ -337,7 +337,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   // ------------------------------------------------------------ query
 
-  const queryPage = (cursorId: string, offset: number, v: string) => {
+  const cursorFor = (cursorId: string, offset: number): QueryCursor => {
     const c = cursors.get(cursorId)
     if (!c || c.expiresAt < clock().getTime() || offset > c.records.length) {
       throw new SfError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator')
@@ -345,13 +345,13 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return c
   }
 
-  const pageOut = (records: SfRecord[], totalSize: number, offset: number, size: number, v: string, cursorId: string | null) => {
+  const pageOut = (records: SfRecord[], offset: number, size: number, v: string, cursorId: string) => {
     const page = records.slice(offset, offset + size)
-    const more = offset + size < records.length
-    if (more && cursorId) {
+    const totalSize = records.length
+    if (offset + size < records.length) {
       return { totalSize, done: false, nextRecordsUrl: `/services/data/v${v}/query/${cursorId}-${offset + size}`, records: page }
     }
-    if (cursorId) cursors.delete(cursorId)
+    cursors.delete(cursorId)
     return { totalSize, done: true, records: page }
   }
 
@@ -394,17 +394,17 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     // a snapshot cursor, like Salesforce's query locator
     const records = hits.map((r) => projectRecord(r, q.object.name, paths, load, v))
     const cursorId = `01g${store.orgId.slice(3, 8)}${String(++cursorSeq).padStart(7, '0')}`
-    cursors.set(cursorId, { records, totalSize: records.length, expiresAt: now.getTime() + 15 * 60_000 })
     for (const [k, c] of cursors) if (c.expiresAt < now.getTime()) cursors.delete(k)
-    return pageOut(records, records.length, 0, size, v, cursorId)
+    cursors.set(cursorId, { records, pageSize: size, expiresAt: now.getTime() + 15 * 60_000 })
+    return pageOut(records, 0, size, v, cursorId)
   }
 
   const more = (req: P<{ v: string; locator: string }>) => {
     const v = apiVersion(req.params.v)
     const m = /^(.+)-(\d+)$/.exec(req.params.locator)
     if (!m) throw new SfError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator')
-    const c = queryPage(m[1], Number(m[2]), v)
-    return pageOut(c.records, c.totalSize, Number(m[2]), batchSize(req), v, m[1])
+    const c = cursorFor(m[1], Number(m[2]))
+    return pageOut(c.records, Number(m[2]), c.pageSize, v, m[1])
   }
 
   app.get('/services/data/:v/query', async (req: P<{ v: string }>) => runQuery(req, false))
