@@ -124,7 +124,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   }, clock)
   store.purgeExpiredTokens(clock().getTime() - 86_400_000)
 
-  const common = { ignoreTrailingSlash: true, bodyLimit: 50 * 1024 * 1024 }
+  const common = { routerOptions: { ignoreTrailingSlash: true }, bodyLimit: 50 * 1024 * 1024 }
   const app: FastifyInstance = typeof opts.logger === 'object'
     ? Fastify({ ...common, loggerInstance: opts.logger })
     : Fastify({ ...common, logger: opts.logger ?? false })
