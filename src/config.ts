@@ -20,7 +20,15 @@ const ConfigSchema = Type.Object({
   DEFAULT_LOCALE: Type.Union([Type.Literal('en'), Type.Literal('pt-BR')], { default: 'en' }),
   LOGIN_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
-  ROLE: Type.Union([Type.Literal('web'), Type.Literal('worker'), Type.Literal('all')], { default: 'all' })
+  ROLE: Type.Union([Type.Literal('web'), Type.Literal('worker'), Type.Literal('all')], { default: 'all' }),
+  // Outgoing mail: with no SMTP_URL nothing is sent and notifications wait in the outbox.
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'Casebridge <support@localhost>' }),
+  /** Replies come back here, plus-addressed with the thread token: support+<token>@example.com. */
+  REPLY_TO_ADDRESS: Type.Optional(Type.String({ pattern: '^[^\\s@+<>]+@[^\\s@<>]+$' })),
+  MAIL_TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  MAIL_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
+  MAIL_POLL_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 10 })
 })
 
 type RawConfig = Static<typeof ConfigSchema>
@@ -37,7 +45,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-const SECRET_NAMES = ['SESSION_SECRET', 'DATABASE_URL']
+const SECRET_NAMES = ['SESSION_SECRET', 'DATABASE_URL', 'SMTP_URL', 'MAIL_TOKEN_SECRET']
 
 /** Reads `NAME_FILE` for secrets so they can come from mounted files. */
 function withSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefined> {

@@ -45,7 +45,7 @@ export class Zipf {
 }
 
 // Things that break, in rough order of how often they do.
-const SUBJECTS = [
+export const SUBJECTS = [
   'password', 'email', 'login', 'vpn', 'printer', 'laptop', 'outlook', 'invoice', 'account', 'report',
   'dashboard', 'wifi', 'monitor', 'license', 'calendar', 'export', 'payment', 'teams', 'phone', 'backup',
   'certificate', 'keyboard', 'browser', 'database', 'server', 'spreadsheet', 'upload', 'attachment', 'mailbox', 'headset',

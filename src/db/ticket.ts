@@ -112,7 +112,7 @@ function listColumns(qb: SelectQueryBuilder<Database, 'ticket', {}>) {
       'ticket.status', 'ticket.source', 'ticket.created_at', 'ticket.updated_at', 'ticket.account_id',
       'ticket.contact_id', 'ticket.desk_id', 'ticket.product_id', 'ticket.category_id', 'ticket.assignee_id',
       'ticket.response_due_at', 'ticket.resolution_due_at', 'ticket.sla_paused_at', 'ticket.first_response_at',
-      'ticket.resolved_at', 'ticket.closed_at',
+      'ticket.resolved_at', 'ticket.closed_at', 'ticket.sla_paused_ms',
       'account.name as account_name', 'contact.name as contact_name', 'contact.email as contact_email',
       'desk.name as desk_name', 'product.name as product_name', 'category.name as category_name',
       'assignee.name as assignee_name', 'assignee.email as assignee_email'
@@ -153,8 +153,7 @@ export async function getTicketForActor(db: Executor, actor: Actor, id: number) 
     .select([
       'ticket.description', 'ticket.url', 'ticket.impact', 'ticket.urgency', 'ticket.parent_id', 'ticket.version',
       'ticket.created_by_staff_id', 'ticket.resolution', 'ticket.closure_category', 'ticket.closure_note',
-      'ticket.cancel_reason', 'ticket.reopen_count', 'ticket.crm_case_id', 'ticket.crm_case_number', 'ticket.deleted_at',
-      'ticket.sla_paused_ms'
+      'ticket.cancel_reason', 'ticket.reopen_count', 'ticket.crm_case_id', 'ticket.crm_case_number', 'ticket.deleted_at'
     ])
     .where('ticket.id', '=', id)
     .executeTakeFirst()
@@ -163,6 +162,16 @@ export async function getTicketForActor(db: Executor, actor: Actor, id: number) 
 }
 
 export type TicketDetail = NonNullable<Awaited<ReturnType<typeof getTicketForActor>>>
+
+/** A ticket's origin ticket and its follow-up (child) tickets, each only when the actor may see it. */
+export async function linkedTickets(db: Executor, actor: Actor, ticket: { id: number; parent_id: number | null }) {
+  const columns = ['ticket.id', 'ticket.number', 'ticket.title', 'ticket.state', 'ticket.status'] as const
+  const parent = ticket.parent_id === null ? undefined
+    : await scopeTicketsToActor(db.selectFrom('ticket'), actor).select(columns).where('ticket.id', '=', ticket.parent_id).executeTakeFirst()
+  const children = await scopeTicketsToActor(db.selectFrom('ticket'), actor).select(columns)
+    .where('ticket.parent_id', '=', ticket.id).orderBy('ticket.id').execute()
+  return { parent: parent ?? null, children }
+}
 
 /**
  * A ticket with its names, without a visibility check: only for the receipt of someone who
@@ -404,6 +413,9 @@ export interface FieldUpdateInput {
   categoryId?: number | null
   productId?: number | null
   deskId?: number
+  impact?: Level | null
+  urgency?: Level | null
+  source?: TicketSource
   expectedVersion?: number
 }
 
@@ -411,11 +423,18 @@ export interface FieldUpdateInput {
 export async function updateTicketFields(db: Executor, ticketId: number, input: FieldUpdateInput, ctx: { actor: ActorRef; now: string; random?: () => number }) {
   return db.transaction().execute(async (trx) => {
     await lockTicket(trx, ticketId)
-    const current = await trx.selectFrom('ticket').select(['priority', 'category_id', 'product_id', 'desk_id', 'assignee_id', 'version'])
+    const current = await trx.selectFrom('ticket').select(['priority', 'category_id', 'product_id', 'desk_id', 'assignee_id', 'version', 'impact', 'urgency', 'source'])
       .where('id', '=', ticketId).executeTakeFirstOrThrow()
     if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) throw new ConflictError('version mismatch')
     const set: Record<string, unknown> = {}
     const events: { field: string; from: string | null; to: string | null }[] = []
+    for (const field of ['impact', 'urgency', 'source'] as const) {
+      const value = input[field]
+      if (value !== undefined && value !== current[field]) {
+        set[field] = value
+        events.push({ field, from: current[field], to: value })
+      }
+    }
     if (input.priority !== undefined && input.priority !== current.priority) {
       set.priority = input.priority
       events.push({ field: 'priority', from: current.priority, to: input.priority })

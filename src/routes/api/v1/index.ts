@@ -3,6 +3,7 @@ import { findTokenOwner } from '../../../db/token.js'
 import { loadActor } from '../../../db/people.js'
 import { errorBody, sendApiError, unauthorized } from './errors.js'
 import tickets from './tickets.js'
+import transitions from './transitions.js'
 import attachments from './attachments.js'
 
 // Tokens are `cb_` + base64url; anything far longer is not worth a database look-up.
@@ -40,5 +41,6 @@ export default async function apiV1(fastify: FastifyInstance) {
   })
 
   await fastify.register(tickets)
+  await fastify.register(transitions)
   await fastify.register(attachments)
 }

@@ -2,6 +2,7 @@ import { Type, type Static, type TObject, type TProperties } from '@sinclair/typ
 import { LIMITS } from '../../../commands/tickets.js'
 import { SITUATIONS } from '../../../db/ticket.js'
 import { PRIORITIES, STATES, STATUSES } from '../../../domain/lifecycle.js'
+import { SLA_STATUSES } from '../../../domain/sla.js'
 
 // Plain `enum` / type-array schemas rather than TypeBox unions: Ajv then reports one precise
 // error (and coerces predictably), and fast-json-stringify stays on its fast path.
@@ -62,6 +63,11 @@ const ticketCore = {
   category: NullableObject({ id: Type.Integer(), name: Type.String() }),
   desk: Ref,
   assignee: NullableObject({ id: Type.Integer(), email: Type.String(), name: Type.String() }),
+  sla: Type.Object({
+    status: StringEnum(SLA_STATUSES),
+    responseDueAt: Type.Union([Timestamp, Type.Null()]),
+    resolutionDueAt: Type.Union([Timestamp, Type.Null()])
+  }),
   createdAt: Timestamp,
   updatedAt: Timestamp
 }
@@ -145,6 +151,18 @@ export const NewTicketBody = Type.Object({
 export const NewNoteBody = Type.Object({
   body: Type.String({ minLength: 1, maxLength: LIMITS.note }),
   visibility: Type.Optional(StringEnum(['public', 'internal'] as const))
+})
+
+export const TRANSITION_ACTIONS = ['pick_up', 'escalate', 'hold', 'resume', 'resolve', 'close', 'cancel', 'accept', 'reject', 'reopen'] as const
+
+export const TransitionBody = Type.Object({
+  action: StringEnum(TRANSITION_ACTIONS),
+  reason: Type.Optional(Type.String({ maxLength: LIMITS.note })),
+  resolution: Type.Optional(Type.String({ maxLength: LIMITS.note })),
+  closureCategory: Type.Optional(Type.String({ maxLength: 100 })),
+  closureNote: Type.Optional(Type.String({ maxLength: LIMITS.note })),
+  targetDeskId: Type.Optional(Id),
+  version: Type.Optional(Type.Integer({ minimum: 0, description: 'the version you read; 409 when the ticket changed since' }))
 })
 
 export const TransferBody = Type.Object({

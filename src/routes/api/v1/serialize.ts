@@ -1,5 +1,6 @@
 import type { TicketListItem } from '../../../db/ticket.js'
 import type { Note } from '../../../db/schema.js'
+import { slaStatus } from '../../../domain/sla.js'
 import type { AttachmentJson, NoteJson, TicketJson, TicketSummary } from './schemas.js'
 
 type Row = TicketListItem
@@ -10,7 +11,7 @@ export function attachmentJson(a: AttachmentRow): AttachmentJson {
   return { id: a.id, filename: a.filename, contentType: a.content_type, size: a.size, url: `/api/v1/attachments/${a.id}` }
 }
 
-export function ticketSummary(r: Row): TicketSummary {
+export function ticketSummary(r: Row, now: Date = new Date()): TicketSummary {
   return {
     id: r.id,
     number: r.number,
@@ -26,6 +27,7 @@ export function ticketSummary(r: Row): TicketSummary {
     category: r.category_id === null ? null : { id: r.category_id, name: r.category_name ?? '' },
     desk: { id: r.desk_id, name: r.desk_name ?? '' },
     assignee: r.assignee_id === null ? null : { id: r.assignee_id, email: r.assignee_email ?? '', name: r.assignee_name ?? '' },
+    sla: { status: slaStatus(r, now), responseDueAt: r.response_due_at, resolutionDueAt: r.resolution_due_at },
     createdAt: r.created_at,
     updatedAt: r.updated_at
   }

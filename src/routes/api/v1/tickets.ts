@@ -95,7 +95,7 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
       sort: q.sort ? SORT_COLUMN[q.sort] : undefined, order: q.order, page: q.page, perPage: q.perPage
     })
     return {
-      items: result.items.map(ticketSummary), total: result.total, totalCapped: result.totalCapped,
+      items: result.items.map((item) => ticketSummary(item, fastify.clock())), total: result.total, totalCapped: result.totalCapped,
       page: result.page, perPage: result.perPage
     }
   })

@@ -1,0 +1,224 @@
+// Measures the portal's busiest pages against a bare Fastify route, in one run, on a database
+// made by bench/portal/seed.ts:
+//
+//   npm run bench:portal -- --data DIR [--duration 10] [--connections 10] [--rounds 1] [--warmup 2]
+//
+// The real app (buildApp, logger off) and a bare Fastify server listen in this process; the
+// load comes from autocannon in a worker thread, so on a 2-core machine the servers get one
+// core and the load generator the other. Each target is warmed up, then measured for a fixed
+// duration; with --rounds N every target is measured N times (interleaved) and medians printed.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { cpus, totalmem } from 'node:os'
+import Fastify from 'fastify'
+import autocannon from 'autocannon'
+import { loadConfig } from '../../src/config.js'
+import { createDb, migrateToLatest } from '../../src/db/index.js'
+import { buildApp } from '../../src/app.js'
+import { findLogin } from '../../src/db/people.js'
+import { createApiToken } from '../../src/db/token.js'
+import type { BenchInfo } from './seed.js'
+
+interface Target {
+  name: string
+  base: string
+  requests: { path: string }[]
+  headers: Record<string, string>
+}
+
+interface Measure {
+  rps: number
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+}
+
+function log(msg: string) {
+  process.stdout.write(`${msg}\n`)
+}
+
+/** A browser's login: fetch the form for its CSRF token and cookie, post it, keep the session cookie. */
+async function login(base: string, email: string, password: string): Promise<string> {
+  const form = await fetch(`${base}/login`)
+  const html = await form.text()
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1]
+  if (!csrf) throw new Error('no CSRF token on the login page')
+  const jar = new Map<string, string>()
+  const keep = (res: Response) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';')
+      const eq = pair.indexOf('=')
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1))
+    }
+  }
+  keep(form)
+  const res = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+    body: new URLSearchParams({ _csrf: csrf, email, password }).toString()
+  })
+  if (res.status !== 302) throw new Error(`login as ${email} answered ${res.status}`)
+  keep(res)
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+}
+
+/** One request per target before measuring: the page must answer 200 with real content. */
+async function check(target: Target, expect: (body: string) => string | null): Promise<number> {
+  const res = await fetch(`${target.base}${target.requests[0].path}`, { headers: target.headers, redirect: 'manual' })
+  const body = await res.text()
+  if (res.status !== 200) throw new Error(`${target.name}: ${target.requests[0].path} answered ${res.status}`)
+  const problem = expect(body)
+  if (problem) throw new Error(`${target.name}: ${problem}`)
+  return Buffer.byteLength(body)
+}
+
+function fire(target: Target, seconds: number, connections: number): Promise<Measure> {
+  return new Promise((done, fail) => {
+    autocannon({
+      url: target.base,
+      connections,
+      duration: seconds,
+      workers: 1,
+      headers: target.headers,
+      requests: target.requests
+    }, (err, result) => {
+      if (err) return fail(err)
+      done({
+        rps: result.requests.total / (result.duration || seconds),
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts
+      })
+    })
+  })
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string', default: process.env.BENCH_DATA },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '1' },
+      warmup: { type: 'string', default: '2' },
+      only: { type: 'string' },
+      out: { type: 'string' }
+    }
+  })
+  if (!values.data) throw new Error('pass --data DIR (a directory made by bench/portal/seed.ts)')
+  const dir = resolve(values.data)
+  const infoFile = join(dir, 'bench.json')
+  if (!existsSync(infoFile)) throw new Error(`${infoFile} is missing: seed first (npm run bench:seed -- --data ${dir})`)
+  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as BenchInfo
+  const duration = Number(values.duration)
+  const connections = Number(values.connections)
+  const rounds = Number(values.rounds)
+  const warmup = Number(values.warmup)
+
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
+  const db = await createDb(config.databaseUrl)
+  const applied = await migrateToLatest(db)
+  if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`)
+  const app = await buildApp({ config, db, logger: false })
+  const appBase = await app.listen({ port: 0, host: '127.0.0.1' })
+
+  // The reference: the same framework, process and host, with no work behind the route.
+  const bare = Fastify({ logger: false })
+  const bareHtml = '<!doctype html><html><head><title>ok</title></head><body><p>Hello from a bare route.</p></body></html>'
+  bare.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(bareHtml))
+  const bareBase = await bare.listen({ port: 0, host: '127.0.0.1' })
+
+  const clientCookie = await login(appBase, info.client.email, info.client.password)
+  const staffCookie = await login(appBase, info.staff.email, info.staff.password)
+  const staff = await findLogin(db, info.staff.email)
+  if (!staff) throw new Error(`no staff ${info.staff.email}`)
+  const token = await createApiToken(db, staff, 'bench', new Date().toISOString())
+  const word = info.search.word
+
+  const targets: (Target & { expect: (body: string) => string | null })[] = [
+    { name: 'bare Fastify route', base: bareBase, requests: [{ path: '/' }], headers: {}, expect: () => null },
+    {
+      name: 'portal: My requests (GET /portal)', base: appBase, requests: [{ path: '/portal' }], headers: { cookie: clientCookie },
+      expect: (b) => (b.includes('/portal/tickets/') ? null : 'no ticket links on My requests')
+    },
+    {
+      name: 'portal: ticket page (GET /portal/tickets/:n)', base: appBase,
+      requests: info.ticketNumbers.map((n) => ({ path: `/portal/tickets/${n}` })), headers: { cookie: clientCookie },
+      expect: (b) => (b.includes(`#${info.ticketNumbers[0]}`) ? null : 'ticket number missing from its page')
+    },
+    {
+      name: 'desk: staff queue (GET /desk)', base: appBase, requests: [{ path: '/desk' }], headers: { cookie: staffCookie },
+      expect: (b) => (b.includes('/desk/tickets/') ? null : 'no ticket links in the queue')
+    },
+    {
+      name: `api: GET /api/v1/tickets?q=${word}`, base: appBase, requests: [{ path: `/api/v1/tickets?q=${encodeURIComponent(word)}` }],
+      headers: { authorization: `Bearer ${token}` },
+      expect: (b) => {
+        const json = JSON.parse(b) as { items?: unknown[]; total?: number }
+        return json.items && json.items.length > 0 && (json.total ?? 0) > 0 ? null : `no results for "${word}"`
+      }
+    }
+  ].filter((t, i) => i === 0 || !values.only || t.name.includes(values.only))
+
+  log(`database: ${info.tickets.toLocaleString('en')} tickets, ${info.notes.toLocaleString('en')} notes, ${info.accounts.toLocaleString('en')} accounts (${dir})`)
+  log(`client ${info.client.email} manages an account with ${info.client.accountTickets.toLocaleString('en')} tickets; staff ${info.staff.email}; search "${word}" matches ${info.search.matches.toLocaleString('en')} tickets`)
+  log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`)
+  log(`load: autocannon, ${connections} connections, ${warmup} s warm-up + ${duration} s per target, ${rounds} round(s)\n`)
+  const sizes = new Map<string, number>()
+  for (const t of targets) sizes.set(t.name, await check(t, t.expect))
+
+  const results = new Map<string, Measure[]>(targets.map((t) => [t.name, []]))
+  const ratios = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+  for (let r = 0; r < rounds; r++) {
+    let bareRps = 0
+    for (const t of targets) {
+      if (warmup > 0) await fire(t, warmup, connections)
+      const m = await fire(t, duration, connections)
+      if (t === targets[0]) bareRps = m.rps
+      results.get(t.name)!.push(m)
+      ratios.get(t.name)!.push(m.rps / bareRps)
+      log(`round ${r + 1}: ${t.name}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.non2xx || m.errors ? `, non-2xx ${m.non2xx}, errors ${m.errors}` : ''}`)
+    }
+  }
+
+  const rows = targets.map((t) => {
+    const ms = results.get(t.name)!
+    const ratio = median(ratios.get(t.name)!)
+    const p99 = median(ms.map((m) => m.p99))
+    const isBare = t === targets[0]
+    return {
+      name: t.name,
+      rps: median(ms.map((m) => m.rps)),
+      p50: median(ms.map((m) => m.p50)),
+      p99,
+      ratio,
+      bytes: sizes.get(t.name)!,
+      aim: isBare ? '' : ratio >= 0.2 && p99 < 50 ? 'met' : 'missed',
+      failures: ms.reduce((n, m) => n + m.non2xx + m.errors, 0)
+    }
+  })
+  const header = '| target | req/s | p50 ms | p99 ms | vs bare | body | aim (≥20%, p99 < 50 ms) |'
+  log(`\n${rounds > 1 ? `medians of ${rounds} rounds\n` : ''}${header}\n|---|---:|---:|---:|---:|---:|---|`)
+  for (const r of rows) {
+    log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.ratio * 100).toFixed(1)}% | ${(r.bytes / 1024).toFixed(1)} KiB | ${r.aim}${r.failures ? ` (${r.failures} failed)` : ''} |`)
+  }
+  if (values.out) writeFileSync(values.out, JSON.stringify({ info, connections, duration, rounds, rows, at: new Date().toISOString() }, null, 2))
+
+  await bare.close()
+  await app.close()
+  await db.destroy()
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})
