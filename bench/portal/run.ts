@@ -144,7 +144,7 @@ async function main() {
   const token = await createApiToken(db, staff, 'bench', new Date().toISOString())
   const word = info.search.word
 
-  const targets: (Target & { expect: (body: string) => string | null })[] = [
+  const all: (Target & { expect: (body: string) => string | null })[] = [
     { name: 'bare Fastify route', base: bareBase, requests: [{ path: '/' }], headers: {}, expect: () => null },
     {
       name: 'portal: My requests (GET /portal)', base: appBase, requests: [{ path: '/portal' }], headers: { cookie: clientCookie },
@@ -167,7 +167,8 @@ async function main() {
         return json.items && json.items.length > 0 && (json.total ?? 0) > 0 ? null : `no results for "${word}"`
       }
     }
-  ].filter((t, i) => i === 0 || !values.only || t.name.includes(values.only))
+  ]
+  const targets = all.filter((t, i) => i === 0 || !values.only || t.name.includes(values.only))
 
   log(`database: ${info.tickets.toLocaleString('en')} tickets, ${info.notes.toLocaleString('en')} notes, ${info.accounts.toLocaleString('en')} accounts (${dir})`)
   log(`client ${info.client.email} manages an account with ${info.client.accountTickets.toLocaleString('en')} tickets; staff ${info.staff.email}; search "${word}" matches ${info.search.matches.toLocaleString('en')} tickets`)

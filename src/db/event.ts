@@ -1,6 +1,7 @@
 import type { Executor } from './index.js'
 import type { ActorType } from './schema.js'
 import type { Actor } from '../domain/permissions.js'
+import { enqueueCaseSync } from './crm-outbox.js'
 
 export interface ActorRef {
   type: ActorType
@@ -25,8 +26,15 @@ export interface EventInput {
   at: string
 }
 
-/** One history row; every change to a ticket writes one in the same transaction. */
+// Note events reach the CRM as comments (see addNoteIn); they leave the Case itself unchanged.
+const NOTE_ACTIONS = new Set(['reply', 'internal', 'message', 'occurrence'])
+
+/**
+ * One history row; every change to a ticket writes one in the same transaction, and with it
+ * the CRM outbox row that mirrors the change to the Case (changes made in the CRM need none).
+ */
 export async function recordEvent(db: Executor, e: EventInput): Promise<void> {
+  if (e.actor.type !== 'crm' && !NOTE_ACTIONS.has(e.action)) await enqueueCaseSync(db, e.ticketId, e.at)
   await db.insertInto('ticket_event').values({
     ticket_id: e.ticketId, actor_type: e.actor.type, actor_id: e.actor.id, actor_name: e.actor.name,
     action: e.action, field: e.field ?? null, from_value: e.from ?? null, to_value: e.to ?? null,

@@ -167,6 +167,7 @@ export interface NoteTable {
   minutes_spent: number | null
   category: string | null
   origin: string | null
+  crm_comment_id: ColumnType<string | null, string | null | undefined, string | null>
   created_at: CreatedAt
 }
 
@@ -278,6 +279,34 @@ export interface JobLeaseTable {
   expires_at: Timestamp
 }
 
+export type CrmOutboxKind = 'case' | 'comment'
+
+export interface CrmOutboxTable {
+  id: Id
+  ticket_id: number
+  kind: CrmOutboxKind
+  note_id: number | null
+  status: ColumnType<'pending' | 'done' | 'dead', 'pending' | 'done' | 'dead' | undefined, 'pending' | 'done' | 'dead'>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  last_error: string | null
+  created_at: CreatedAt
+  done_at: Timestamp | null
+}
+
+export interface CrmShadowTable {
+  ticket_id: number
+  field: string
+  value: string | null
+  synced_at: Timestamp
+}
+
+export interface SyncStateTable {
+  key: string
+  value: string
+  updated_at: Timestamp
+}
+
 export interface Database {
   account: AccountTable
   contact: ContactTable
@@ -303,6 +332,9 @@ export interface Database {
   survey: SurveyTable
   mail_outbox: MailOutboxTable
   job_lease: JobLeaseTable
+  crm_outbox: CrmOutboxTable
+  crm_shadow: CrmShadowTable
+  sync_state: SyncStateTable
 }
 
 export type Account = Selectable<AccountTable>

@@ -8,6 +8,8 @@ import { isPostgres } from './migrations/util.js'
 import { recordEvent, actorRef, type ActorRef } from './event.js'
 import type { StoredFile } from '../storage/attachments.js'
 import { slaDueFor } from './sla.js'
+import { notifyParties } from './mail-outbox.js'
+import { enqueueCommentSync } from './crm-outbox.js'
 
 export class ConflictError extends Error {
   readonly code = 'conflict'
@@ -329,6 +331,7 @@ export async function addNoteIn(trx: Trx, input: AddNoteInput, ctx: { actor: Act
     category: input.category ?? null, origin: input.origin ?? null, created_at: ctx.now
   }).returning('id').executeTakeFirstOrThrow()
   await insertAttachments(trx, input.ticketId, note.id, input.files, ctx.now)
+  if (input.source !== 'crm') await enqueueCommentSync(trx, input.ticketId, note.id, ctx.now)
   await trx.updateTable('ticket')
     .set((eb) => ({ updated_at: ctx.now, version: eb('version', '+', 1) }))
     .where('id', '=', input.ticketId).execute()
@@ -369,6 +372,7 @@ export interface TransferInput {
   productId?: number | null
   note?: string
   expectedVersion?: number
+  source?: TicketSource
 }
 
 async function nameOf(db: Executor, table: 'account' | 'product' | 'staff', id: number | null): Promise<string | null> {
@@ -402,7 +406,11 @@ export async function transferTicket(db: Executor, ticketId: number, input: Tran
       })
     }
     if (input.note) {
-      await addNoteIn(trx, { ticketId, kind: 'internal', visibility: 'internal', body: input.note, source: 'portal', files: [] }, ctx)
+      await addNoteIn(trx, { ticketId, kind: 'internal', visibility: 'internal', body: input.note, source: input.source ?? 'portal', files: [] }, ctx)
+    }
+    if (changes.some((c) => c.field === 'assignee' && c.to !== null)) {
+      const t = await trx.selectFrom('ticket').select(['number', 'title']).where('id', '=', ticketId).executeTakeFirstOrThrow()
+      await notifyParties(trx, ticketId, ['assignee'], 'ticket.transfer', { number: t.number, title: t.title, note: input.note ?? null, actorName: ctx.actor.name }, { now: ctx.now, actor: ctx.actor })
     }
     return { changed: changes.map((c) => c.field) }
   })

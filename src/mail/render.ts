@@ -14,7 +14,7 @@ const VIEWS = fileURLToPath(new URL('../../views/mail/', import.meta.url))
 // themselves, never entities.
 const engines = {
   html: new Eta({ views: VIEWS, autoEscape: true, cache: true }),
-  text: new Eta({ views: VIEWS, autoEscape: false, cache: true })
+  text: new Eta({ views: VIEWS, autoEscape: false, autoTrim: false, cache: true })
 }
 
 export interface MailRowLike {
@@ -37,6 +37,14 @@ export interface RenderedMail {
   html: string
   locale: Locale
 }
+
+/** Every template name the commands and jobs queue; each has an HTML and a text template. */
+export const MAIL_TEMPLATES = [
+  'ticket.created', 'ticket.pick_up', 'ticket.escalate', 'ticket.hold', 'ticket.resume', 'ticket.resolve',
+  'ticket.resolve_by_origin', 'ticket.close', 'ticket.cancel', 'ticket.accept', 'ticket.reject', 'ticket.reopen',
+  'ticket.auto_close', 'ticket.transfer', 'ticket.rate', 'ticket.approve', 'ticket.reject_approval',
+  'ticket.sla_escalation', 'note.reply', 'note.message', 'note.occurrence'
+] as const
 
 const STAFF_ROLES = new Set(['assignee', 'desk_manager'])
 const TEMPLATE_NAME = /^(ticket|note)\.([a-z_]{1,40})$/
@@ -82,8 +90,9 @@ function oneLine(text: string): string {
   return text.replace(/[\r\n\t\u2028\u2029]+/g, ' ').replace(/\s{2,}/g, ' ').trim()
 }
 
+// Trailing blanks go, except in the "-- " line that tells mail clients a signature follows.
 function tidyText(text: string): string {
-  return text.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim() + '\n'
+  return text.replace(/(?<!^--)[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim() + '\n'
 }
 
 /** What every mail template sees as `it`. */

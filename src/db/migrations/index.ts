@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely'
 import * as foundation from './20261123000000_foundation.js'
 import * as serviceManagement from './20261123010000_service_management.js'
+import * as crmSync from './20261123030000_crm_sync.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
   '20261123000000_foundation': foundation,
-  '20261123010000_service_management': serviceManagement
+  '20261123010000_service_management': serviceManagement,
+  '20261123030000_crm_sync': crmSync
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { guard } from '../web.js'
 import queue from './queue.js'
 import ticketPage from './ticket.js'
+import actions from './actions.js'
+import extras from './extras.js'
 import newTicket from './new-ticket.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
@@ -10,4 +12,6 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(queue)
   await fastify.register(newTicket)
   await fastify.register(ticketPage)
+  await fastify.register(actions)
+  await fastify.register(extras)
 }

@@ -5,6 +5,7 @@ import { getStaff, setStaffAvailability } from '../../db/people.js'
 import { STATES, STATUSES } from '../../domain/lifecycle.js'
 import { oneOf, text } from '../forms.js'
 import { FormSchema, staffOf, whole } from './shared.js'
+import { deskSla } from './sla.js'
 
 export const SCOPES = ['mine', 'desks', 'unassigned'] as const
 
@@ -55,9 +56,11 @@ export default async function queue(fastify: FastifyInstance) {
     }
     const result = await listTickets(fastify.db, actor, filters)
     const me = await getStaff(fastify.db, actor.id)
+    const now = fastify.clock()
     return reply.page('desk/queue', {
       title: request.t('desk.queue.title'),
-      f, result, available: me?.available === 1,
+      f, available: me?.available === 1,
+      result: { ...result, items: result.items.map((r) => ({ ...r, sla: deskSla(r, now, request.t) })) },
       scopes: SCOPES, situations: SITUATIONS, states: STATES, statuses: STATUSES, sorts: SORTS,
       urlFor: (over: Partial<Filters>) => queueUrl(f, over),
       linkFor: (page: number) => queueUrl(f, { page })

@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { getTicketForActor, getTicketIdByNumber, type TicketDetail } from '../../db/ticket.js'
-import type { LifecyclePolicy } from '../../domain/lifecycle.js'
+import { getSettings } from '../../db/settings.js'
+import {
+  allowedActions, decide, type Action, type Decision, type LifecycleActor, type LifecycleInput, type LifecyclePolicy,
+  type LifecycleTicket, type State, type Status
+} from '../../domain/lifecycle.js'
 import type { StaffActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 
 export const FormSchema = Type.Record(Type.String(), Type.Unknown())
-
-/** The desk's own actions (reply, note, categorize, transfer) do not depend on policy settings. */
-export const DESK_POLICY: LifecyclePolicy = { staffMayCloseWithoutRequester: false, occurrenceViaPortal: true }
+export const NumberParams = Type.Object({ number: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
 
 /** The guard on the desk plugin has already refused everyone but staff. */
 export function staffOf(request: FastifyRequest): StaffActor {
@@ -28,4 +30,40 @@ export async function ticketByNumber(fastify: FastifyInstance, request: FastifyR
 /** A positive whole number from a form field, or null. */
 export function whole(raw: string): number | null {
   return /^\d{1,9}$/.test(raw) ? Number(raw) : null
+}
+
+export function lifecycleActor(actor: StaffActor): LifecycleActor {
+  return { role: actor.role, canDelete: actor.canDelete }
+}
+
+function lifecycleTicket(ticket: TicketDetail): LifecycleTicket {
+  return { state: ticket.state as State, status: ticket.status as Status, parentId: ticket.parent_id }
+}
+
+export interface DeskLifecycle {
+  policy: LifecyclePolicy
+  /** Actions the lifecycle lets this staff member start now (inputs are asked for by each form). */
+  allowed: Action[]
+  /** Null when allowed; otherwise the refusal, whose message is shown as is. */
+  refusal(action: Action): Extract<Decision, { ok: false }> | null
+  decide(action: Action, input?: LifecycleInput): Decision
+}
+
+/** The lifecycle as it applies to this staff member on this ticket, under the current settings. */
+export async function deskLifecycle(fastify: FastifyInstance, actor: StaffActor, ticket: TicketDetail): Promise<DeskLifecycle> {
+  const policy = await getSettings(fastify.db)
+  const who = lifecycleActor(actor)
+  const lt = lifecycleTicket(ticket)
+  const allowed = allowedActions(lt, who, policy)
+  return {
+    policy,
+    allowed,
+    refusal(action) {
+      if (allowed.includes(action)) return null
+      // Without inputs, decide() reports the first reason that is not about a missing input.
+      const decision = decide(lt, who, action, {}, policy)
+      return decision.ok ? null : decision
+    },
+    decide: (action, input = {}) => decide(lt, who, action, input, policy)
+  }
 }

@@ -1,95 +1,66 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import {
-  addNote, ConflictError, getTicketForActor, listHistory, listNotes, transferTicket, updateTicketFields, type TicketDetail
-} from '../../db/ticket.js'
-import { contactAccounts, getStaff, listDeskStaff } from '../../db/people.js'
-import { deskExists, getCatalogItem, listCatalogItems, listDesks, listProducts, productExists } from '../../db/catalog.js'
+import { ConflictError, listHistory, listNotes, transferTicket, type TicketDetail } from '../../db/ticket.js'
+import { contactAccounts, listDeskStaff } from '../../db/people.js'
+import { productExists } from '../../db/catalog.js'
 import { actorRef } from '../../db/event.js'
-import { decide, PRIORITIES, type Action, type State, type Status } from '../../domain/lifecycle.js'
-import type { StaffActor } from '../../domain/permissions.js'
 import { LIMITS } from '../../commands/tickets.js'
-import { checkUploads, echo, files, id, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
-import { DESK_POLICY, FormSchema, staffOf, ticketByNumber, whole } from './shared.js'
+import { addTicketNote, registerOccurrence } from '../../commands/notes.js'
+import { performerOf, TicketNotFound, TransitionRefused } from '../../commands/transitions.js'
+import type { Translate } from '../../i18n/index.js'
+import { notFound } from '../../plugins/app.js'
+import { checkLength, checkUploads, echo, files, flag, id, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
+import { deskLifecycle, FormSchema, NumberParams, staffOf, ticketByNumber, whole } from './shared.js'
+import { MAX_MINUTES, NOTE_MODES, openedBy, redirectAfterChange, renderTicket, type DeskForm } from './ticket-page.js'
 
-const NumberParams = Type.Object({ number: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
-const MAX_MINUTES = 10_000
-
-type FormName = 'fields' | 'transfer' | 'note'
-
-interface PageState {
-  status?: number
-  failed?: FormName
-  errors?: FormErrors
-  values?: Record<string, string>
-  formError?: string
-}
-
-function allowed(ticket: TicketDetail, actor: StaffActor, action: Action) {
-  return decide({ state: ticket.state as State, status: ticket.status as Status, parentId: ticket.parent_id }, { role: actor.role }, action, {}, DESK_POLICY)
-}
-
-/** What the desk may do on this ticket right now (a reply to a closed ticket is not handled here). */
-function abilities(ticket: TicketDetail, actor: StaffActor) {
-  const reply = allowed(ticket, actor, 'reply')
-  return {
-    reply: reply.ok && !reply.effects.spawnChild,
-    note: allowed(ticket, actor, 'add_note').ok,
-    fields: allowed(ticket, actor, 'categorize').ok,
-    transfer: allowed(ticket, actor, 'transfer').ok
-  }
-}
-
-async function openedBy(fastify: FastifyInstance, ticket: TicketDetail): Promise<string | null> {
-  if (ticket.created_by_staff_id === null) return null
-  return (await getStaff(fastify.db, ticket.created_by_staff_id))?.name ?? null
-}
-
-async function renderTicket(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, state: PageState = {}) {
-  const actor = staffOf(request)
-  const [conversation, items, products, desks, deskStaff, accounts, createdBy] = await Promise.all([
-    listNotes(fastify.db, actor, ticket.id),
-    listCatalogItems(fastify.db),
-    listProducts(fastify.db),
-    listDesks(fastify.db),
-    listDeskStaff(fastify.db, [ticket.desk_id]),
-    contactAccounts(fastify.db, ticket.contact_id),
-    openedBy(fastify, ticket)
-  ])
-  return reply.page('desk/ticket', {
-    title: `#${ticket.number} ${ticket.title}`,
-    tab: 'conversation',
-    ticket, createdBy,
-    notes: conversation.notes,
-    descriptionAttachments: conversation.descriptionAttachments,
-    options: { priorities: PRIORITIES, items, products, desks, deskStaff, accounts },
-    can: abilities(ticket, actor),
-    maxMinutes: MAX_MINUTES,
-    failed: state.failed ?? null,
-    errors: state.errors ?? {},
-    values: state.values ?? {},
-    formError: state.formError ?? null
-  }, state.status ?? 200)
-}
-
-/** After a change the ticket may have left the actor's desks: then the queue is where to go. */
-async function redirectAfterChange(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, anchor = '') {
-  const still = await getTicketForActor(fastify.db, staffOf(request), ticket.id)
-  if (!still) {
-    reply.flash('info', request.t('desk.movedAway', { number: ticket.number }))
-    return reply.redirect('/desk')
-  }
-  return reply.redirect(`/desk/tickets/${ticket.number}${anchor}`)
-}
+/** Occurrence category and origin are short free-text labels (the form suggests common ones). */
+const OCCURRENCE_LIMIT = 100
 
 /** An optional id field: '' is "none" (null), anything else must be a valid id (undefined = invalid). */
-function optionalId(body: FormBody, name: string): number | null | undefined {
+export function optionalId(body: FormBody, name: string): number | null | undefined {
   if (text(body, name) === '') return null
   return id(body, name) ?? undefined
 }
 
+/** Minutes spent: empty is none, otherwise whole minutes up to MAX_MINUTES. */
+function minutesField(body: FormBody, errors: FormErrors, t: Translate): number | null {
+  const raw = text(body, 'minutes_spent')
+  if (raw === '') return null
+  const minutes = whole(raw)
+  if (minutes === null || minutes > MAX_MINUTES) {
+    errors.minutes_spent = t('desk.reply.minutesRange', { max: MAX_MINUTES })
+    return null
+  }
+  return minutes
+}
+
+/**
+ * When the occurrence happened, from a datetime-local field read as UTC (the times the app
+ * shows are UTC); never in the future.
+ */
+function occurredAtField(body: FormBody, errors: FormErrors, t: Translate, now: Date): string | null {
+  const raw = text(body, 'occurred_at')
+  if (raw === '') return null
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(raw)
+  const date = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], m[6] ? +m[6] : 0)) : null
+  // Date.UTC rolls 2026-02-31 over into March: a date that does not round-trip is not a date.
+  if (!date || date.getUTCDate() !== +m![3] || date.getUTCMonth() !== +m![2] - 1) {
+    errors.occurred_at = t('desk.occurredAt.invalid')
+    return null
+  }
+  if (date.getTime() > now.getTime() + 60_000) {
+    errors.occurred_at = t('desk.occurredAt.future')
+    return null
+  }
+  return date.toISOString()
+}
+
 export default async function ticketPage(fastify: FastifyInstance) {
-  const now = () => fastify.clock().toISOString()
+  const deps = { db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }
+
+  /** Re-renders the page with one form failed; a refusal or conflict shows the current ticket. */
+  function failed(request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, form: DeskForm, status: number, formError: string, errors: FormErrors = {}) {
+    return renderTicket(fastify, request, reply, ticket, { status, failed: form, errors, values: echo(request.body as FormBody), formError })
+  }
 
   fastify.get('/tickets/:number', { schema: { params: NumberParams } }, async (request, reply) => {
     const { number } = request.params as { number: number }
@@ -107,48 +78,15 @@ export default async function ticketPage(fastify: FastifyInstance) {
     return reply.page('desk/history', { title: `#${ticket.number} ${ticket.title}`, tab: 'history', ticket, createdBy, events })
   })
 
-  fastify.post('/tickets/:number/fields', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
+  fastify.get('/tickets/:number/occurrences', { schema: { params: NumberParams } }, async (request, reply) => {
     const { number } = request.params as { number: number }
-    const actor = staffOf(request)
-    const t = request.t
     const ticket = await ticketByNumber(fastify, request, number)
-    const body = request.body as FormBody
-    const errors: FormErrors = {}
-
-    const version = whole(text(body, 'version'))
-    const priority = oneOf(text(body, 'priority'), PRIORITIES)
-    if (!priority) errors.priority = t('validation.invalidChoice')
-    const categoryId = optionalId(body, 'category_id')
-    if (categoryId === undefined) errors.category_id = t('validation.invalidChoice')
-    else if (categoryId !== null && categoryId !== ticket.category_id) {
-      const item = await getCatalogItem(fastify.db, categoryId)
-      if (!item || item.active !== 1) errors.category_id = t('validation.invalidChoice')
-    }
-    const productId = optionalId(body, 'product_id')
-    // An unchanged value stays valid even if it has since been retired from the catalog.
-    if (productId === undefined || (productId !== null && productId !== ticket.product_id && !(await productExists(fastify.db, productId)))) errors.product_id = t('validation.invalidChoice')
-    if (categoryId === null && productId === null) errors.product_id = t('ticket.catalogOrProduct')
-    const deskId = id(body, 'desk_id')
-    if (deskId === null || !(await deskExists(fastify.db, deskId))) errors.desk_id = t('validation.invalidChoice')
-
-    const decision = allowed(ticket, actor, 'categorize')
-    let formError = Object.keys(errors).length > 0 ? t('common.formErrors') : undefined
-    if (!decision.ok) formError = t(decision.messageKey, decision.params)
-    else if (version === null) formError = t('error.badRequest')
-    if (formError) {
-      return renderTicket(fastify, request, reply, ticket, { status: 422, failed: 'fields', errors, values: echo(body), formError })
-    }
-
-    try {
-      const result = await updateTicketFields(fastify.db, ticket.id, {
-        priority: priority!, categoryId: categoryId!, productId: productId!, deskId: deskId!, expectedVersion: version!
-      }, { actor: actorRef(actor), now: now(), random: fastify.random })
-      reply.flash(result.changed.length > 0 ? 'success' : 'info', t(result.changed.length > 0 ? 'desk.fields.saved' : 'desk.fields.nothing'))
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err
-      return renderTicket(fastify, request, reply, await ticketByNumber(fastify, request, number), { status: 409, formError: t('desk.conflict') })
-    }
-    return redirectAfterChange(fastify, request, reply, ticket)
+    const [{ notes }, createdBy] = await Promise.all([listNotes(fastify.db, staffOf(request), ticket.id), openedBy(fastify, ticket)])
+    return reply.page('desk/occurrences', {
+      title: `#${ticket.number} ${ticket.title}`, tab: 'occurrences', ticket, createdBy,
+      occurrences: notes.filter((n) => n.kind === 'occurrence'),
+      conversation: notes.filter((n) => n.kind !== 'occurrence')
+    })
   })
 
   fastify.post('/tickets/:number/transfer', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
@@ -158,6 +96,10 @@ export default async function ticketPage(fastify: FastifyInstance) {
     const ticket = await ticketByNumber(fastify, request, number)
     const body = request.body as FormBody
     const errors: FormErrors = {}
+
+    const lifecycle = await deskLifecycle(fastify, actor, ticket)
+    const refusal = lifecycle.refusal('transfer')
+    if (refusal) return failed(request, reply, ticket, 'transfer', 409, t(refusal.messageKey, refusal.params))
 
     const version = whole(text(body, 'version'))
     // '' keeps the ticket as it is: a transfer hands the ticket on, it does not leave it without anyone.
@@ -176,23 +118,18 @@ export default async function ticketPage(fastify: FastifyInstance) {
       errors.product_id = t('validation.invalidChoice')
     } else if (productId === null && ticket.category_id === null) errors.product_id = t('ticket.catalogOrProduct')
     const note = text(body, 'note')
-    if (!note) errors.note = t('validation.required')
-    else if (note.length > LIMITS.note) errors.note = t('validation.tooLong', { max: LIMITS.note })
+    checkLength(errors, t, 'note', note, LIMITS.note)
 
     const changes = assigneeId !== ticket.assignee_id || accountId !== ticket.account_id || (productId !== undefined && productId !== ticket.product_id)
-    const decision = allowed(ticket, actor, 'transfer')
     let formError = Object.keys(errors).length > 0 ? t('common.formErrors') : undefined
-    if (!decision.ok) formError = t(decision.messageKey, decision.params)
-    else if (version === null) formError = t('error.badRequest')
+    if (version === null) formError = t('error.badRequest')
     else if (!formError && !changes) formError = t('desk.transfer.nothing')
-    if (formError) {
-      return renderTicket(fastify, request, reply, ticket, { status: 422, failed: 'transfer', errors, values: echo(body), formError })
-    }
+    if (formError) return failed(request, reply, ticket, 'transfer', 422, formError, errors)
 
     try {
       await transferTicket(fastify.db, ticket.id, {
         assigneeId, accountId, productId: productId!, note, expectedVersion: version!
-      }, { actor: actorRef(actor), now: now() })
+      }, { actor: actorRef(actor), now: fastify.clock().toISOString() })
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err
       return renderTicket(fastify, request, reply, await ticketByNumber(fastify, request, number), { status: 409, formError: t('desk.conflict') })
@@ -209,34 +146,82 @@ export default async function ticketPage(fastify: FastifyInstance) {
     const body = request.body as FormBody
     const errors: FormErrors = {}
 
-    const kind = oneOf(text(body, 'kind'), ['reply', 'internal'] as const)
-    if (!kind) errors.kind = t('validation.invalidChoice')
+    const mode = oneOf(text(body, 'mode'), NOTE_MODES)
+    if (!mode) return failed(request, reply, ticket, 'note', 422, t('common.formErrors'), { mode: t('validation.invalidChoice') })
+    const lifecycle = await deskLifecycle(fastify, actor, ticket)
+    const refusal = lifecycle.refusal(mode === 'reply' || mode === 'message' ? 'reply' : 'add_note')
+    if (refusal) return failed(request, reply, ticket, 'note', 409, t('desk.reply.refused', { status: t('status.' + ticket.status), reason: t(refusal.messageKey, refusal.params) }))
+
     const message = text(body, 'body')
-    if (!message) errors.body = t('validation.required')
-    else if (message.length > LIMITS.note) errors.body = t('validation.tooLong', { max: LIMITS.note })
-    const minutesRaw = text(body, 'minutes_spent')
-    const minutes = minutesRaw === '' ? null : whole(minutesRaw)
-    if (minutesRaw !== '' && (minutes === null || minutes > MAX_MINUTES)) errors.minutes_spent = t('desk.reply.minutesRange', { max: MAX_MINUTES })
+    checkLength(errors, t, 'body', message, LIMITS.note)
+    const minutes = minutesField(body, errors, t)
+    const occurredAt = occurredAtField(body, errors, t, fastify.clock())
+    const visible = mode === 'note' && flag(body, 'visible_to_requester')
+    const sendEmail = mode === 'note' && flag(body, 'send_email')
+    if (sendEmail && !visible) errors.send_email = t('desk.reply.emailNeedsVisible')
     const uploads = files(body, 'attachments')
     checkUploads(errors, t, 'attachments', uploads, fastify.config.MAX_ATTACHMENT_MB)
+    if (Object.keys(errors).length > 0) return failed(request, reply, ticket, 'note', 422, t('common.formErrors'), errors)
 
-    const can = abilities(ticket, actor)
-    let formError = Object.keys(errors).length > 0 ? t('common.formErrors') : undefined
-    if ((kind === 'reply' && !can.reply) || (kind === 'internal' && !can.note)) {
-      formError = t('desk.reply.closed', { status: t('status.' + ticket.status) })
+    let result
+    try {
+      result = await addTicketNote(deps, performerOf(actor), ticket.id, {
+        mode, body: message, visibleToRequester: visible, sendEmail, minutesSpent: minutes, occurredAt, files: uploads, source: 'portal'
+      })
+    } catch (err) {
+      if (err instanceof TicketNotFound) throw notFound()
+      if (!(err instanceof TransitionRefused)) throw err
+      const current = await ticketByNumber(fastify, request, number)
+      return failed(request, reply, current, 'note', 409, t('desk.reply.refused', { status: t('status.' + current.status), reason: t(err.messageKey, err.params) }))
     }
-    if (formError) {
-      return renderTicket(fastify, request, reply, ticket, { status: 422, failed: 'note', errors, values: echo(body), formError })
+    if (result.childTicket) {
+      request.log.info({ ticketId: ticket.id, childId: result.childTicket.id }, 'desk reply to a closed ticket opened a follow-up')
+      reply.flash('success', t('desk.reply.childOpened', { number: ticket.number, child: result.childTicket.number }))
+      return redirectAfterChange(fastify, request, reply, result.childTicket)
     }
+    request.log.info({ ticketId: ticket.id, noteId: result.noteId, mode }, 'desk note added')
+    const done = mode === 'reply' ? 'desk.reply.sent' : mode === 'message' ? 'desk.reply.messageSent' : mode === 'internal' || !visible ? 'desk.reply.noted' : 'desk.reply.notedPublic'
+    reply.flash('success', t(done))
+    return reply.redirect(`/desk/tickets/${ticket.number}#note-${result.noteId}`)
+  })
 
-    const stored = []
-    for (const f of uploads) stored.push(await fastify.store.keep(f))
-    const note = await addNote(fastify.db, {
-      ticketId: ticket.id, kind: kind!, visibility: kind === 'internal' ? 'internal' : 'public', body: message,
-      source: 'portal', files: stored, minutesSpent: minutes, sendEmail: kind === 'reply'
-    }, { actor: actorRef(actor), now: now() })
-    request.log.info({ ticketId: ticket.id, noteId: note.id, kind }, 'desk note added')
-    reply.flash('success', t(kind === 'internal' ? 'desk.reply.noted' : 'desk.reply.sent'))
-    return reply.redirect(`/desk/tickets/${ticket.number}#note-${note.id}`)
+  fastify.post('/tickets/:number/occurrences', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
+    const { number } = request.params as { number: number }
+    const actor = staffOf(request)
+    const t = request.t
+    const ticket = await ticketByNumber(fastify, request, number)
+    const body = request.body as FormBody
+    const errors: FormErrors = {}
+
+    const lifecycle = await deskLifecycle(fastify, actor, ticket)
+    const refusal = lifecycle.refusal('register_occurrence')
+    if (refusal) return failed(request, reply, ticket, 'occurrence', 409, t(refusal.messageKey, refusal.params))
+
+    const category = text(body, 'category')
+    checkLength(errors, t, 'category', category, OCCURRENCE_LIMIT)
+    const origin = text(body, 'origin')
+    checkLength(errors, t, 'origin', origin, OCCURRENCE_LIMIT)
+    const description = text(body, 'description')
+    checkLength(errors, t, 'description', description, LIMITS.note)
+    const minutes = minutesField(body, errors, t)
+    const occurredAt = occurredAtField(body, errors, t, fastify.clock())
+    const uploads = files(body, 'attachments')
+    checkUploads(errors, t, 'attachments', uploads, fastify.config.MAX_ATTACHMENT_MB)
+    if (Object.keys(errors).length > 0) return failed(request, reply, ticket, 'occurrence', 422, t('common.formErrors'), errors)
+
+    let result
+    try {
+      result = await registerOccurrence(deps, performerOf(actor), ticket.id, {
+        category, origin, description, occurredAt, minutesSpent: minutes, files: uploads, source: 'portal',
+        visibleToRequester: flag(body, 'visible_to_requester'), notifyResponsible: flag(body, 'notify_responsible')
+      })
+    } catch (err) {
+      if (err instanceof TicketNotFound) throw notFound()
+      if (!(err instanceof TransitionRefused)) throw err
+      return failed(request, reply, await ticketByNumber(fastify, request, number), 'occurrence', 409, t(err.messageKey, err.params))
+    }
+    request.log.info({ ticketId: ticket.id, noteId: result.noteId }, 'occurrence registered at the desk')
+    reply.flash('success', t('desk.occurrence.done'))
+    return reply.redirect(`/desk/tickets/${ticket.number}#note-${result.noteId}`)
   })
 }

@@ -3,6 +3,7 @@ import { guard } from '../web.js'
 import requests from './requests.js'
 import newTicket from './new-ticket.js'
 import ticketPage from './ticket.js'
+import ticketActions from './actions.js'
 
 /** The client portal: only contacts get in; everyone else is answered 404 (guard). */
 export default async function portal(fastify: FastifyInstance) {
@@ -10,4 +11,5 @@ export default async function portal(fastify: FastifyInstance) {
   await fastify.register(requests)
   await fastify.register(newTicket)
   await fastify.register(ticketPage)
+  await fastify.register(ticketActions)
 }

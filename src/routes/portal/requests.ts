@@ -4,6 +4,7 @@ import { listTickets, SITUATIONS, SORTS, type Situation, type Sort } from '../..
 import { contactAccounts } from '../../db/people.js'
 import type { ContactActor } from '../../domain/permissions.js'
 import { oneOf } from '../forms.js'
+import { slaView } from './sla.js'
 
 export const PER_PAGE = 20
 
@@ -56,11 +57,13 @@ export default async function requests(fastify: FastifyInstance) {
       ? (await contactAccounts(fastify.db, actor.id)).filter((a) => a.is_manager === 1).map((a) => a.name)
       : []
     const filtered = filters.q !== '' || filters.situation !== 'all'
+    const now = fastify.clock()
     return reply.page('portal/requests', {
       title: request.t('portal.requests.title'),
       filters, result, managed, filtered,
       situations: SITUATIONS, sorts: SORTS,
-      linkFor: (page: number) => requestsUrl(filters, page)
+      linkFor: (page: number) => requestsUrl(filters, page),
+      slaFor: (row: (typeof result.items)[number]) => slaView(row, now, request.t)
     })
   })
 }

@@ -1,86 +1,36 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from '@sinclair/typebox'
-import { addNote, getTicketForActor, getTicketIdByNumber, listHistory, listNotes, type TicketDetail } from '../../db/ticket.js'
-import { getCatalogItemPath } from '../../db/catalog.js'
-import { getStaff } from '../../db/people.js'
-import { actorRef } from '../../db/event.js'
+import type { FastifyInstance } from 'fastify'
+import { listHistory, listNotes } from '../../db/ticket.js'
 import type { TicketEvent } from '../../db/schema.js'
 import { LIMITS } from '../../commands/tickets.js'
-import { decide, type LifecyclePolicy } from '../../domain/lifecycle.js'
+import { addTicketNote } from '../../commands/notes.js'
+import { performerOf, TransitionRefused } from '../../commands/transitions.js'
 import type { ContactActor } from '../../domain/permissions.js'
-import { notFound } from '../../plugins/app.js'
 import { checkLength, checkUploads, echo, files, text, type FormBody, type FormErrors } from '../forms.js'
+import { FormSchema, loadTicket, Params, renderTicket, replyGate } from './ticket-page.js'
 
-// A string, so /portal/tickets/abc is a plain 404 like any ticket the client may not see.
-const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
+export { replyGate, type ReplyGate } from './ticket-page.js'
 
-// Replies do not depend on either policy setting; decide() still wants the whole policy.
-const POLICY: LifecyclePolicy = { staffMayCloseWithoutRequester: false, occurrenceViaPortal: true }
+// Staff-only bookkeeping: the hierarchical SLA escalation goes to the desk manager, not the client.
+const STAFF_ONLY_ACTIONS = new Set(['internal', 'sla_escalation'])
+// Their notes are written for colleagues (a transfer's note is an internal note's text).
+const STAFF_NOTE_ACTIONS = new Set(['transfer', 'escalate'])
 
-export type ReplyGate = { open: true } | { open: false; reason: 'closed' | 'cancelled' | 'refused'; messageKey: string }
-
-/** May the requester reply here? A closed ticket will take replies as a new linked ticket (later issue). */
-export function replyGate(ticket: { state: string; status: string }): ReplyGate {
-  const decision = decide({ state: ticket.state as never, status: ticket.status as never }, { role: 'requester' }, 'reply', {}, POLICY)
-  if (decision.ok && !decision.effects.spawnChild) return { open: true }
-  if (decision.ok || ticket.state === 'closed') return { open: false, reason: 'closed', messageKey: 'portal.reply.closed' }
-  if (ticket.state === 'cancelled') return { open: false, reason: 'cancelled', messageKey: 'portal.reply.cancelled' }
-  return { open: false, reason: 'refused', messageKey: decision.messageKey }
-}
-
-/**
- * What a client may read of the history: internal notes are staff business, and a transfer's
- * note is the text of an internal note, so both stay out.
- */
+/** What a client may read of the history: internal notes and staff-to-staff reasons stay out. */
 export function clientHistory(events: TicketEvent[]): TicketEvent[] {
   return events
-    .filter((e) => e.action !== 'internal')
-    .map((e) => (e.action === 'transfer' ? { ...e, note: null } : e))
+    .filter((e) => !STAFF_ONLY_ACTIONS.has(e.action))
+    .map((e) => (STAFF_NOTE_ACTIONS.has(e.action) ? { ...e, note: null } : e))
 }
 
 export default async function ticketPage(fastify: FastifyInstance) {
   const db = fastify.db
 
-  async function loadTicket(request: FastifyRequest): Promise<TicketDetail> {
-    const raw = (request.params as { number: string }).number
-    if (!/^[1-9]\d{0,8}$/.test(raw)) throw notFound()
-    const id = await getTicketIdByNumber(db, Number(raw))
-    const ticket = id === undefined ? undefined : await getTicketForActor(db, request.actor!, id)
-    if (!ticket) throw notFound()
-    return ticket
-  }
-
-  async function renderTicket(request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail,
-    opts: { values?: Record<string, string>; errors?: FormErrors; formError?: string; status?: number } = {}) {
-    const actor = request.actor as ContactActor
-    const [conversation, catalogItem, openedBy] = await Promise.all([
-      listNotes(db, actor, ticket.id),
-      ticket.category_id === null ? undefined : getCatalogItemPath(db, ticket.category_id),
-      ticket.created_by_staff_id === null ? undefined : getStaff(db, ticket.created_by_staff_id)
-    ])
-    return reply.page('portal/ticket', {
-      title: `#${ticket.number} ${ticket.title}`,
-      tab: 'details',
-      ticket,
-      notes: conversation.notes,
-      descriptionAttachments: conversation.descriptionAttachments,
-      catalogItem: catalogItem ?? null,
-      openedByStaff: openedBy?.name ?? null,
-      gate: replyGate(ticket),
-      limits: LIMITS,
-      values: opts.values ?? {},
-      errors: opts.errors ?? {},
-      formError: opts.formError
-    }, opts.status ?? 200)
-  }
-
   fastify.get('/tickets/:number', { schema: { params: Params } }, async (request, reply) => {
-    return renderTicket(request, reply, await loadTicket(request))
+    return renderTicket(fastify, request, reply, await loadTicket(fastify, request))
   })
 
   fastify.get('/tickets/:number/history', { schema: { params: Params } }, async (request, reply) => {
-    const ticket = await loadTicket(request)
+    const ticket = await loadTicket(fastify, request)
     return reply.page('portal/history', {
       title: `#${ticket.number} ${ticket.title}`,
       tab: 'history',
@@ -89,17 +39,28 @@ export default async function ticketPage(fastify: FastifyInstance) {
     })
   })
 
+  fastify.get('/tickets/:number/occurrences', { schema: { params: Params } }, async (request, reply) => {
+    const ticket = await loadTicket(fastify, request)
+    // listNotes already keeps a client to public notes.
+    const { notes } = await listNotes(db, request.actor as ContactActor, ticket.id)
+    return reply.page('portal/occurrences', {
+      title: `#${ticket.number} ${ticket.title}`,
+      tab: 'occurrences',
+      ticket,
+      occurrences: notes.filter((n) => n.kind === 'occurrence'),
+      conversation: notes.filter((n) => n.kind !== 'occurrence')
+    })
+  })
+
   fastify.post('/tickets/:number/replies', { schema: { params: Params, body: FormSchema } }, async (request, reply) => {
     const actor = request.actor as ContactActor
-    const ticket = await loadTicket(request)
+    const ticket = await loadTicket(fastify, request)
     const body = request.body as FormBody
     const t = request.t
     const values = echo(body)
 
     const gate = replyGate(ticket)
-    if (!gate.open) {
-      return renderTicket(request, reply, ticket, { values, formError: t(gate.messageKey), status: 409 })
-    }
+    if (!gate.open) return renderTicket(fastify, request, reply, ticket, { alert: t(gate.messageKey), status: 409 })
 
     const message = text(body, 'body')
     const uploads = files(body, 'attachments')
@@ -108,16 +69,28 @@ export default async function ticketPage(fastify: FastifyInstance) {
     else checkLength(errors, t, 'body', message, LIMITS.note)
     checkUploads(errors, t, 'attachments', uploads, fastify.config.MAX_ATTACHMENT_MB)
     if (Object.keys(errors).length > 0) {
-      return renderTicket(request, reply, ticket, { values, errors, formError: t('common.formErrors'), status: 422 })
+      return renderTicket(fastify, request, reply, ticket, { failed: 'reply', values, errors, formError: t('common.formErrors'), status: 422 })
     }
 
-    const stored = []
-    for (const f of uploads) stored.push(await fastify.store.keep(f))
-    const note = await addNote(db, {
-      ticketId: ticket.id, kind: 'reply', visibility: 'public', body: message, source: 'portal', files: stored
-    }, { actor: actorRef(actor), now: fastify.clock().toISOString() })
-    request.log.info({ ticketId: ticket.id, noteId: note.id, files: stored.length }, 'client replied in the portal')
+    let result
+    try {
+      result = await addTicketNote({ db, store: fastify.store, clock: fastify.clock, random: fastify.random }, performerOf(actor), ticket.id, {
+        mode: 'reply', body: message, files: uploads, source: 'portal'
+      })
+    } catch (err) {
+      // The ticket changed between the page and the reply (e.g. staff cancelled it meanwhile).
+      if (!(err instanceof TransitionRefused)) throw err
+      const fresh = await loadTicket(fastify, request)
+      const now = replyGate(fresh)
+      return renderTicket(fastify, request, reply, fresh, { alert: now.open ? t(err.messageKey) : t(now.messageKey), failed: 'reply', values, status: 409 })
+    }
+    if (result.childTicket) {
+      request.log.info({ ticketId: ticket.id, childTicketId: result.childTicket.id }, 'client reply to a closed ticket opened a follow-up ticket')
+      reply.flash('success', t('portal.reply.childOpened', { number: result.childTicket.number, origin: ticket.number }))
+      return reply.redirect(`/portal/tickets/${result.childTicket.number}`)
+    }
+    request.log.info({ ticketId: ticket.id, noteId: result.noteId, files: uploads.length }, 'client replied in the portal')
     reply.flash('success', t('ticket.replied'))
-    return reply.redirect(`/portal/tickets/${ticket.number}#note-${note.id}`)
+    return reply.redirect(`/portal/tickets/${ticket.number}#note-${result.noteId}`)
   })
 }

@@ -169,7 +169,7 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     }
     if (Object.keys(fields).length > 0) throw invalidFields(t, fields)
 
-    const result = await transferTicket(db, ticket.id, { assigneeId, accountId, productId, note, expectedVersion: version }, {
+    const result = await transferTicket(db, ticket.id, { assigneeId, accountId, productId, note, expectedVersion: version, source: 'api' }, {
       actor: actorRef(actor), now: fastify.clock().toISOString()
     })
     request.log.info({ ticketId: ticket.id, changed: result.changed }, 'ticket transferred through the API')

@@ -1,0 +1,77 @@
+// The list and ticket queries the benchmarked pages run, called directly (no HTTP), with each
+// SQL statement's time and SQLite's plan for the slow ones:
+//
+//   npx tsx bench/portal/queries.ts --data DIR [--only NAME]
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import type { Database } from '../../src/db/schema.js'
+import { getTicketForActor, getTicketIdByNumber, listNotes, listTickets } from '../../src/db/ticket.js'
+import { findLogin, loadActor } from '../../src/db/people.js'
+import type { BenchInfo } from './seed.js'
+
+interface Logged { sql: string; params: readonly unknown[]; ms: number }
+
+async function main() {
+  const { values } = parseArgs({ options: { data: { type: 'string' }, only: { type: 'string' }, repeat: { type: 'string', default: '5' } } })
+  const info = JSON.parse(readFileSync(join(resolve(values.data ?? ''), 'bench.json'), 'utf8')) as BenchInfo
+  const sqlite = new SqliteDatabase(info.dbFile)
+  sqlite.pragma('journal_mode = WAL')
+  let logged: Logged[] = []
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: sqlite }),
+    log: (e) => { logged.push({ sql: e.query.sql, params: e.query.parameters, ms: e.queryDurationMillis }) }
+  })
+  const c = await findLogin(db, info.client.email)
+  const s = await findLogin(db, info.staff.email)
+  const client = (await loadActor(db, 'contact', c!.id))!
+  const staff = (await loadActor(db, 'staff', s!.id))!
+  const word = info.search.word
+  const cases: [string, () => Promise<unknown>][] = [
+    ['my requests', () => listTickets(db, client, { q: '', situation: 'all', sort: 'created_at', order: 'desc', page: 1, perPage: 20 })],
+    ['ticket page', async () => {
+      const id = await getTicketIdByNumber(db, info.ticketNumbers[0])
+      await getTicketForActor(db, client, id!)
+      await listNotes(db, client, id!)
+    }],
+    ['staff queue', () => listTickets(db, staff, { scope: 'desks', situation: 'open', sort: 'created_at', order: 'desc', page: 1, perPage: 25 })],
+    ['api search (staff)', () => listTickets(db, staff, { q: word, page: 1, perPage: 20 })],
+    ['my requests search', () => listTickets(db, client, { q: word, situation: 'all', page: 1, perPage: 20 })],
+    ['my requests open', () => listTickets(db, client, { situation: 'open', page: 1, perPage: 20 })],
+    ['staff queue mine', () => listTickets(db, staff, { scope: 'mine', situation: 'open', page: 1, perPage: 25 })]
+  ]
+  const repeat = Number(values.repeat)
+  for (const [name, fn] of cases) {
+    if (values.only && !name.includes(values.only)) continue
+    const times: number[] = []
+    let runs: Logged[][] = []
+    for (let i = 0; i < repeat; i++) {
+      logged = []
+      const t0 = performance.now()
+      await fn()
+      times.push(performance.now() - t0)
+      runs.push(logged)
+    }
+    runs = runs.slice(1)
+    times.sort((a, b) => a - b)
+    process.stdout.write(`\n## ${name}: median ${times[Math.floor(times.length / 2)].toFixed(1)} ms\n`)
+    runs[0].forEach((q, i) => {
+      const ms = runs.map((r) => r[i].ms).sort((a, b) => a - b)[Math.floor(runs.length / 2)]
+      process.stdout.write(`  ${ms.toFixed(2).padStart(8)} ms  ${q.sql.replace(/\s+/g, ' ')}\n`)
+      if (ms > 0.3) {
+        process.stdout.write(`${' '.repeat(14)}params ${JSON.stringify(q.params)}\n`)
+        for (const p of sqlite.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.params as unknown[])) as { id: number; parent: number; detail: string }[]) {
+          process.stdout.write(`${' '.repeat(14)}${p.detail}\n`)
+        }
+      }
+    })
+  }
+  await db.destroy()
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,93 @@
+// Builds the complete message for an outbox row: rendered content plus the threading headers.
+// Shared by the drainer and the admin pages, so what the admin reads is what is sent.
+import { randomBytes } from 'node:crypto'
+import type { Config } from '../config.js'
+import type { Locale } from '../domain/permissions.js'
+import { parseData, renderMail, type MailRowLike } from './render.js'
+import {
+  bareAddress, base32Encode, domainOf, messageIdFor, replyAddressFor, signToken, threadRootId,
+  RECIPIENT_KINDS, type RecipientKind
+} from './thread-token.js'
+
+export interface MailSettings {
+  from: string
+  /** The address replies go to; each message plus-addresses it with its token. */
+  replyBase: string
+  /** Right-hand side of our Message-IDs. */
+  domain: string
+  publicUrl: string
+  defaultLocale: Locale
+  maxAttempts: number
+}
+
+export function mailSettings(config: Pick<Config, 'MAIL_FROM' | 'REPLY_TO_ADDRESS' | 'publicUrl' | 'DEFAULT_LOCALE' | 'MAIL_MAX_ATTEMPTS'>): MailSettings {
+  const replyBase = config.REPLY_TO_ADDRESS ?? bareAddress(config.MAIL_FROM)
+  return {
+    from: config.MAIL_FROM,
+    replyBase,
+    domain: domainOf(replyBase) ?? domainOf(config.MAIL_FROM) ?? 'localhost',
+    publicUrl: config.publicUrl,
+    defaultLocale: config.DEFAULT_LOCALE,
+    maxAttempts: config.MAIL_MAX_ATTEMPTS
+  }
+}
+
+export interface OutboxRowLike extends MailRowLike {
+  ticket_id: number | null
+  recipient: string
+}
+
+export interface ComposedMail {
+  from: string
+  to: string
+  replyTo: string
+  subject: string
+  text: string
+  html: string
+  messageId: string
+  inReplyTo?: string
+  references?: string[]
+  token: string | null
+  headers: Record<string, string>
+}
+
+function recipientKind(value: unknown): RecipientKind | null {
+  return typeof value === 'string' && (RECIPIENT_KINDS as readonly string[]).includes(value) ? (value as RecipientKind) : null
+}
+
+function positive(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null
+}
+
+/** The message for a row; `suffix` makes its Message-ID unique (random unless given). */
+export function composeMail(row: OutboxRowLike, settings: MailSettings, key: Uint8Array, suffix = base32Encode(randomBytes(10))): ComposedMail {
+  const data = parseData(row.data)
+  const token = row.ticket_id === null ? null : signToken({
+    ticketId: row.ticket_id, noteId: positive(data.noteId), recipient: recipientKind(data.recipientRole)
+  }, key)
+  const rendered = renderMail({ ...row, data }, { publicUrl: settings.publicUrl, defaultLocale: settings.defaultLocale, token })
+  const headers: Record<string, string> = {
+    // RFC 3834: tells well-behaved autoresponders not to answer us (no mail loops).
+    'Auto-Submitted': 'auto-generated',
+    'X-Auto-Response-Suppress': 'All'
+  }
+  const number = positive(data.number)
+  if (number !== null) headers['X-Casebridge-Ticket'] = String(number)
+  const mail: ComposedMail = {
+    from: settings.from,
+    to: row.recipient,
+    replyTo: token ? replyAddressFor(settings.replyBase, token) : settings.replyBase,
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    messageId: messageIdFor(token ?? 'm', suffix, settings.domain),
+    token,
+    headers
+  }
+  if (row.ticket_id !== null) {
+    const root = threadRootId(row.ticket_id, key, settings.domain)
+    mail.inReplyTo = root
+    mail.references = [root]
+  }
+  return mail
+}

@@ -1,0 +1,91 @@
+// Queries over mail_outbox for the drainer and the admin pages (queuing lives in db/mail-outbox.ts).
+import type { Executor } from '../db/index.js'
+import type { MailStatus } from '../db/schema.js'
+
+export const MAIL_STATUSES: readonly MailStatus[] = ['pending', 'sent', 'dead']
+
+export function isMailStatus(value: unknown): value is MailStatus {
+  return typeof value === 'string' && (MAIL_STATUSES as readonly string[]).includes(value)
+}
+
+/** Pending rows whose time has come, oldest first. */
+export async function dueMail(db: Executor, now: string, limit: number) {
+  return db.selectFrom('mail_outbox').selectAll()
+    .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+    .orderBy('next_attempt_at').orderBy('id').limit(limit).execute()
+}
+
+/**
+ * Takes a row for one sending attempt: pushes its next attempt past the lease and counts the
+ * attempt, only if nobody else did since we read it. False means another drainer has it.
+ */
+export async function claimMail(db: Executor, id: number, seenNextAttemptAt: string, leaseUntil: string): Promise<boolean> {
+  const res = await db.updateTable('mail_outbox')
+    .set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', seenNextAttemptAt)
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+export async function markSent(db: Executor, id: number, now: string): Promise<void> {
+  await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: now, last_error: null })
+    .where('id', '=', id).where('status', '=', 'pending').execute()
+}
+
+/** Schedules the next attempt of a claimed row (unless someone took it over after our lease). */
+export async function markRetry(db: Executor, id: number, leaseUntil: string, nextAttemptAt: string, error: string): Promise<void> {
+  await db.updateTable('mail_outbox').set({ next_attempt_at: nextAttemptAt, last_error: error })
+    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', leaseUntil).execute()
+}
+
+/** Parks a row as dead: no more attempts until an admin retries it. */
+export async function markDead(db: Executor, id: number, leaseUntil: string, error: string): Promise<void> {
+  await db.updateTable('mail_outbox').set({ status: 'dead', last_error: error })
+    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', leaseUntil).execute()
+}
+
+/** Puts a dead row back in the queue with a fresh set of attempts. */
+export async function retryDeadMail(db: Executor, id: number, now: string): Promise<boolean> {
+  const res = await db.updateTable('mail_outbox').set({ status: 'pending', attempts: 0, next_attempt_at: now })
+    .where('id', '=', id).where('status', '=', 'dead').executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+export async function getMail(db: Executor, id: number) {
+  return db.selectFrom('mail_outbox')
+    .leftJoin('ticket', 'ticket.id', 'mail_outbox.ticket_id')
+    .selectAll('mail_outbox').select('ticket.number as ticket_number')
+    .where('mail_outbox.id', '=', id).executeTakeFirst()
+}
+
+export type MailRow = NonNullable<Awaited<ReturnType<typeof getMail>>>
+
+export interface MailPage {
+  items: MailRow[]
+  total: number
+  totalCapped: boolean
+  page: number
+  perPage: number
+}
+
+/** One page of the outbox, newest first, optionally of one status. */
+export async function listMail(db: Executor, opts: { status?: MailStatus | null; page?: number; perPage?: number }): Promise<MailPage> {
+  const perPage = Math.min(Math.max(opts.perPage ?? 50, 1), 200)
+  const page = Math.max(opts.page ?? 1, 1)
+  let query = db.selectFrom('mail_outbox')
+  if (opts.status) query = query.where('mail_outbox.status', '=', opts.status)
+  const items = await query
+    .leftJoin('ticket', 'ticket.id', 'mail_outbox.ticket_id')
+    .selectAll('mail_outbox').select('ticket.number as ticket_number')
+    .orderBy('mail_outbox.id', 'desc').limit(perPage).offset((page - 1) * perPage).execute()
+  const counted = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  return { items, total: Number(counted.n), totalCapped: false, page, perPage }
+}
+
+/** How many rows each status holds (for the filter tabs). */
+export async function countMailByStatus(db: Executor): Promise<Record<MailStatus, number>> {
+  const rows = await db.selectFrom('mail_outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute()
+  const out: Record<MailStatus, number> = { pending: 0, sent: 0, dead: 0 }
+  for (const r of rows) if (isMailStatus(r.status)) out[r.status] = Number(r.n)
+  return out
+}

@@ -1,0 +1,113 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { getTicketForActor, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
+import { contactAccounts, getStaff, listDeskStaff } from '../../db/people.js'
+import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
+import { costSummary, listChecklist } from '../../db/ticket-extras.js'
+import { LEVELS, PRIORITIES, priorityFor, type Action, type Level } from '../../domain/lifecycle.js'
+import type { Locale } from '../../domain/permissions.js'
+import type { FormErrors } from '../forms.js'
+import { DESK_SOURCES } from './new-ticket.js'
+import { deskLifecycle, staffOf } from './shared.js'
+import { deskSla } from './sla.js'
+
+export const MAX_MINUTES = 10_000
+
+/** Lifecycle actions offered in the side panel, in the order a ticket usually meets them. */
+export const PANEL_ACTIONS = ['pick_up', 'resume', 'escalate', 'hold', 'resolve', 'close', 'cancel', 'delete'] as const
+/** Every action the desk posts to /actions/:action (categorize has its own card). */
+export const DESK_ACTIONS = ['categorize', ...PANEL_ACTIONS] as const
+export type DeskAction = (typeof DESK_ACTIONS)[number]
+
+export const CLOSURE_CATEGORIES = ['solved', 'workaround', 'no_response', 'duplicate', 'out_of_scope'] as const
+export const NOTE_MODES = ['reply', 'message', 'note', 'internal'] as const
+export type NoteMode = (typeof NOTE_MODES)[number]
+
+/** The forms of the page: a failed one comes back with what was typed and its messages. */
+export type DeskForm = DeskAction | 'transfer' | 'note' | 'occurrence' | 'checklist' | 'cost'
+
+export interface PageState {
+  status?: number
+  failed?: DeskForm
+  errors?: FormErrors
+  values?: Record<string, string>
+  formError?: string
+}
+
+export function formatMoney(cents: number, locale: Locale): string {
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cents / 100)
+}
+
+export async function openedBy(fastify: FastifyInstance, ticket: TicketDetail): Promise<string | null> {
+  if (ticket.created_by_staff_id === null) return null
+  return (await getStaff(fastify.db, ticket.created_by_staff_id))?.name ?? null
+}
+
+/** The priority select shows "from impact × urgency" while the priority is still what the matrix gives. */
+export function priorityChoice(ticket: { impact: Level | null; urgency: Level | null; priority: string }): string {
+  return ticket.impact && ticket.urgency && priorityFor(ticket.impact, ticket.urgency) === ticket.priority ? '' : ticket.priority
+}
+
+export async function renderTicket(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, state: PageState = {}) {
+  const db = fastify.db
+  const actor = staffOf(request)
+  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, checklist, costs, links] = await Promise.all([
+    listNotes(db, actor, ticket.id),
+    listCatalogItems(db),
+    listProducts(db),
+    listDesks(db),
+    listDeskStaff(db, [ticket.desk_id]),
+    contactAccounts(db, ticket.contact_id),
+    openedBy(fastify, ticket),
+    deskLifecycle(fastify, actor, ticket),
+    listChecklist(db, ticket.id),
+    costSummary(db, ticket.id),
+    linkedTickets(db, actor, ticket)
+  ])
+  const allowed = (action: Action) => lifecycle.allowed.includes(action)
+  const replying = lifecycle.decide('reply')
+  const money = (cents: number) => formatMoney(cents, request.locale)
+  return reply.page('desk/ticket', {
+    title: `#${ticket.number} ${ticket.title}`,
+    tab: 'conversation',
+    ticket, createdBy, links,
+    notes: conversation.notes,
+    descriptionAttachments: conversation.descriptionAttachments,
+    options: {
+      priorities: PRIORITIES, levels: LEVELS, items, products, desks, deskStaff, accounts,
+      sources: DESK_SOURCES, closureCategories: CLOSURE_CATEGORIES,
+      escalationDesks: desks.filter((d) => d.id !== ticket.desk_id),
+      matrix: LEVELS.map((impact) => ({ impact, cells: LEVELS.map((urgency) => priorityFor(impact, urgency)) }))
+    },
+    priorityChoice: priorityChoice(ticket),
+    can: {
+      reply: replying.ok,
+      replyOpensChild: replying.ok && Boolean(replying.effects.spawnChild),
+      note: allowed('add_note'),
+      occurrence: allowed('register_occurrence'),
+      categorize: allowed('categorize'),
+      transfer: allowed('transfer'),
+      // Checklists and costs are worked on while the ticket still takes notes.
+      extras: allowed('add_note')
+    },
+    actions: PANEL_ACTIONS.filter((a) => allowed(a)),
+    sla: deskSla(ticket, fastify.clock(), request.t),
+    checklist,
+    checklistDone: checklist.filter((i) => i.done === 1).length,
+    costs, money,
+    maxMinutes: MAX_MINUTES,
+    failed: state.failed ?? null,
+    errors: state.errors ?? {},
+    values: state.values ?? {},
+    formError: state.formError ?? null
+  }, state.status ?? 200)
+}
+
+/** After a change the ticket may have left the actor's desks: then the queue is where to go. */
+export async function redirectAfterChange(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: { id: number; number: number }, anchor = '') {
+  const still = await getTicketForActor(fastify.db, staffOf(request), ticket.id)
+  if (!still) {
+    reply.flash('info', request.t('desk.movedAway', { number: ticket.number }))
+    return reply.redirect('/desk')
+  }
+  return reply.redirect(`/desk/tickets/${ticket.number}${anchor}`)
+}

@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { getTicketForActor, getTicketIdByNumber, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
+import { getCatalogItemPath } from '../../db/catalog.js'
+import { getStaff } from '../../db/people.js'
+import { getSettings } from '../../db/settings.js'
+import { costSummary, getSurvey, listChecklist } from '../../db/ticket-extras.js'
+import { LIMITS } from '../../commands/tickets.js'
+import {
+  allowedActions, decide, type Action, type Decision, type LifecycleActor, type LifecycleInput, type LifecyclePolicy,
+  type LifecycleTicket, type State, type Status
+} from '../../domain/lifecycle.js'
+import type { ContactActor, Locale } from '../../domain/permissions.js'
+import { notFound } from '../../plugins/app.js'
+import type { FormErrors } from '../forms.js'
+import { formatDuration, slaView } from './sla.js'
+
+// A string, so /portal/tickets/abc is a plain 404 like any ticket the client may not see.
+export const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })
+export const FormSchema = Type.Record(Type.String(), Type.Unknown())
+
+export const REQUESTER: LifecycleActor = { role: 'requester' }
+
+/** The forms of the client's ticket page; a failed one is re-rendered with its values and messages. */
+export type PortalForm = 'reply' | 'accept' | 'reject' | 'reopen' | 'cancel' | 'occurrence' | 'survey'
+
+export interface PageState {
+  status?: number
+  failed?: PortalForm
+  errors?: FormErrors
+  values?: Record<string, string>
+  /** Shown above the failed form. */
+  formError?: string
+  /** Shown at the top of the page: a lifecycle refusal or a conflict, where no form is to blame. */
+  alert?: string
+}
+
+export type ReplyGate = { open: true; opensChild: boolean } | { open: false; messageKey: string }
+
+// Replies do not depend on either policy setting; decide() still wants the whole policy.
+const REPLY_POLICY: LifecyclePolicy = { staffMayCloseWithoutRequester: false, occurrenceViaPortal: true }
+
+/** May the requester reply here? A reply to a closed ticket opens a linked follow-up ticket. */
+export function replyGate(ticket: { state: string; status: string }): ReplyGate {
+  const decision = decide({ state: ticket.state as State, status: ticket.status as Status }, REQUESTER, 'reply', {}, REPLY_POLICY)
+  if (decision.ok) return { open: true, opensChild: Boolean(decision.effects.spawnChild) }
+  if (ticket.state === 'cancelled') return { open: false, messageKey: 'portal.reply.cancelled' }
+  return { open: false, messageKey: decision.messageKey }
+}
+
+/** The ticket named by the URL, or 404 when missing, malformed or not the client's to see. */
+export async function loadTicket(fastify: FastifyInstance, request: FastifyRequest): Promise<TicketDetail> {
+  const raw = (request.params as { number: string }).number
+  if (!/^[1-9]\d{0,8}$/.test(raw)) throw notFound()
+  const id = await getTicketIdByNumber(fastify.db, Number(raw))
+  const ticket = id === undefined ? undefined : await getTicketForActor(fastify.db, request.actor!, id)
+  if (!ticket) throw notFound()
+  return ticket
+}
+
+/** What the lifecycle needs to judge the requester's actions: the ticket, the settings, the survey. */
+export async function lifecycleContext(fastify: FastifyInstance, ticket: TicketDetail) {
+  const [settings, survey] = await Promise.all([getSettings(fastify.db), getSurvey(fastify.db, ticket.id)])
+  const lifecycle: LifecycleTicket = {
+    state: ticket.state as State, status: ticket.status as Status, rated: survey !== undefined, parentId: ticket.parent_id
+  }
+  return {
+    settings, survey,
+    allowed: allowedActions(lifecycle, REQUESTER, settings),
+    decide: (action: Action, input: LifecycleInput = {}): Decision => decide(lifecycle, REQUESTER, action, input, settings)
+  }
+}
+
+function formatMoney(cents: number, locale: Locale): string {
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cents / 100)
+}
+
+export async function renderTicket(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, state: PageState = {}) {
+  const db = fastify.db
+  const actor = request.actor as ContactActor
+  const t = request.t
+  const [conversation, catalogItem, openedBy, context, checklist, costs, links] = await Promise.all([
+    listNotes(db, actor, ticket.id),
+    ticket.category_id === null ? undefined : getCatalogItemPath(db, ticket.category_id),
+    ticket.created_by_staff_id === null ? undefined : getStaff(db, ticket.created_by_staff_id),
+    lifecycleContext(fastify, ticket),
+    listChecklist(db, ticket.id),
+    costSummary(db, ticket.id),
+    linkedTickets(db, actor, ticket)
+  ])
+  const can = (action: Action) => context.allowed.includes(action)
+  return reply.page('portal/ticket', {
+    title: `#${ticket.number} ${ticket.title}`,
+    tab: 'details',
+    ticket,
+    notes: conversation.notes,
+    descriptionAttachments: conversation.descriptionAttachments,
+    catalogItem: catalogItem ?? null,
+    openedByStaff: openedBy?.name ?? null,
+    gate: replyGate(ticket),
+    can: {
+      accept: can('accept'), reject: can('reject'), reopen: can('reopen'), cancel: can('cancel'),
+      occurrence: can('register_occurrence'), rate: can('rate')
+    },
+    survey: context.survey ?? null,
+    checklist,
+    // Clients see totals only: never the per-staff time entries and their hourly rates.
+    costs: costs.timeMinutes > 0 || costs.items.length > 0
+      ? { time: formatDuration(costs.timeMinutes * 60_000, t), amount: formatMoney(costs.totalCents, request.locale) }
+      : null,
+    links,
+    sla: slaView(ticket, fastify.clock(), t),
+    limits: LIMITS,
+    failed: state.failed ?? null,
+    values: state.values ?? {},
+    errors: state.errors ?? {},
+    formError: state.formError,
+    alert: state.alert
+  }, state.status ?? 200)
+}
