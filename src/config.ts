@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { resolve, join } from 'node:path'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value, ValuePointer } from '@sinclair/typebox/value'
+import { PRIORITIES, STATES, STATUSES } from './domain/lifecycle.js'
 
 const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
@@ -28,7 +29,35 @@ const ConfigSchema = Type.Object({
   REPLY_TO_ADDRESS: Type.Optional(Type.String({ pattern: '^[^\\s@+<>]+@[^\\s@<>]+$' })),
   MAIL_TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   MAIL_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
-  MAIL_POLL_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 10 })
+  MAIL_POLL_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 10 }),
+  // Incoming mail: the worker polls this mailbox (IDLE where offered) when IMAP_URL is set.
+  /** imap(s)://user:pass@host:port/INBOX (user and password URL-encoded). */
+  IMAP_URL: Type.Optional(Type.String({ pattern: '^imaps?://' })),
+  IMAP_PROCESSED_FOLDER: Type.String({ minLength: 1, default: 'Casebridge/Processed' }),
+  IMAP_QUARANTINE_FOLDER: Type.String({ minLength: 1, default: 'Casebridge/Quarantine' }),
+  /** A full check this often even when IDLE is quiet (and the poll interval without IDLE). */
+  IMAP_POLL_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 60 }),
+  MAX_INBOUND_MB: Type.Number({ exclusiveMinimum: 0, maximum: 1024, default: 25 }),
+  /** Answer unknown senders once (per address and day) with a pointer to the portal instead of only quarantining. */
+  UNKNOWN_SENDER_REPLY: Type.Boolean({ default: false }),
+  /** Desk (by name) of tickets opened by e-mail; the first desk when unset. */
+  INBOUND_DESK: Type.Optional(Type.String({ minLength: 1 })),
+  // CRM (Salesforce). With no login/instance URL the bundled emulator is the CRM.
+  SALESFORCE_LOGIN_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  SALESFORCE_INSTANCE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  SALESFORCE_AUTH: Type.Union([Type.Literal('client_credentials'), Type.Literal('jwt'), Type.Literal('password')], { default: 'client_credentials' }),
+  SALESFORCE_CLIENT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  SALESFORCE_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  SALESFORCE_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  SALESFORCE_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  SALESFORCE_JWT_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  EMULATOR_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  /** JSON object merged over the default ticket status/state -> Case Status map. */
+  CRM_STATUS_MAP: Type.Optional(Type.String({ minLength: 2 })),
+  /** JSON object merged over the default ticket priority -> Case Priority map. */
+  CRM_PRIORITY_MAP: Type.Optional(Type.String({ minLength: 2 })),
+  SYNC_INTERVAL_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 15 }),
+  CRM_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 })
 })
 
 type RawConfig = Static<typeof ConfigSchema>
@@ -39,13 +68,27 @@ export interface Config extends RawConfig {
   publicUrl: string
   attachmentsDir: string
   maxAttachmentBytes: number
+  crm: CrmSettings
 }
+
+/** Where and how the worker reaches the CRM; `salesforce: null` means the bundled emulator. */
+export interface CrmSettings {
+  salesforce: SalesforceSettings | null
+  statusMap: Record<string, string>
+  priorityMap: Record<string, string>
+  emulatorFile: string
+}
+
+export type SalesforceSettings =
+  | { auth: 'client_credentials'; loginUrl: string; instanceUrl: string | null; clientId: string; clientSecret: string }
+  | { auth: 'jwt'; loginUrl: string; instanceUrl: string | null; clientId: string; username: string; privateKey: string }
+  | { auth: 'password'; loginUrl: string; instanceUrl: string | null; clientId: string; clientSecret: string; username: string; password: string }
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-const SECRET_NAMES = ['SESSION_SECRET', 'DATABASE_URL', 'SMTP_URL', 'MAIL_TOKEN_SECRET']
+const SECRET_NAMES = ['SESSION_SECRET', 'DATABASE_URL', 'SMTP_URL', 'MAIL_TOKEN_SECRET', 'SALESFORCE_CLIENT_SECRET', 'SALESFORCE_PASSWORD', 'IMAP_URL']
 
 /** Reads `NAME_FILE` for secrets so they can come from mounted files. */
 function withSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
@@ -75,7 +118,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, picked))
   const errors = [...Value.Errors(ConfigSchema, converted)]
   if (errors.length > 0) {
-    const lines = errors.map((e) => `${e.path.slice(1) || 'config'}: ${e.message} (got ${JSON.stringify(ValuePointer.Get(converted, e.path))})`)
+    // Secret values (an SMTP_URL carries a password) are never echoed into logs.
+    const shown = (path: string) => (SECRET_NAMES.includes(path.slice(1)) ? '[redacted]' : JSON.stringify(ValuePointer.Get(converted, path)))
+    const lines = errors.map((e) => `${e.path.slice(1) || 'config'}: ${e.message} (got ${shown(e.path)})`)
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`)
   }
   const raw = converted as RawConfig
@@ -87,6 +132,62 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: raw.DATABASE_URL ?? `sqlite:${join(dataDir, 'casebridge.db')}`,
     publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     attachmentsDir: join(dataDir, 'attachments'),
-    maxAttachmentBytes: Math.floor(raw.MAX_ATTACHMENT_MB * 1024 * 1024)
+    maxAttachmentBytes: Math.floor(raw.MAX_ATTACHMENT_MB * 1024 * 1024),
+    crm: crmSettings(raw, dataDir)
+  }
+}
+
+function jsonMap(name: string, raw: string | undefined, keys: readonly string[]): Record<string, string> {
+  if (raw === undefined) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${name}: not valid JSON (${(err as Error).message})`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`invalid configuration:\n  ${name}: must be a JSON object such as {"pending":"On Hold"}`)
+  }
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!keys.includes(k)) throw new ConfigError(`invalid configuration:\n  ${name}: unknown key "${k}" (use one of: ${keys.join(', ')})`)
+    if (typeof v !== 'string' || v.trim() === '' || v.length > 255) {
+      throw new ConfigError(`invalid configuration:\n  ${name}: the value for "${k}" must be a non-empty text`)
+    }
+  }
+  return parsed as Record<string, string>
+}
+
+function crmSettings(raw: RawConfig, dataDir: string): CrmSettings {
+  const base = {
+    statusMap: jsonMap('CRM_STATUS_MAP', raw.CRM_STATUS_MAP, [...STATES, ...STATUSES]),
+    priorityMap: jsonMap('CRM_PRIORITY_MAP', raw.CRM_PRIORITY_MAP, PRIORITIES),
+    emulatorFile: join(dataDir, 'emulator.db')
+  }
+  const loginUrl = raw.SALESFORCE_LOGIN_URL ?? raw.SALESFORCE_INSTANCE_URL
+  if (!loginUrl) return { ...base, salesforce: null }
+  const need = (names: (keyof RawConfig)[]) => {
+    const missing = names.filter((n) => raw[n] === undefined)
+    if (missing.length > 0) {
+      throw new ConfigError(`invalid configuration:\n  ${missing.join(', ')}: required when SALESFORCE_AUTH is ${raw.SALESFORCE_AUTH}`)
+    }
+  }
+  const common = { loginUrl: loginUrl.replace(/\/+$/, ''), instanceUrl: raw.SALESFORCE_INSTANCE_URL?.replace(/\/+$/, '') ?? null, clientId: raw.SALESFORCE_CLIENT_ID ?? '' }
+  switch (raw.SALESFORCE_AUTH) {
+    case 'jwt': {
+      need(['SALESFORCE_CLIENT_ID', 'SALESFORCE_USERNAME', 'SALESFORCE_JWT_KEY_FILE'])
+      let privateKey: string
+      try {
+        privateKey = readFileSync(raw.SALESFORCE_JWT_KEY_FILE!, 'utf8')
+      } catch (err) {
+        throw new ConfigError(`SALESFORCE_JWT_KEY_FILE: cannot read ${raw.SALESFORCE_JWT_KEY_FILE} (${(err as Error).message})`)
+      }
+      return { ...base, salesforce: { auth: 'jwt', ...common, username: raw.SALESFORCE_USERNAME!, privateKey } }
+    }
+    case 'password':
+      need(['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET', 'SALESFORCE_USERNAME', 'SALESFORCE_PASSWORD'])
+      return { ...base, salesforce: { auth: 'password', ...common, clientSecret: raw.SALESFORCE_CLIENT_SECRET!, username: raw.SALESFORCE_USERNAME!, password: raw.SALESFORCE_PASSWORD! } }
+    default:
+      need(['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'])
+      return { ...base, salesforce: { auth: 'client_credentials', ...common, clientSecret: raw.SALESFORCE_CLIENT_SECRET! } }
   }
 }

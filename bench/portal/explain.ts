@@ -1,7 +1,7 @@
 // Which queries does each benchmarked page run, how long does each take, and how does SQLite
 // plan it? Builds the app over a logging Kysely on a bench database and requests each page:
 //
-//   npx tsx bench/portal/explain.ts --data DIR [--plans] [--repeat 5]
+//   npx tsx bench/portal/explain.ts --data DIR [--plans] [--repeat 5] [--only 'ticket page']
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -23,7 +23,7 @@ async function loginCookie(app: FastifyInstance, email: string, password: string
   const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? ''
   const jar = new Map<string, string>()
   for (const c of form.cookies as { name: string; value: string }[]) jar.set(c.name, c.value)
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ')
   const res = await app.inject({
     method: 'POST', url: '/login', headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams({ _csrf: csrf, email, password }).toString()
@@ -35,7 +35,7 @@ async function loginCookie(app: FastifyInstance, email: string, password: string
 
 async function main() {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, plans: { type: 'boolean', default: false }, repeat: { type: 'string', default: '5' } }
+    options: { data: { type: 'string' }, plans: { type: 'boolean', default: false }, repeat: { type: 'string', default: '5' }, only: { type: 'string' } }
   })
   const dir = resolve(values.data ?? '')
   const info = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchInfo
@@ -64,6 +64,7 @@ async function main() {
   ]
   const repeat = Number(values.repeat)
   for (const [name, url, headers] of pages) {
+    if (values.only && !name.includes(values.only)) continue
     const runs: Logged[][] = []
     const totals: number[] = []
     for (let i = 0; i < repeat; i++) {

@@ -307,7 +307,57 @@ export interface SyncStateTable {
   updated_at: Timestamp
 }
 
+/** IMAP sync state per mailbox (UIDVALIDITY and MODSEQ are 64-bit: kept as text). */
+export interface MailboxStateTable {
+  mailbox: string
+  uid_validity: string
+  next_uid: number
+  highest_modseq: string | null
+  last_run_at: Timestamp | null
+  updated_at: Timestamp
+}
+
+export type InboundResult = 'note' | 'ticket' | 'quarantined' | 'ignored'
+
+/** One row per incoming message decided on; unique by Message-ID and by mailbox/UIDVALIDITY/UID. */
+export interface InboundMessageTable {
+  id: Id
+  mailbox: string
+  uid_validity: string
+  uid: number
+  message_id: string
+  result: InboundResult
+  ticket_id: number | null
+  note_id: number | null
+  quarantine_id: number | null
+  sender: string | null
+  moved_at: Timestamp | null
+  created_at: CreatedAt
+}
+
+/** A message that could not become a note; the raw message is kept in the attachment store. */
+export interface MailQuarantineTable {
+  id: Id
+  mailbox: string
+  uid_validity: string
+  uid: number
+  message_id: string | null
+  reason_code: string
+  reason_text: string | null
+  from_address: string | null
+  subject: string | null
+  ticket_id: number | null
+  raw_sha256: string | null
+  raw_size: ColumnType<number, number | undefined, number>
+  created_at: CreatedAt
+  released_at: Timestamp | null
+  released_by_staff_id: number | null
+}
+
 export interface Database {
+  mailbox_state: MailboxStateTable
+  inbound_message: InboundMessageTable
+  mail_quarantine: MailQuarantineTable
   account: AccountTable
   contact: ContactTable
   contact_account: ContactAccountTable

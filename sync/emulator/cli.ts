@@ -10,7 +10,9 @@ export interface EmulatorCommandOptions {
   file: string
 }
 
-export class EmulatorUsageError extends Error {}
+export class EmulatorUsageError extends Error {
+  override name = 'EmulatorUsageError'
+}
 
 /** Parses `--port N --host H --file F` (defaults: EMULATOR_PORT or 3001, 127.0.0.1, ./data/emulator.db). */
 export function parseEmulatorArgs(args: string[], env: NodeJS.ProcessEnv = process.env): EmulatorCommandOptions {

@@ -234,17 +234,30 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
   if (opts.faultsOverHttp !== false) {
     app.get('/__emulator/faults', async () => faults.state())
-    app.post('/__emulator/faults', async (req) => faults.apply((req.body ?? {}) as FaultCommand))
+    app.post('/__emulator/faults', async (req, reply) => {
+      const cmd = (req.body ?? {}) as FaultCommand
+      if (cmd.down !== 'refuse') return faults.apply(cmd)
+      // closing the socket now would cut off this very answer: refuse once it has been sent
+      const state = await faults.apply({ ...cmd, down: undefined })
+      reply.raw.once('finish', () => {
+        faults.down('refuse', typeof cmd.downForMs === 'number' ? cmd.downForMs : undefined).catch((err: Error) => req.log.error({ err }, 'could not go down'))
+      })
+      return { ...state, down: 'refuse' }
+    })
   }
 
   let url: string | null = null
   let listening: { port: number; host: string } | null = null
 
   faults.listener = {
-    close: () => new Promise<void>((resolve) => {
-      app.server.close(() => resolve())
-      app.server.closeAllConnections()
-    }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        app.server.close(() => resolve())
+        app.server.closeAllConnections()
+      })
+      // let clients in this process notice their pooled keep-alive sockets are gone
+      await new Promise((r) => setTimeout(r, 10))
+    },
     reopen: () => new Promise<void>((resolve, reject) => {
       if (!listening) return resolve()
       app.server.once('error', reject)

@@ -86,7 +86,7 @@ export async function http(url: string, path: string, init: RequestInit & { toke
 }
 
 /** The errorCode and message jsforce surfaces for a failed call. */
-export async function failure(p: Promise<unknown>): Promise<{ errorCode: string; message: string; data: any }> {
+export async function failure(p: PromiseLike<unknown>): Promise<{ errorCode: string; message: string; data: any }> {
   try {
     await p
   } catch (err) {

@@ -381,7 +381,7 @@ t.test('internal notes and transfer notes are never shown to clients', async (t)
   t.equal((await staff.get(`/attachments/${internalFile.id}`)).statusCode, 200, 'staff can download it')
 })
 
-t.test('replies to cancelled and closed tickets are refused with a clear message', async (t) => {
+t.test('replies to cancelled tickets are refused; a reply to a closed ticket opens a follow-up', async (t) => {
   const env = await testApp(t)
   const { app, db } = env
   const bob = await loginAs(app, 'bob@acme.test')
@@ -393,21 +393,25 @@ t.test('replies to cancelled and closed tickets are refused with a clear message
   t.match(cancelled.body, 'This ticket was cancelled, so it takes no more replies.')
   t.notMatch(cancelled.body, '/replies"', 'no reply box')
   const closed = await bob.get(`/portal/tickets/${reset.number}`)
-  t.match(closed.body, 'This ticket is closed and takes no more replies. To follow up, please open a new ticket.')
-  t.match(closed.body, 'href="/portal/tickets/new"')
-  t.notMatch(closed.body, '/replies"')
+  t.match(closed.body, 'This ticket is closed. Your reply will open a new follow-up ticket linked to this one.')
+  t.match(closed.body, `action="/portal/tickets/${reset.number}/replies"`)
 
   const before = await counts(env)
-  const r1 = await bob.postMultipart(`/portal/tickets/${printer.number}/replies`, { body: 'Hello?' }, [], { csrfFrom: `/portal/tickets/${printer.number}` })
+  const r1 = await bob.postMultipart(`/portal/tickets/${printer.number}/replies`, { body: 'Hello?' }, [
+    { name: 'attachments', filename: 'a.txt', content: 'x', type: 'text/plain' }
+  ], { csrfFrom: `/portal/tickets/${printer.number}` })
   t.equal(r1.statusCode, 409)
   t.match(r1.body, 'This ticket was cancelled')
-  const r2 = await bob.postMultipart(`/portal/tickets/${reset.number}/replies`, { body: 'Still broken' }, [
-    { name: 'attachments', filename: 'a.txt', content: 'x', type: 'text/plain' }
-  ], { csrfFrom: `/portal/tickets/${reset.number}` })
-  t.equal(r2.statusCode, 409)
-  t.match(r2.body, 'This ticket is closed')
   t.same(await counts(env), before, 'nothing written')
   t.same(storedFiles(env), [])
+
+  const r2 = await bob.postMultipart(`/portal/tickets/${reset.number}/replies`, { body: 'Still broken' }, [], { csrfFrom: `/portal/tickets/${reset.number}` })
+  t.equal(r2.statusCode, 302)
+  const child = await db.selectFrom('ticket').selectAll().where('parent_id', '=', reset.id).executeTakeFirstOrThrow()
+  t.equal(r2.headers.location, `/portal/tickets/${child.number}`, 'goes to the follow-up ticket')
+  t.equal(child.description, 'Still broken')
+  const original = await db.selectFrom('ticket').select(['state', 'status']).where('id', '=', reset.id).executeTakeFirstOrThrow()
+  t.same(original, { state: 'closed', status: 'completed' }, 'the closed ticket stays closed')
 })
 
 t.test('the portal speaks Brazilian Portuguese', async (t) => {

@@ -66,6 +66,7 @@ const messages: MessageCatalog = {
     'portal.action.reopened': 'Ticket #{number} was reopened and is back in progress.',
     'portal.action.cancelled': 'Ticket #{number} was cancelled.',
     'portal.survey.title': 'Register your opinion',
+    'portal.survey.yours': 'Your opinion',
     'portal.survey.intro': 'Your ticket is closed. Tell us how we did; you can rate each ticket once.',
     'portal.survey.question': 'How satisfied are you with how this ticket was handled?',
     'portal.survey.r1': 'Very dissatisfied',
@@ -93,9 +94,11 @@ const messages: MessageCatalog = {
     'portal.sla.left': '{time} left',
     'portal.sla.overdue': '{time} overdue',
     'portal.sla.pausedLeft': 'On hold with {time} left',
-    'portal.sla.met': 'Resolved within the time limit',
-    'portal.sla.resolvedLate': 'Resolved {time} after the time limit',
-    'portal.sla.responseMissed': 'First response came late'
+    'portal.sla.met': 'Resolved in time',
+    'portal.sla.resolvedLate': 'Resolved {time} late',
+    'portal.sla.responseMissed': 'First response came late',
+    'history.action.rate': 'Rated the service',
+    'field.rating': 'Rating'
   },
   'pt-BR': {
     'portal.requests.title': 'Minhas solicitações',
@@ -162,6 +165,7 @@ const messages: MessageCatalog = {
     'portal.action.reopened': 'O chamado #{number} foi reaberto e voltou para atendimento.',
     'portal.action.cancelled': 'O chamado #{number} foi cancelado.',
     'portal.survey.title': 'Registre sua opinião',
+    'portal.survey.yours': 'Sua opinião',
     'portal.survey.intro': 'Seu chamado está fechado. Conte como foi o atendimento; cada chamado pode ser avaliado uma vez.',
     'portal.survey.question': 'Qual é a sua satisfação com o atendimento deste chamado?',
     'portal.survey.r1': 'Muito insatisfeito',
@@ -189,9 +193,11 @@ const messages: MessageCatalog = {
     'portal.sla.left': 'faltam {time}',
     'portal.sla.overdue': '{time} de atraso',
     'portal.sla.pausedLeft': 'Em espera, faltando {time}',
-    'portal.sla.met': 'Resolvido dentro do prazo',
-    'portal.sla.resolvedLate': 'Resolvido {time} após o prazo',
-    'portal.sla.responseMissed': 'A primeira resposta atrasou'
+    'portal.sla.met': 'Resolvido no prazo',
+    'portal.sla.resolvedLate': 'Resolvido com {time} de atraso',
+    'portal.sla.responseMissed': 'A primeira resposta atrasou',
+    'history.action.rate': 'Avaliou o atendimento',
+    'field.rating': 'Nota'
   }
 }
 

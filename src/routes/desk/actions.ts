@@ -57,7 +57,7 @@ async function readCategorize(fastify: FastifyInstance, ticket: TicketDetail, bo
   if (rawPriority !== '' && !chosen) errors.priority = invalid
   const rawSource = text(body, 'source')
   // Staff correct how the client reached them; api/crm stay as their channels set them.
-  const source = rawSource === ticket.source ? ticket.source as TicketSource : oneOf(rawSource, DESK_SOURCES)
+  const source = rawSource === '' || rawSource === ticket.source ? ticket.source as TicketSource : oneOf(rawSource, DESK_SOURCES)
   if (!source) errors.source = invalid
   const fromMatrix = chosen === null && impact !== null && urgency !== null
   return {

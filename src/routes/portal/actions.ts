@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { ConflictError, type TicketDetail } from '../../db/ticket.js'
+import { ConflictError } from '../../db/ticket.js'
 import { getSurvey } from '../../db/ticket-extras.js'
 import { LIMITS } from '../../commands/tickets.js'
 import { performerOf, transition, TransitionRefused, TicketNotFound } from '../../commands/transitions.js'
@@ -10,14 +10,13 @@ import type { Decision } from '../../domain/lifecycle.js'
 import type { ContactActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import { checkLength, checkUploads, echo, files, flag, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
-import { FormSchema, lifecycleContext, loadTicket, renderTicket, type PortalForm } from './ticket-page.js'
+import { FormSchema, lifecycleContext, loadTicket, Params, renderTicket, type PortalForm } from './ticket-page.js'
 
 /** The lifecycle actions a requester starts from the ticket page. */
 export const REQUESTER_ACTIONS = ['accept', 'reject', 'reopen', 'cancel'] as const
 type RequesterAction = (typeof REQUESTER_ACTIONS)[number]
 
 const ActionParams = Type.Object({ number: Type.String({ maxLength: 20 }), action: Type.String({ maxLength: 40 }) })
-const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })
 
 const LIMIT_SHORT = 100
 const LIMIT_REASON = 2_000

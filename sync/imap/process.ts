@@ -1,0 +1,357 @@
+// One incoming message from fetch to decision: parse, classify, thread, authorize, apply. The
+// note (or quarantine row) and the record that the message was handled are written in one
+// transaction; the caller moves the message on the server only after that commit.
+import { createHash } from 'node:crypto'
+import { simpleParser, type ParsedMail } from 'mailparser'
+import type { Db, Trx } from '../../src/db/index.js'
+import type { Logger } from '../../src/log.js'
+import type { InboundResult } from '../../src/db/schema.js'
+import type { Locale } from '../../src/domain/permissions.js'
+import { canSeeTicket, type Actor } from '../../src/domain/permissions.js'
+import { findLogin, loadActor, contactAccounts } from '../../src/db/people.js'
+import { createTicketIn } from '../../src/db/ticket.js'
+import { enqueueMail, listMailForTicket, notifyParties } from '../../src/db/mail-outbox.js'
+import {
+  inboundDesk, inboundTicket, insertQuarantine, knownMessageIds, lastUnknownSenderReply, recordInbound,
+  ticketIdByNumber, ticketParticipation, type InboundKey
+} from '../../src/db/mailbox.js'
+import { addTicketNote } from '../../src/commands/notes.js'
+import { LIMITS } from '../../src/commands/tickets.js'
+import { performerOf, TicketNotFound, TransitionRefused } from '../../src/commands/transitions.js'
+import { verifyToken } from '../../src/mail/thread-token.js'
+import { translator } from '../../src/i18n/index.js'
+import type { AttachmentStore, StoredFile } from '../../src/storage/attachments.js'
+import { classifyAutomated } from './classify.js'
+import { chooseThread, isParticipant, titleFromSubject } from './threading.js'
+import { htmlToSafeText, internalMarker, stripQuotedReply } from './content.js'
+
+export interface InboundSettings {
+  maxInboundBytes: number
+  maxAttachmentBytes: number
+  unknownSenderReply: boolean
+  /** Desk name for tickets opened by mail (null: the first desk). */
+  inboundDesk: string | null
+  publicUrl: string
+  defaultLocale: Locale
+}
+
+export interface InboundDeps {
+  db: Db
+  store: AttachmentStore
+  key: Uint8Array
+  clock: () => Date
+  random: () => number
+  log: Logger
+  settings: InboundSettings
+}
+
+/** What the server told us about a message; `source` is null when it was too large to fetch. */
+export interface FetchedMessage {
+  uid: number
+  size: number
+  source: Buffer | null
+  envelope?: { messageId?: string | null; from?: string | null; subject?: string | null }
+}
+
+export type Outcome =
+  | { result: Exclude<InboundResult, 'quarantined'>; inboundId: number; ticketId: number | null; noteId: number | null }
+  | { result: 'quarantined'; inboundId: number; quarantineId: number; reason: QuarantineReason }
+  | { result: 'duplicate'; messageId: string }
+
+export const QUARANTINE_REASONS = [
+  'too_large', 'broken', 'bounce', 'auto_reply', 'list', 'forged_token', 'unknown_sender', 'unknown_ticket',
+  'not_allowed', 'no_ticket', 'no_account', 'empty', 'refused'
+] as const
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number]
+
+export const UNKNOWN_SENDER_TEMPLATE = 'inbound.unknown_sender'
+const UNKNOWN_SENDER_WINDOW_MS = 24 * 60 * 60_000
+// Inline images smaller than this are taken for signature logos and not kept.
+const INLINE_LOGO_BYTES = 8 * 1024
+
+class Refusal extends Error {
+  constructor(readonly reason: QuarantineReason, readonly detail: string, readonly ticketId: number | null = null) {
+    super(`${reason}: ${detail}`)
+  }
+}
+
+/** Whether the portal pointer may go to an unknown sender now (once per address per day). */
+export function mayAnswerUnknownSender(lastAnsweredAt: string | null, now: Date, windowMs = UNKNOWN_SENDER_WINDOW_MS): boolean {
+  if (!lastAnsweredAt) return true
+  const last = Date.parse(lastAnsweredAt)
+  return !Number.isFinite(last) || now.getTime() - last >= windowMs
+}
+
+/** A Message-ID to dedupe on: the header's, else one derived from the bytes. */
+export function dedupeMessageId(header: string | null | undefined, raw: Buffer | null, key: InboundKey): string {
+  const given = header?.trim()
+  if (given) return given.slice(0, 900)
+  if (raw) return `<sha256.${createHash('sha256').update(raw).digest('hex')}@casebridge.invalid>`
+  return `<uid.${key.uidValidity}.${key.uid}@casebridge.invalid>`
+}
+
+/** First value of each header, names lower-cased, folding undone. */
+export function headerMap(parsed: Pick<ParsedMail, 'headerLines'>): Map<string, string> {
+  const map = new Map<string, string>()
+  for (const { key, line } of parsed.headerLines) {
+    if (map.has(key)) continue
+    const colon = line.indexOf(':')
+    map.set(key, (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim())
+  }
+  return map
+}
+
+/** Whether a message carries a text/plain body (else its text comes from the HTML part). */
+export function hasPlainText(raw: Buffer, headers: Map<string, string>): boolean {
+  const type = headers.get('content-type')
+  if (!type) return true
+  if (/^\s*text\/plain/i.test(type)) return true
+  if (!/^\s*multipart\//i.test(type)) return false
+  return /^content-type:\s*text\/plain/im.test(raw.toString('latin1'))
+}
+
+function addresses(parsed: ParsedMail, headers: Map<string, string>): string[] {
+  const out: string[] = []
+  for (const field of [parsed.to, parsed.cc]) {
+    for (const group of Array.isArray(field) ? field : field ? [field] : []) {
+      for (const a of group.value) if (a.address) out.push(a.address)
+    }
+  }
+  for (const name of ['delivered-to', 'x-original-to', 'envelope-to']) {
+    const v = headers.get(name)
+    if (v) out.push(v)
+  }
+  return out
+}
+
+function describe(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 500)
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string }
+  return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === '23505' || /UNIQUE constraint failed/i.test(e?.message ?? '')
+}
+
+/**
+ * Runs a command that opens its own transaction inside ours, so the note and the record of
+ * the message commit together (a crash in between would otherwise make a second note).
+ */
+function within(trx: Trx): Db {
+  return new Proxy(trx, {
+    get(target, prop) {
+      if (prop === 'transaction') return () => ({ execute: <T>(fn: (t: Trx) => Promise<T>) => fn(target) })
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  }) as unknown as Db
+}
+
+interface Parsed {
+  parsed: ParsedMail
+  headers: Map<string, string>
+  messageId: string
+  from: string | null
+  subject: string | null
+}
+
+async function parse(source: Buffer, key: InboundKey): Promise<Parsed> {
+  const parsed = await simpleParser(source, { skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: 5 * 1024 * 1024 })
+  const headers = headerMap(parsed)
+  const from = parsed.from?.value.find((a) => a.address)?.address?.trim().toLowerCase() ?? null
+  return { parsed, headers, messageId: dedupeMessageId(parsed.messageId, source, key), from, subject: parsed.subject ?? null }
+}
+
+/** Decides on one message and writes the outcome; never throws for a message's own faults. */
+export async function processMessage(deps: InboundDeps, key: InboundKey, msg: FetchedMessage): Promise<Outcome> {
+  const log = deps.log.child({ uid: key.uid })
+  const now = deps.clock()
+  if (msg.source === null) {
+    const messageId = dedupeMessageId(msg.envelope?.messageId, null, key)
+    if ((await knownMessageIds(deps.db, [messageId])).has(messageId)) return { result: 'duplicate', messageId }
+    return quarantine(deps, key, {
+      messageId, from: msg.envelope?.from ?? null, subject: msg.envelope?.subject ?? null, raw: null, size: msg.size,
+      reason: 'too_large', detail: `${msg.size} bytes; the limit is ${deps.settings.maxInboundBytes} bytes`
+    }, now)
+  }
+  const raw = msg.source
+  let p: Parsed
+  try {
+    p = await parse(raw, key)
+  } catch (err) {
+    return quarantine(deps, key, { messageId: dedupeMessageId(null, raw, key), from: null, subject: null, raw, size: raw.length, reason: 'broken', detail: describe(err) }, now)
+  }
+  if ((await knownMessageIds(deps.db, [p.messageId])).has(p.messageId)) {
+    log.info({ messageId: p.messageId }, 'message already processed, not again')
+    return { result: 'duplicate', messageId: p.messageId }
+  }
+  const base = { messageId: p.messageId, from: p.from, subject: p.subject, raw, size: raw.length }
+  try {
+    const outcome = await decideAndApply(deps, key, p, raw, now)
+    log.info({ messageId: p.messageId, result: outcome.result, ticketId: outcome.ticketId, noteId: outcome.noteId }, 'message processed')
+    return outcome
+  } catch (err) {
+    if (err instanceof Refusal) {
+      log.info({ messageId: p.messageId, reason: err.reason, detail: err.detail }, 'message quarantined')
+      return quarantine(deps, key, { ...base, reason: err.reason, detail: err.detail, ticketId: err.ticketId, unknownSender: err.reason === 'unknown_sender' }, now)
+    }
+    if (isUniqueViolation(err)) return { result: 'duplicate', messageId: p.messageId }
+    throw err
+  }
+}
+
+async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw: Buffer, now: Date) {
+  const { db } = deps
+  if (!p.from) throw new Refusal('broken', 'no From address')
+  const automated = classifyAutomated({ headers: p.headers, from: p.from, subject: p.subject, contentType: p.headers.get('content-type') ?? null })
+  if (automated) throw new Refusal(automated.kind, automated.detail)
+
+  const login = await findLogin(db, p.from)
+  const actor: Actor | undefined = login ? await loadActor(db, login.kind, login.id) : undefined
+  if (!actor) throw new Refusal('unknown_sender', p.from)
+
+  const plain = hasPlainText(raw, p.headers)
+  const fullText = plain ? (p.parsed.text ?? '') : typeof p.parsed.html === 'string' ? p.parsed.html : ''
+  const choice = chooseThread({
+    inReplyTo: p.headers.get('in-reply-to') ?? null,
+    references: p.headers.get('references') ?? null,
+    recipients: addresses(p.parsed, p.headers),
+    text: fullText,
+    subject: p.subject
+  }, (token) => verifyToken(token, deps.key))
+
+  let ticketId: number | null = null
+  if (choice.kind === 'forged') throw new Refusal('forged_token', `${choice.source}: ${choice.token}`)
+  if (choice.kind === 'token') ticketId = choice.claims.ticketId
+  if (choice.kind === 'subject') {
+    const found = await ticketIdByNumber(db, choice.number)
+    const participation = found === undefined ? undefined : await ticketParticipation(db, found)
+    // A number typed in a subject proves nothing: only someone already on the ticket may use it.
+    if (found !== undefined && participation && isParticipant(actor, participation)) ticketId = found
+  }
+
+  let text = plain ? stripQuotedReply(fullText) : stripQuotedReply(htmlToSafeText(fullText))
+  let internal = false
+  if (actor.kind === 'staff') ({ internal, body: text } = internalMarker(text))
+  const t = translator(deps.settings.defaultLocale)
+  const { files, skipped } = await keepAttachments(deps, p.parsed)
+  if (!text.trim() && files.length === 0) throw new Refusal('empty', 'no text and no attachments', ticketId)
+  if (!text.trim()) text = t('inbound.attachmentsOnly')
+  for (const s of skipped) text += `\n\n${t('inbound.attachmentSkipped', { filename: s.filename, mb: (s.size / 1048576).toFixed(1) })}`
+  const original = await deps.store.keepBuffer('original-message.eml', 'message/rfc822', raw)
+  const record = { ...key, messageId: p.messageId, sender: p.from }
+  const at = now.toISOString()
+
+  if (ticketId === null) {
+    if (actor.kind !== 'contact') throw new Refusal('no_ticket', 'staff mail without a thread token')
+    return openTicketFromMail(deps, actor, p, text, [...files, original], record, at, t)
+  }
+
+  const ticket = await inboundTicket(db, ticketId)
+  if (!ticket || ticket.deleted_at) throw new Refusal('unknown_ticket', `ticket id ${ticketId}`)
+  if (!canSeeTicket(actor, ticket)) throw new Refusal('not_allowed', `${p.from} on #${ticket.number}`, ticket.id)
+
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const result = await addTicketNote({ db: within(trx), clock: () => now, random: deps.random }, performerOf(actor), ticket.id, {
+        mode: internal ? 'internal' : 'reply', body: text.slice(0, LIMITS.note), files: [...files, original], source: 'email'
+      })
+      const landed = result.childTicket?.id ?? ticket.id
+      const kind: InboundResult = result.childTicket ? 'ticket' : 'note'
+      const inboundId = await recordInbound(trx, { ...record, result: kind, ticketId: landed, noteId: result.noteId }, at)
+      return { result: kind, inboundId, ticketId: landed, noteId: result.noteId }
+    })
+  } catch (err) {
+    if (err instanceof TransitionRefused) throw new Refusal('refused', err.code, ticket.id)
+    if (err instanceof TicketNotFound) throw new Refusal('unknown_ticket', `ticket id ${ticket.id}`)
+    throw err
+  }
+}
+
+async function openTicketFromMail(deps: InboundDeps, actor: Extract<Actor, { kind: 'contact' }>, p: Parsed, text: string, files: StoredFile[], record: Omit<Parameters<typeof recordInbound>[1], 'result'>, at: string, t: ReturnType<typeof translator>) {
+  const { db } = deps
+  const accounts = await contactAccounts(db, actor.id)
+  if (accounts.length === 0) throw new Refusal('no_account', actor.email)
+  const deskId = await inboundDesk(db, deps.settings.inboundDesk)
+  if (deskId === undefined) throw new Refusal('refused', 'no desk to open the ticket on')
+  const title = (titleFromSubject(p.subject) || t('inbound.noSubject')).slice(0, LIMITS.title)
+  return db.transaction().execute(async (trx) => {
+    const created = await createTicketIn(trx, {
+      title, description: text.slice(0, LIMITS.description), url: null, accountId: accounts[0].id, contactId: actor.id,
+      createdByStaffId: null, productId: null, categoryId: null, deskId, priority: 'medium', ticketType: 'incident',
+      source: 'email', files
+    }, { actor: { type: 'contact', id: actor.id, name: actor.name }, now: at, random: deps.random })
+    // Ticket creation may already queue its acknowledgement; never send it twice.
+    const queued = await listMailForTicket(trx, created.id)
+    if (!queued.some((m) => m.template === 'ticket.created')) {
+      await notifyParties(trx, created.id, ['requester', 'assignee'], 'ticket.created', { number: created.number, title }, { now: at })
+    }
+    const inboundId = await recordInbound(trx, { ...record, result: 'ticket', ticketId: created.id, noteId: null }, at)
+    return { result: 'ticket' as const, inboundId, ticketId: created.id, noteId: null }
+  })
+}
+
+async function keepAttachments(deps: InboundDeps, parsed: ParsedMail): Promise<{ files: StoredFile[]; skipped: { filename: string; size: number }[] }> {
+  const files: StoredFile[] = []
+  const skipped: { filename: string; size: number }[] = []
+  for (const a of parsed.attachments) {
+    const size = a.size ?? a.content.length
+    if (a.related && size < INLINE_LOGO_BYTES) continue
+    // Parts of a delivery report or an attached message body are kept whole in the original.
+    const filename = a.filename ?? `attachment-${files.length + skipped.length + 1}`
+    if (size > deps.settings.maxAttachmentBytes) {
+      skipped.push({ filename, size })
+      continue
+    }
+    files.push(await deps.store.keepBuffer(filename, a.contentType, a.content))
+  }
+  return { files, skipped }
+}
+
+/** Quarantines a message whose processing failed unexpectedly, so the ones after it still flow. */
+export async function quarantineUnprocessable(deps: InboundDeps, key: InboundKey, msg: FetchedMessage, detail: string): Promise<Outcome> {
+  return quarantine(deps, key, {
+    messageId: dedupeMessageId(msg.envelope?.messageId, msg.source, key), from: msg.envelope?.from ?? null,
+    subject: msg.envelope?.subject ?? null, raw: msg.source, size: msg.size, reason: 'broken', detail
+  }, deps.clock())
+}
+
+interface QuarantineFacts {
+  messageId: string
+  from: string | null
+  subject: string | null
+  raw: Buffer | null
+  size: number
+  reason: QuarantineReason
+  detail: string
+  ticketId?: number | null
+  unknownSender?: boolean
+}
+
+async function quarantine(deps: InboundDeps, key: InboundKey, q: QuarantineFacts, now: Date): Promise<Outcome> {
+  const stored = q.raw ? await deps.store.keepBuffer('message.eml', 'message/rfc822', q.raw) : null
+  const at = now.toISOString()
+  const answer = q.unknownSender && q.from && deps.settings.unknownSenderReply
+    ? mayAnswerUnknownSender(await lastUnknownSenderReply(deps.db, q.from, UNKNOWN_SENDER_TEMPLATE), now)
+    : false
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const quarantineId = await insertQuarantine(trx, {
+        ...key, messageId: q.messageId, reasonCode: q.reason, reasonText: q.detail, from: q.from, subject: q.subject,
+        ticketId: q.ticketId ?? null, rawSha256: stored?.sha256 ?? null, rawSize: q.size
+      }, at)
+      const inboundId = await recordInbound(trx, { ...key, messageId: q.messageId, result: 'quarantined', quarantineId, sender: q.from }, at)
+      if (answer && q.from) {
+        const t = translator(deps.settings.defaultLocale)
+        await enqueueMail(trx, {
+          ticketId: null, recipient: q.from, locale: deps.settings.defaultLocale, template: UNKNOWN_SENDER_TEMPLATE,
+          data: { title: t('inbound.unknownSender.subject'), body: t('inbound.unknownSender.body', { url: `${deps.settings.publicUrl}/login` }) }
+        }, at)
+      }
+      return { result: 'quarantined' as const, inboundId, quarantineId, reason: q.reason }
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) return { result: 'duplicate', messageId: q.messageId }
+    throw err
+  }
+}
