@@ -3,6 +3,8 @@ import type { Db } from '../src/db/index.js'
 import type { Logger } from '../src/log.js'
 import { randomUUID } from 'node:crypto'
 import { runScheduledJobs } from './jobs/index.js'
+import { startImapPoller } from './imap/poller.js'
+import { startMailWorker } from '../src/mail/deliver.js'
 
 export interface Worker {
   stop(): Promise<void>
@@ -29,7 +31,7 @@ export function every(everyMs: number, task: () => Promise<void>, log: Logger): 
   }
 }
 
-/** The worker role: scheduled jobs (CRM sync and mail join here as they land). */
+/** The worker role: scheduled jobs, mail out and in, CRM sync. */
 export async function startWorker(opts: { config: Config; db: Db; log: Logger }): Promise<Worker> {
   const { db, log } = opts
   const holder = `worker-${process.pid}-${randomUUID().slice(0, 8)}`
@@ -38,6 +40,10 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger })
       await runScheduledJobs(db, new Date(), holder, log)
     }, log)
   ]
+  // Outgoing mail: drains the mail outbox over SMTP (stays queued when SMTP_URL is unset).
+  jobs.push(startMailWorker({ config: opts.config, db, log: log.child({ worker: 'mail' }) }))
+  // Incoming mail: IDLE/polling on IMAP_URL, one run at a time, reconnecting with backoff.
+  if (opts.config.IMAP_URL) jobs.push(startImapPoller({ config: opts.config, db, log }))
   log.info('worker started')
   return { stop: async () => { await Promise.all(jobs.map((j) => j.stop())) } }
 }

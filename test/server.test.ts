@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDb } from '../src/db/index.js'
 
-// The server as `npm start` runs it: tsx src/server.ts, in its own process.
+// The server started exactly as the README says, with `npm start`, in its own process.
 const ROOT = new URL('../', import.meta.url).pathname
-const TSX = join(ROOT, 'node_modules/.bin/tsx')
 const CONFIG_KEYS = ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_URL_FILE', 'PUBLIC_URL', 'SESSION_SECRET', 'SESSION_SECRET_FILE',
   'COOKIE_SECURE', 'MAX_ATTACHMENT_MB', 'SEED', 'LOG_LEVEL', 'DEFAULT_LOCALE', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'ROLE']
 
@@ -27,8 +26,10 @@ function dataDir(t: Test): string {
 
 function start(t: Test, env: Record<string, string>, args: string[] = []): Server {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_KEYS.includes(k)))
-  const child = spawn(TSX, ['src/server.ts', ...args], {
-    cwd: ROOT, env: { ...clean, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe']
+  const child = spawn('npm', ['start', '--silent', ...(args.length ? ['--', ...args] : [])], {
+    cwd: ROOT, env: { ...clean, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a failed test can stop npm and the server under it together.
+    detached: true
   })
   let out = ''
   let err = ''
@@ -37,7 +38,11 @@ function start(t: Test, env: Record<string, string>, args: string[] = []): Serve
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        child.kill('SIGKILL')
+      }
       await exited
     }
   })
@@ -60,9 +65,16 @@ async function listening(server: Server): Promise<string> {
   return (await waitFor(server, /Server listening at (http:\/\/[^"\s]+)/))[1]
 }
 
+/** With ROLE=all the worker starts after the web role listens; the signal handlers come last. */
+async function fullyStarted(server: Server): Promise<string> {
+  const url = await listening(server)
+  await waitFor(server, /"msg":"worker started"/)
+  return url
+}
+
 async function stop(t: Test, server: Server) {
   server.child.kill('SIGTERM')
-  t.equal(await server.exited, 0, 'SIGTERM shuts it down with exit code 0')
+  t.equal(await server.exited, 0, 'SIGTERM (to npm) shuts it down with exit code 0')
   t.match(server.stdout(), /"signal":"SIGTERM".*"msg":"shutting down"/, 'and says so')
 }
 
@@ -80,7 +92,7 @@ async function countPeople(dir: string): Promise<number> {
 t.test('npm start on an empty data directory: migrates, seeds, prints the logins, serves', async (t) => {
   const dir = dataDir(t)
   const server = start(t, { DATA_DIR: dir })
-  const url = await listening(server)
+  const url = await fullyStarted(server)
   const out = server.stdout()
   t.match(out, /"msg":"database migrated"/, 'migrates the new database')
   t.match(out, 'Casebridge demo organisation loaded')
@@ -91,12 +103,12 @@ t.test('npm start on an empty data directory: migrates, seeds, prints the logins
   t.ok(existsSync(join(dir, 'casebridge.db')), 'the SQLite file is under DATA_DIR')
 
   const health = await fetch(`${url}/healthz`)
-  t.equal(health.status, 200)
-  t.same(await health.json(), { status: 'ok', database: 'ok' })
+  t.equal(health.status, 200, '/healthz answers')
+  t.same(await health.json(), { status: 'ok', database: 'ok' }, 'and reports the database')
 
   const login = await fetch(`${url}/login`)
-  t.equal(login.status, 200)
-  t.match(login.headers.get('content-type'), /text\/html/)
+  t.equal(login.status, 200, '/login answers')
+  t.match(login.headers.get('content-type'), /text\/html/, 'with a page')
   const html = await login.text()
   t.match(html, /<form[^>]+action="\/login"/, 'the login form')
   t.match(html, /name="password"/)
@@ -108,17 +120,17 @@ t.test('npm start on an empty data directory: migrates, seeds, prints the logins
     method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, email: 'admin@casebridge.test', password: 'admin-demo-pass' }),
     headers: { cookie }
   })
-  t.equal(post.status, 302)
-  t.equal(post.headers.get('location'), '/desk', 'the admin is logged in')
+  t.equal(post.status, 302, 'the printed admin login works')
+  t.equal(post.headers.get('location'), '/desk', 'and leads to the desk')
   t.match(post.headers.get('set-cookie'), /casebridge_session=.*HttpOnly.*Secure/i, 'session cookies are Secure by default')
 
   await stop(t, server)
 
   // A second start on the same data keeps it: nothing to migrate, nothing seeded again.
   const again = start(t, { DATA_DIR: dir })
-  await listening(again)
-  t.notMatch(again.stdout(), 'database migrated')
-  t.notMatch(again.stdout(), 'demo organisation loaded')
+  await fullyStarted(again)
+  t.notMatch(again.stdout(), 'database migrated', 'a restart has nothing to migrate')
+  t.notMatch(again.stdout(), 'demo organisation loaded', 'and seeds nothing again')
   await stop(t, again)
   t.equal(await countPeople(dir), 13, 'the demo people once')
 })
@@ -127,9 +139,9 @@ t.test('SEED=none leaves the database without people; ROLE=web runs no worker', 
   const dir = dataDir(t)
   const server = start(t, { DATA_DIR: dir, SEED: 'none', ROLE: 'web' })
   const url = await listening(server)
-  t.equal((await fetch(`${url}/healthz`)).status, 200)
+  t.equal((await fetch(`${url}/healthz`)).status, 200, 'serves')
   t.notMatch(server.stdout(), 'demo organisation loaded', 'no logins printed')
-  t.notMatch(server.stdout(), 'worker started')
+  t.notMatch(server.stdout(), 'worker started', 'no worker in the web role')
   await stop(t, server)
   t.equal(await countPeople(dir), 0, 'nobody in the database')
 })
@@ -138,7 +150,7 @@ t.test('--role worker runs the worker without listening', async (t) => {
   const dir = dataDir(t)
   const server = start(t, { DATA_DIR: dir, SEED: 'none' }, ['--role', 'worker'])
   await waitFor(server, /"msg":"worker started"/)
-  t.notMatch(server.stdout(), 'Server listening')
+  t.notMatch(server.stdout(), 'Server listening', 'no HTTP port')
   await stop(t, server)
 })
 
@@ -148,9 +160,9 @@ t.test('a bad setting stops the start with a message naming it', async (t) => {
   t.equal(await server.exited, 1, 'exit code 1')
   t.match(server.stderr(), /casebridge: invalid configuration:\n\s+PORT: /, 'names PORT')
   t.notMatch(server.stderr(), /\n\s+at /, 'no stack trace')
-  t.notMatch(server.stdout(), 'Server listening')
+  t.notMatch(server.stdout(), 'Server listening', 'never listens')
 
   const role = start(t, { DATA_DIR: dir, ROLE: 'everything' })
-  t.equal(await role.exited, 1)
-  t.match(role.stderr(), /ROLE: /, 'names ROLE')
+  t.equal(await role.exited, 1, 'a bad ROLE stops it too')
+  t.match(role.stderr(), /ROLE: /, 'naming ROLE')
 })

@@ -77,7 +77,6 @@ export async function addTicketNote(deps: NoteDeps, performer: Performer, ticket
         source: req.source ?? 'portal', files, parentId: ticket.id
       }, { actor: performer.ref, now: at, random: deps.random })
       await recordEvent(trx, { ticketId, actor: performer.ref, action: 'child_opened', field: 'child', to: `#${child.number}`, at })
-      await notifyParties(trx, child.id, ['requester', 'assignee'], 'ticket.created', { number: child.number, title: ticket.title, parentNumber: ticket.number }, { now: at, actor: performer.ref })
       return { noteId: null, childTicket: { id: child.id, number: child.number } }
     }
     const note = await addNoteIn(trx, {

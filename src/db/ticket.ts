@@ -87,7 +87,11 @@ function applySearch<O>(db: Executor, qb: TicketQuery<O>, q: string): TicketQuer
 }
 
 function applyFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: TicketFilters): TicketQuery<O> {
-  qb = scopeTicketsToActor(qb, actor)
+  return applyListFilters(db, scopeTicketsToActor(qb, actor), actor, f)
+}
+
+/** Every list filter except the actor's visibility scope. */
+function applyListFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: TicketFilters): TicketQuery<O> {
   if (f.q && f.q.trim()) qb = applySearch(db, qb, f.q)
   if (f.situation && f.situation !== 'all') qb = qb.where('ticket.state', 'in', SITUATION_STATES[f.situation])
   if (f.state) qb = qb.where('ticket.state', '=', f.state)
@@ -131,22 +135,132 @@ export interface TicketPage {
   perPage: number
 }
 
+/**
+ * A disjoint piece of what an actor may see. Lists read each piece in index order and merge
+ * (an OR of scopes cannot be read from one index in order, so SQLite would sort the whole
+ * scope for every page); the pieces together are exactly `scopeTicketsToActor`.
+ * `byState`: the piece is cut once more per state when the filters name states.
+ */
+interface ScopePiece {
+  byState: boolean
+  where: <O>(qb: TicketQuery<O>) => TicketQuery<O>
+}
+
+/** `column NOT IN ids` (sorted integers) as the ranges between them, which an index can seek. */
+function rangesOutside(ids: number[]): { above: number | null; below: number | null }[] {
+  const ranges: { above: number | null; below: number | null }[] = [{ above: null, below: ids[0] }]
+  for (let i = 0; i + 1 < ids.length; i++) if (ids[i + 1] - ids[i] > 1) ranges.push({ above: ids[i], below: ids[i + 1] })
+  ranges.push({ above: ids[ids.length - 1], below: null })
+  return ranges
+}
+
+/** Contacts: each managed account, then their own tickets elsewhere. Staff: each desk, then tickets assigned to them elsewhere. */
+function scopePieces(actor: Actor): ScopePiece[] {
+  const live = <O>(qb: TicketQuery<O>) => qb.where('ticket.deleted_at', 'is', null)
+  const sorted = (ids: number[]) => [...new Set(ids)].sort((a, b) => a - b)
+  const elsewhere = (person: 'ticket.contact_id' | 'ticket.assignee_id', column: 'ticket.account_id' | 'ticket.desk_id', ids: number[]) =>
+    rangesOutside(ids).map(({ above, below }): ScopePiece => ({
+      byState: false,
+      where: <O>(qb: TicketQuery<O>) => {
+        qb = live(qb).where(person, '=', actor.id)
+        if (above !== null) qb = qb.where(column, '>', above)
+        return below === null ? qb : qb.where(column, '<', below)
+      }
+    }))
+  if (actor.kind === 'contact') {
+    const managed = sorted(actor.managerAccountIds)
+    if (managed.length === 0) return [{ byState: false, where: <O>(qb: TicketQuery<O>) => live(qb).where('ticket.contact_id', '=', actor.id) }]
+    return [
+      ...managed.map((id): ScopePiece => ({ byState: true, where: <O>(qb: TicketQuery<O>) => live(qb).where('ticket.account_id', '=', id) })),
+      ...elsewhere('ticket.contact_id', 'ticket.account_id', managed)
+    ]
+  }
+  if (actor.role === 'admin') return [{ byState: true, where: live }]
+  const desks = sorted(actor.deskIds)
+  if (desks.length === 0) return [{ byState: false, where: <O>(qb: TicketQuery<O>) => live(qb).where('ticket.assignee_id', '=', actor.id) }]
+  return [
+    ...desks.map((id): ScopePiece => ({ byState: true, where: <O>(qb: TicketQuery<O>) => live(qb).where('ticket.desk_id', '=', id) })),
+    ...elsewhere('ticket.assignee_id', 'ticket.desk_id', desks)
+  ]
+}
+
+/** The states the filters allow, or null when they do not narrow by state. */
+function filterStates(f: TicketFilters): readonly string[] | null {
+  const situation = f.situation && f.situation !== 'all' ? SITUATION_STATES[f.situation] : null
+  if (!f.state) return situation
+  return situation ? situation.filter((s) => s === f.state) : [f.state]
+}
+
+/**
+ * Staff searches on SQLite start from the full-text matches (one row look-up per match) rather
+ * than from their scope, which for a desk is most of the table. Numbers (`#123`) match the
+ * ticket number too, so they go the general way.
+ */
+function staffFtsMatch(db: Executor, actor: Actor, f: TicketFilters): string | null {
+  const q = f.q?.trim()
+  if (!q || actor.kind !== 'staff' || isPostgres(db) || /^#?\d{1,12}$/.test(q)) return null
+  return ftsQuery(q)
+}
+
+/** Below this many matches a staff search also reads its page from the matches (a sort of few rows). */
+const FTS_FIRST_MAX = 2_000
+
 export async function listTickets(db: Executor, actor: Actor, filters: TicketFilters): Promise<TicketPage> {
   const perPage = Math.min(Math.max(filters.perPage ?? 20, 1), 100)
   const page = Math.max(filters.page ?? 1, 1)
   const sort = filters.sort ?? 'created_at'
   const order = filters.order ?? 'desc'
+  const sorted = <Q extends SelectQueryBuilder<any, any, any>>(qb: Q): Q => (sort === 'priority'
+    ? qb.orderBy(PRIORITY_RANK, order).orderBy('ticket.id', order)
+    : qb.orderBy(`ticket.${sort}`, order).orderBy('ticket.id', order)) as Q
 
-  let itemsQuery = listColumns(applyFilters(db, db.selectFrom('ticket'), actor, filters) as SelectQueryBuilder<Database, 'ticket', {}>)
-  itemsQuery = sort === 'priority'
-    ? itemsQuery.orderBy(PRIORITY_RANK, order).orderBy('ticket.id', order)
-    : itemsQuery.orderBy(`ticket.${sort}`, order).orderBy('ticket.id', order)
-  const items = await itemsQuery.limit(perPage).offset((page - 1) * perPage).execute()
+  const states = filterStates(filters)
+  const pieces = scopePieces(actor).flatMap((piece) => (piece.byState && states
+    ? states.map((state) => <O>(qb: TicketQuery<O>) => piece.where(qb).where('ticket.state', '=', state))
+    : [piece.where]))
+  if (pieces.length === 0) return { items: [], total: 0, totalCapped: false, page, perPage }
+  const filtered = (piece: ScopePiece['where']) => applyListFilters(db, piece(db.selectFrom('ticket')), actor, filters)
 
-  const capped = applyFilters(db, db.selectFrom('ticket'), actor, filters).select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1)
+  const match = staffFtsMatch(db, actor, filters)
+  const withoutQ = { ...filters, q: undefined }
+  let capped
+  if (match) {
+    capped = applyFilters(db, db.selectFrom('ticket'), actor, withoutQ)
+      .innerJoin(ftsHits(match), (join) => join.onRef('fts.rowid', '=', 'ticket.id'))
+      .select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1)
+  } else {
+    // UNION ALL of disjoint pieces under one LIMIT: counting stops at the cap, piece by piece.
+    capped = pieces.map((piece) => filtered(piece).select(sql<number>`1`.as('one')))
+      .reduce((all, next) => all.unionAll(next)).limit(COUNT_CAP + 1)
+  }
   const counted = await db.selectFrom(capped.as('matches')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   const n = Number(counted.n)
+
+  const offset = (page - 1) * perPage
+  let items: TicketListItem[]
+  if (match && n <= FTS_FIRST_MAX) {
+    const fromMatches = listColumns(applyFilters(db, db.selectFrom('ticket'), actor, withoutQ) as SelectQueryBuilder<Database, 'ticket', {}>)
+      .innerJoin(ftsHits(match), (join) => join.onRef('fts.rowid', '=', 'ticket.id'))
+    items = await sorted(fromMatches).limit(perPage).offset(offset).execute()
+  } else if (pieces.length === 1) {
+    items = await sorted(listColumns(filtered(pieces[0]) as SelectQueryBuilder<Database, 'ticket', {}>)).limit(perPage).offset(offset).execute()
+  } else {
+    // The page is within the first offset + perPage rows of some piece: take those (id and sort
+    // key, from the index), merge, keep the page's ids, and only then read their rows.
+    const key = sort === 'priority' ? PRIORITY_RANK : sql.ref<string | number>(`ticket.${sort}`)
+    const merged = pieces.map((piece) => db.selectFrom(sorted(filtered(piece).select(['ticket.id', key.as('k')])).limit(offset + perPage).as('piece'))
+      .select(['piece.id', 'piece.k']))
+      .reduce((all, next) => all.unionAll(next))
+    const ids = db.selectFrom(merged.as('merged')).select('merged.id')
+      .orderBy('merged.k', order).orderBy('merged.id', order).limit(perPage).offset(offset)
+    items = await sorted(listColumns(db.selectFrom('ticket')).where('ticket.id', 'in', ids)).execute()
+  }
   return { items, total: Math.min(n, COUNT_CAP), totalCapped: n > COUNT_CAP, page, perPage }
+}
+
+/** Full-text matches as a table to join (SQLite), so the planner starts from them. */
+function ftsHits(match: string) {
+  return sql<{ rowid: number }>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${match})`.as('fts')
 }
 
 /** One ticket with the names a page shows, or undefined when missing or not visible to the actor. */
@@ -290,6 +404,10 @@ export async function createTicketIn(trx: Trx, input: CreateTicketInput, ctx: Cr
       to: await staffName(trx, assigneeId), at: ctx.now
     })
   }
+  // The requester gets an acknowledgement even when they opened it; the assignee a notice.
+  const data = { number, title: input.title, actorName: ctx.actor.name, parentId: input.parentId ?? null }
+  await notifyParties(trx, ticket.id, ['requester'], 'ticket.created', data, { now: ctx.now })
+  await notifyParties(trx, ticket.id, ['assignee'], 'ticket.created', data, { now: ctx.now, actor: ctx.actor })
   return ticket
 }
 

@@ -123,6 +123,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       return reply.code(e.status).send(e.toBody())
     }
     req.sfUserId = userId
+    faults.rollDay(clock())
     if (faults.limitExceeded) {
       reply.header('Sforce-Limit-Info', `api-usage=${faults.used}/${faults.max}`)
       return reply.code(403).send([{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }])
@@ -193,7 +194,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       .filter((f) => f.referenceTo?.[0] === o.name && f.createable)
       .map((f) => ({
         childSObject: child.name, field: f.name, cascadeDelete: child.name === 'CaseComment',
-        relationshipName: child.name === 'CaseComment' ? 'CaseComments' : child.name === o.name && f.name === 'ParentId' ? `Child${o.labelPlural.replace(/\s/g, '')}` : null
+        relationshipName: child.name === 'Account' && f.name === 'ParentId' ? 'ChildAccounts' : child.labelPlural.replace(/\s/g, '')
       })))
     return {
       name: o.name, label: o.label, labelPlural: o.labelPlural, keyPrefix: o.keyPrefix, custom: false,
@@ -479,10 +480,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return {}
   }
 
-  const requireVersion = (raw: string, min: number) => apiVersion(raw, min)
-
   app.post('/services/data/:v/composite/sobjects', async (req: P<{ v: string }>) => {
-    requireVersion(req.params.v, 42)
+    apiVersion(req.params.v, 42)
     const body = collectionBody(req.body)
     const parsed = body.records.map((r) => {
       const obj = typeOf(r)
@@ -494,7 +493,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   })
 
   app.patch('/services/data/:v/composite/sobjects', async (req: P<{ v: string }>) => {
-    requireVersion(req.params.v, 42)
+    apiVersion(req.params.v, 42)
     const body = collectionBody(req.body)
     const parsed = body.records.map((r) => {
       const obj = typeOf(r)
@@ -512,7 +511,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   })
 
   app.patch('/services/data/:v/composite/sobjects/:type/:field', async (req: P<{ v: string; type: string; field: string }>) => {
-    requireVersion(req.params.v, 46)
+    apiVersion(req.params.v, 46)
     const obj = objectOr404(req.params.type)
     const field = externalIdField(obj, req.params.field)
     const body = collectionBody(req.body)
@@ -539,7 +538,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   })
 
   app.delete('/services/data/:v/composite/sobjects', async (req: P<{ v: string }>) => {
-    requireVersion(req.params.v, 42)
+    apiVersion(req.params.v, 42)
     const ids = (req.query.ids ?? '').split(',').map((s) => s.trim()).filter(Boolean)
     if (ids.length === 0) throw new SfError(400, 'MISSING_ARGUMENT', 'ids parameter is required')
     if (ids.length > MAX_COLLECTION) throw new SfError(400, 'EXCEEDED_ID_LIMIT', `Record limit exceeded: no more than ${MAX_COLLECTION} ids are allowed`)
@@ -552,7 +551,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     })
   })
 
-  const retrieveMany = (req: FastifyRequest, v: string, type: string, ids: unknown, fields: unknown) => {
+  const retrieveMany = (v: string, type: string, ids: unknown, fields: unknown) => {
     const obj = objectOr404(type)
     if (!Array.isArray(ids) || ids.length === 0) throw new SfError(400, 'MISSING_ARGUMENT', 'ids is required')
     if (!Array.isArray(fields) || fields.length === 0) throw new SfError(400, 'MISSING_ARGUMENT', 'fields is required')
@@ -568,14 +567,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   }
 
   app.post('/services/data/:v/composite/sobjects/:type', async (req: P<{ v: string; type: string }>) => {
-    const v = requireVersion(req.params.v, 42)
+    const v = apiVersion(req.params.v, 42)
     const b = (req.body ?? {}) as { ids?: unknown; fields?: unknown }
-    return retrieveMany(req, v, req.params.type, b.ids, b.fields)
+    return retrieveMany(v, req.params.type, b.ids, b.fields)
   })
 
   app.get('/services/data/:v/composite/sobjects/:type', async (req: P<{ v: string; type: string }>) => {
-    const v = requireVersion(req.params.v, 42)
+    const v = apiVersion(req.params.v, 42)
     const split = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)
-    return retrieveMany(req, v, req.params.type, split(req.query.ids), split(req.query.fields))
+    return retrieveMany(v, req.params.type, split(req.query.ids), split(req.query.fields))
   })
 }

@@ -76,7 +76,7 @@ function lockError(id?: string): SfError {
   return recordError('UNABLE_TO_LOCK_ROW', id ? `unable to obtain exclusive access to this record or 1 records: ${id}` : 'unable to obtain exclusive access to this record')
 }
 
-function checkWritable(obj: ObjectDef, values: ParsedValues, mode: 'create' | 'update'): void {
+function checkWritable(values: ParsedValues, mode: 'create' | 'update'): void {
   const bad = [...values.keys()].filter((f) => (mode === 'create' ? !f.createable : !f.updateable))
   if (bad.length === 0) return
   if (mode === 'create' && bad.some((f) => f.name === 'Id')) {
@@ -167,7 +167,7 @@ export function createRecord(store: EmulatorStore, obj: ObjectDef, values: Parse
     const parent = obj.name === 'CaseComment' ? [...values].find(([f]) => f.name === 'ParentId')?.[1] : undefined
     throw lockError(typeof parent === 'string' ? parent : undefined)
   }
-  checkWritable(obj, values, 'create')
+  checkWritable(values, 'create')
   checkValues(store, obj, values)
   const rec: SfRecord = {}
   for (const f of obj.fields) rec[f.name] = f.defaultValue !== undefined ? f.defaultValue : f.type === 'boolean' ? false : null
@@ -195,7 +195,7 @@ export function updateRecord(store: EmulatorStore, obj: ObjectDef, id: string, v
   if (!current || current.type !== obj.name) throw recordError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', [])
   if (current.isDeleted) throw recordError('ENTITY_IS_DELETED', 'entity is deleted', [])
   if (ctx.takeLockFault()) throw lockError(id)
-  checkWritable(obj, values, 'update')
+  checkWritable(values, 'update')
   checkValues(store, obj, values)
   const rec: SfRecord = { ...current.data }
   for (const [f, v] of values) rec[f.name] = v === null && f.type === 'boolean' ? false : v
@@ -217,8 +217,7 @@ export function deleteRecord(store: EmulatorStore, id: string, ctx: WriteContext
   const gone = (rec: SfRecord) => ({ ...rec, IsDeleted: true, LastModifiedDate: stamp, LastModifiedById: ctx.userId, SystemModstamp: stamp })
   store.softDelete(gone(current.data), stamp)
   if (obj.name === 'Case') {
-    const comments = store.schema.get('casecomment')!
-    for (const c of store.list(comments.name)) if (c.data.ParentId === id) store.softDelete(gone(c.data), stamp)
+    for (const c of store.childrenOf('CaseComment', id)) store.softDelete(gone(c.data), stamp)
   }
 }
 

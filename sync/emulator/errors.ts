@@ -30,12 +30,6 @@ export const sessionInvalid = () => new SfError(401, 'INVALID_SESSION_ID', 'Sess
 export const noSuchColumnForWrite = (field: string, type: string) =>
   new SfError(400, 'INVALID_FIELD', `No such column '${field}' on sobject of type ${type}`)
 
-export const invalidType = (type: string) =>
-  new SfError(404, 'NOT_FOUND', `The requested resource does not exist`)
-
-export const unsupportedSObject = (type: string) =>
-  new SfError(400, 'INVALID_TYPE', `sObject type '${type}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`)
-
 /** The OAuth token endpoint's own error shape: `{ error, error_description }`. */
 export class OAuthError extends Error {
   constructor(readonly status: number, readonly error: string, description: string) {

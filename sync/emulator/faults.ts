@@ -91,6 +91,15 @@ export class Faults {
     return this
   }
 
+  private usageDay: string | null = null
+
+  /** The allowance starts afresh each UTC day (Salesforce's is a rolling 24 hours). */
+  rollDay(now: Date): void {
+    const day = now.toISOString().slice(0, 10)
+    if (this.usageDay !== null && this.usageDay !== day) this.used = 0
+    this.usageDay = day
+  }
+
   setApiLimit(max: number): this {
     this.max = max
     return this

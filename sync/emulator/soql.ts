@@ -503,7 +503,7 @@ function comparable(f: FieldDef, v: unknown): string | number | boolean | null {
   return v as number | boolean
 }
 
-function literalValue(f: FieldDef, lit: Literal): string | number | boolean | null {
+function literalValue(lit: Literal): string | number | boolean | null {
   switch (lit.kind) {
     case 'null': return null
     case 'string': return lit.value.toLowerCase()
@@ -538,7 +538,7 @@ function testCmp(f: FieldDef, actual: unknown, op: string, lit: Literal): boolea
     }
     return false
   }
-  const b = literalValue(f, lit)
+  const b = literalValue(lit)
   if (op === '=') return a === null || b === null ? a === b : compare(a, b) === 0
   if (op === '!=') return a === null || b === null ? a !== b : compare(a, b) !== 0
   if (a === null || b === null) return false

@@ -59,6 +59,7 @@ export class EmulatorStore {
       );
       CREATE INDEX IF NOT EXISTS record_type_modstamp ON record (type, system_modstamp);
       CREATE INDEX IF NOT EXISTS record_type_deleted ON record (type, is_deleted, deleted_at);
+      CREATE INDEX IF NOT EXISTS record_parent ON record (type, json_extract(data, '$.ParentId'));
       CREATE TABLE IF NOT EXISTS lookup (type TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS lookup_value ON lookup (type, field, value);
       CREATE INDEX IF NOT EXISTS lookup_id ON lookup (id);
@@ -125,6 +126,11 @@ export class EmulatorStore {
     }
     const rows = this.db.prepare(`SELECT id, type, data, is_deleted, deleted_at FROM record WHERE ${where.join(' AND ')} ORDER BY rowid`).all(...params) as RawRow[]
     return rows.map(toStored)
+  }
+
+  /** Live records of `type` whose ParentId is `parentId` (a Case's comments); uses the ParentId index. */
+  childrenOf(type: string, parentId: string): StoredRecord[] {
+    return this.stmts.children.all(type, parentId).map(toStored)
   }
 
   count(type: string): number {
@@ -216,11 +222,14 @@ function prepare(db: Database.Database) {
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     nextSeq: db.prepare<[string], { value: number }>('INSERT INTO seq (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value'),
     get: db.prepare<[string], RawRow>('SELECT id, type, data, is_deleted, deleted_at FROM record WHERE id = ?'),
+    children: db.prepare<[string, string], RawRow>(
+      "SELECT id, type, data, is_deleted, deleted_at FROM record WHERE type = ? AND json_extract(data, '$.ParentId') = ? AND is_deleted = 0 ORDER BY rowid"),
     insert: db.prepare('INSERT INTO record (id, type, data, system_modstamp) VALUES (?, ?, ?, ?)'),
     update: db.prepare('UPDATE record SET data = ?, system_modstamp = ? WHERE id = ?'),
     softDelete: db.prepare('UPDATE record SET data = ?, system_modstamp = ?, is_deleted = 1, deleted_at = ? WHERE id = ?'),
     lookup: db.prepare<[string, string, string], { id: string }>(
-      'SELECT l.id FROM lookup l JOIN record r ON r.id = l.id WHERE l.type = ? AND l.field = ? AND l.value = ? AND r.is_deleted = 0 ORDER BY r.rowid'),
+      // lookup rows exist only for live records (softDelete drops them)
+      'SELECT id FROM lookup WHERE type = ? AND field = ? AND value = ? ORDER BY rowid'),
     addLookup: db.prepare('INSERT INTO lookup (type, field, value, id) VALUES (?, ?, ?, ?)'),
     dropLookups: db.prepare('DELETE FROM lookup WHERE id = ?'),
     deletedBetween: db.prepare<[string, string, string], { id: string; deleted_at: string }>(

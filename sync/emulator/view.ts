@@ -71,7 +71,7 @@ export function renderCase(store: EmulatorStore, id: string): string | null {
   const rec = store.get(id)
   if (!rec || rec.type !== 'Case' || rec.isDeleted) return null
   const c = rec.data
-  const comments = store.list('CaseComment').map((r) => r.data).filter((x) => x.ParentId === c.Id)
+  const comments = store.childrenOf('CaseComment', rec.id).map((r) => r.data)
   comments.sort((a, b) => String(a.CreatedDate).localeCompare(String(b.CreatedDate)))
   const field = (label: string, value: string) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`
   const fields = [

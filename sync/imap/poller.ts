@@ -165,7 +165,9 @@ export class ImapPoller extends EventEmitter {
       host: t.host, port: t.port, secure: t.secure, auth: { user: t.user, pass: t.pass },
       logger: false, connectionTimeout: 30_000, greetingTimeout: 15_000, socketTimeout: 5 * 60_000,
       // Restarting IDLE now and then keeps NAT boxes and idle timeouts from dropping us silently.
-      maxIdleTime: 4 * 60_000
+      maxIdleTime: 4 * 60_000,
+      // Our runs hold the mailbox lock from start to end, so IDLE may start soon after one ends.
+      autoIdleDelay: 1000
     })
     client.on('error', (err: Error) => this.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'IMAP connection error'))
     client.on('exists', () => this.wake())

@@ -30,6 +30,8 @@ t.test('notes: who is told, what the requester sees', async (t) => {
   const bobActor = await contactActor(db, ids, 'bob@acme.test')
   const bob = performerOf(bobActor)
 
+  const created = (await listMailForTicket(db, ticket.id)).map((m) => [m.template, m.recipient])
+  t.same(created, [['ticket.created', 'bob@acme.test'], ['ticket.created', staffEmail]], 'a new ticket: acknowledgement to the requester, notice to the assignee')
   await addTicketNote(deps, bob, ticket.id, { mode: 'reply', body: 'Any news?' })
   await addTicketNote(deps, staff, ticket.id, { mode: 'internal', body: 'Vendor ticket 42' })
   await addTicketNote(deps, staff, ticket.id, { mode: 'message', body: 'Please restart the printer.' })
@@ -38,7 +40,7 @@ t.test('notes: who is told, what the requester sees', async (t) => {
 
   const seen = (await listNotes(db, bobActor, ticket.id)).notes.map((n) => n.body)
   t.same(seen, ['Any news?', 'Please restart the printer.', 'Checked cables'], 'requester sees public notes only')
-  const mails = await listMailForTicket(db, ticket.id)
+  const mails = (await listMailForTicket(db, ticket.id)).filter((m) => m.template.startsWith('note.'))
   t.same(mails.map((m) => [m.template, m.recipient]), [
     ['note.reply', staffEmail],
     ['note.message', 'bob@acme.test']

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { emulatorFor, failure, http } from './helpers.js'
+import { emulatorFor, failure, http, testClock } from './helpers.js'
 
 type SaveResult = { id?: string; success: boolean; errors: Array<{ statusCode: string; message: string }> }
 
@@ -56,6 +56,17 @@ t.test('REQUEST_LIMIT_EXCEEDED until usage is reset', async (t) => {
   env.emu.faults.resetUsage()
   t.ok(await conn.sobject('Account').create({ Name: 'five' }))
   t.same(conn.limitInfo.apiUsage, { used: 1, limit: 1000 })
+})
+
+t.test('the daily allowance starts afresh the next day', async (t) => {
+  const clock = testClock('2026-11-23T23:59:00.000Z')
+  const env = await emulatorFor(t, { clock: clock.clock, apiLimit: 2, tokenTtlSeconds: 86_400 })
+  const conn = await env.connect()
+  env.emu.faults.exhaustApiLimit()
+  t.equal((await failure(conn.query('SELECT Id FROM Case'))).errorCode, 'REQUEST_LIMIT_EXCEEDED')
+  clock.advance(2 * 60_000)
+  t.equal((await conn.query('SELECT Id FROM Case')).totalSize, 0, 'a new UTC day')
+  t.same(conn.limitInfo.apiUsage, { used: 1, limit: 2 })
 })
 
 t.test('UNABLE_TO_LOCK_ROW on the next N writes, per record inside collections', async (t) => {

@@ -159,6 +159,18 @@ t.test('JWT bearer: the assertion is verified with the configured public key', a
   t.equal(stranger.errorCode, 'invalid_grant', 'unknown user')
 })
 
+t.test('JWT bearer in default mode: any well-formed, unexpired assertion for a known user', async (t) => {
+  const env = await emulatorFor(t)
+  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const assertion = `${enc({ alg: 'RS256' })}.${enc({ iss: 'any-app', sub: 'integration@casebridge.emulator', aud: env.url, exp: Math.floor(Date.now() / 1000) + 300 })}.unsigned`
+  const conn = new jsforce.Connection({ oauth2: { loginUrl: env.url }, version: API_VERSION })
+  await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion })
+  t.equal(conn.userInfo?.id, env.emu.integrationUserId)
+  const garbage = await failure(new jsforce.Connection({ oauth2: { loginUrl: env.url }, version: API_VERSION })
+    .authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'not-a-jwt' }))
+  t.equal(garbage.errorCode, 'invalid_grant')
+})
+
 t.test('client-credentials connection helper re-authorizes after the emulator restarts tokens', async (t) => {
   const env = await emulatorFor(t)
   const conn = clientCredentialsConnection(env.url, 'a', 'b')

@@ -8,6 +8,8 @@ const T0 = new Date('2026-04-06T08:00:00.000Z')
 /** Queues `count` messages for one ticket; returns their ids, oldest first. */
 async function queue(env: TestEnv, count: number, title = 'Printer jams') {
   const ticket = await makeTicket(env.db, env.ids, { now: T0, title })
+  // Start from an empty outbox: opening tickets queues acknowledgements of its own.
+  await env.db.deleteFrom('mail_outbox').execute()
   for (let i = 1; i <= count; i++) {
     await enqueueMail(env.db, { ticketId: ticket.id, recipient: `person${i}@acme.test`, locale: 'en', template: 'note.message', data: { number: ticket.number, title, body: `message ${i}`, authorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
   }

@@ -29,6 +29,7 @@ function depsFor(env: TestEnv, url: string | null, extra: Partial<MailDeps> = {}
 /** A ticket resolved by its assignee: one ticket.resolve mail waits for the requester. */
 async function resolvedTicket(env: TestEnv, title = 'Printer jams on page two') {
   const ticket = await makeTicket(env.db, env.ids, { now: T0, title })
+  await env.db.deleteFrom('mail_outbox').execute() // only the mail each test queues
   const staff = await env.db.selectFrom('ticket').innerJoin('staff', 'staff.id', 'ticket.assignee_id').select('staff.email').where('ticket.id', '=', ticket.id).executeTakeFirstOrThrow()
   const agent = performerOf(await staffActor(env.db, env.ids, staff.email))
   await transition(env.db, agent, ticket.id, { action: 'resolve', resolution: 'Replaced the pickup roller.' }, T0)
@@ -108,6 +109,7 @@ t.test('Portuguese recipients get Portuguese mail', async (t) => {
   const sink = await startSmtpSink()
   t.teardown(() => sink.close())
   const ticket = await makeTicket(env.db, env.ids, { now: T0, title: 'Impressora' })
+  await env.db.deleteFrom('mail_outbox').execute() // only the mail each test queues
   const parties = await ticketParties(env.db, ticket.id)
   await enqueueMail(env.db, { ticketId: ticket.id, recipient: parties.requester!.email, locale: 'pt-BR', template: 'ticket.hold', data: { number: ticket.number, title: 'Impressora', reason: 'Aguardando peça', actorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
   await drainMailOutbox(depsFor(env, sink.url), at(1))
@@ -178,6 +180,7 @@ t.test('two drainers at once send each mail exactly once', async (t) => {
   const sink = await startSmtpSink()
   t.teardown(() => sink.close())
   const ticket = await makeTicket(env.db, env.ids, { now: T0 })
+  await env.db.deleteFrom('mail_outbox').execute() // only the mail each test queues
   for (let i = 1; i <= 15; i++) {
     await enqueueMail(env.db, { ticketId: ticket.id, recipient: `person${i}@acme.test`, locale: 'en', template: 'note.message', data: { number: ticket.number, title: 'Bulk', body: `message number ${i}`, authorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
   }

@@ -6,7 +6,7 @@ t.test('staff see only their desks\' tickets', async (t) => {
   const { app, db, ids } = env
   const ana = await loginAs(app, 'ana@casebridge.test')
   // Ticket #1 belongs to Product Support; put a file on it and note its version.
-  const upload = await ana.postMultipart('/desk/tickets/1/notes', { kind: 'reply', body: 'Here is the log.' },
+  const upload = await ana.postMultipart('/desk/tickets/1/notes', { mode: 'reply', body: 'Here is the log.' },
     [{ name: 'attachments', filename: 'console.log', content: 'log lines', type: 'text/plain' }], { csrfFrom: '/desk/tickets/1' })
   t.equal(upload.statusCode, 302)
   const ticket = await db.selectFrom('ticket').selectAll().where('number', '=', 1).executeTakeFirstOrThrow()
@@ -22,16 +22,26 @@ t.test('staff see only their desks\' tickets', async (t) => {
   t.notMatch(page.body, 'Cannot log in to the cloud console')
   t.equal((await bruno.get('/desk/tickets/1/history')).statusCode, 404, 'history')
   t.equal((await bruno.get(`/attachments/${file.id}`)).statusCode, 404, 'attachment')
-  const note = await bruno.postMultipart('/desk/tickets/1/notes', { kind: 'internal', body: 'sneaky' }, [], { csrfFrom: '/desk' })
+  const note = await bruno.postMultipart('/desk/tickets/1/notes', { mode: 'internal', body: 'sneaky' }, [], { csrfFrom: '/desk' })
   t.equal(note.statusCode, 404, 'note POST')
-  const fields = await bruno.post('/desk/tickets/1/fields', {
+  const fields = await bruno.post('/desk/tickets/1/actions/categorize', {
     version: String(ticket.version), priority: 'low', category_id: '', product_id: String(ticket.product_id), desk_id: String(ids.desk['Service Desk'])
   }, { csrfFrom: '/desk' })
-  t.equal(fields.statusCode, 404, 'field edit POST')
+  t.equal(fields.statusCode, 404, 'categorize POST')
   const transfer = await bruno.post('/desk/tickets/1/transfer', {
     version: String(ticket.version), assignee_id: String(ids.staff['bruno@casebridge.test']), account_id: String(ticket.account_id), product_id: String(ticket.product_id), note: 'mine now'
   }, { csrfFrom: '/desk' })
   t.equal(transfer.statusCode, 404, 'transfer POST')
+  t.equal((await bruno.get('/desk/tickets/1/occurrences')).statusCode, 404, 'occurrences tab')
+  for (const [path, form] of [
+    ['/desk/tickets/1/actions/pick_up', { version: String(ticket.version) }],
+    ['/desk/tickets/1/actions/delete', { version: String(ticket.version) }],
+    ['/desk/tickets/1/occurrences', { category: 'x', origin: 'y', description: 'z' }],
+    ['/desk/tickets/1/checklist', { label: 'sneaky' }],
+    ['/desk/tickets/1/costs', { description: 'sneaky', amount: '1' }]
+  ] as const) {
+    t.equal((await bruno.post(path, form, { csrfFrom: '/desk' })).statusCode, 404, `${path} POST`)
+  }
   t.equal((await bruno.get('/desk/tickets/999')).statusCode, 404, 'a missing ticket looks the same')
   const queue = await bruno.get('/desk?situation=all&q=cloud')
   t.notMatch(queue.body, 'href="/desk/tickets/1"', 'not found by search either')
@@ -54,7 +64,7 @@ t.test('the admin sees every ticket', async (t) => {
     t.equal((await admin.get(`/desk/tickets/${number}`)).statusCode, 200, `ticket #${number}`)
     t.equal((await admin.get(`/desk/tickets/${number}/history`)).statusCode, 200)
   }
-  const reply = await admin.postMultipart('/desk/tickets/3/notes', { kind: 'internal', body: 'Admin looked at this.' }, [], { csrfFrom: '/desk' })
+  const reply = await admin.postMultipart('/desk/tickets/3/notes', { mode: 'internal', body: 'Admin looked at this.' }, [], { csrfFrom: '/desk' })
   t.equal(reply.statusCode, 302)
   t.match((await admin.get('/desk/tickets/3')).body, 'Admin looked at this.')
 })
@@ -67,7 +77,7 @@ t.test('contacts and visitors cannot reach the desk', async (t) => {
     t.equal(res.statusCode, 404, `${url} is not there for a client`)
     t.notMatch(res.body, 'Cannot log in to the cloud console')
   }
-  const note = await alice.postMultipart('/desk/tickets/1/notes', { kind: 'reply', body: 'as staff?' }, [], { csrfFrom: '/account' })
+  const note = await alice.postMultipart('/desk/tickets/1/notes', { mode: 'reply', body: 'as staff?' }, [], { csrfFrom: '/account' })
   t.equal(note.statusCode, 404)
   const toggle = await alice.post('/desk/availability', { availability: 'available' }, { csrfFrom: '/account' })
   t.equal(toggle.statusCode, 404)

@@ -13,7 +13,7 @@ function numbersOn(html: string): number[] {
   return seen
 }
 
-function versionOn(html: string, form: 'fields' | 'transfer'): string {
+function versionOn(html: string, form: 'actions/categorize' | 'transfer'): string {
   const start = html.indexOf(`/${form}"`)
   const m = html.slice(start).match(/name="version" value="(\d+)"/)
   if (!m) throw new Error(`no version in the ${form} form`)
@@ -98,11 +98,11 @@ t.test('reply and internal note: both on the desk page, only the reply for the c
   const ana = await loginAs(app, 'ana@casebridge.test')
   const ticket = await ticketRow(env, 1)
 
-  const reply = await ana.postMultipart('/desk/tickets/1/notes', { kind: 'reply', body: 'Please clear your cookies and retry.', minutes_spent: '10' },
+  const reply = await ana.postMultipart('/desk/tickets/1/notes', { mode: 'reply', body: 'Please clear your cookies and retry.', minutes_spent: '10' },
     [{ name: 'attachments', filename: 'steps.txt', content: 'step 1, step 2', type: 'text/plain' }], { csrfFrom: '/desk/tickets/1' })
   t.equal(reply.statusCode, 302)
   t.match(reply.headers.location, /^\/desk\/tickets\/1#note-\d+$/)
-  const internal = await ana.postMultipart('/desk/tickets/1/notes', { kind: 'internal', body: 'Cookie domain misconfigured on our side.' },
+  const internal = await ana.postMultipart('/desk/tickets/1/notes', { mode: 'internal', body: 'Cookie domain misconfigured on our side.' },
     [{ name: 'attachments', filename: 'trace.log', content: 'secret trace', type: 'text/plain' }], { csrfFrom: '/desk/tickets/1' })
   t.equal(internal.statusCode, 302)
 
@@ -143,23 +143,30 @@ t.test('reply and internal note: both on the desk page, only the reply for the c
   t.match(history.body, 'Added an internal note')
 
   const before = notes.length
-  const empty = await ana.postMultipart('/desk/tickets/1/notes', { kind: 'internal', body: '   ', minutes_spent: 'lots' }, [], { csrfFrom: '/desk/tickets/1' })
+  const empty = await ana.postMultipart('/desk/tickets/1/notes', { mode: 'internal', body: '   ', minutes_spent: 'lots' }, [], { csrfFrom: '/desk/tickets/1' })
   t.equal(empty.statusCode, 422)
   t.match(empty.body, 'This field is required.')
   t.match(empty.body, 'Enter whole minutes between 0 and 10000.')
-  const badKind = await ana.postMultipart('/desk/tickets/1/notes', { kind: 'public-ish', body: 'hello' }, [], { csrfFrom: '/desk/tickets/1' })
+  const badKind = await ana.postMultipart('/desk/tickets/1/notes', { mode: 'public-ish', body: 'hello' }, [], { csrfFrom: '/desk/tickets/1' })
   t.equal(badKind.statusCode, 422)
   t.match(badKind.body, 'Choose one of the options.')
   t.match(badKind.body, '>hello</textarea>', 'the form comes back filled in')
   t.equal((await db.selectFrom('note').select('id').where('ticket_id', '=', ticket.id).execute()).length, before, 'nothing was added')
 
-  // A closed ticket takes no more notes from the desk.
+  // A closed ticket takes no more notes; a reply to it opens a follow-up ticket instead.
   await db.updateTable('ticket').set({ state: 'closed', status: 'completed' }).where('id', '=', ticket.id).execute()
   const closedPage = await ana.get('/desk/tickets/1')
-  t.match(closedPage.body, 'This ticket is Completed: no more replies or notes can be added here.')
-  const late = await ana.postMultipart('/desk/tickets/1/notes', { kind: 'reply', body: 'late' }, [], { csrfFrom: '/desk/tickets/1' })
-  t.equal(late.statusCode, 422)
-  t.equal((await db.selectFrom('note').select('id').where('ticket_id', '=', ticket.id).execute()).length, before)
+  t.match(closedPage.body, 'This ticket is closed: a reply or message opens a new follow-up ticket linked to it.')
+  t.notMatch(closedPage.body, 'value="internal"', 'no internal notes on a closed ticket')
+  const lateNote = await ana.postMultipart('/desk/tickets/1/notes', { mode: 'internal', body: 'late' }, [], { csrfFrom: '/desk/tickets/1' })
+  t.equal(lateNote.statusCode, 409)
+  t.match(lateNote.body, 'This ticket is Completed. This action is not available')
+  const late = await ana.postMultipart('/desk/tickets/1/notes', { mode: 'reply', body: 'late' }, [], { csrfFrom: '/desk/tickets/1' })
+  t.equal(late.statusCode, 302)
+  const child = await db.selectFrom('ticket').select(['number', 'description']).where('parent_id', '=', ticket.id).executeTakeFirstOrThrow()
+  t.equal(late.headers.location, `/desk/tickets/${child.number}`)
+  t.equal(child.description, 'late')
+  t.equal((await db.selectFrom('note').select('id').where('ticket_id', '=', ticket.id).execute()).length, before, 'the closed ticket got no note')
 
   const noteId = String(last2[0].id)
   t.equal((await ana.get(`/desk/tickets/1/notes/${noteId}/edit`)).statusCode, 404, 'no page edits a note')
@@ -168,16 +175,16 @@ t.test('reply and internal note: both on the desk page, only the reply for the c
   t.equal((await db.selectFrom('note').select('body').where('id', '=', last2[0].id).executeTakeFirstOrThrow()).body, 'Please clear your cookies and retry.')
 })
 
-t.test('field edits write history; a stale version answers 409 and changes nothing', async (t) => {
+t.test('categorize edits write history; a stale version answers 409 and changes nothing', async (t) => {
   const env = await testApp(t)
   const { app, ids } = env
   const ana = await loginAs(app, 'ana@casebridge.test')
   const before = await ticketRow(env, 2)
   const page = await ana.get('/desk/tickets/2')
-  const version = versionOn(page.body, 'fields')
+  const version = versionOn(page.body, 'actions/categorize')
   t.equal(version, String(before.version))
 
-  const ok = await ana.post('/desk/tickets/2/fields', {
+  const ok = await ana.post('/desk/tickets/2/actions/categorize', {
     version, priority: 'critical', category_id: String(ids.category['Laptop problem']),
     product_id: String(ids.product['Mobile App']), desk_id: String(ids.desk['Service Desk'])
   }, { csrfFrom: '/desk/tickets/2' })
@@ -195,7 +202,7 @@ t.test('field edits write history; a stale version answers 409 and changes nothi
     ['category', 'Printer problem', 'Laptop problem', 'Ana Souza'],
     ['product', null, 'Mobile App', 'Ana Souza']
   ])
-  t.match((await ana.get('/desk/tickets/2')).body, 'Changes saved.', 'the next page says so')
+  t.match((await ana.get('/desk/tickets/2')).body, 'Categorization saved. Priority: Critical.', 'the next page says so')
   const history = await ana.get('/desk/tickets/2/history')
   t.match(history.body, 'Changed: Priority')
   t.match(history.body, 'Medium → Critical')
@@ -203,7 +210,7 @@ t.test('field edits write history; a stale version answers 409 and changes nothi
   t.match(history.body, '— → Mobile App')
 
   // Someone else saved meanwhile: the old version is refused.
-  const stale = await ana.post('/desk/tickets/2/fields', {
+  const stale = await ana.post('/desk/tickets/2/actions/categorize', {
     version, priority: 'low', category_id: String(ids.category['Laptop problem']), product_id: '', desk_id: String(ids.desk['Service Desk'])
   }, { csrfFrom: '/desk/tickets/2' })
   t.equal(stale.statusCode, 409)
@@ -215,7 +222,7 @@ t.test('field edits write history; a stale version answers 409 and changes nothi
   t.equal(unchanged.version, after.version)
   t.equal((await events(env, before.id)).filter((e) => e.action === 'updated').length, 3, 'no history for the refused edit')
 
-  const invalid = await ana.post('/desk/tickets/2/fields', {
+  const invalid = await ana.post('/desk/tickets/2/actions/categorize', {
     version: String(after.version), priority: 'urgent!', category_id: '', product_id: '', desk_id: '999'
   }, { csrfFrom: '/desk/tickets/2' })
   t.equal(invalid.statusCode, 422)
@@ -225,7 +232,7 @@ t.test('field edits write history; a stale version answers 409 and changes nothi
 
   // Moving the ticket to a desk Bruno is not in takes it out of his reach.
   const bruno = await loginAs(app, 'bruno@casebridge.test')
-  const moved = await bruno.post('/desk/tickets/2/fields', {
+  const moved = await bruno.post('/desk/tickets/2/actions/categorize', {
     version: String(after.version), priority: 'critical', category_id: String(ids.category['Laptop problem']),
     product_id: String(ids.product['Mobile App']), desk_id: String(ids.desk['Product Support'])
   }, { csrfFrom: '/desk/tickets/2' })
@@ -404,7 +411,7 @@ t.test('on behalf: an over-size attachment re-renders the form and creates nothi
   t.match(res.body, 'value="Scan of the jam"')
   t.equal(await ticketCount(env), count)
 
-  const note = await ana.postMultipart('/desk/tickets/1/notes', { kind: 'reply', body: 'see file' },
+  const note = await ana.postMultipart('/desk/tickets/1/notes', { mode: 'reply', body: 'see file' },
     [{ name: 'attachments', filename: 'huge.bin', content: Buffer.alloc(64 * 1024, 1) }], { csrfFrom: '/desk/tickets/1' })
   t.equal(note.statusCode, 422)
   t.match(note.body, 'larger than the 0.01 MB limit')

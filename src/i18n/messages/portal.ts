@@ -190,7 +190,7 @@ const messages: MessageCatalog = {
     'portal.duration.h': '{h} h',
     'portal.duration.hm': '{h} h {m} min',
     'portal.duration.m': '{m} min',
-    'portal.sla.left': 'faltam {time}',
+    'portal.sla.left': 'Faltam {time}',
     'portal.sla.overdue': '{time} de atraso',
     'portal.sla.pausedLeft': 'Em espera, faltando {time}',
     'portal.sla.met': 'Resolvido no prazo',

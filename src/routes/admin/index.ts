@@ -5,6 +5,8 @@ import { getSettings, saveSettings } from '../../db/settings.js'
 import { getSlaPolicies, saveSlaPolicy } from '../../db/sla.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
 import { flag, text, type FormBody, type FormErrors } from '../forms.js'
+import adminQuarantine from './quarantine.js'
+import adminMail from './mail.js'
 
 const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
@@ -17,6 +19,8 @@ function wholeNumber(raw: string, min: number, max: number): number | null {
 /** Administration: service settings and SLA policies (admins only). */
 export default async function admin(fastify: FastifyInstance) {
   fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  await fastify.register(adminQuarantine, { prefix: '/quarantine' })
+  await fastify.register(adminMail, { prefix: '/mail' })
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title') })

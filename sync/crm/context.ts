@@ -1,0 +1,135 @@
+/**
+ * What every sync job shares: the database, the CRM adapter, the maps, the clock, and the
+ * pause every caller honours after REQUEST_LIMIT_EXCEEDED or while the CRM is unreachable.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Config } from '../../src/config.js'
+import type { Db } from '../../src/db/index.js'
+import type { Logger } from '../../src/log.js'
+import { translator } from '../../src/i18n/index.js'
+import { getSyncState, setSyncState } from '../../src/db/sync.js'
+import type { CrmAdapter } from './adapter.js'
+import { CrmCallError } from './adapter.js'
+import { buildMaps, type CrmMaps, type MappingContext } from './mapping.js'
+import { SalesforceAdapter } from './salesforce.js'
+
+export interface SyncContext {
+  db: Db
+  crm: CrmAdapter
+  maps: CrmMaps
+  mapping: MappingContext
+  log: Logger
+  clock: () => Date
+  random: () => number
+  /** A row failing for a reason that may pass (a lock, a timeout) is parked after this many sends. */
+  maxAttempts: number
+  /** Who holds the sync leases (one per worker process). */
+  holder: string
+}
+
+export interface SyncContextOptions {
+  db: Db
+  crm: CrmAdapter
+  config: Pick<Config, 'crm' | 'publicUrl' | 'DEFAULT_LOCALE' | 'CRM_MAX_ATTEMPTS'>
+  log: Logger
+  clock?: () => Date
+  random?: () => number
+  holder?: string
+}
+
+export function createSyncContext(opts: SyncContextOptions): SyncContext {
+  return {
+    db: opts.db,
+    crm: opts.crm,
+    maps: buildMaps({ statusMap: opts.config.crm.statusMap, priorityMap: opts.config.crm.priorityMap }),
+    mapping: { publicUrl: opts.config.publicUrl, t: translator(opts.config.DEFAULT_LOCALE) },
+    log: opts.log,
+    clock: opts.clock ?? (() => new Date()),
+    random: opts.random ?? Math.random,
+    maxAttempts: opts.config.CRM_MAX_ATTEMPTS,
+    holder: opts.holder ?? `sync-${process.pid}-${randomUUID().slice(0, 8)}`
+  }
+}
+
+/** The adapter for the configured org, or for the emulator at `emulatorUrl` when none is configured. */
+export function createCrmAdapter(config: Pick<Config, 'crm' | 'EMULATOR_PORT'>, log: Logger, emulatorUrl?: string): SalesforceAdapter {
+  const sf = config.crm.salesforce
+  if (sf) return new SalesforceAdapter({ settings: sf, log })
+  const url = emulatorUrl ?? `http://127.0.0.1:${config.EMULATOR_PORT}`
+  // the emulator grants client-credentials tokens to any client id and secret
+  return new SalesforceAdapter({
+    settings: { auth: 'client_credentials', loginUrl: url, instanceUrl: null, clientId: 'casebridge', clientSecret: 'casebridge-local' },
+    log,
+    label: `emulator ${url}`
+  })
+}
+
+// ------------------------------------------------------------------ pause and health
+
+export const STATE = {
+  pausedUntil: 'crm.paused_until',
+  pauseReason: 'crm.pause_reason',
+  failures: 'crm.consecutive_failures',
+  lastError: 'crm.last_error',
+  lastErrorAt: 'crm.last_error_at',
+  apiUsage: 'crm.api_usage',
+  outboundSuccess: 'outbound.last_success',
+  inboundSuccess: 'inbound.last_success',
+  referenceSuccess: 'reference.last_success'
+} as const
+
+/** The time calls may resume, when they are paused now. */
+export async function pausedUntil(ctx: SyncContext): Promise<string | null> {
+  const until = await getSyncState(ctx.db, STATE.pausedUntil)
+  return until && until > ctx.clock().toISOString() ? until : null
+}
+
+const MINUTE = 60_000
+
+/** How long to stop calling after a failed call: longer each time it happens again. */
+export function pauseFor(kind: CrmCallError['kind'], consecutive: number, random: () => number): number {
+  const n = Math.max(0, consecutive - 1)
+  switch (kind) {
+    // the daily allowance frees up as the 24-hour window moves: look again in 5, 10, 20... minutes
+    case 'limit': return Math.min(5 * MINUTE * 2 ** n, 60 * MINUTE)
+    case 'auth': return Math.min(MINUTE * 2 ** n, 30 * MINUTE)
+    case 'unavailable': return Math.min(5_000 * 2 ** n, 5 * MINUTE) * (0.5 + random() / 2)
+    default: return 0
+  }
+}
+
+/** Records a call that failed as a whole; limit, outage and refused credentials pause every CRM call. */
+export async function recordCallFailure(ctx: SyncContext, err: CrmCallError): Promise<string | null> {
+  const now = ctx.clock()
+  const at = now.toISOString()
+  const message = `${err.code}: ${err.message}`.slice(0, 2000)
+  await setSyncState(ctx.db, STATE.lastError, message, at)
+  await setSyncState(ctx.db, STATE.lastErrorAt, at, at)
+  if (err.kind === 'request') return null
+  const consecutive = Number(await getSyncState(ctx.db, STATE.failures) ?? 0) + 1
+  await setSyncState(ctx.db, STATE.failures, String(consecutive), at)
+  const until = new Date(now.getTime() + pauseFor(err.kind, consecutive, ctx.random)).toISOString()
+  await setSyncState(ctx.db, STATE.pausedUntil, until, at)
+  await setSyncState(ctx.db, STATE.pauseReason, message, at)
+  ctx.log.warn({ code: err.code, kind: err.kind, until }, 'CRM calls paused')
+  return until
+}
+
+/** A call went through: the failure streak ends; the last success and API usage are recorded. */
+export async function recordCallSuccess(ctx: SyncContext, which: 'outbound' | 'inbound' | 'reference'): Promise<void> {
+  const at = ctx.clock().toISOString()
+  const key = which === 'outbound' ? STATE.outboundSuccess : which === 'inbound' ? STATE.inboundSuccess : STATE.referenceSuccess
+  await setSyncState(ctx.db, key, at, at)
+  if (await getSyncState(ctx.db, STATE.failures) !== '0') await setSyncState(ctx.db, STATE.failures, '0', at)
+  await recordApiUsage(ctx)
+}
+
+export async function recordApiUsage(ctx: SyncContext): Promise<void> {
+  const usage = ctx.crm.apiUsage()
+  if (usage) {
+    const at = ctx.clock().toISOString()
+    await setSyncState(ctx.db, STATE.apiUsage, JSON.stringify(usage), at)
+  }
+}
+
+export { CrmCallError }

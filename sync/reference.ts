@@ -1,0 +1,75 @@
+/**
+ * Reference data from the CRM: Accounts, Products, Users (mapped to staff by e-mail) and Contacts
+ * into the portal. The first run imports everything; later runs take what changed since a cursor.
+ */
+import { acquireLease, releaseLease } from './jobs/lease.js'
+import { getSyncState, linkCrmUser, setSyncState, upsertCrmAccount, upsertCrmContact, upsertCrmProduct } from '../src/db/sync.js'
+import { CrmCallError, type ReferenceObject, type ReferenceRecords } from './crm/adapter.js'
+import { pausedUntil, recordCallFailure, recordCallSuccess, type SyncContext } from './crm/context.js'
+import { sfTime } from './inbound.js'
+
+export const REFERENCE_LEASE = 'crm-reference'
+const LEASE_MS = 30 * 60_000
+/** Accounts before Contacts, so a new contact finds its account. */
+export const REFERENCE_OBJECTS: ReferenceObject[] = ['Account', 'Product2', 'User', 'Contact']
+/** Re-reading a little is harmless (every write is idempotent) and covers late commits. */
+const OVERLAP_MS = 5 * 60_000
+
+export type ReferenceCounts = Record<string, number>
+
+export interface ReferenceReport {
+  skipped: 'paused' | 'leased' | null
+  pausedUntil: string | null
+  counts: Record<ReferenceObject, ReferenceCounts>
+  calls: number
+}
+
+async function applyOne<T extends ReferenceObject>(ctx: SyncContext, object: T, rec: ReferenceRecords[T]): Promise<string> {
+  const now = ctx.clock().toISOString()
+  switch (object) {
+    case 'Account': return upsertCrmAccount(ctx.db, rec as ReferenceRecords['Account'], now)
+    case 'Contact': return upsertCrmContact(ctx.db, rec as ReferenceRecords['Contact'], now)
+    case 'User': return linkCrmUser(ctx.db, rec as ReferenceRecords['User'])
+    default: return upsertCrmProduct(ctx.db, rec as ReferenceRecords['Product2'], now)
+  }
+}
+
+/** One import pass under the reference lease; `full` ignores the cursors (an initial import again). */
+export async function importReference(ctx: SyncContext, opts: { full?: boolean } = {}): Promise<ReferenceReport> {
+  const counts = Object.fromEntries(REFERENCE_OBJECTS.map((o) => [o, {}])) as Record<ReferenceObject, ReferenceCounts>
+  const report: ReferenceReport = { skipped: null, pausedUntil: null, counts, calls: 0 }
+  const paused = await pausedUntil(ctx)
+  if (paused) return { ...report, skipped: 'paused', pausedUntil: paused }
+  if (!(await acquireLease(ctx.db, REFERENCE_LEASE, ctx.holder, ctx.clock(), LEASE_MS))) return { ...report, skipped: 'leased' }
+  const before = ctx.crm.calls
+  try {
+    for (const object of REFERENCE_OBJECTS) {
+      const key = `reference.${object}.cursor`
+      const cursor = opts.full ? null : await getSyncState(ctx.db, key)
+      const since = cursor ? new Date(Date.parse(cursor) - OVERLAP_MS).toISOString() : null
+      let latest = cursor
+      let page = await ctx.crm.changedReference(object, since)
+      for (;;) {
+        for (const rec of page.records) {
+          const outcome = await applyOne(ctx, object, rec)
+          counts[object][outcome] = (counts[object][outcome] ?? 0) + 1
+          const at = new Date(sfTime(rec.SystemModstamp)).toISOString()
+          if (!latest || at > latest) latest = at
+        }
+        if (latest) await setSyncState(ctx.db, key, latest, ctx.clock().toISOString())
+        const next = page.more()
+        if (!next) break
+        page = await next
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof CrmCallError)) throw err
+    report.pausedUntil = await recordCallFailure(ctx, err)
+    ctx.log.warn({ code: err.code, kind: err.kind }, 'CRM reference import failed')
+  } finally {
+    report.calls = ctx.crm.calls - before
+    await releaseLease(ctx.db, REFERENCE_LEASE, ctx.holder)
+  }
+  if (report.calls > 0 && report.pausedUntil === null) await recordCallSuccess(ctx, 'reference')
+  return report
+}
