@@ -5,6 +5,10 @@ import { randomUUID } from 'node:crypto'
 import { runScheduledJobs } from './jobs/index.js'
 import { startImapPoller } from './imap/poller.js'
 import { startMailWorker } from '../src/mail/deliver.js'
+import { createCrmAdapter, createSyncContext, type SyncContext } from './crm/context.js'
+import { drainOutbox } from './outbox.js'
+import { pollInbound } from './inbound.js'
+import { importReference } from './reference.js'
 
 export interface Worker {
   stop(): Promise<void>
@@ -31,8 +35,23 @@ export function every(everyMs: number, task: () => Promise<void>, log: Logger): 
   }
 }
 
+const REFERENCE_EVERY_MS = 15 * 60_000
+
+/**
+ * The CRM sync's three jobs, each never overlapping itself and each under its own database lease
+ * (so with several workers only one drains, one polls, one imports).
+ */
+export function startCrmSync(ctx: SyncContext, intervalMs: number): { stop(): Promise<void> } {
+  const jobs = [
+    every(intervalMs, async () => { await drainOutbox(ctx) }, ctx.log),
+    every(intervalMs, async () => { await pollInbound(ctx) }, ctx.log),
+    every(REFERENCE_EVERY_MS, async () => { await importReference(ctx) }, ctx.log)
+  ]
+  return { stop: async () => { await Promise.all(jobs.map((j) => j.stop())) } }
+}
+
 /** The worker role: scheduled jobs, mail out and in, CRM sync. */
-export async function startWorker(opts: { config: Config; db: Db; log: Logger }): Promise<Worker> {
+export async function startWorker(opts: { config: Config; db: Db; log: Logger; crmUrl?: string }): Promise<Worker> {
   const { db, log } = opts
   const holder = `worker-${process.pid}-${randomUUID().slice(0, 8)}`
   const jobs = [
@@ -44,6 +63,10 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger })
   jobs.push(startMailWorker({ config: opts.config, db, log: log.child({ worker: 'mail' }) }))
   // Incoming mail: IDLE/polling on IMAP_URL, one run at a time, reconnecting with backoff.
   if (opts.config.IMAP_URL) jobs.push(startImapPoller({ config: opts.config, db, log }))
+  // CRM sync: the configured Salesforce org, else the emulator the server started (crmUrl).
+  const crmLog = log.child({ worker: 'crm' })
+  const crm = createSyncContext({ db, crm: createCrmAdapter(opts.config, crmLog, opts.crmUrl), config: opts.config, log: crmLog, holder })
+  jobs.push(startCrmSync(crm, opts.config.SYNC_INTERVAL_SECONDS * 1000))
   log.info('worker started')
   return { stop: async () => { await Promise.all(jobs.map((j) => j.stop())) } }
 }

@@ -3,18 +3,27 @@
 //
 //   npm run bench:portal -- --data DIR [--duration 10] [--connections 10] [--rounds 1] [--warmup 2]
 //
+// Experiments (not the shipped configuration; each prints a note): --cache-intl reuses
+// Intl.DateTimeFormat objects, --stmt-cache reuses prepared statements, --pragma K=V sets a
+// SQLite pragma on the app's connection (e.g. --pragma cache_size=-262144).
+//
 // The real app (buildApp, logger off) and a bare Fastify server listen in this process; the
-// load comes from autocannon in a worker thread, so on a 2-core machine the servers get one
-// core and the load generator the other. Each target is warmed up, then measured for a fixed
+// load comes from autocannon in a child process (bench/portal/load.ts), so on a 2-core machine
+// the servers get one core and the load generator the other, and this process's CPU time per
+// request is the server's alone (a figure other work on the machine barely disturbs). Each target is warmed up, then measured for a fixed
 // duration; with --rounds N every target is measured N times (interleaved) and medians printed.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cpus, totalmem } from 'node:os'
 import Fastify from 'fastify'
-import autocannon from 'autocannon'
+import { fork, type ChildProcess } from 'node:child_process'
+import type { Result } from 'autocannon'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, SqliteDialect, sql } from 'kysely'
 import { loadConfig } from '../../src/config.js'
-import { createDb, migrateToLatest } from '../../src/db/index.js'
+import { createDb, migrateToLatest, type Db } from '../../src/db/index.js'
+import type { Database } from '../../src/db/schema.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin } from '../../src/db/people.js'
 import { createApiToken } from '../../src/db/token.js'
@@ -31,6 +40,8 @@ interface Measure {
   rps: number
   p50: number
   p99: number
+  /** Server CPU time (this process: user + system) per completed request. */
+  cpuMs: number
   non2xx: number
   errors: number
 }
@@ -75,25 +86,63 @@ async function check(target: Target, expect: (body: string) => string | null): P
   return Buffer.byteLength(body)
 }
 
-function fire(target: Target, seconds: number, connections: number): Promise<Measure> {
+function fire(loader: ChildProcess, target: Target, seconds: number, connections: number): Promise<Measure> {
   return new Promise((done, fail) => {
-    autocannon({
-      url: target.base,
-      connections,
-      duration: seconds,
-      workers: 1,
-      headers: target.headers,
-      requests: target.requests
-    }, (err, result) => {
-      if (err) return fail(err)
+    const cpu = process.cpuUsage()
+    loader.once('message', (msg: { error?: string; result?: Result }) => {
+      const used = process.cpuUsage(cpu)
+      if (msg.error || !msg.result) return fail(new Error(msg.error ?? 'no result from the load generator'))
+      const result = msg.result
       done({
         rps: result.requests.total / (result.duration || seconds),
         p50: result.latency.p50,
         p99: result.latency.p99,
+        cpuMs: (used.user + used.system) / 1000 / Math.max(result.requests.total, 1),
         non2xx: result.non2xx,
         errors: result.errors + result.timeouts
       })
     })
+    loader.send({ url: target.base, connections, duration: seconds, headers: target.headers, requests: target.requests })
+  })
+}
+
+/** createDb's connection, but each distinct SQL text is prepared once (Kysely prepares on every query). */
+function statementCachingDb(file: string): Db {
+  const sqlite = new SqliteDatabase(file)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('synchronous = NORMAL')
+  const statements = new Map<string, ReturnType<typeof sqlite.prepare>>()
+  const database = {
+    prepare(text: string) {
+      let stmt = statements.get(text)
+      if (!stmt) {
+        stmt = sqlite.prepare(text)
+        statements.set(text, stmt)
+      }
+      return stmt
+    },
+    close() {
+      sqlite.close()
+    }
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: database as unknown as SqliteDatabase.Database }) })
+}
+
+/** What caching formatters in src/i18n would give: `new Intl.DateTimeFormat(same args)` returns one shared object. */
+function cacheIntlFormatters() {
+  const formatters = new Map<string, Intl.DateTimeFormat>()
+  Intl.DateTimeFormat = new Proxy(Intl.DateTimeFormat, {
+    construct(target, args: ConstructorParameters<typeof Intl.DateTimeFormat>) {
+      const key = JSON.stringify(args)
+      let formatter = formatters.get(key)
+      if (!formatter) {
+        formatter = new target(...args)
+        formatters.set(key, formatter)
+      }
+      return formatter
+    }
   })
 }
 
@@ -111,7 +160,10 @@ async function main() {
       rounds: { type: 'string', default: '1' },
       warmup: { type: 'string', default: '2' },
       only: { type: 'string' },
-      out: { type: 'string' }
+      out: { type: 'string' },
+      'cache-intl': { type: 'boolean', default: false },
+      'stmt-cache': { type: 'boolean', default: false },
+      pragma: { type: 'string', multiple: true, default: [] }
     }
   })
   if (!values.data) throw new Error('pass --data DIR (a directory made by bench/portal/seed.ts)')
@@ -125,9 +177,20 @@ async function main() {
   const warmup = Number(values.warmup)
 
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
-  const db = await createDb(config.databaseUrl)
+  const experiments: string[] = []
+  const db = values['stmt-cache'] ? statementCachingDb(info.dbFile) : await createDb(config.databaseUrl)
+  if (values['stmt-cache']) experiments.push('prepared statements cached')
   const applied = await migrateToLatest(db)
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`)
+  for (const p of values.pragma ?? []) {
+    if (!/^\w+\s*=\s*-?\w+$/.test(p)) throw new Error(`--pragma ${p}: expected NAME=VALUE`)
+    await sql.raw(`PRAGMA ${p}`).execute(db)
+    experiments.push(`PRAGMA ${p}`)
+  }
+  if (values['cache-intl']) {
+    cacheIntlFormatters()
+    experiments.push('Intl.DateTimeFormat objects reused')
+  }
   const app = await buildApp({ config, db, logger: false })
   const appBase = await app.listen({ port: 0, host: '127.0.0.1' })
 
@@ -173,28 +236,32 @@ async function main() {
   log(`database: ${info.tickets.toLocaleString('en')} tickets, ${info.notes.toLocaleString('en')} notes, ${info.accounts.toLocaleString('en')} accounts (${dir})`)
   log(`client ${info.client.email} manages an account with ${info.client.accountTickets.toLocaleString('en')} tickets; staff ${info.staff.email}; search "${word}" matches ${info.search.matches.toLocaleString('en')} tickets`)
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`)
-  log(`load: autocannon, ${connections} connections, ${warmup} s warm-up + ${duration} s per target, ${rounds} round(s)\n`)
+  log(`load: autocannon, ${connections} connections, ${warmup} s warm-up + ${duration} s per target, ${rounds} round(s)`)
+  log(experiments.length > 0 ? `EXPERIMENT (not the shipped configuration): ${experiments.join('; ')}\n` : 'configuration: as shipped\n')
   const sizes = new Map<string, number>()
   for (const t of targets) sizes.set(t.name, await check(t, t.expect))
 
+  const loader = fork(new URL('./load.ts', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const results = new Map<string, Measure[]>(targets.map((t) => [t.name, []]))
   const ratios = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   for (let r = 0; r < rounds; r++) {
     let bareRps = 0
     for (const t of targets) {
-      if (warmup > 0) await fire(t, warmup, connections)
-      const m = await fire(t, duration, connections)
+      if (warmup > 0) await fire(loader, t, warmup, connections)
+      const m = await fire(loader, t, duration, connections)
       if (t === targets[0]) bareRps = m.rps
       results.get(t.name)!.push(m)
       ratios.get(t.name)!.push(m.rps / bareRps)
-      log(`round ${r + 1}: ${t.name}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.non2xx || m.errors ? `, non-2xx ${m.non2xx}, errors ${m.errors}` : ''}`)
+      log(`round ${r + 1}: ${t.name}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, server CPU ${m.cpuMs.toFixed(2)} ms/req${m.non2xx || m.errors ? `, non-2xx ${m.non2xx}, errors ${m.errors}` : ''}`)
     }
   }
 
+  const bareCpu = median(results.get(targets[0].name)!.map((m) => m.cpuMs))
   const rows = targets.map((t) => {
     const ms = results.get(t.name)!
     const ratio = median(ratios.get(t.name)!)
     const p99 = median(ms.map((m) => m.p99))
+    const cpuMs = median(ms.map((m) => m.cpuMs))
     const isBare = t === targets[0]
     return {
       name: t.name,
@@ -202,18 +269,23 @@ async function main() {
       p50: median(ms.map((m) => m.p50)),
       p99,
       ratio,
+      cpuMs,
+      cpuRatio: bareCpu / cpuMs,
       bytes: sizes.get(t.name)!,
       aim: isBare ? '' : ratio >= 0.2 && p99 < 50 ? 'met' : 'missed',
       failures: ms.reduce((n, m) => n + m.non2xx + m.errors, 0)
     }
   })
-  const header = '| target | req/s | p50 ms | p99 ms | vs bare | body | aim (≥20%, p99 < 50 ms) |'
-  log(`\n${rounds > 1 ? `medians of ${rounds} rounds\n` : ''}${header}\n|---|---:|---:|---:|---:|---:|---|`)
+  const header = '| target | req/s | p50 ms | p99 ms | vs bare | server CPU ms/req | CPU vs bare | body | aim (≥20%, p99 < 50 ms) |'
+  log(`\n${rounds > 1 ? `medians of ${rounds} rounds\n` : ''}${header}\n|---|---:|---:|---:|---:|---:|---:|---:|---|`)
   for (const r of rows) {
-    log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.ratio * 100).toFixed(1)}% | ${(r.bytes / 1024).toFixed(1)} KiB | ${r.aim}${r.failures ? ` (${r.failures} failed)` : ''} |`)
+    log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.ratio * 100).toFixed(1)}% | ${r.cpuMs.toFixed(2)} | ${(r.cpuRatio * 100).toFixed(1)}% | ${(r.bytes / 1024).toFixed(1)} KiB | ${r.aim}${r.failures ? ` (${r.failures} failed)` : ''} |`)
   }
-  if (values.out) writeFileSync(values.out, JSON.stringify({ info, connections, duration, rounds, rows, at: new Date().toISOString() }, null, 2))
+  log('\nvs bare: req/s over the bare route\'s req/s in the same round. CPU vs bare: the bare route\'s server CPU per request over the page\'s')
+  log('(the throughput ratio one core would give with nothing else running; it barely moves when the machine is shared).')
+  if (values.out) writeFileSync(values.out, JSON.stringify({ info, connections, duration, rounds, experiments, rows, at: new Date().toISOString() }, null, 2))
 
+  loader.disconnect()
   await bare.close()
   await app.close()
   await db.destroy()

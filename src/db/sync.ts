@@ -204,6 +204,20 @@ export async function clearShadow(db: Executor, ticketId: number): Promise<void>
 
 // ------------------------------------------------------------------ sync_state
 
+/** Keys of the sync's health in sync_state (cursors live under inbound.* and reference.*). */
+export const SYNC_STATE = {
+  pausedUntil: 'crm.paused_until',
+  pauseReason: 'crm.pause_reason',
+  failures: 'crm.consecutive_failures',
+  lastError: 'crm.last_error',
+  lastErrorAt: 'crm.last_error_at',
+  apiUsage: 'crm.api_usage',
+  emulatorUrl: 'crm.emulator_url',
+  outboundSuccess: 'outbound.last_success',
+  inboundSuccess: 'inbound.last_success',
+  referenceSuccess: 'reference.last_success'
+} as const
+
 export async function getSyncState(db: Executor, key: string): Promise<string | null> {
   const row = await db.selectFrom('sync_state').select('value').where('key', '=', key).executeTakeFirst()
   return row?.value ?? null
@@ -474,3 +488,46 @@ export async function crmSyncBadge(db: Executor, ticketId: number, now: Date = n
 }
 
 export type { TicketSource }
+
+// ------------------------------------------------------------------ admin page
+
+export interface SyncOverview {
+  outbox: OutboxStats
+  dead: Awaited<ReturnType<typeof listDeadRows>>
+  lastOutbound: string | null
+  lastInbound: string | null
+  lastReference: string | null
+  lastError: { message: string; at: string } | null
+  paused: { until: string; reason: string } | null
+  apiUsage: { used: number; max: number; percent: number; at: string } | null
+  emulatorUrl: string | null
+}
+
+/** Everything the admin sync page shows, read in one go. */
+export async function syncOverview(db: Executor, now: Date): Promise<SyncOverview> {
+  const at = now.toISOString()
+  const states = { ...(await getSyncStates(db, 'crm.')), ...(await getSyncStates(db, 'outbound.')), ...(await getSyncStates(db, 'inbound.last')), ...(await getSyncStates(db, 'reference.last')) }
+  const v = (key: string) => states[key]?.value ?? null
+  const pausedUntil = v(SYNC_STATE.pausedUntil)
+  let apiUsage: SyncOverview['apiUsage'] = null
+  const usage = states[SYNC_STATE.apiUsage]
+  if (usage) {
+    try {
+      const u = JSON.parse(usage.value) as { used: number; max: number }
+      apiUsage = { used: u.used, max: u.max, percent: u.max > 0 ? Math.round((u.used / u.max) * 1000) / 10 : 0, at: usage.updatedAt }
+    } catch {
+      apiUsage = null
+    }
+  }
+  return {
+    outbox: await outboxStats(db, at),
+    dead: await listDeadRows(db, 200),
+    lastOutbound: v(SYNC_STATE.outboundSuccess),
+    lastInbound: v(SYNC_STATE.inboundSuccess),
+    lastReference: v(SYNC_STATE.referenceSuccess),
+    lastError: v(SYNC_STATE.lastError) ? { message: v(SYNC_STATE.lastError)!, at: v(SYNC_STATE.lastErrorAt) ?? states[SYNC_STATE.lastError].updatedAt } : null,
+    paused: pausedUntil && pausedUntil > at ? { until: pausedUntil, reason: v(SYNC_STATE.pauseReason) ?? '' } : null,
+    apiUsage,
+    emulatorUrl: v(SYNC_STATE.emulatorUrl)
+  }
+}

@@ -549,7 +549,7 @@ export interface FieldUpdateInput {
 export async function updateTicketFields(db: Executor, ticketId: number, input: FieldUpdateInput, ctx: { actor: ActorRef; now: string; random?: () => number }) {
   return db.transaction().execute(async (trx) => {
     await lockTicket(trx, ticketId)
-    const current = await trx.selectFrom('ticket').select(['priority', 'category_id', 'product_id', 'desk_id', 'assignee_id', 'version', 'impact', 'urgency', 'source'])
+    const current = await trx.selectFrom('ticket').select(['priority', 'category_id', 'product_id', 'desk_id', 'assignee_id', 'version', 'impact', 'urgency', 'source', 'created_at', 'sla_paused_ms', 'first_response_at', 'response_due_at'])
       .where('id', '=', ticketId).executeTakeFirstOrThrow()
     if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) throw new ConflictError('version mismatch')
     const set: Record<string, unknown> = {}
@@ -564,6 +564,11 @@ export async function updateTicketFields(db: Executor, ticketId: number, input: 
     if (input.priority !== undefined && input.priority !== current.priority) {
       set.priority = input.priority
       events.push({ field: 'priority', from: current.priority, to: input.priority })
+      // Targets follow the new priority, counted from the ticket's start plus its time on hold.
+      const due = await slaDueFor(trx, input.priority, new Date(Date.parse(current.created_at) + Number(current.sla_paused_ms)).toISOString())
+      set.resolution_due_at = due.resolutionDueAt
+      if (!current.first_response_at) set.response_due_at = due.responseDueAt
+      set.sla_alert = null
     }
     if (input.categoryId !== undefined && input.categoryId !== current.category_id) {
       set.category_id = input.categoryId

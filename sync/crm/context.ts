@@ -7,7 +7,7 @@ import type { Config } from '../../src/config.js'
 import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
 import { translator } from '../../src/i18n/index.js'
-import { getSyncState, setSyncState } from '../../src/db/sync.js'
+import { getSyncState, setSyncState, SYNC_STATE } from '../../src/db/sync.js'
 import type { CrmAdapter } from './adapter.js'
 import { CrmCallError } from './adapter.js'
 import { buildMaps, type CrmMaps, type MappingContext } from './mapping.js'
@@ -66,17 +66,7 @@ export function createCrmAdapter(config: Pick<Config, 'crm' | 'EMULATOR_PORT'>, 
 
 // ------------------------------------------------------------------ pause and health
 
-export const STATE = {
-  pausedUntil: 'crm.paused_until',
-  pauseReason: 'crm.pause_reason',
-  failures: 'crm.consecutive_failures',
-  lastError: 'crm.last_error',
-  lastErrorAt: 'crm.last_error_at',
-  apiUsage: 'crm.api_usage',
-  outboundSuccess: 'outbound.last_success',
-  inboundSuccess: 'inbound.last_success',
-  referenceSuccess: 'reference.last_success'
-} as const
+export const STATE = SYNC_STATE
 
 /** The time calls may resume, when they are paused now. */
 export async function pausedUntil(ctx: SyncContext): Promise<string | null> {

@@ -28,6 +28,7 @@ export interface ApiDeps {
   closedStatuses: string[]
   autoAssignOwnerId: () => string | null
   calls: CallStats
+  baseUrl: (req: FastifyRequest) => string
 }
 
 export interface CallStats {
@@ -147,7 +148,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return {
       tooling: `${base}/tooling`, query: `${base}/query`, queryAll: `${base}/queryAll`, sobjects: `${base}/sobjects`,
       composite: `${base}/composite`, limits: `${base}/limits`, recent: `${base}/recent`,
-      identity: `${req.protocol}://${req.host}/id/${store.orgId}/${req.sfUserId}`
+      identity: `${deps.baseUrl(req)}/id/${store.orgId}/${req.sfUserId}`
     }
   })
 

@@ -215,7 +215,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       store, faults, auth, clock, calls,
       pageSize: opts.pageSize ?? 2000,
       closedStatuses: opts.closedStatuses ?? ['Closed'],
-      autoAssignOwnerId: autoAssignOwner
+      autoAssignOwnerId: autoAssignOwner,
+      baseUrl
     })
   })
 

@@ -10,7 +10,7 @@ import { mailTokenKey } from '../../src/mail/keys.js'
 import {
   closeStaleInbound, getMailboxState, inboundByUids, markMoved, saveMailboxState, unmovedInbound
 } from '../../src/db/mailbox.js'
-import { processMessage, quarantineUnprocessable, type FetchedMessage, type InboundDeps, type Outcome } from './process.js'
+import { applyMessage, prepareMessage, quarantineUnprocessable, type FetchedMessage, type InboundDeps, type Outcome, type Prepared } from './process.js'
 import {
   fetchBatches, hasUidValidityChanged, parseImapUrl, pendingUids, reconnectDelayMs, resumeFrom, uidSet, type ImapTarget
 } from './state.js'
@@ -264,6 +264,8 @@ export class ImapPoller extends EventEmitter {
     const { db } = this.opts
     const key = this.target.key
     const lock = await client.getMailboxLock(this.target.mailbox)
+    // People change (new contacts, deactivations): senders are looked up afresh each run.
+    this.deps.senderCache = new Map()
     try {
       const mailbox = client.mailbox as MailboxObject
       const uidValidity = String(mailbox.uidValidity)
@@ -295,9 +297,12 @@ export class ImapPoller extends EventEmitter {
           const fetched = segment.large ? [{ uid: segment.items[0].uid, size: segment.items[0].size ?? 0, source: null, envelope: envelopeOf(segment.items[0]) }]
             : await this.fetchSources(client, segment.items)
           const decidedNow: { id: number; uid: number; result: string }[] = []
-          for (const msg of fetched) {
+          // Parsing and storing originals overlap (I/O); decisions and writes go one at a time.
+          const prepared = await Promise.all(fetched.map((msg) => prepareMessage(this.deps, { mailbox: key, uidValidity, uid: msg.uid }, msg)))
+          for (const prep of prepared) {
+            const msg = prep.msg
             report.fetched++
-            const outcome = await this.decide({ mailbox: key, uidValidity, uid: msg.uid }, msg)
+            const outcome = await this.decide({ mailbox: key, uidValidity, uid: msg.uid }, prep)
             if (outcome.result === 'duplicate') report.duplicates++
             else if (outcome.result === 'quarantined') report.quarantined++
             else if (outcome.result === 'ticket') report.tickets++
@@ -354,9 +359,10 @@ export class ImapPoller extends EventEmitter {
   }
 
   /** Decides one message; an unexpected failure quarantines it so the ones after still flow. */
-  private async decide(key: { mailbox: string; uidValidity: string; uid: number }, msg: FetchedMessage): Promise<Outcome> {
+  private async decide(key: { mailbox: string; uidValidity: string; uid: number }, prep: Prepared): Promise<Outcome> {
+    const msg = prep.msg
     try {
-      return await processMessage(this.deps, key, msg)
+      return await applyMessage(this.deps, key, prep)
     } catch (err) {
       this.log.error({ err, uid: msg.uid }, 'message could not be processed; quarantined')
       return quarantineUnprocessable(this.deps, key, msg, `processing failed: ${(err as Error).message}`)

@@ -43,6 +43,8 @@ export interface InboundDeps {
   random: () => number
   log: Logger
   settings: InboundSettings
+  /** Senders already looked up in this run (address -> person, null for unknown). */
+  senderCache?: Map<string, Actor | null>
 }
 
 /** What the server told us about a message; `source` is null when it was too large to fetch. */
@@ -147,7 +149,7 @@ function within(trx: Trx): Db {
   }) as unknown as Db
 }
 
-interface Parsed {
+export interface Parsed {
   parsed: ParsedMail
   headers: Map<string, string>
   messageId: string
@@ -162,8 +164,33 @@ async function parse(source: Buffer, key: InboundKey): Promise<Parsed> {
   return { parsed, headers, messageId: dedupeMessageId(parsed.messageId, source, key), from, subject: parsed.subject ?? null }
 }
 
+/** A fetched message parsed and its original stored: work that needs no database. */
+export interface Prepared {
+  msg: FetchedMessage
+  parsed?: Parsed
+  parseError?: string
+  original?: StoredFile
+}
+
+/** Parses a message and keeps its original; safe to run for many messages at once. */
+export async function prepareMessage(deps: InboundDeps, key: InboundKey, msg: FetchedMessage): Promise<Prepared> {
+  if (msg.source === null) return { msg }
+  try {
+    const parsed = await parse(msg.source, key)
+    return { msg, parsed, original: await deps.store.keepBuffer('original-message.eml', 'message/rfc822', msg.source) }
+  } catch (err) {
+    return { msg, parseError: describe(err) }
+  }
+}
+
 /** Decides on one message and writes the outcome; never throws for a message's own faults. */
 export async function processMessage(deps: InboundDeps, key: InboundKey, msg: FetchedMessage): Promise<Outcome> {
+  return applyMessage(deps, key, await prepareMessage(deps, key, msg))
+}
+
+/** The decision and the write for a prepared message (one at a time: it is database work). */
+export async function applyMessage(deps: InboundDeps, key: InboundKey, prep: Prepared): Promise<Outcome> {
+  const { msg } = prep
   const log = deps.log.child({ uid: key.uid })
   const now = deps.clock()
   if (msg.source === null) {
@@ -175,19 +202,18 @@ export async function processMessage(deps: InboundDeps, key: InboundKey, msg: Fe
     }, now)
   }
   const raw = msg.source
-  let p: Parsed
-  try {
-    p = await parse(raw, key)
-  } catch (err) {
-    return quarantine(deps, key, { messageId: dedupeMessageId(null, raw, key), from: null, subject: null, raw, size: raw.length, reason: 'broken', detail: describe(err) }, now)
+  const p = prep.parsed
+  if (!p) {
+    return quarantine(deps, key, { messageId: dedupeMessageId(null, raw, key), from: null, subject: null, raw, size: raw.length, reason: 'broken', detail: prep.parseError ?? 'unreadable' }, now)
   }
   if ((await knownMessageIds(deps.db, [p.messageId])).has(p.messageId)) {
     log.info({ messageId: p.messageId }, 'message already processed, not again')
     return { result: 'duplicate', messageId: p.messageId }
   }
-  const base = { messageId: p.messageId, from: p.from, subject: p.subject, raw, size: raw.length }
+  const base = { messageId: p.messageId, from: p.from, subject: p.subject, raw, size: raw.length, stored: prep.original }
   try {
-    const outcome = await decideAndApply(deps, key, p, raw, now)
+    const original = prep.original ?? await deps.store.keepBuffer('original-message.eml', 'message/rfc822', raw)
+    const outcome = await decideAndApply(deps, key, p, raw, original, now)
     log.info({ messageId: p.messageId, result: outcome.result, ticketId: outcome.ticketId, noteId: outcome.noteId }, 'message processed')
     return outcome
   } catch (err) {
@@ -200,14 +226,22 @@ export async function processMessage(deps: InboundDeps, key: InboundKey, msg: Fe
   }
 }
 
-async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw: Buffer, now: Date) {
+async function senderOf(deps: InboundDeps, address: string): Promise<Actor | undefined> {
+  const cache = deps.senderCache
+  if (cache?.has(address)) return cache.get(address) ?? undefined
+  const login = await findLogin(deps.db, address)
+  const actor = login ? await loadActor(deps.db, login.kind, login.id) : undefined
+  cache?.set(address, actor ?? null)
+  return actor
+}
+
+async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw: Buffer, original: StoredFile, now: Date) {
   const { db } = deps
   if (!p.from) throw new Refusal('broken', 'no From address')
   const automated = classifyAutomated({ headers: p.headers, from: p.from, subject: p.subject, contentType: p.headers.get('content-type') ?? null })
   if (automated) throw new Refusal(automated.kind, automated.detail)
 
-  const login = await findLogin(db, p.from)
-  const actor: Actor | undefined = login ? await loadActor(db, login.kind, login.id) : undefined
+  const actor = await senderOf(deps, p.from)
   if (!actor) throw new Refusal('unknown_sender', p.from)
 
   const plain = hasPlainText(raw, p.headers)
@@ -238,7 +272,6 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
   if (!text.trim() && files.length === 0) throw new Refusal('empty', 'no text and no attachments', ticketId)
   if (!text.trim()) text = t('inbound.attachmentsOnly')
   for (const s of skipped) text += `\n\n${t('inbound.attachmentSkipped', { filename: s.filename, mb: (s.size / 1048576).toFixed(1) })}`
-  const original = await deps.store.keepBuffer('original-message.eml', 'message/rfc822', raw)
   const record = { ...key, messageId: p.messageId, sender: p.from }
   const at = now.toISOString()
 
@@ -326,10 +359,12 @@ interface QuarantineFacts {
   detail: string
   ticketId?: number | null
   unknownSender?: boolean
+  /** The raw message already kept in the store. */
+  stored?: StoredFile
 }
 
 async function quarantine(deps: InboundDeps, key: InboundKey, q: QuarantineFacts, now: Date): Promise<Outcome> {
-  const stored = q.raw ? await deps.store.keepBuffer('message.eml', 'message/rfc822', q.raw) : null
+  const stored = q.stored ?? (q.raw ? await deps.store.keepBuffer('message.eml', 'message/rfc822', q.raw) : null)
   const at = now.toISOString()
   const answer = q.unknownSender && q.from && deps.settings.unknownSenderReply
     ? mayAnswerUnknownSender(await lastUnknownSenderReply(deps.db, q.from, UNKNOWN_SENDER_TEMPLATE), now)

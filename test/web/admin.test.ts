@@ -42,3 +42,13 @@ t.test('SLA policies drive new tickets’ due times', async (t) => {
   const row = await db.selectFrom('ticket').select(['response_due_at', 'resolution_due_at']).where('id', '=', ticket.id).executeTakeFirstOrThrow()
   t.same(row, { response_due_at: '2026-05-01T10:30:00.000Z', resolution_due_at: '2026-05-01T12:00:00.000Z' })
 })
+
+t.test('a priority change moves the SLA targets', async (t) => {
+  const { db, ids } = await testApp(t)
+  const { updateTicketFields } = await import('../../src/db/ticket.js')
+  const now = new Date('2026-05-01T10:00:00.000Z')
+  const ticket = await makeTicket(db, ids, { priority: 'low', now })
+  await updateTicketFields(db, ticket.id, { priority: 'critical' }, { actor: { type: 'staff', id: ids.staff['ana@casebridge.test'], name: 'Ana' }, now: new Date('2026-05-01T10:05:00.000Z').toISOString() })
+  const row = await db.selectFrom('ticket').select(['response_due_at', 'resolution_due_at']).where('id', '=', ticket.id).executeTakeFirstOrThrow()
+  t.same(row, { response_due_at: '2026-05-01T11:00:00.000Z', resolution_due_at: '2026-05-01T14:00:00.000Z' }, 'critical targets from the ticket start')
+})

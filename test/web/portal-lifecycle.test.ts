@@ -319,10 +319,10 @@ t.test('My requests and the ticket page show the SLA', async (t) => {
   t.match(rowOf(fresh.number), '2 d 23 h left', 'medium: 3 days to resolve, one hour gone')
   t.match(rowOf(fresh.number), 'May 7, 2026', 'the time limit')
   t.match(rowOf(late.number), '<span class="badge sla-breached">Breached</span>')
-  t.match(rowOf(late.number), '1 d overdue')
+  t.match(rowOf(late.number), 'Overdue by 1 d')
 
   const page = await bob.get(`/portal/tickets/${late.number}`)
-  t.match(page.body, /<dt>SLA status<\/dt>\s*<dd><span class="badge sla-breached">Breached<\/span><div class="muted small">1 d overdue<\/div><\/dd>/)
+  t.match(page.body, /<dt>SLA status<\/dt>\s*<dd><span class="badge sla-breached">Breached<\/span><div class="muted small">Overdue by 1 d<\/div><\/dd>/)
   t.match(page.body, /<dt>Time limit<\/dt><dd>May 3, 2026/)
 
   const gina = await loginAs(env.app, 'gina@globex.test')

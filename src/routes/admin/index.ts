@@ -7,6 +7,7 @@ import { PRIORITIES } from '../../domain/lifecycle.js'
 import { flag, text, type FormBody, type FormErrors } from '../forms.js'
 import adminQuarantine from './quarantine.js'
 import adminMail from './mail.js'
+import adminSync from './sync.js'
 
 const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
@@ -21,6 +22,7 @@ export default async function admin(fastify: FastifyInstance) {
   fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
   await fastify.register(adminQuarantine, { prefix: '/quarantine' })
   await fastify.register(adminMail, { prefix: '/mail' })
+  await fastify.register(adminSync, { prefix: '/sync' })
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title') })

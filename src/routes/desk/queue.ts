@@ -5,7 +5,7 @@ import { getStaff, setStaffAvailability } from '../../db/people.js'
 import { STATES, STATUSES } from '../../domain/lifecycle.js'
 import { oneOf, text } from '../forms.js'
 import { FormSchema, staffOf, whole } from './shared.js'
-import { deskSla } from './sla.js'
+import { slaView } from '../sla-view.js'
 
 export const SCOPES = ['mine', 'desks', 'unassigned'] as const
 
@@ -60,7 +60,7 @@ export default async function queue(fastify: FastifyInstance) {
     return reply.page('desk/queue', {
       title: request.t('desk.queue.title'),
       f, available: me?.available === 1,
-      result: { ...result, items: result.items.map((r) => ({ ...r, sla: deskSla(r, now, request.t) })) },
+      result: { ...result, items: result.items.map((r) => ({ ...r, sla: slaView(r, now, request.t) })) },
       scopes: SCOPES, situations: SITUATIONS, states: STATES, statuses: STATUSES, sorts: SORTS,
       urlFor: (over: Partial<Filters>) => queueUrl(f, over),
       linkFor: (page: number) => queueUrl(f, { page })

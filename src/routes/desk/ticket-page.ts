@@ -8,7 +8,7 @@ import type { Locale } from '../../domain/permissions.js'
 import type { FormErrors } from '../forms.js'
 import { DESK_SOURCES } from './new-ticket.js'
 import { deskLifecycle, staffOf } from './shared.js'
-import { deskSla } from './sla.js'
+import { slaView } from '../sla-view.js'
 
 export const MAX_MINUTES = 10_000
 
@@ -90,7 +90,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
       extras: allowed('add_note')
     },
     actions: PANEL_ACTIONS.filter((a) => allowed(a)),
-    sla: deskSla(ticket, fastify.clock(), request.t),
+    sla: slaView(ticket, fastify.clock(), request.t),
     checklist,
     checklistDone: checklist.filter((i) => i.done === 1).length,
     costs, money,

@@ -4,7 +4,7 @@ import { listTickets, SITUATIONS, SORTS, type Situation, type Sort } from '../..
 import { contactAccounts } from '../../db/people.js'
 import type { ContactActor } from '../../domain/permissions.js'
 import { oneOf } from '../forms.js'
-import { slaView } from './sla.js'
+import { slaView } from '../sla-view.js'
 
 export const PER_PAGE = 20
 

@@ -13,7 +13,7 @@ import {
 import type { ContactActor, Locale } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import type { FormErrors } from '../forms.js'
-import { formatDuration, slaView } from './sla.js'
+import { formatDuration, slaView } from '../sla-view.js'
 
 // A string, so /portal/tickets/abc is a plain 404 like any ticket the client may not see.
 export const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })

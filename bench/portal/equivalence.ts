@@ -1,0 +1,141 @@
+// Checks that listTickets (which reads a scope piece by piece) returns exactly what the plain
+// one-query form returns — same rows, same order, same capped total — for many actors and
+// filter combinations, on a copy of a bench database with awkward rows added: tickets moved
+// out of their requester's managed account, assigned outside the assignee's desks, a third
+// desk that splits a staff member's desks, soft-deleted tickets.
+//
+//   npx tsx bench/portal/equivalence.ts --data DIR [--cases 3000]
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { sql, type SelectQueryBuilder } from 'kysely'
+import { createDb, migrateToLatest, type Db } from '../../src/db/index.js'
+import type { Database } from '../../src/db/schema.js'
+import { COUNT_CAP, ftsQuery, listTickets, scopeTicketsToActor, SITUATIONS, SORTS, type TicketFilters } from '../../src/db/ticket.js'
+import { loadActor } from '../../src/db/people.js'
+import { OPEN_STATES } from '../../src/domain/lifecycle.js'
+import type { Actor } from '../../src/domain/permissions.js'
+import { prng } from './text.js'
+import type { BenchInfo } from './seed.js'
+
+type TicketQuery = SelectQueryBuilder<Database, 'ticket', {}>
+
+const SITUATION_STATES: Record<string, readonly string[]> = { open: OPEN_STATES, waiting: ['resolved'], closed: ['closed'], cancelled: ['cancelled'] }
+
+/** The list exactly as it was first written: one query with the scope as an OR. */
+async function reference(db: Db, actor: Actor, f: TicketFilters) {
+  const perPage = Math.min(Math.max(f.perPage ?? 20, 1), 100)
+  const page = Math.max(f.page ?? 1, 1)
+  const sort = f.sort ?? 'created_at'
+  const order = f.order ?? 'desc'
+  const filtered = () => {
+    let qb = scopeTicketsToActor(db.selectFrom('ticket'), actor) as TicketQuery
+    if (f.q && f.q.trim()) {
+      const trimmed = f.q.trim()
+      const asNumber = /^#?\d{1,12}$/.test(trimmed) ? Number(trimmed.replace('#', '')) : null
+      const match = ftsQuery(trimmed)
+      qb = qb.where((eb) => {
+        const text = match ? eb('ticket.id', 'in', sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${match})`) : sql<boolean>`0 = 1`
+        return asNumber !== null ? eb.or([text, eb('ticket.number', '=', asNumber)]) : eb.and([text])
+      })
+    }
+    if (f.situation && f.situation !== 'all') qb = qb.where('ticket.state', 'in', SITUATION_STATES[f.situation])
+    if (f.state) qb = qb.where('ticket.state', '=', f.state)
+    if (f.status) qb = qb.where('ticket.status', '=', f.status)
+    if (actor.kind === 'staff') {
+      if (f.scope === 'mine') qb = qb.where('ticket.assignee_id', '=', actor.id)
+      if (f.scope === 'unassigned') qb = qb.where('ticket.assignee_id', 'is', null)
+    }
+    return qb
+  }
+  const rank = sql<number>`CASE ticket.priority WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`
+  let items = filtered().select('ticket.id')
+  items = sort === 'priority' ? items.orderBy(rank, order).orderBy('ticket.id', order) : items.orderBy(`ticket.${sort}`, order).orderBy('ticket.id', order)
+  const rows = await items.limit(perPage).offset((page - 1) * perPage).execute()
+  const counted = await db.selectFrom(filtered().select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1).as('m'))
+    .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const n = Number(counted.n)
+  return { ids: rows.map((r) => r.id), total: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP }
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { data: { type: 'string' }, cases: { type: 'string', default: '3000' } } })
+  const info = JSON.parse(readFileSync(join(resolve(values.data ?? ''), 'bench.json'), 'utf8')) as BenchInfo
+  if (info.tickets > 200_000) throw new Error('use a small bench database (e.g. --tickets 50000): every case runs both forms')
+  const dir = mkdtempSync(join(tmpdir(), 'casebridge-equiv-'))
+  const file = join(dir, 'casebridge.db')
+  copyFileSync(info.dbFile, file)
+  const db = await createDb(`sqlite:${file}`)
+  try {
+    await migrateToLatest(db)
+    const rand = prng(7)
+    const now = new Date().toISOString()
+    // Awkward rows.
+    const desk3 = (await db.insertInto('desk').values({ name: 'Field Services', created_at: now }).returning('id').executeTakeFirstOrThrow()).id
+    const bruno = (await db.selectFrom('staff').select('id').where('email', '=', 'bruno@casebridge.test').executeTakeFirstOrThrow()).id
+    const serviceDesk = (await db.selectFrom('desk').select('id').where('name', '=', 'Service Desk').executeTakeFirstOrThrow()).id
+    await db.insertInto('desk_member').values({ desk_id: desk3, staff_id: bruno }).execute()
+    await sql`UPDATE ticket SET desk_id = ${desk3} WHERE id IN (SELECT id FROM ticket WHERE id % 97 = 0)`.execute(db)
+    await sql`UPDATE ticket SET assignee_id = ${bruno} WHERE id IN (SELECT id FROM ticket WHERE desk_id <> ${serviceDesk} AND desk_id <> ${desk3} AND id % 89 = 0)`.execute(db)
+    await sql`UPDATE ticket SET deleted_at = ${now} WHERE id % 83 = 0`.execute(db)
+    const managers = await db.selectFrom('contact_account').select(['contact_id', 'account_id']).where('is_manager', '=', 1).limit(40).execute()
+    for (const m of managers.slice(0, 20)) {
+      // Own tickets moved to another account (a transfer): still theirs, no longer the managed account's.
+      await sql`UPDATE ticket SET account_id = ${m.account_id + 7} WHERE contact_id = ${m.contact_id} AND id % 5 = 0`.execute(db)
+    }
+    const client = managers[0]
+    // A manager of two accounts that are not neighbours, and of the busy one.
+    await db.insertInto('contact_account').values({ contact_id: client.contact_id, account_id: client.account_id + 3, is_manager: 1 }).onConflict((oc) => oc.doNothing()).execute()
+
+    const contactIds = (await db.selectFrom('contact').select('id').orderBy('id').execute()).map((r) => r.id)
+    const staffIds = (await db.selectFrom('staff').select('id').execute()).map((r) => r.id)
+    const actors: Actor[] = []
+    for (const id of [client.contact_id, ...managers.map((m) => m.contact_id), ...contactIds.slice(0, 12), ...contactIds.filter(() => rand() < 0.002)]) {
+      const a = await loadActor(db, 'contact', id)
+      if (a) actors.push(a)
+    }
+    for (const id of staffIds) {
+      const a = await loadActor(db, 'staff', id)
+      if (a) actors.push(a)
+    }
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]
+    const someNumber = (await db.selectFrom('ticket').select('number').where('id', '=', 1234).executeTakeFirst())?.number ?? 1
+    const words = ['', '', '', info.search.word, 'printer', 'vpn login', 'kiosk', 'barcode', 'zzzznotaword', `#${someNumber}`, String(someNumber), '!!!']
+    const cases = Number(values.cases)
+    let failures = 0
+    for (let i = 0; i < cases; i++) {
+      const actor = pick(actors)
+      const f: TicketFilters = {
+        q: pick(words) || undefined,
+        situation: pick(SITUATIONS),
+        state: rand() < 0.15 ? pick(['open', 'closed', 'in_progress', 'resolved']) : undefined,
+        status: rand() < 0.08 ? pick(['new', 'analysis', 'completed']) : undefined,
+        scope: actor.kind === 'staff' ? pick(['desks', 'mine', 'unassigned'] as const) : undefined,
+        sort: pick(SORTS),
+        order: pick(['asc', 'desc'] as const),
+        page: pick([1, 1, 1, 2, 3, 7, 40]),
+        perPage: pick([20, 25, 100])
+      }
+      const want = await reference(db, actor, f)
+      const got = await listTickets(db, actor, f)
+      const gotIds = got.items.map((r) => r.id)
+      if (JSON.stringify(gotIds) !== JSON.stringify(want.ids) || got.total !== want.total || got.totalCapped !== want.capped) {
+        failures++
+        if (failures <= 5) {
+          process.stdout.write(`MISMATCH ${actor.kind}:${actor.id} ${JSON.stringify(f)}\n  want ${want.total}${want.capped ? '+' : ''} ${want.ids.slice(0, 8)}\n  got  ${got.total}${got.totalCapped ? '+' : ''} ${gotIds.slice(0, 8)}\n`)
+        }
+      }
+    }
+    process.stdout.write(`${cases} cases, ${actors.length} actors: ${failures === 0 ? 'all equal' : `${failures} mismatches`}\n`)
+    if (failures > 0) process.exitCode = 1
+  } finally {
+    await db.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})
