@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { loadConfig, ConfigError } from './config.js'
+import { loadConfig, ConfigError, type Config } from './config.js'
 import { createDb, migrateToLatest, type Db } from './db/index.js'
 import { seedDemo, isEmpty } from './db/seed.js'
 import { emailTaken, findLogin, insertContact, insertStaff } from './db/people.js'
@@ -18,6 +18,9 @@ const USAGE = `usage: casebridge <command>
                                   add a person (A and D are names or ids); prints a generated password when none is given
   token create --email E [--name N]
                                   create an API token for a person; prints only the token
+  sync                            one CRM sync pass (reference data, the outbox, CRM changes); prints a summary
+  emulator [--port N] [--host H] [--file F]
+                                  run the Salesforce emulator alone (port EMULATOR_PORT or 3001, data under DATA_DIR)
 `
 
 export class UsageError extends Error {
@@ -43,8 +46,13 @@ async function resolveIds(db: Db, table: 'account' | 'desk', refs: string[]): Pr
   return ids
 }
 
-export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint): Promise<void> {
+export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, config?: Config): Promise<void> {
   const [command, sub] = argv
+  if (command === 'sync') {
+    const { runSyncCommand } = await import('../sync/crm/cli.js')
+    await runSyncCommand(db, config ?? loadConfig(), out)
+    return
+  }
   if (command === 'migrate') {
     const applied = await migrateToLatest(db)
     out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date')
@@ -103,10 +111,23 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint): 
 
 async function main() {
   const config = loadConfig()
+  if (process.argv[2] === 'emulator') {
+    // runs until SIGINT/SIGTERM; it has its own data file and needs no database
+    const { runEmulatorCommand, EmulatorUsageError } = await import('../sync/emulator/cli.js')
+    const args = process.argv.slice(3)
+    if (!args.some((a) => a === '--file' || a.startsWith('--file='))) args.push('--file', config.crm.emulatorFile)
+    try {
+      await runEmulatorCommand(args)
+    } catch (err) {
+      if (err instanceof EmulatorUsageError) throw new UsageError(err.message)
+      throw err
+    }
+    return
+  }
   const db = await createDb(config.databaseUrl)
   try {
     if (process.argv[2] !== 'migrate') await migrateToLatest(db)
-    await runCli(process.argv.slice(2), db)
+    await runCli(process.argv.slice(2), db, stdoutPrint, config)
   } finally {
     await db.destroy()
   }

@@ -27,29 +27,38 @@ async function main() {
     printLogins(logins, config.publicUrl)
   }
 
+  // Signal handlers come first: a stop during start-up closes whatever has started so far.
   const closers: (() => Promise<void>)[] = []
-  if (config.ROLE === 'web' || config.ROLE === 'all') {
-    const app = await buildApp({ config, db, logger: log })
-    await app.listen({ port: config.PORT, host: config.HOST })
-    closers.push(() => app.close())
-  }
-  if (config.ROLE === 'worker' || config.ROLE === 'all') {
-    const { startWorker } = await import('../sync/worker.js')
-    const worker = await startWorker({ config, db, log: log.child({ role: 'worker' }) })
-    closers.push(() => worker.stop())
-  }
-
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
     log.info({ signal }, 'shutting down')
-    for (const close of closers.reverse()) await close().catch((err) => log.error({ err }, 'error while closing'))
+    for (const close of [...closers].reverse()) await close().catch((err) => log.error({ err }, 'error while closing'))
     await db.destroy()
     process.exit(0)
   }
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
+  if (config.ROLE === 'web' || config.ROLE === 'all') {
+    const app = await buildApp({ config, db, logger: log })
+    await app.listen({ port: config.PORT, host: config.HOST })
+    closers.push(() => app.close())
+  }
+  let crmUrl: string | undefined
+  if ((config.ROLE === 'worker' || config.ROLE === 'all') && !config.crm.salesforce) {
+    // no Salesforce org configured: the bundled emulator is the CRM (closed after the worker stops)
+    const { startLocalEmulator } = await import('../sync/crm/local.js')
+    const emulator = await startLocalEmulator({ config, db, log })
+    crmUrl = emulator.url ?? undefined
+    closers.push(() => emulator.close())
+  }
+  if (config.ROLE === 'worker' || config.ROLE === 'all') {
+    const { startWorker } = await import('../sync/worker.js')
+    const worker = await startWorker({ config, db, log: log.child({ role: 'worker' }), crmUrl })
+    closers.push(() => worker.stop())
+  }
+
 }
 
 main().catch((err) => {

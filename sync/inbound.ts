@@ -163,7 +163,7 @@ async function resolve(ctx: SyncContext, field: InboundField, crmId: string): Pr
     const found = await staffIdByCrmUser(ctx.db, crmId)
     if (found !== undefined) return found
     const user = await ctx.crm.getReference('User', crmId)
-    if (user) await linkCrmUser(ctx.db, user)
+    if (user) await linkCrmUser(ctx.db, user, now)
     return staffIdByCrmUser(ctx.db, crmId)
   }
   if (field === 'AccountId') {
@@ -207,6 +207,8 @@ async function applyCase(ctx: SyncContext, rec: CrmCase, integration: string, re
 
   for (const field of Object.keys(INBOUND_FIELDS) as InboundField[]) {
     const crm = shadowValue(rec[field])
+    // a Case we created without an owner belongs to the integration user: that says nothing about the assignee
+    if (field === 'OwnerId' && sameId(crm, integration)) continue
     if (shadow.has(field) && same(field, crm, shadow.get(field))) {
       if (ours) report.echoes++
       continue

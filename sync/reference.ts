@@ -29,7 +29,7 @@ async function applyOne<T extends ReferenceObject>(ctx: SyncContext, object: T, 
   switch (object) {
     case 'Account': return upsertCrmAccount(ctx.db, rec as ReferenceRecords['Account'], now)
     case 'Contact': return upsertCrmContact(ctx.db, rec as ReferenceRecords['Contact'], now)
-    case 'User': return linkCrmUser(ctx.db, rec as ReferenceRecords['User'])
+    case 'User': return linkCrmUser(ctx.db, rec as ReferenceRecords['User'], now)
     default: return upsertCrmProduct(ctx.db, rec as ReferenceRecords['Product2'], now)
   }
 }

@@ -38,16 +38,20 @@ export function every(everyMs: number, task: () => Promise<void>, log: Logger): 
 const REFERENCE_EVERY_MS = 15 * 60_000
 
 /**
- * The CRM sync's three jobs, each never overlapping itself and each under its own database lease
- * (so with several workers only one drains, one polls, one imports).
+ * The CRM sync: reference data (first, then every 15 minutes), the outbox, then CRM changes, one
+ * after the other so a first start links accounts and users before any Case goes out. Each step
+ * takes its own database lease, so with several workers only one drains, polls or imports.
  */
 export function startCrmSync(ctx: SyncContext, intervalMs: number): { stop(): Promise<void> } {
-  const jobs = [
-    every(intervalMs, async () => { await drainOutbox(ctx) }, ctx.log),
-    every(intervalMs, async () => { await pollInbound(ctx) }, ctx.log),
-    every(REFERENCE_EVERY_MS, async () => { await importReference(ctx) }, ctx.log)
-  ]
-  return { stop: async () => { await Promise.all(jobs.map((j) => j.stop())) } }
+  let referenceAt = 0
+  return every(intervalMs, async () => {
+    if (Date.now() - referenceAt >= REFERENCE_EVERY_MS) {
+      const report = await importReference(ctx)
+      if (report.skipped === null && report.pausedUntil === null) referenceAt = Date.now()
+    }
+    await drainOutbox(ctx)
+    await pollInbound(ctx)
+  }, ctx.log)
 }
 
 /** The worker role: scheduled jobs, mail out and in, CRM sync. */

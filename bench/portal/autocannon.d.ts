@@ -1,6 +1,6 @@
 // The slice of autocannon's API the benchmark uses (the package ships no types).
 declare module 'autocannon' {
-  interface Options {
+  export interface Options {
     url: string
     connections?: number
     duration?: number
@@ -8,7 +8,7 @@ declare module 'autocannon' {
     headers?: Record<string, string>
     requests?: { path?: string; method?: string; headers?: Record<string, string>; body?: string }[]
   }
-  interface Histogram {
+  export interface Histogram {
     average: number
     mean: number
     p50: number
@@ -17,7 +17,7 @@ declare module 'autocannon' {
     max: number
     total: number
   }
-  interface Result {
+  export interface Result {
     duration: number
     requests: Histogram
     latency: Histogram

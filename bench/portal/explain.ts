@@ -1,7 +1,7 @@
 // Which queries does each benchmarked page run, how long does each take, and how does SQLite
 // plan it? Builds the app over a logging Kysely on a bench database and requests each page:
 //
-//   npx tsx bench/portal/explain.ts --data DIR [--plans] [--repeat 5] [--only 'ticket page']
+//   npx tsx bench/portal/explain.ts --data DIR [--plans] [--repeat 5] [--only 'ticket page'] [--cache-intl]
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -15,6 +15,7 @@ import { buildApp } from '../../src/app.js'
 import { findLogin } from '../../src/db/people.js'
 import { createApiToken } from '../../src/db/token.js'
 import type { BenchInfo } from './seed.js'
+import { cacheIntlFormatters } from './experiments.js'
 
 interface Logged { sql: string; params: readonly unknown[]; ms: number }
 
@@ -35,8 +36,9 @@ async function loginCookie(app: FastifyInstance, email: string, password: string
 
 async function main() {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, plans: { type: 'boolean', default: false }, repeat: { type: 'string', default: '5' }, only: { type: 'string' } }
+    options: { data: { type: 'string' }, plans: { type: 'boolean', default: false }, repeat: { type: 'string', default: '5' }, only: { type: 'string' }, 'cache-intl': { type: 'boolean', default: false } }
   })
+  if (values['cache-intl']) cacheIntlFormatters()
   const dir = resolve(values.data ?? '')
   const info = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchInfo
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })

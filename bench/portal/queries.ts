@@ -1,7 +1,8 @@
-// The list and ticket queries the benchmarked pages run, called directly (no HTTP), with each
-// SQL statement's time and SQLite's plan for the slow ones:
+// The list and ticket queries the benchmarked pages run, called directly (no HTTP): CPU time
+// per call, each SQL statement's time and SQLite's plan for the slow ones. --reference runs the
+// lists in their first form (bench/portal/reference.ts) for before/after figures.
 //
-//   npx tsx bench/portal/queries.ts --data DIR [--only NAME]
+//   npx tsx bench/portal/queries.ts --data DIR [--only NAME] [--repeat 5] [--reference] [--quiet]
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -11,11 +12,12 @@ import type { Database } from '../../src/db/schema.js'
 import { getTicketForActor, getTicketIdByNumber, listNotes, listTickets } from '../../src/db/ticket.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
 import type { BenchInfo } from './seed.js'
+import { referenceList } from './reference.js'
 
 interface Logged { sql: string; params: readonly unknown[]; ms: number }
 
 async function main() {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, only: { type: 'string' }, repeat: { type: 'string', default: '5' } } })
+  const { values } = parseArgs({ options: { data: { type: 'string' }, only: { type: 'string' }, repeat: { type: 'string', default: '5' }, reference: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false } } })
   const info = JSON.parse(readFileSync(join(resolve(values.data ?? ''), 'bench.json'), 'utf8')) as BenchInfo
   const sqlite = new SqliteDatabase(info.dbFile)
   sqlite.pragma('journal_mode = WAL')
@@ -29,24 +31,30 @@ async function main() {
   const client = (await loadActor(db, 'contact', c!.id))!
   const staff = (await loadActor(db, 'staff', s!.id))!
   const word = info.search.word
+  const list = values.reference ? referenceList : listTickets
   const cases: [string, () => Promise<unknown>][] = [
-    ['my requests', () => listTickets(db, client, { q: '', situation: 'all', sort: 'created_at', order: 'desc', page: 1, perPage: 20 })],
+    ['my requests', () => list(db, client, { q: '', situation: 'all', sort: 'created_at', order: 'desc', page: 1, perPage: 20 })],
     ['ticket page', async () => {
       const id = await getTicketIdByNumber(db, info.ticketNumbers[0])
       await getTicketForActor(db, client, id!)
       await listNotes(db, client, id!)
     }],
-    ['staff queue', () => listTickets(db, staff, { scope: 'desks', situation: 'open', sort: 'created_at', order: 'desc', page: 1, perPage: 25 })],
-    ['api search (staff)', () => listTickets(db, staff, { q: word, page: 1, perPage: 20 })],
-    ['my requests search', () => listTickets(db, client, { q: word, situation: 'all', page: 1, perPage: 20 })],
-    ['my requests open', () => listTickets(db, client, { situation: 'open', page: 1, perPage: 20 })],
-    ['staff queue mine', () => listTickets(db, staff, { scope: 'mine', situation: 'open', page: 1, perPage: 25 })]
+    ['staff queue', () => list(db, staff, { scope: 'desks', situation: 'open', sort: 'created_at', order: 'desc', page: 1, perPage: 25 })],
+    ['api search (staff)', () => list(db, staff, { q: word, page: 1, perPage: 20 })],
+    ['my requests search', () => list(db, client, { q: word, situation: 'all', page: 1, perPage: 20 })],
+    ['my requests open', () => list(db, client, { situation: 'open', page: 1, perPage: 20 })],
+    ['staff queue mine', () => list(db, staff, { scope: 'mine', situation: 'open', page: 1, perPage: 25 })]
   ]
   const repeat = Number(values.repeat)
   for (const [name, fn] of cases) {
     if (values.only && !name.includes(values.only)) continue
+    await measure(name, fn)
+  }
+  async function measure(name: string, fn: () => Promise<unknown>) {
     const times: number[] = []
-    let runs: Logged[][] = []
+    const runs: Logged[][] = []
+    await fn()
+    const cpu = process.cpuUsage()
     for (let i = 0; i < repeat; i++) {
       logged = []
       const t0 = performance.now()
@@ -54,9 +62,10 @@ async function main() {
       times.push(performance.now() - t0)
       runs.push(logged)
     }
-    runs = runs.slice(1)
+    const used = process.cpuUsage(cpu)
     times.sort((a, b) => a - b)
-    process.stdout.write(`\n## ${name}: median ${times[Math.floor(times.length / 2)].toFixed(1)} ms\n`)
+    process.stdout.write(`\n## ${name}: CPU ${((used.user + used.system) / 1000 / repeat).toFixed(2)} ms per call, wall median ${times[Math.floor(times.length / 2)].toFixed(1)} ms\n`)
+    if (values.quiet) return
     runs[0].forEach((q, i) => {
       const ms = runs.map((r) => r[i].ms).sort((a, b) => a - b)[Math.floor(runs.length / 2)]
       process.stdout.write(`  ${ms.toFixed(2).padStart(8)} ms  ${q.sql.replace(/\s+/g, ' ')}\n`)

@@ -19,15 +19,14 @@ import { cpus, totalmem } from 'node:os'
 import Fastify from 'fastify'
 import { fork, type ChildProcess } from 'node:child_process'
 import type { Result } from 'autocannon'
-import SqliteDatabase from 'better-sqlite3'
-import { Kysely, SqliteDialect, sql } from 'kysely'
+import { sql } from 'kysely'
 import { loadConfig } from '../../src/config.js'
-import { createDb, migrateToLatest, type Db } from '../../src/db/index.js'
-import type { Database } from '../../src/db/schema.js'
+import { createDb, migrateToLatest } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin } from '../../src/db/people.js'
 import { createApiToken } from '../../src/db/token.js'
 import type { BenchInfo } from './seed.js'
+import { cacheIntlFormatters, statementCachingDb } from './experiments.js'
 
 interface Target {
   name: string
@@ -103,46 +102,6 @@ function fire(loader: ChildProcess, target: Target, seconds: number, connections
       })
     })
     loader.send({ url: target.base, connections, duration: seconds, headers: target.headers, requests: target.requests })
-  })
-}
-
-/** createDb's connection, but each distinct SQL text is prepared once (Kysely prepares on every query). */
-function statementCachingDb(file: string): Db {
-  const sqlite = new SqliteDatabase(file)
-  sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('busy_timeout = 5000')
-  sqlite.pragma('foreign_keys = ON')
-  sqlite.pragma('synchronous = NORMAL')
-  const statements = new Map<string, ReturnType<typeof sqlite.prepare>>()
-  const database = {
-    prepare(text: string) {
-      let stmt = statements.get(text)
-      if (!stmt) {
-        stmt = sqlite.prepare(text)
-        statements.set(text, stmt)
-      }
-      return stmt
-    },
-    close() {
-      sqlite.close()
-    }
-  }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: database as unknown as SqliteDatabase.Database }) })
-}
-
-/** What caching formatters in src/i18n would give: `new Intl.DateTimeFormat(same args)` returns one shared object. */
-function cacheIntlFormatters() {
-  const formatters = new Map<string, Intl.DateTimeFormat>()
-  Intl.DateTimeFormat = new Proxy(Intl.DateTimeFormat, {
-    construct(target, args: ConstructorParameters<typeof Intl.DateTimeFormat>) {
-      const key = JSON.stringify(args)
-      let formatter = formatters.get(key)
-      if (!formatter) {
-        formatter = new target(...args)
-        formatters.set(key, formatter)
-      }
-      return formatter
-    }
   })
 }
 

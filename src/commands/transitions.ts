@@ -4,7 +4,7 @@ import { canSeeTicket, type Actor } from '../domain/permissions.js'
 import { pickLeastLoaded } from '../domain/assignment.js'
 import { pause, resume } from '../domain/sla.js'
 import { recordEvent, type ActorRef } from '../db/event.js'
-import { eligibleStaffLoads, ConflictError, lockTicket } from '../db/ticket.js'
+import { addNoteIn, eligibleStaffLoads, ConflictError, lockTicket } from '../db/ticket.js'
 import { getSettings } from '../db/settings.js'
 import { notifyParties } from '../db/mail-outbox.js'
 
@@ -137,6 +137,16 @@ export async function transitionIn(trx: Trx, performer: Performer, ticketId: num
     .set((eb) => ({ ...set, version: eb('version', '+', 1) }))
     .where('id', '=', ticketId).where('version', '=', ticket.version).executeTakeFirst()
   if (Number(updated.numUpdatedRows) !== 1) throw new ConflictError('version mismatch')
+
+  // The resolution and a rejection's reason belong to the conversation too: both sides read
+  // them there, they reach the CRM as comments, and a resolution counts as a first response.
+  if (performer.ref.type !== 'system') {
+    if (req.action === 'resolve' && req.resolution?.trim()) {
+      await addNoteIn(trx, { ticketId, kind: 'message', visibility: 'public', body: req.resolution.trim(), source: 'portal', files: [] }, { actor: performer.ref, now: at })
+    } else if (req.action === 'reject' && reason) {
+      await addNoteIn(trx, { ticketId, kind: 'reply', visibility: 'public', body: reason, source: 'portal', files: [] }, { actor: performer.ref, now: at })
+    }
+  }
 
   const note = reason ?? req.resolution?.trim() ?? req.closureNote?.trim() ?? null
   if (to.state !== ticket.state) events.push({ action: req.action, field: 'state', from: ticket.state, to: to.state, note })

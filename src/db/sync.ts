@@ -6,6 +6,7 @@
 import { sql } from 'kysely'
 import type { Executor } from './index.js'
 import type { CrmOutboxKind, Priority, TicketSource } from './schema.js'
+import { enqueueCaseSync } from './crm-outbox.js'
 
 // ------------------------------------------------------------------ outbox
 
@@ -351,6 +352,13 @@ export async function ticketPriorityOf(db: Executor, ticketId: number): Promise<
 
 // ------------------------------------------------------------------ reference data from the CRM
 
+/** A record just linked to the CRM: the Cases of its tickets can now name it, so they are sent again. */
+async function resendCasesOf(db: Executor, column: 'account_id' | 'contact_id' | 'product_id' | 'assignee_id', id: number, now: string): Promise<void> {
+  const tickets = await db.selectFrom('ticket').select('id')
+    .where(column, '=', id).where('crm_case_id', 'is not', null).where('deleted_at', 'is', null).execute()
+  for (const t of tickets) await enqueueCaseSync(db, t.id, now)
+}
+
 const lower = (s: string) => s.trim().toLowerCase()
 
 /** Links or creates the account for a CRM Account: by CRM id, else by name (an unlinked one). */
@@ -365,6 +373,7 @@ export async function upsertCrmAccount(db: Executor, rec: { Id: string; Name: st
   const byName = await db.selectFrom('account').select('id').where(sql`lower(name)`, '=', lower(name)).where('crm_id', 'is', null).executeTakeFirst()
   if (byName) {
     await db.updateTable('account').set({ crm_id: rec.Id, name }).where('id', '=', byName.id).execute()
+    await resendCasesOf(db, 'account_id', byName.id, now)
     return 'linked'
   }
   await db.insertInto('account').values({ name, crm_id: rec.Id, created_at: now }).execute()
@@ -393,6 +402,7 @@ export async function upsertCrmContact(db: Executor, rec: { Id: string; Name: st
     if (byEmail) {
       if (byEmail.crm_id !== null) return 'skipped'
       await db.updateTable('contact').set({ crm_id: rec.Id, ...(name ? { name } : {}), ...(rec.Phone ? { phone: rec.Phone } : {}) }).where('id', '=', byEmail.id).execute()
+      await resendCasesOf(db, 'contact_id', byEmail.id, now)
       contactId = byEmail.id
       result = 'linked'
     } else {
@@ -410,7 +420,7 @@ export async function upsertCrmContact(db: Executor, rec: { Id: string; Name: st
 }
 
 /** Maps a CRM User to the staff member with the same e-mail (staff are never created from the CRM). */
-export async function linkCrmUser(db: Executor, rec: { Id: string; Email: string | null; IsActive: boolean }): Promise<'linked' | 'unlinked' | 'unchanged' | 'skipped'> {
+export async function linkCrmUser(db: Executor, rec: { Id: string; Email: string | null; IsActive: boolean }, now: string = new Date().toISOString()): Promise<'linked' | 'unlinked' | 'unchanged' | 'skipped'> {
   const current = await db.selectFrom('staff').select(['id']).where('crm_user_id', '=', rec.Id).executeTakeFirst()
   if (!rec.IsActive) {
     // an inactive user cannot own Cases: leave OwnerId alone rather than have every upsert refused
@@ -424,6 +434,7 @@ export async function linkCrmUser(db: Executor, rec: { Id: string; Email: string
   if (staff.crm_user_id === rec.Id) return 'unchanged'
   if (current && current.id !== staff.id) await db.updateTable('staff').set({ crm_user_id: null }).where('id', '=', current.id).execute()
   await db.updateTable('staff').set({ crm_user_id: rec.Id }).where('id', '=', staff.id).execute()
+  await resendCasesOf(db, 'assignee_id', staff.id, now)
   return 'linked'
 }
 
@@ -443,6 +454,7 @@ export async function upsertCrmProduct(db: Executor, rec: { Id: string; Name: st
   const match = byCode ?? await db.selectFrom('product').select('id').where(sql`lower(name)`, '=', lower(name)).where('crm_id', 'is', null).executeTakeFirst()
   if (match) {
     await db.updateTable('product').set({ crm_id: rec.Id, name, active, ...(rec.ProductCode ? { code: rec.ProductCode } : {}) }).where('id', '=', match.id).execute()
+    await resendCasesOf(db, 'product_id', match.id, now)
     return 'linked'
   }
   await db.insertInto('product').values({ name, code: rec.ProductCode, crm_id: rec.Id, active, created_at: now }).execute()

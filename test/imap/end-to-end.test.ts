@@ -44,7 +44,7 @@ t.test('portal ticket → SMTP notice → staff answers by mail → IMAP → sta
 
   // 2. The assignee's notification arrives over SMTP.
   await drainMail()
-  const notice = sink.received.find((m) => m.envelopeTo.includes(ticket.assignee_email))
+  const notice = sink.received.find((m) => m.envelopeTo.includes(ticket.assignee_email) && (m.header('subject') ?? '').includes(`[#${number}]`))
   t.ok(notice, `the assignee ${ticket.assignee_email} is notified over SMTP`)
   if (!notice) return
   t.match(notice.header('subject') ?? '', `[#${number}]`)

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,7 +19,7 @@ function tmp(t: { teardown(fn: () => void): void }) {
 }
 
 /** Upserts a Case, expires every token, upserts again: the second call must refresh on its own. */
-async function upsertTwice(t: Tap, adapter: ReturnType<typeof createCrmAdapter>, expire: () => void) {
+async function upsertTwice(t: Test, adapter: ReturnType<typeof createCrmAdapter>, expire: () => void) {
   const first = await adapter.upsertCases([{ externalId: 'auth-1', values: { Subject: 'first' } }])
   t.match(first, [{ ok: true, created: true }], 'the first call logs in and writes')
   const token = adapter.connection.accessToken
@@ -28,7 +28,6 @@ async function upsertTwice(t: Tap, adapter: ReturnType<typeof createCrmAdapter>,
   t.match(second, [{ ok: true, created: false }], 'after the token expired the call still succeeds')
   t.not(adapter.connection.accessToken, token, 'with a new token')
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 t.test('OAuth client credentials (the default) and refresh', async (t) => {
   const crm = await emulatorFor(t, { clientId: 'cb-app', clientSecret: 'cb-secret' })
