@@ -9,7 +9,7 @@ import { enqueueCaseSync } from '../src/db/crm-outbox.js'
 import { notifyParties } from '../src/db/mail-outbox.js'
 import { assertAllowed, TransitionRefused, TicketNotFound, type Performer } from '../src/commands/transitions.js'
 import {
-  accountIdByCrmId, getShadows, getSyncState, lastLocalChange, linkCrmUser, linkedCommentIds, productIdByCrmId, saveShadow,
+  accountIdByCrmId, getShadows, getSyncState, hasUnconfirmedCaseSend, lastLocalChange, linkCrmUser, linkedCommentIds, productIdByCrmId, saveShadow,
   setCaseLink, setNoteComment, setSyncState, staffIdByCrmUser, ticketForInbound, ticketIdsByCase, upsertCrmAccount, upsertCrmProduct,
   type TicketForInbound
 } from '../src/db/sync.js'
@@ -40,6 +40,8 @@ export interface InboundReport {
   /** CRM values with no counterpart in the portal (a user who is not staff, say). */
   unmapped: number
   replies: number
+  /** Records that could not be applied (logged with their error). */
+  failed: number
   calls: number
 }
 
@@ -111,7 +113,7 @@ async function walk<T extends { Id: string; SystemModstamp: string }>(
 
 /** One inbound pass (Cases, then comments) under the inbound lease. */
 export async function pollInbound(ctx: SyncContext, opts: { overlapMs?: number } = {}): Promise<InboundReport> {
-  const report: InboundReport = { skipped: null, pausedUntil: null, cases: 0, applied: 0, echoes: 0, overruled: 0, refused: 0, unmapped: 0, replies: 0, calls: 0 }
+  const report: InboundReport = { skipped: null, pausedUntil: null, cases: 0, applied: 0, echoes: 0, overruled: 0, refused: 0, unmapped: 0, replies: 0, failed: 0, calls: 0 }
   const paused = await pausedUntil(ctx)
   if (paused) return { ...report, skipped: 'paused', pausedUntil: paused }
   if (!(await acquireLease(ctx.db, INBOUND_LEASE, ctx.holder, ctx.clock(), LEASE_MS))) return { ...report, skipped: 'leased' }
@@ -120,7 +122,16 @@ export async function pollInbound(ctx: SyncContext, opts: { overlapMs?: number }
   try {
     const integration = await ctx.crm.integrationUserId()
     report.cases = await walk(ctx, 'case', overlap, (since) => ctx.crm.changedCases(since), async (records) => {
-      for (const rec of records) await applyCase(ctx, rec, integration, report)
+      for (const rec of records) {
+        try {
+          await applyCase(ctx, rec, integration, report)
+        } catch (err) {
+          // one Case we cannot apply must not stop the others behind it (the cursor moves on)
+          if (err instanceof CrmCallError) throw err
+          report.failed++
+          ctx.log.error({ err, caseId: rec.Id, ticketId: rec.externalId }, 'could not apply a CRM Case change')
+        }
+      }
     }, (r) => [r.OwnerId, r.AccountId, r.ProductId, r.Priority, r.LastModifiedById].join('|'))
     await walk(ctx, 'comment', overlap, (since) => ctx.crm.changedComments(since), async (records) => {
       await applyComments(ctx, records, integration, report)
@@ -193,6 +204,9 @@ async function applyCase(ctx: SyncContext, rec: CrmCase, integration: string, re
   if (t.crm_case_id && !sameId(t.crm_case_id, rec.Id)) return
   if (!t.crm_case_id || !t.crm_case_number) await setCaseLink(ctx.db, t.id, rec.Id, rec.CaseNumber || null)
 
+  // our own write of this Case is unconfirmed (a worker died or timed out after sending): judge
+  // its fields when that write is redone and comes back, not against a shadow that may be stale
+  if (await hasUnconfirmedCaseSend(ctx.db, t.id)) return
   const ours = sameId(rec.LastModifiedById, integration)
   // a change found on a record we touched last was made before our write by someone we cannot name
   const actorName = !ours && rec.LastModifiedByName ? rec.LastModifiedByName : ctx.mapping.t('sync.crmUser')
@@ -291,28 +305,38 @@ async function applyComments(ctx: SyncContext, records: CrmComment[], integratio
   for (const c of candidates) {
     const ticket = [...tickets.entries()].find(([caseId]) => sameId(caseId, c.ParentId))?.[1]
     if (!ticket || ticket.deleted || known.has(c.Id)) continue
-    const performer = crmPerformer(c.CreatedByName ?? ctx.mapping.t('sync.crmUser'))
-    const at = ctx.clock().toISOString()
     try {
-      await ctx.db.transaction().execute(async (trx) => {
-        await lockTicket(trx, ticket.id)
-        const { ticket: row, decision } = await assertAllowed(trx, performer, ticket.id, 'reply')
-        const notify = decision.ok ? decision.effects.notify ?? [] : []
-        const body = (c.CommentBody ?? '').trim()
-        const note = await addNoteIn(trx, {
-          ticketId: ticket.id, kind: 'reply', visibility: 'public', body, source: 'crm', files: [], sendEmail: notify.includes('requester')
-        }, { actor: performer.ref, now: at })
-        await setNoteComment(trx, note.id, c.Id)
-        if (notify.length > 0) {
-          await notifyParties(trx, ticket.id, notify, 'note.reply', {
-            number: row.number, title: row.title, body, authorName: performer.ref.name, noteId: note.id
-          }, { now: at, actor: performer.ref })
-        }
-      })
-      report.replies++
+      await addCrmReply(ctx, ticket.id, c, report)
     } catch (err) {
-      if (!(err instanceof TransitionRefused || err instanceof TicketNotFound)) throw err
-      ctx.log.info({ ticketId: ticket.id, commentId: c.Id, reason: err.message }, 'CRM comment not added: the ticket takes no replies')
+      report.failed++
+      ctx.log.error({ err, commentId: c.Id, ticketId: ticket.id }, 'could not add a CRM comment as a reply')
     }
+  }
+}
+
+/** One CRM comment as a staff reply, with its comment id, in one transaction (so it is never imported twice). */
+async function addCrmReply(ctx: SyncContext, ticketId: number, c: CrmComment, report: InboundReport): Promise<void> {
+  const performer = crmPerformer(c.CreatedByName ?? ctx.mapping.t('sync.crmUser'))
+  const at = ctx.clock().toISOString()
+  const body = (c.CommentBody ?? '').trim()
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      await lockTicket(trx, ticketId)
+      const { ticket, decision } = await assertAllowed(trx, performer, ticketId, 'reply')
+      const notify = decision.ok ? decision.effects.notify ?? [] : []
+      const note = await addNoteIn(trx, {
+        ticketId, kind: 'reply', visibility: 'public', body, source: 'crm', files: [], sendEmail: notify.includes('requester')
+      }, { actor: performer.ref, now: at })
+      await setNoteComment(trx, note.id, c.Id)
+      if (notify.length > 0) {
+        await notifyParties(trx, ticketId, notify, 'note.reply', {
+          number: ticket.number, title: ticket.title, body, authorName: performer.ref.name, noteId: note.id
+        }, { now: at, actor: performer.ref })
+      }
+    })
+    report.replies++
+  } catch (err) {
+    if (!(err instanceof TransitionRefused || err instanceof TicketNotFound)) throw err
+    ctx.log.info({ ticketId, commentId: c.Id, reason: err.message }, 'CRM comment not added: the ticket takes no replies')
   }
 }

@@ -51,7 +51,14 @@ export async function importReference(ctx: SyncContext, opts: { full?: boolean }
       let page = await ctx.crm.changedReference(object, since)
       for (;;) {
         for (const rec of page.records) {
-          const outcome = await applyOne(ctx, object, rec)
+          let outcome: string
+          try {
+            outcome = await applyOne(ctx, object, rec)
+          } catch (err) {
+            // a record the portal cannot take (a clash on a unique e-mail, say) must not block the rest
+            outcome = 'failed'
+            ctx.log.error({ err, object, crmId: rec.Id }, 'could not import a CRM reference record')
+          }
           counts[object][outcome] = (counts[object][outcome] ?? 0) + 1
           const at = new Date(sfTime(rec.SystemModstamp)).toISOString()
           if (!latest || at > latest) latest = at
