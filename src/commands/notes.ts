@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.js'
+import type { Db, Trx } from '../db/index.js'
 import type { NoteKind, TicketSource, Visibility } from '../db/schema.js'
 import { addNoteIn, createTicketIn, lockTicket } from '../db/ticket.js'
 import { notifyParties, type Recipient } from '../db/mail-outbox.js'
@@ -61,35 +61,39 @@ function shape(performer: Performer, req: NoteRequest): { kind: NoteKind; visibi
  * ticket instead; the parties owed a notification get one in the mail outbox.
  */
 export async function addTicketNote(deps: NoteDeps, performer: Performer, ticketId: number, req: NoteRequest): Promise<NoteResult> {
-  const { kind, visibility, action, notify } = shape(performer, req)
   const files = await keepAll(deps.store, req.files ?? [])
+  return deps.db.transaction().execute((trx) => addTicketNoteIn(trx, deps, performer, ticketId, { ...req, files }))
+}
+
+/** The same inside a caller's transaction (e.g. the IMAP poller commits the note with its message record). */
+export async function addTicketNoteIn(trx: Trx, deps: Pick<NoteDeps, 'clock' | 'random'>, performer: Performer, ticketId: number, req: NoteRequest & { files?: StoredFile[] }): Promise<NoteResult> {
+  const { kind, visibility, action, notify } = shape(performer, req)
+  const files = (req.files ?? []) as StoredFile[]
   const now = deps.clock()
   const at = now.toISOString()
-  return deps.db.transaction().execute(async (trx) => {
-    await lockTicket(trx, ticketId)
-    const { ticket, decision } = await assertAllowed(trx, performer, ticketId, action)
-    if (decision.ok && decision.effects.spawnChild) {
-      const child = await createTicketIn(trx, {
-        title: ticket.title.startsWith('Re: ') ? ticket.title : `Re: ${ticket.title}`.slice(0, 200),
-        description: req.body, url: null, accountId: ticket.account_id, contactId: ticket.contact_id,
-        createdByStaffId: performer.ref.type === 'staff' ? performer.ref.id : null, productId: ticket.product_id,
-        categoryId: ticket.category_id, deskId: ticket.desk_id, priority: ticket.priority, ticketType: ticket.ticket_type,
-        source: req.source ?? 'portal', files, parentId: ticket.id
-      }, { actor: performer.ref, now: at, random: deps.random })
-      await recordEvent(trx, { ticketId, actor: performer.ref, action: 'child_opened', field: 'child', to: `#${child.number}`, at })
-      return { noteId: null, childTicket: { id: child.id, number: child.number } }
-    }
-    const note = await addNoteIn(trx, {
-      ticketId, kind, visibility, body: req.body, source: req.source ?? 'portal', files,
-      sendEmail: notify.includes('requester') || Boolean(req.sendEmail), minutesSpent: req.minutesSpent ?? null, occurredAt: req.occurredAt ?? null
-    }, { actor: performer.ref, now: at })
-    if (notify.length > 0) {
-      await notifyParties(trx, ticketId, notify, `note.${kind}`, {
-        number: ticket.number, title: ticket.title, body: req.body, authorName: performer.ref.name, noteId: note.id
-      }, { now: at, actor: performer.ref })
-    }
-    return { noteId: note.id }
-  })
+  await lockTicket(trx, ticketId)
+  const { ticket, decision } = await assertAllowed(trx, performer, ticketId, action)
+  if (decision.ok && decision.effects.spawnChild) {
+    const child = await createTicketIn(trx, {
+      title: ticket.title.startsWith('Re: ') ? ticket.title : `Re: ${ticket.title}`.slice(0, 200),
+      description: req.body, url: null, accountId: ticket.account_id, contactId: ticket.contact_id,
+      createdByStaffId: performer.ref.type === 'staff' ? performer.ref.id : null, productId: ticket.product_id,
+      categoryId: ticket.category_id, deskId: ticket.desk_id, priority: ticket.priority, ticketType: ticket.ticket_type,
+      source: req.source ?? 'portal', files, parentId: ticket.id
+    }, { actor: performer.ref, now: at, random: deps.random })
+    await recordEvent(trx, { ticketId, actor: performer.ref, action: 'child_opened', field: 'child', to: `#${child.number}`, at })
+    return { noteId: null, childTicket: { id: child.id, number: child.number } }
+  }
+  const note = await addNoteIn(trx, {
+    ticketId, kind, visibility, body: req.body, source: req.source ?? 'portal', files,
+    sendEmail: notify.includes('requester') || Boolean(req.sendEmail), minutesSpent: req.minutesSpent ?? null, occurredAt: req.occurredAt ?? null
+  }, { actor: performer.ref, now: at })
+  if (notify.length > 0) {
+    await notifyParties(trx, ticketId, notify, `note.${kind}`, {
+      number: ticket.number, title: ticket.title, body: req.body, authorName: performer.ref.name, noteId: note.id
+    }, { now: at, actor: performer.ref })
+  }
+  return { noteId: note.id }
 }
 
 export interface OccurrenceRequest {

@@ -3,7 +3,7 @@
 // transaction; the caller moves the message on the server only after that commit.
 import { createHash } from 'node:crypto'
 import { simpleParser, type ParsedMail } from 'mailparser'
-import type { Db, Trx } from '../../src/db/index.js'
+import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
 import type { InboundResult } from '../../src/db/schema.js'
 import type { Locale } from '../../src/domain/permissions.js'
@@ -15,7 +15,7 @@ import {
   inboundDesk, inboundTicket, insertQuarantine, knownMessageIds, lastUnknownSenderReply, recordInbound,
   ticketIdByNumber, ticketParticipation, type InboundKey
 } from '../../src/db/mailbox.js'
-import { addTicketNote } from '../../src/commands/notes.js'
+import { addTicketNoteIn } from '../../src/commands/notes.js'
 import { LIMITS } from '../../src/commands/tickets.js'
 import { performerOf, TicketNotFound, TransitionRefused } from '../../src/commands/transitions.js'
 import { verifyToken } from '../../src/mail/thread-token.js'
@@ -133,20 +133,6 @@ function describe(err: unknown): string {
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string }
   return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === '23505' || /UNIQUE constraint failed/i.test(e?.message ?? '')
-}
-
-/**
- * Runs a command that opens its own transaction inside ours, so the note and the record of
- * the message commit together (a crash in between would otherwise make a second note).
- */
-function within(trx: Trx): Db {
-  return new Proxy(trx, {
-    get(target, prop) {
-      if (prop === 'transaction') return () => ({ execute: <T>(fn: (t: Trx) => Promise<T>) => fn(target) })
-      const value = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    }
-  }) as unknown as Db
 }
 
 export interface Parsed {
@@ -286,7 +272,7 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
 
   try {
     return await db.transaction().execute(async (trx) => {
-      const result = await addTicketNote({ db: within(trx), clock: () => now, random: deps.random }, performerOf(actor), ticket.id, {
+      const result = await addTicketNoteIn(trx, { clock: () => now, random: deps.random }, performerOf(actor), ticket.id, {
         mode: internal ? 'internal' : 'reply', body: text.slice(0, LIMITS.note), files: [...files, original], source: 'email'
       })
       const landed = result.childTicket?.id ?? ticket.id

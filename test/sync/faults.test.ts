@@ -211,3 +211,30 @@ t.test('worker process SIGKILLed right after the CRM created the comments; a new
   t.ok(report.commentsRecovered > 0, `found ${report.commentsRecovered} comments already in the CRM`)
   await assertExactlyOnce(t, env)
 })
+
+t.test('a write whose answer was lost never comes back as a CRM change', async (t) => {
+  // the CRM's clock runs a minute ahead, so its LastModifiedDate beats the portal's next change
+  const { testClock } = await import('../emulator/helpers.js')
+  const { updateTicketFields } = await import('../../src/db/ticket.js')
+  const crmClock = testClock(new Date(Date.now() + 60_000).toISOString())
+  const env = await syncEnv(t, { emulator: { clock: crmClock.clock } })
+  const { db, ids } = env
+  await env.drainAll()
+  await env.poll()
+  const ana = await staffActor(db, ids, 'ana@casebridge.test')
+  const ticket = await db.selectFrom('ticket').select(['id', 'crm_case_id']).where('title', '=', 'Printer on 3rd floor jams').executeTakeFirstOrThrow()
+  const as = { actor: { type: 'staff' as const, id: ana.id, name: ana.name } }
+  await updateTicketFields(db, ticket.id, { priority: 'low' }, { ...as, now: new Date().toISOString() })
+  await t.rejects(env.drain({ afterCall: async (w) => { if (w === 'cases') throw new Error('killed') } }), /killed/)
+  await updateTicketFields(db, ticket.id, { priority: 'high' }, { ...as, now: new Date().toISOString() })
+  crmClock.advance(1000)
+  const report = await env.poll()
+  t.equal(report.applied, 0, 'the Case value we sent (Low) is not taken for a CRM change')
+  t.equal((await db.selectFrom('ticket').select('priority').where('id', '=', ticket.id).executeTakeFirstOrThrow()).priority, 'high')
+  env.now.advance(10 * 60_000 + 1)
+  await env.drainAll({ skipWaits: true })
+  crmClock.advance(1000)
+  t.equal((await env.poll()).applied, 0)
+  t.equal((await casesByTicket(await env.reader())).get(String(ticket.id))![0].Priority, 'High', 'the Case ends with the portal\'s latest value')
+  t.equal((await db.selectFrom('ticket').select('priority').where('id', '=', ticket.id).executeTakeFirstOrThrow()).priority, 'high')
+})

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { getTicketForActor, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { contactAccounts, getStaff, listDeskStaff } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
-import { costSummary, listChecklist } from '../../db/ticket-extras.js'
+import { costSummary, getSurvey, listChecklist } from '../../db/ticket-extras.js'
 import { LEVELS, PRIORITIES, priorityFor, type Action, type Level } from '../../domain/lifecycle.js'
 import type { Locale } from '../../domain/permissions.js'
 import type { FormErrors } from '../forms.js'
@@ -50,7 +50,7 @@ export function priorityChoice(ticket: { impact: Level | null; urgency: Level | 
 export async function renderTicket(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, state: PageState = {}) {
   const db = fastify.db
   const actor = staffOf(request)
-  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, checklist, costs, links] = await Promise.all([
+  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, checklist, costs, links, survey] = await Promise.all([
     listNotes(db, actor, ticket.id),
     listCatalogItems(db),
     listProducts(db),
@@ -61,7 +61,8 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     deskLifecycle(fastify, actor, ticket),
     listChecklist(db, ticket.id),
     costSummary(db, ticket.id),
-    linkedTickets(db, actor, ticket)
+    linkedTickets(db, actor, ticket),
+    getSurvey(db, ticket.id)
   ])
   const allowed = (action: Action) => lifecycle.allowed.includes(action)
   const replying = lifecycle.decide('reply')
@@ -93,6 +94,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     sla: slaView(ticket, fastify.clock(), request.t),
     checklist,
     checklistDone: checklist.filter((i) => i.done === 1).length,
+    survey: survey ?? null,
     costs, money,
     maxMinutes: MAX_MINUTES,
     failed: state.failed ?? null,
