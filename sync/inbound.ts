@@ -4,9 +4,9 @@
  * rules the portal uses: owner, account, product and priority; published comments become replies.
  */
 import { acquireLease, releaseLease } from './jobs/lease.js'
-import { transferTicket, updateTicketFields, addNoteIn, lockTicket, ConflictError } from '../src/db/ticket.js'
+import { transferTicket, updateTicketFields, ConflictError } from '../src/db/ticket.js'
+import { addTicketNoteIn } from '../src/commands/notes.js'
 import { enqueueCaseSync } from '../src/db/crm-outbox.js'
-import { notifyParties } from '../src/db/mail-outbox.js'
 import { assertAllowed, TransitionRefused, TicketNotFound, type Performer } from '../src/commands/transitions.js'
 import {
   accountIdByCrmId, getShadows, getSyncState, hasUnconfirmedCaseSend, lastLocalChange, linkCrmUser, linkedCommentIds, productIdByCrmId, saveShadow,
@@ -317,22 +317,12 @@ async function applyComments(ctx: SyncContext, records: CrmComment[], integratio
 /** One CRM comment as a staff reply, with its comment id, in one transaction (so it is never imported twice). */
 async function addCrmReply(ctx: SyncContext, ticketId: number, c: CrmComment, report: InboundReport): Promise<void> {
   const performer = crmPerformer(c.CreatedByName ?? ctx.mapping.t('sync.crmUser'))
-  const at = ctx.clock().toISOString()
-  const body = (c.CommentBody ?? '').trim()
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      await lockTicket(trx, ticketId)
-      const { ticket, decision } = await assertAllowed(trx, performer, ticketId, 'reply')
-      const notify = decision.ok ? decision.effects.notify ?? [] : []
-      const note = await addNoteIn(trx, {
-        ticketId, kind: 'reply', visibility: 'public', body, source: 'crm', files: [], sendEmail: notify.includes('requester')
-      }, { actor: performer.ref, now: at })
-      await setNoteComment(trx, note.id, c.Id)
-      if (notify.length > 0) {
-        await notifyParties(trx, ticketId, notify, 'note.reply', {
-          number: ticket.number, title: ticket.title, body, authorName: performer.ref.name, noteId: note.id
-        }, { now: at, actor: performer.ref })
-      }
+      const res = await addTicketNoteIn(trx, { clock: ctx.clock, random: ctx.random }, performer, ticketId, {
+        mode: 'reply', body: (c.CommentBody ?? '').trim(), source: 'crm'
+      })
+      if (res.noteId !== null) await setNoteComment(trx, res.noteId, c.Id)
     })
     report.replies++
   } catch (err) {
