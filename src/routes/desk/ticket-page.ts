@@ -3,6 +3,7 @@ import { getTicketForActor, linkedTickets, listNotes, type TicketDetail } from '
 import { contactAccounts, getStaff, listDeskStaff } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
 import { costSummary, getSurvey, listChecklist } from '../../db/ticket-extras.js'
+import { crmSyncBadge } from '../../db/sync.js'
 import { LEVELS, PRIORITIES, priorityFor, type Action, type Level } from '../../domain/lifecycle.js'
 import type { Locale } from '../../domain/permissions.js'
 import type { FormErrors } from '../forms.js'
@@ -50,7 +51,7 @@ export function priorityChoice(ticket: { impact: Level | null; urgency: Level | 
 export async function renderTicket(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, state: PageState = {}) {
   const db = fastify.db
   const actor = staffOf(request)
-  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, checklist, costs, links, survey] = await Promise.all([
+  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, checklist, costs, links, survey, crm] = await Promise.all([
     listNotes(db, actor, ticket.id),
     listCatalogItems(db),
     listProducts(db),
@@ -62,7 +63,8 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     listChecklist(db, ticket.id),
     costSummary(db, ticket.id),
     linkedTickets(db, actor, ticket),
-    getSurvey(db, ticket.id)
+    getSurvey(db, ticket.id),
+    crmSyncBadge(db, ticket.id, fastify.clock())
   ])
   const allowed = (action: Action) => lifecycle.allowed.includes(action)
   const replying = lifecycle.decide('reply')
@@ -95,6 +97,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     checklist,
     checklistDone: checklist.filter((i) => i.done === 1).length,
     survey: survey ?? null,
+    crm,
     costs, money,
     maxMinutes: MAX_MINUTES,
     failed: state.failed ?? null,

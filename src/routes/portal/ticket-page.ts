@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { getTicketForActor, getTicketIdByNumber, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { getCatalogItemPath } from '../../db/catalog.js'
 import { getStaff } from '../../db/people.js'
+import { crmSyncBadge } from '../../db/sync.js'
 import { getSettings } from '../../db/settings.js'
 import { costSummary, getSurvey, listChecklist } from '../../db/ticket-extras.js'
 import { LIMITS } from '../../commands/tickets.js'
@@ -79,17 +80,20 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const db = fastify.db
   const actor = request.actor as ContactActor
   const t = request.t
-  const [conversation, catalogItem, openedBy, context, checklist, costs, links] = await Promise.all([
+  const [conversation, catalogItem, openedBy, context, checklist, costs, links, crm] = await Promise.all([
     listNotes(db, actor, ticket.id),
     ticket.category_id === null ? undefined : getCatalogItemPath(db, ticket.category_id),
     ticket.created_by_staff_id === null ? undefined : getStaff(db, ticket.created_by_staff_id),
     lifecycleContext(fastify, ticket),
     listChecklist(db, ticket.id),
     costSummary(db, ticket.id),
-    linkedTickets(db, actor, ticket)
+    linkedTickets(db, actor, ticket),
+    crmSyncBadge(db, ticket.id, fastify.clock())
   ])
   const can = (action: Action) => context.allowed.includes(action)
   return reply.page('portal/ticket', {
+    // Requesters see the Case number and sync state, never the CRM's error text.
+    crm: crm && { ...crm, error: null },
     title: `#${ticket.number} ${ticket.title}`,
     tab: 'details',
     ticket,
