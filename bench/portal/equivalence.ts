@@ -47,10 +47,16 @@ async function main() {
     // A manager of two accounts that are not neighbours, and of the busy one.
     await db.insertInto('contact_account').values({ contact_id: client.contact_id, account_id: client.account_id + 3, is_manager: 1 }).onConflict((oc) => oc.doNothing()).execute()
 
+    // A manager of 25 scattered accounts: many pieces, and past the piece limit once cut per state.
+    const reseller = managers[1]
+    for (let k = 1; k <= 24; k++) {
+      await db.insertInto('contact_account').values({ contact_id: reseller.contact_id, account_id: reseller.account_id + 2 * k + 1, is_manager: 1 })
+        .onConflict((oc) => oc.doNothing()).execute()
+    }
     const contactIds = (await db.selectFrom('contact').select('id').orderBy('id').execute()).map((r) => r.id)
     const staffIds = (await db.selectFrom('staff').select('id').execute()).map((r) => r.id)
     const actors: Actor[] = []
-    for (const id of [client.contact_id, ...managers.map((m) => m.contact_id), ...contactIds.slice(0, 12), ...contactIds.filter(() => rand() < 0.002)]) {
+    for (const id of [client.contact_id, reseller.contact_id, reseller.contact_id, reseller.contact_id, ...managers.map((m) => m.contact_id), ...contactIds.slice(0, 12), ...contactIds.filter(() => rand() < 0.002)]) {
       const a = await loadActor(db, 'contact', id)
       if (a) actors.push(a)
     }
