@@ -328,11 +328,12 @@ export async function nextCounter(trx: Executor, name: string): Promise<number> 
 
 /** Available staff allowed on a desk/product with their open-ticket counts (zero included). */
 export async function eligibleStaffLoads(db: Executor, deskId: number, productId: number | null) {
+  // One index-only count per candidate (ticket_live_assignee_state_idx), not a join over every ticket.
   const rows = await db.selectFrom('staff')
     .innerJoin('desk_member', (j) => j.onRef('desk_member.staff_id', '=', 'staff.id').on('desk_member.desk_id', '=', deskId))
-    .leftJoin('ticket', (j) => j.onRef('ticket.assignee_id', '=', 'staff.id')
-      .on('ticket.state', 'in', OPEN_STATES).on('ticket.deleted_at', 'is', null))
-    .select(['staff.id', (eb) => eb.fn.count<number>('ticket.id').as('open_count')])
+    .select(['staff.id', (eb) => eb.selectFrom('ticket').select((c) => c.fn.countAll<number>().as('n'))
+      .whereRef('ticket.assignee_id', '=', 'staff.id').where('ticket.state', 'in', OPEN_STATES).where('ticket.deleted_at', 'is', null)
+      .as('open_count')])
     .where('staff.available', '=', 1)
     .where('staff.active', '=', 1)
     .where((eb) => {
@@ -344,7 +345,6 @@ export async function eligibleStaffLoads(db: Executor, deskId: number, productId
           .whereRef('sp.staff_id', '=', 'staff.id').where('sp.product_id', '=', productId))
       ])
     })
-    .groupBy('staff.id')
     .execute()
   return rows.map((r) => ({ staffId: r.id, openCount: Number(r.open_count) }))
 }

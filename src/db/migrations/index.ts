@@ -4,6 +4,7 @@ import * as serviceManagement from './20261123010000_service_management.js'
 import * as benchIndexes from './20261123020000_bench_indexes.js'
 import * as crmSync from './20261123030000_crm_sync.js'
 import * as mailInbound from './20261123050000_mail_inbound.js'
+import * as assignmentIndex from './20261123060000_assignment_index.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -11,7 +12,8 @@ export const migrations: Record<string, Migration> = {
   '20261123010000_service_management': serviceManagement,
   '20261123020000_bench_indexes': benchIndexes,
   '20261123030000_crm_sync': crmSync,
-  '20261123050000_mail_inbound': mailInbound
+  '20261123050000_mail_inbound': mailInbound,
+  '20261123060000_assignment_index': assignmentIndex
 }
 
 export const migrationProvider: MigrationProvider = {
