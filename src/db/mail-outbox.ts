@@ -11,7 +11,8 @@ export interface MailToSend {
 /** Records a notification owed; written in the same transaction as the change it tells about. */
 export async function enqueueMail(db: Executor, mail: MailToSend, now: string): Promise<void> {
   await db.insertInto('mail_outbox').values({
-    ticket_id: mail.ticketId, recipient: mail.recipient, locale: mail.locale ?? 'en', template: mail.template,
+    // No language of their own: '' lets delivery use DEFAULT_LOCALE.
+    ticket_id: mail.ticketId, recipient: mail.recipient, locale: mail.locale ?? '', template: mail.template,
     data: JSON.stringify(mail.data), next_attempt_at: now, created_at: now
   }).execute()
 }

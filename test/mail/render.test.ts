@@ -104,3 +104,14 @@ t.test('subjects stay on one line', async (t) => {
   t.equal(mail.subject, '[#9] Bcc: x@evil.test Injected: yes')
   t.throws(() => renderMail({ template: 'ticket.hold', locale: 'en', data: '[1,2]' }, OPTS), TypeError, 'data must be an object')
 })
+
+t.test('a recipient without a language of their own gets DEFAULT_LOCALE', async (t) => {
+  const { testApp } = await import('../helpers/app.js')
+  const { makeTicket } = await import('../helpers/tickets.js')
+  const env = await testApp(t, { env: { DEFAULT_LOCALE: 'pt-BR' } })
+  const ticket = await makeTicket(env.db, env.ids)
+  const row = await env.db.selectFrom('mail_outbox').select(['locale', 'template', 'data']).where('ticket_id', '=', ticket.id).where('recipient', '=', 'bob@acme.test').executeTakeFirstOrThrow()
+  t.equal(row.locale, '', 'Bob has no language setting')
+  const mail = renderMail({ template: row.template, locale: row.locale, data: row.data }, { ...OPTS, defaultLocale: 'pt-BR' })
+  t.match(mail.text, 'Digite sua resposta acima desta linha')
+})
