@@ -1,7 +1,7 @@
 import t from 'tap'
 import { testApp } from '../helpers/app.js'
-import { makeTicket, staffActor, contactActor } from '../helpers/tickets.js'
-import { transition, performerOf, TransitionRefused } from '../../src/commands/transitions.js'
+import { makeTicket, staffActor, contactActor, refusal } from '../helpers/tickets.js'
+import { transition, performerOf } from '../../src/commands/transitions.js'
 import { addTicketNote, registerOccurrence } from '../../src/commands/notes.js'
 import { rateTicket, deleteTicket } from '../../src/commands/service.js'
 import { listNotes, listTickets, getTicketForActor } from '../../src/db/ticket.js'
@@ -9,15 +9,6 @@ import { listMailForTicket } from '../../src/db/mail-outbox.js'
 import { saveSettings } from '../../src/db/settings.js'
 import { addCostItem, costSummary, addChecklistItem, setChecklistItemDone, listChecklist } from '../../src/db/ticket-extras.js'
 
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'allowed'
-  } catch (err) {
-    if (err instanceof TransitionRefused) return err.code
-    throw err
-  }
-}
 
 t.test('notes: who is told, what the requester sees', async (t) => {
   const env = await testApp(t)

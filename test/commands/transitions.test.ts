@@ -1,22 +1,12 @@
 import t from 'tap'
 import { testApp } from '../helpers/app.js'
-import { makeTicket, staffActor, contactActor } from '../helpers/tickets.js'
-import { transition, performerOf, TransitionRefused } from '../../src/commands/transitions.js'
+import { makeTicket, staffActor, contactActor, refusal } from '../helpers/tickets.js'
+import { transition, performerOf } from '../../src/commands/transitions.js'
 import { listHistory } from '../../src/db/ticket.js'
 import { listMailForTicket } from '../../src/db/mail-outbox.js'
 
 const T0 = new Date('2026-03-02T09:00:00.000Z')
 const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000)
-/** The refusal code a transition ends with, or 'allowed'. */
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'allowed'
-  } catch (err) {
-    if (err instanceof TransitionRefused) return err.code
-    throw err
-  }
-}
 
 t.test('staff works a ticket through to closure by the requester', async (t) => {
   const { db, ids } = await testApp(t)

@@ -3,6 +3,7 @@ import { createTicket } from '../../src/db/ticket.js'
 import { loadContactActor, loadStaffActor } from '../../src/db/people.js'
 import type { ContactActor, StaffActor } from '../../src/domain/permissions.js'
 import type { DemoIds } from './app.js'
+import { TransitionRefused } from '../../src/commands/transitions.js'
 
 /** Opens a ticket for a demo contact directly through the repository. */
 export async function makeTicket(db: Db, ids: DemoIds, opts: { contact?: string; account?: string; desk?: string; product?: string | null; category?: string | null; priority?: 'low' | 'medium' | 'high' | 'critical'; title?: string; parentId?: number | null; now?: Date } = {}) {
@@ -26,4 +27,15 @@ export async function staffActor(db: Db, ids: DemoIds, email: string): Promise<S
 
 export async function contactActor(db: Db, ids: DemoIds, email: string): Promise<ContactActor> {
   return (await loadContactActor(db, ids.contact[email]))!
+}
+
+/** The refusal code a lifecycle command ends with, or 'allowed'. */
+export async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+    return 'allowed'
+  } catch (err) {
+    if (err instanceof TransitionRefused) return err.code
+    throw err
+  }
 }
