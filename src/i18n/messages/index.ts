@@ -9,9 +9,10 @@ import api from './api.js'
 import mail from './mail.js'
 import sync from './sync.js'
 import inbound from './inbound.js'
+import reports from './reports.js'
 import { LIFECYCLE_MESSAGES } from '../../domain/lifecycle.js'
 
 export type MessageCatalog = Record<Locale, Record<string, string>>
 
 /** Every catalog; each area of the product keeps its own file. */
-export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync]
+export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports]

@@ -5,6 +5,7 @@ import ticketPage from './ticket.js'
 import actions from './actions.js'
 import extras from './extras.js'
 import newTicket from './new-ticket.js'
+import reports from './reports.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
 export default async function desk(fastify: FastifyInstance) {
@@ -14,4 +15,5 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(ticketPage)
   await fastify.register(actions)
   await fastify.register(extras)
+  await fastify.register(reports)
 }

@@ -1,0 +1,126 @@
+import { sql } from 'kysely'
+import type { Executor } from './index.js'
+import { scopeTicketsToActor } from './ticket.js'
+import { OPEN_STATES } from '../domain/lifecycle.js'
+import { slaStatus } from '../domain/sla.js'
+import type { StaffActor } from '../domain/permissions.js'
+
+export interface DashboardFigures {
+  byState: { open: number; in_progress: number; on_hold: number }
+  sla: { achieved: number; breached: number; at_risk: number }
+  perDesk: { deskId: number; deskName: string; count: number }[]
+  /** assigneeId null: open tickets nobody holds. */
+  perAssignee: { assigneeId: number | null; assigneeName: string | null; count: number }[]
+}
+
+const count = sql<number>`count(*)`
+
+/** The dashboard figures over the tickets the actor may see (admins: all). */
+export async function dashboardFigures(db: Executor, actor: StaffActor, now: Date): Promise<DashboardFigures> {
+  const visible = () => scopeTicketsToActor(db.selectFrom('ticket'), actor)
+
+  const states = await visible().select(['ticket.state', count.as('n')])
+    .where('ticket.state', 'in', OPEN_STATES).groupBy('ticket.state').execute()
+  const byState = { open: 0, in_progress: 0, on_hold: 0 }
+  for (const r of states) byState[r.state as keyof typeof byState] = Number(r.n)
+
+  // slaStatus is the one definition of at risk/breached; only tickets that can carry a status are read.
+  const slaRows = await visible()
+    .select(['ticket.state', 'ticket.created_at', 'ticket.response_due_at', 'ticket.resolution_due_at', 'ticket.first_response_at',
+      'ticket.resolved_at', 'ticket.sla_paused_at', 'ticket.sla_paused_ms'])
+    .where('ticket.resolution_due_at', 'is not', null).where('ticket.state', '!=', 'cancelled').execute()
+  const sla = { achieved: 0, breached: 0, at_risk: 0 }
+  for (const r of slaRows) {
+    const s = slaStatus(r, now)
+    if (s === 'achieved' || s === 'breached' || s === 'at_risk') sla[s]++
+  }
+
+  const perDesk = await visible().innerJoin('desk', 'desk.id', 'ticket.desk_id')
+    .select(['desk.id as deskId', 'desk.name as deskName', count.as('count')])
+    .where('ticket.state', 'in', OPEN_STATES).groupBy(['desk.id', 'desk.name']).orderBy('count', 'desc').orderBy('desk.name').execute()
+
+  const perAssignee = await visible().leftJoin('staff', 'staff.id', 'ticket.assignee_id')
+    .select(['ticket.assignee_id as assigneeId', 'staff.name as assigneeName', count.as('count')])
+    .where('ticket.state', 'in', OPEN_STATES).groupBy(['ticket.assignee_id', 'staff.name']).orderBy('count', 'desc').orderBy('staff.name').execute()
+
+  return {
+    byState, sla,
+    perDesk: perDesk.map((r) => ({ ...r, count: Number(r.count) })),
+    perAssignee: perAssignee.map((r) => ({ ...r, count: Number(r.count) }))
+  }
+}
+
+export interface RequesterRow {
+  contactId: number
+  name: string
+  email: string
+  total: number
+  open: number
+  onHold: number
+  closed: number
+}
+
+export interface RepeatedIssue {
+  contactId: number
+  name: string
+  kind: 'product' | 'category'
+  subjectId: number
+  subject: string
+  count: number
+  tickets: number[]
+}
+
+/** Rows shown per table: a summary, not a listing. */
+export const SUMMARY_LIMIT = 100
+
+/**
+ * Tickets per requester opened since `since` (open / on hold / finished), and the requesters who
+ * opened two or more tickets about the same product or catalog item in that window.
+ */
+export async function requestSummary(db: Executor, actor: StaffActor, since: string) {
+  const visible = () => scopeTicketsToActor(db.selectFrom('ticket'), actor).where('ticket.created_at', '>=', since)
+
+  const requesters = await visible().innerJoin('contact', 'contact.id', 'ticket.contact_id')
+    .select([
+      'contact.id as contactId', 'contact.name as name', 'contact.email as email', count.as('total'),
+      sql<number>`sum(case when ticket.state in ('open', 'in_progress') then 1 else 0 end)`.as('open'),
+      sql<number>`sum(case when ticket.state = 'on_hold' then 1 else 0 end)`.as('onHold'),
+      sql<number>`sum(case when ticket.state in ('resolved', 'closed', 'cancelled') then 1 else 0 end)`.as('closed')
+    ])
+    .groupBy(['contact.id', 'contact.name', 'contact.email'])
+    .orderBy('total', 'desc').orderBy('contact.name').limit(SUMMARY_LIMIT).execute()
+
+  const byProduct = await visible().innerJoin('contact', 'contact.id', 'ticket.contact_id')
+    .innerJoin('product', 'product.id', 'ticket.product_id')
+    .select(['contact.id as contactId', 'contact.name as name', 'product.id as subjectId', 'product.name as subject', count.as('count')])
+    .groupBy(['contact.id', 'contact.name', 'product.id', 'product.name']).having(count, '>=', 2)
+    .orderBy('count', 'desc').orderBy('contact.name').limit(SUMMARY_LIMIT).execute()
+  const byCategory = await visible().innerJoin('contact', 'contact.id', 'ticket.contact_id')
+    .innerJoin('category', 'category.id', 'ticket.category_id')
+    .select(['contact.id as contactId', 'contact.name as name', 'category.id as subjectId', 'category.name as subject', count.as('count')])
+    .groupBy(['contact.id', 'contact.name', 'category.id', 'category.name']).having(count, '>=', 2)
+    .orderBy('count', 'desc').orderBy('contact.name').limit(SUMMARY_LIMIT).execute()
+
+  const groups = [
+    ...byProduct.map((r) => ({ ...r, kind: 'product' as const, count: Number(r.count), tickets: [] as number[] })),
+    ...byCategory.map((r) => ({ ...r, kind: 'category' as const, count: Number(r.count), tickets: [] as number[] }))
+  ].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name)).slice(0, SUMMARY_LIMIT)
+
+  // The ticket numbers of each group, so every repeated issue links to its tickets.
+  const contactIds = [...new Set(groups.map((g) => g.contactId))]
+  if (contactIds.length > 0) {
+    const rows = await visible().select(['ticket.number', 'ticket.contact_id', 'ticket.product_id', 'ticket.category_id'])
+      .where('ticket.contact_id', 'in', contactIds)
+      .where((eb) => eb.or([eb('ticket.product_id', 'is not', null), eb('ticket.category_id', 'is not', null)]))
+      .orderBy('ticket.number').execute()
+    for (const g of groups) {
+      g.tickets = rows.filter((r) => r.contact_id === g.contactId && (g.kind === 'product' ? r.product_id : r.category_id) === g.subjectId)
+        .map((r) => r.number)
+    }
+  }
+
+  return {
+    requesters: requesters.map((r) => ({ ...r, total: Number(r.total), open: Number(r.open), onHold: Number(r.onHold), closed: Number(r.closed) })) as RequesterRow[],
+    repeated: groups as RepeatedIssue[]
+  }
+}
