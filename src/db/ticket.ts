@@ -3,22 +3,22 @@ import type { Executor, Trx } from './index.js'
 import type { Database, Level, NoteKind, Priority, TicketSource, TicketType, Visibility } from './schema.js'
 import { canSeeNote, canSeeTicket, type Actor } from '../domain/permissions.js'
 import { pickLeastLoaded } from '../domain/assignment.js'
-import { OPEN_STATES } from '../domain/lifecycle.js'
+import { OPEN_STATES, STATUS_STATE, type Status } from '../domain/lifecycle.js'
+import { dayAfter, dayStart, type SearchFilters, type Situation, type Sort } from '../domain/search.js'
+import { slaCondition, slaStates } from './sla-query.js'
 import { isPostgres } from './migrations/util.js'
 import { recordEvent, actorRef, type ActorRef } from './event.js'
 import type { StoredFile } from '../storage/attachments.js'
 import { slaDueFor } from './sla.js'
 import { notifyParties } from './mail-outbox.js'
 import { enqueueCommentSync } from './crm-outbox.js'
+import { startApprovalIn } from './approval.js'
 
 export class ConflictError extends Error {
   readonly code = 'conflict'
 }
 
-export const SORTS = ['created_at', 'number', 'priority', 'updated_at', 'title'] as const
-export type Sort = (typeof SORTS)[number]
-export const SITUATIONS = ['all', 'open', 'waiting', 'closed', 'cancelled'] as const
-export type Situation = (typeof SITUATIONS)[number]
+export { SORTS, SITUATIONS, type Sort, type Situation } from '../domain/search.js'
 
 const SITUATION_STATES: Record<Exclude<Situation, 'all'>, readonly string[]> = {
   open: OPEN_STATES,
@@ -27,17 +27,9 @@ const SITUATION_STATES: Record<Exclude<Situation, 'all'>, readonly string[]> = {
   cancelled: ['cancelled']
 }
 
-export interface TicketFilters {
-  q?: string
-  situation?: Situation
-  state?: string
-  status?: string
-  /** staff only: 'mine' = assigned to me, 'desks' = my desks (default), 'unassigned' */
-  scope?: 'mine' | 'desks' | 'unassigned'
-  sort?: Sort
-  order?: 'asc' | 'desc'
-  page?: number
-  perPage?: number
+export interface TicketFilters extends SearchFilters {
+  /** The instant SLA statuses are judged at (default: now). */
+  now?: Date
 }
 
 /** Counting stops here: "more than 10,000" is as useful as the exact figure and far cheaper. */
@@ -90,15 +82,44 @@ function applyFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: Tick
   return applyListFilters(db, scopeTicketsToActor(qb, actor), actor, f)
 }
 
+/** Title words: an FTS5 column filter (SQLite) or the title's own text vector (PostgreSQL). */
+function applyTitleWords<O>(db: Executor, qb: TicketQuery<O>, words: string): TicketQuery<O> {
+  if (isPostgres(db)) return qb.where(sql<boolean>`to_tsvector('simple', ticket.title) @@ plainto_tsquery('simple', ${words})`)
+  const match = ftsQuery(words)
+  if (!match) return qb.where(sql<boolean>`0 = 1`)
+  return qb.where('ticket.id', 'in', sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${`title : (${match})`})`)
+}
+
 /** Every list filter except the actor's visibility scope. */
 function applyListFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: TicketFilters): TicketQuery<O> {
   if (f.q && f.q.trim()) qb = applySearch(db, qb, f.q)
+  if (f.title && f.title.trim()) qb = applyTitleWords(db, qb, f.title.trim())
+  if (f.number !== undefined) qb = qb.where('ticket.number', '=', f.number)
   if (f.situation && f.situation !== 'all') qb = qb.where('ticket.state', 'in', SITUATION_STATES[f.situation])
   if (f.state) qb = qb.where('ticket.state', '=', f.state)
   if (f.status) qb = qb.where('ticket.status', '=', f.status)
+  if (f.openedFrom) qb = qb.where('ticket.created_at', '>=', dayStart(f.openedFrom))
+  if (f.openedTo) qb = qb.where('ticket.created_at', '<', dayAfter(f.openedTo))
+  if (f.closedFrom) qb = qb.where('ticket.closed_at', '>=', dayStart(f.closedFrom))
+  if (f.closedTo) qb = qb.where('ticket.closed_at', '<', dayAfter(f.closedTo))
+  if (f.deskId !== undefined) qb = qb.where('ticket.desk_id', '=', f.deskId)
+  if (f.ticketType) qb = qb.where('ticket.ticket_type', '=', f.ticketType)
+  if (f.categoryId !== undefined) qb = qb.where('ticket.category_id', '=', f.categoryId)
+  if (f.areaId !== undefined) {
+    const areaId = f.areaId
+    qb = qb.where('ticket.category_id', 'in', (eb: ExpressionBuilder<Database, 'ticket'>) =>
+      eb.selectFrom('category').select('category.id').where((c) => c.or([c('category.parent_id', '=', areaId), c('category.id', '=', areaId)])))
+  }
+  if (f.productId !== undefined) qb = qb.where('ticket.product_id', '=', f.productId)
+  if (f.priority) qb = qb.where('ticket.priority', '=', f.priority)
+  if (f.requesterId !== undefined) qb = qb.where('ticket.contact_id', '=', f.requesterId)
+  if (f.accountId !== undefined) qb = qb.where('ticket.account_id', '=', f.accountId)
+  if (f.sla) qb = qb.where(slaCondition(db, f.sla, f.now ?? new Date()))
   if (actor.kind === 'staff') {
     if (f.scope === 'mine') qb = qb.where('ticket.assignee_id', '=', actor.id)
     if (f.scope === 'unassigned') qb = qb.where('ticket.assignee_id', 'is', null)
+    if (f.assigneeId === 'none') qb = qb.where('ticket.assignee_id', 'is', null)
+    else if (f.assigneeId !== undefined) qb = qb.where('ticket.assignee_id', '=', f.assigneeId)
   }
   return qb
 }
@@ -186,9 +207,12 @@ function scopePieces(actor: Actor): ScopePiece[] {
 
 /** The states the filters allow, or null when they do not narrow by state. */
 function filterStates(f: TicketFilters): readonly string[] | null {
-  const situation = f.situation && f.situation !== 'all' ? SITUATION_STATES[f.situation] : null
-  if (!f.state) return situation
-  return situation ? situation.filter((s) => s === f.state) : [f.state]
+  let states: readonly string[] | null = f.situation && f.situation !== 'all' ? SITUATION_STATES[f.situation] : null
+  const narrow = (allowed: readonly string[]) => { states = states ? states.filter((s) => allowed.includes(s)) : allowed }
+  if (f.state) narrow([f.state])
+  if (f.status) narrow([STATUS_STATE[f.status as Status]])
+  if (f.sla) narrow(slaStates(f.sla))
+  return states
 }
 
 /**
@@ -259,6 +283,37 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
     items = await sorted(listColumns(db.selectFrom('ticket')).where('ticket.id', 'in', ids)).execute()
   }
   return { items, total: Math.min(n, COUNT_CAP), totalCapped: n > COUNT_CAP, page, perPage }
+}
+
+/**
+ * Every ticket of a search, in its sort order, a batch at a time (exports): each batch is one
+ * keyset query after the last row of the one before, so memory stays at one batch however
+ * many tickets match, and tickets changed meanwhile are neither skipped nor repeated by OFFSET drift.
+ */
+export async function* ticketBatches(db: Executor, actor: Actor, filters: TicketFilters, size = 1000): AsyncGenerator<TicketListItem[]> {
+  const sort = filters.sort ?? 'created_at'
+  const order = filters.order ?? 'desc'
+  const key = sort === 'priority' ? PRIORITY_RANK : sql.ref<string | number | null>(`ticket.${sort}`)
+  const base = { ...filters, page: undefined, perPage: undefined }
+  let after: { k: string | number | null; id: number } | null = null
+  for (;;) {
+    let qb = listColumns(applyFilters(db, db.selectFrom('ticket'), actor, base) as SelectQueryBuilder<Database, 'ticket', {}>)
+      .select(key.as('sort_key'))
+    if (after) {
+      const op = sql.raw(order === 'desc' ? '<' : '>')
+      const last = after
+      // NULL sort keys (closed_at of open tickets) sort first ascending and last descending on
+      // SQLite; COALESCE gives them a fixed place so the keyset stays a strict order.
+      const k = sql`COALESCE(${key}, '')`
+      qb = qb.where(sql<boolean>`(${k}, ticket.id) ${op} (${last.k ?? ''}, ${last.id})`)
+    }
+    const rows = await qb.orderBy(sql`COALESCE(${key}, '')`, order).orderBy('ticket.id', order).limit(size).execute()
+    if (rows.length === 0) return
+    const tail = rows[rows.length - 1]
+    after = { k: tail.sort_key, id: tail.id }
+    yield rows
+    if (rows.length < size) return
+  }
 }
 
 /** Full-text matches as a table to join (SQLite), so the planner starts from them. */
@@ -411,6 +466,11 @@ export async function createTicketIn(trx: Trx, input: CreateTicketInput, ctx: Cr
   const data = { number, title: input.title, actorName: ctx.actor.name, parentId: input.parentId ?? null }
   await notifyParties(trx, ticket.id, ['requester'], 'ticket.created', data, { now: ctx.now })
   await notifyParties(trx, ticket.id, ['assignee'], 'ticket.created', data, { now: ctx.now, actor: ctx.actor })
+  // A catalog item may need the requester's manager to approve it first (db/approval.ts).
+  await startApprovalIn(trx, {
+    id: ticket.id, number, title: input.title, description: input.description, contactId: input.contactId,
+    accountId: input.accountId, categoryId: input.categoryId, parentId: input.parentId ?? null
+  }, { now: ctx.now })
   return ticket
 }
 

@@ -1,69 +1,36 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { assignBacklog, listTickets, SITUATIONS, SORTS, type TicketFilters } from '../../db/ticket.js'
+import { assignBacklog, listTickets } from '../../db/ticket.js'
 import { getStaff, setStaffAvailability } from '../../db/people.js'
-import { STATES, STATUSES } from '../../domain/lifecycle.js'
+import { DESK_DEFAULTS, SCOPES, URL_PARAMS } from '../../domain/search.js'
 import { oneOf, text } from '../forms.js'
-import { FormSchema, staffOf, whole } from './shared.js'
+import { FormSchema, staffOf } from './shared.js'
+import { readSearchPage, searchChoices } from '../search-page.js'
 import { slaView } from '../sla-view.js'
 
-export const SCOPES = ['mine', 'desks', 'unassigned'] as const
+export { SCOPES }
 
-const QueueQuery = Type.Object({
-  scope: Type.Optional(Type.String({ maxLength: 100 })),
-  q: Type.Optional(Type.String({ maxLength: 500 })),
-  situation: Type.Optional(Type.String({ maxLength: 100 })),
-  state: Type.Optional(Type.String({ maxLength: 100 })),
-  status: Type.Optional(Type.String({ maxLength: 100 })),
-  sort: Type.Optional(Type.String({ maxLength: 100 })),
-  order: Type.Optional(Type.String({ maxLength: 100 })),
-  page: Type.Optional(Type.String({ maxLength: 100 }))
-})
-
-/** The filters as the page understands them; anything unknown falls back to the default. */
-function readFilters(query: Record<string, string | undefined>) {
-  return {
-    scope: oneOf(query.scope ?? '', SCOPES) ?? 'desks',
-    q: (query.q ?? '').trim(),
-    situation: oneOf(query.situation ?? '', SITUATIONS) ?? 'open',
-    state: oneOf(query.state ?? '', STATES) ?? '',
-    status: oneOf(query.status ?? '', STATUSES) ?? '',
-    sort: oneOf(query.sort ?? '', SORTS) ?? 'created_at',
-    order: oneOf(query.order ?? '', ['asc', 'desc'] as const) ?? 'desc',
-    page: Math.max(whole(query.page ?? '') ?? 1, 1)
-  }
-}
-
-type Filters = ReturnType<typeof readFilters>
-
-/** A queue URL with the current filters, changed by `over`, defaults left out. */
-export function queueUrl(f: Filters, over: Partial<Filters> = {}): string {
-  const merged = { ...f, ...over }
-  const defaults: Record<string, string | number> = { scope: 'desks', situation: 'open', sort: 'created_at', order: 'desc', page: 1, q: '', state: '', status: '' }
-  const params = new URLSearchParams()
-  for (const [k, v] of Object.entries(merged)) if (String(v) !== String(defaults[k])) params.set(k, String(v))
-  const qs = params.toString()
-  return qs ? `/desk?${qs}` : '/desk'
-}
+// Lenient on purpose: a wrong value in a bookmarked URL is shown as such and left out.
+const QueueQuery = Type.Object(Object.fromEntries(Object.values(URL_PARAMS).map((name) => [name, Type.Optional(Type.String({ maxLength: 500 }))])))
 
 export default async function queue(fastify: FastifyInstance) {
+  /** The staff queue: the advanced search over the tickets of the staff member's desks. */
   fastify.get('/', { schema: { querystring: QueueQuery } }, async (request, reply) => {
     const actor = staffOf(request)
-    const f = readFilters(request.query as Record<string, string | undefined>)
-    const filters: TicketFilters = {
-      scope: f.scope, q: f.q || undefined, situation: f.situation, state: f.state || undefined,
-      status: f.status || undefined, sort: f.sort, order: f.order, page: f.page, perPage: 25
-    }
-    const result = await listTickets(fastify.db, actor, filters)
-    const me = await getStaff(fastify.db, actor.id)
+    const search = await readSearchPage(fastify.db, request, '/desk', DESK_DEFAULTS, { scope: scopeOf(request.query) })
     const now = fastify.clock()
+    const [result, choices, me] = await Promise.all([
+      listTickets(fastify.db, actor, { ...search.f, perPage: 25, now }),
+      searchChoices(fastify.db, actor),
+      getStaff(fastify.db, actor.id)
+    ])
     return reply.page('desk/queue', {
       title: request.t('desk.queue.title'),
-      f, available: me?.available === 1,
+      search, choices, f: search.f, available: me?.available === 1,
       result: { ...result, items: result.items.map((r) => ({ ...r, sla: slaView(r, now, request.t) })) },
-      scopes: SCOPES, situations: SITUATIONS, states: STATES, statuses: STATUSES, sorts: SORTS,
-      urlFor: (over: Partial<Filters>) => queueUrl(f, over),
-      linkFor: (page: number) => queueUrl(f, { page })
+      scopes: SCOPES,
+      urlFor: search.urlFor,
+      linkFor: search.linkFor
     })
   })
 
@@ -87,4 +54,9 @@ export default async function queue(fastify: FastifyInstance) {
     reply.flash('success', handed > 0 ? t('desk.availability.handedOut', { count: handed }) : t('desk.availability.nowAvailable'))
     return reply.redirect('/desk')
   })
+}
+
+/** The tab (scope) the queue is on: clearing the filters keeps it. */
+function scopeOf(query: unknown): (typeof SCOPES)[number] {
+  return oneOf(String((query as Record<string, unknown>).scope ?? ''), SCOPES) ?? 'desks'
 }

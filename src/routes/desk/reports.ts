@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { dashboardFigures, requestSummary } from '../../db/reports.js'
-import { queueUrl } from './queue.js'
+import { DESK_DEFAULTS, searchUrl, type SearchFilters } from '../../domain/search.js'
+import type { State } from '../../domain/lifecycle.js'
 import { staffOf, whole } from './shared.js'
 
 const DashboardQuery = Type.Object({})
@@ -10,14 +11,9 @@ const SummaryQuery = Type.Object({ days: Type.Optional(Type.String({ maxLength: 
 export const DEFAULT_DAYS = 30
 export const MAX_DAYS = 365
 
-/** The queue's own defaults: links change only what the figure is about. */
-const QUEUE_DEFAULTS: Parameters<typeof queueUrl>[0] = {
-  scope: 'desks', q: '', situation: 'open', state: '', status: '', sort: 'created_at', order: 'desc', page: 1
-}
-
-/** A queue search link, using only filters the queue understands. */
-export function queueLink(over: Partial<typeof QUEUE_DEFAULTS>): string {
-  return queueUrl(QUEUE_DEFAULTS, over)
+/** A staff search link: the queue's defaults, changed only by what the figure is about. */
+export function queueLink(over: Partial<SearchFilters>): string {
+  return searchUrl('/desk', DESK_DEFAULTS, DESK_DEFAULTS, over)
 }
 
 /** Reads `days` (1..365); null when it is given but not such a number. */
@@ -36,7 +32,7 @@ export default async function reports(fastify: FastifyInstance) {
       title: request.t('reports.dashboard.title'),
       figures,
       // The queue filters by state and by "mine"/"unassigned"; desks, other assignees and SLA have no filter there.
-      stateLink: (state: string) => queueLink({ state }),
+      stateLink: (state: State) => queueLink({ state }),
       openLink: queueLink({}),
       assigneeLink: (assigneeId: number | null) =>
         assigneeId === null ? queueLink({ scope: 'unassigned' }) : assigneeId === actor.id ? queueLink({ scope: 'mine' }) : null

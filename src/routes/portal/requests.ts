@@ -1,68 +1,35 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { listTickets, SITUATIONS, SORTS, type Situation, type Sort } from '../../db/ticket.js'
+import { listTickets } from '../../db/ticket.js'
 import { contactAccounts } from '../../db/people.js'
 import type { ContactActor } from '../../domain/permissions.js'
-import { oneOf } from '../forms.js'
+import { PORTAL_DEFAULTS, URL_PARAMS } from '../../domain/search.js'
+import { readSearchPage, searchChoices } from '../search-page.js'
 import { slaView } from '../sla-view.js'
 
 export const PER_PAGE = 20
 
-// Lenient on purpose: an odd value in a bookmarked URL falls back to the default instead of a 400.
-const ListQuery = Type.Object({
-  q: Type.Optional(Type.String({ maxLength: 500 })),
-  situation: Type.Optional(Type.String({ maxLength: 20 })),
-  sort: Type.Optional(Type.String({ maxLength: 20 })),
-  order: Type.Optional(Type.String({ maxLength: 10 })),
-  page: Type.Optional(Type.String({ maxLength: 12 }))
-})
+// Lenient on purpose: a value that is wrong in a bookmarked URL is shown as such and left out,
+// never a bare 400 (src/domain/search.ts readSearch).
+const ListQuery = Type.Object(Object.fromEntries(Object.values(URL_PARAMS).map((name) => [name, Type.Optional(Type.String({ maxLength: 500 }))])))
 
-export interface RequestFilters {
-  q: string
-  situation: Situation
-  sort: Sort
-  order: 'asc' | 'desc'
-  page: number
-}
-
-export function parseFilters(query: Record<string, string | undefined>): RequestFilters {
-  const page = /^\d{1,6}$/.test(query.page ?? '') ? Math.max(1, Number(query.page)) : 1
-  return {
-    q: (query.q ?? '').trim().slice(0, 200),
-    situation: oneOf(query.situation ?? '', SITUATIONS) ?? 'all',
-    sort: oneOf(query.sort ?? '', SORTS) ?? 'created_at',
-    order: oneOf(query.order ?? '', ['asc', 'desc'] as const) ?? 'desc',
-    page
-  }
-}
-
-/** The list's URL for a page: the whole search lives in the query string, defaults left out. */
-export function requestsUrl(f: RequestFilters, page: number): string {
-  const params = new URLSearchParams()
-  if (f.q) params.set('q', f.q)
-  if (f.situation !== 'all') params.set('situation', f.situation)
-  if (f.sort !== 'created_at') params.set('sort', f.sort)
-  if (f.order !== 'desc') params.set('order', f.order)
-  if (page > 1) params.set('page', String(page))
-  const qs = params.toString()
-  return qs ? `/portal?${qs}` : '/portal'
-}
-
+/** My requests: the client's tickets (a manager's: the account's) with the advanced search. */
 export default async function requests(fastify: FastifyInstance) {
   fastify.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
     const actor = request.actor as ContactActor
-    const filters = parseFilters(request.query as Record<string, string | undefined>)
-    const result = await listTickets(fastify.db, actor, { ...filters, perPage: PER_PAGE })
-    const managed = actor.managerAccountIds.length > 0
-      ? (await contactAccounts(fastify.db, actor.id)).filter((a) => a.is_manager === 1).map((a) => a.name)
-      : []
-    const filtered = filters.q !== '' || filters.situation !== 'all'
+    const search = await readSearchPage(fastify.db, request, '/portal', PORTAL_DEFAULTS)
     const now = fastify.clock()
+    const [result, choices, accounts] = await Promise.all([
+      listTickets(fastify.db, actor, { ...search.f, perPage: PER_PAGE, now }),
+      searchChoices(fastify.db, actor),
+      actor.managerAccountIds.length > 0 ? contactAccounts(fastify.db, actor.id) : Promise.resolve([])
+    ])
+    const managed = accounts.filter((a) => a.is_manager === 1).map((a) => a.name)
     return reply.page('portal/requests', {
       title: request.t('portal.requests.title'),
-      filters, result, managed, filtered,
-      situations: SITUATIONS, sorts: SORTS,
-      linkFor: (page: number) => requestsUrl(filters, page),
+      search, choices, result, managed,
+      filtered: search.narrowed,
+      linkFor: search.linkFor,
       slaFor: (row: (typeof result.items)[number]) => slaView(row, now, request.t)
     })
   })

@@ -1,6 +1,6 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
 import { LIMITS } from '../../../commands/tickets.js'
-import { SITUATIONS } from '../../../db/ticket.js'
+import { SCOPES, SITUATIONS, SLA_FILTERS, TICKET_TYPES } from '../../../domain/search.js'
 import { PRIORITIES, STATES, STATUSES } from '../../../domain/lifecycle.js'
 import { SLA_STATUSES } from '../../../domain/sla.js'
 
@@ -114,14 +114,33 @@ export const TicketWithNotes = Type.Object({ ...TicketJson.properties, notes: Ty
 
 export const TicketParams = Type.Object({ id: Id })
 
-export const SORT_PARAMS = ['createdAt', 'updatedAt', 'number', 'priority', 'title'] as const
+export const SORT_PARAMS = ['createdAt', 'updatedAt', 'number', 'priority', 'title', 'closedAt'] as const
 
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a calendar day, YYYY-MM-DD (UTC), inclusive' })
+
+/** The advanced search: the same filters as the portal and desk pages (src/domain/search.ts). */
 export const ListQuery = Type.Object({
-  q: Type.Optional(Type.String({ maxLength: 200 })),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'words in the title or description, or #number' })),
+  title: Type.Optional(Type.String({ maxLength: 200, description: 'words in the title' })),
+  number: Type.Optional(Type.Integer({ minimum: 1 })),
+  openedFrom: Type.Optional(Day),
+  openedTo: Type.Optional(Day),
+  closedFrom: Type.Optional(Day),
+  closedTo: Type.Optional(Day),
   state: Type.Optional(StringEnum(STATES)),
   status: Type.Optional(StringEnum(STATUSES)),
-  situation: Type.Optional(StringEnum(SITUATIONS)),
-  scope: Type.Optional(StringEnum(['mine', 'desks', 'unassigned'] as const, { description: 'staff only' })),
+  situation: Type.Optional(StringEnum(SITUATIONS, { description: 'status group; waiting = resolved, pending the requester\'s review' })),
+  deskId: Type.Optional(Id),
+  type: Type.Optional(StringEnum(TICKET_TYPES, { description: 'service catalog' })),
+  areaId: Type.Optional(Id),
+  itemId: Type.Optional(Id),
+  productId: Type.Optional(Id),
+  priority: Type.Optional(StringEnum(PRIORITIES)),
+  assigneeId: Type.Optional(Type.String({ pattern: '^(none|[1-9][0-9]{0,11})$', description: 'staff only: a staff id or none' })),
+  requesterId: Type.Optional(Id),
+  accountId: Type.Optional(Id),
+  sla: Type.Optional(StringEnum(SLA_FILTERS)),
+  scope: Type.Optional(StringEnum(SCOPES, { description: 'staff only' })),
   sort: Type.Optional(StringEnum(SORT_PARAMS)),
   order: Type.Optional(StringEnum(['asc', 'desc'] as const)),
   page: Type.Integer({ minimum: 1, maximum: 100_000, default: 1 }),

@@ -8,6 +8,7 @@ import { checkNewTicket, openTicket } from '../../../commands/tickets.js'
 import { addTicketNote } from '../../../commands/notes.js'
 import { assertAllowed, performerOf } from '../../../commands/transitions.js'
 import type { Actor } from '../../../domain/permissions.js'
+import { API_PARAMS, readSearch } from '../../../domain/search.js'
 import { forbidden, invalidFields, ticketNotFound } from './errors.js'
 import { noteJson, ticketJson, ticketSummary } from './serialize.js'
 import {
@@ -16,7 +17,7 @@ import {
 } from './schemas.js'
 
 const SORT_COLUMN: Record<(typeof SORT_PARAMS)[number], Sort> = {
-  createdAt: 'created_at', updatedAt: 'updated_at', number: 'number', priority: 'priority', title: 'title'
+  createdAt: 'created_at', updatedAt: 'updated_at', number: 'number', priority: 'priority', title: 'title', closedAt: 'closed_at'
 }
 
 /** checkNewTicket speaks form field names; the API speaks camelCase. */
@@ -90,9 +91,14 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     }
   }, async (request) => {
     const q = request.query
-    const result = await listTickets(db, actorOf(request), {
-      q: q.q, state: q.state, status: q.status, situation: q.situation, scope: q.scope,
-      sort: q.sort ? SORT_COLUMN[q.sort] : undefined, order: q.order, page: q.page, perPage: q.perPage
+    const actor = actorOf(request)
+    // The schema checked each value's shape; readSearch checks what needs more (real days, ranges).
+    const query = q as Record<string, unknown>
+    const { filters, errors } = readSearch((name) => (query[name] === undefined ? undefined : String(query[name])), API_PARAMS, { kind: actor.kind })
+    const wrong = Object.entries(errors).map(([field, e]) => [API_PARAMS[field] ?? field, request.t(e!.key, e!.params)])
+    if (wrong.length > 0) throw invalidFields(request.t, Object.fromEntries(wrong))
+    const result = await listTickets(db, actor, {
+      ...filters, sort: q.sort ? SORT_COLUMN[q.sort] : undefined, order: q.order, page: q.page, perPage: q.perPage, now: fastify.clock()
     })
     return {
       items: result.items.map((item) => ticketSummary(item, fastify.clock())), total: result.total, totalCapped: result.totalCapped,
