@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-test-deps.sh
-npx tap test/browser/journey.test.ts
+npx tap test/browser/journey.test.ts test/browser/search-journey.test.ts
 mkdir -p docs/screenshots
-cp test/.artifacts/0[1-5]-*.png docs/screenshots/
+cp test/.artifacts/0[1-6]-*.png docs/screenshots/
 ls -1 docs/screenshots/
