@@ -293,21 +293,22 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
 export async function* ticketBatches(db: Executor, actor: Actor, filters: TicketFilters, size = 1000): AsyncGenerator<TicketListItem[]> {
   const sort = filters.sort ?? 'created_at'
   const order = filters.order ?? 'desc'
-  const key = sort === 'priority' ? PRIORITY_RANK : sql.ref<string | number | null>(`ticket.${sort}`)
+  // closed_at is the one nullable sort key: '' gives open tickets a fixed place in the keyset
+  // order (first ascending, last descending); the others are never NULL and keep their type.
+  const key = sort === 'priority' ? PRIORITY_RANK
+    : sort === 'closed_at' ? sql<string>`COALESCE(ticket.closed_at, '')`
+    : sql.ref<string | number>(`ticket.${sort}`)
   const base = { ...filters, page: undefined, perPage: undefined }
-  let after: { k: string | number | null; id: number } | null = null
+  let after: { k: string | number; id: number } | null = null
   for (;;) {
     let qb = listColumns(applyFilters(db, db.selectFrom('ticket'), actor, base) as SelectQueryBuilder<Database, 'ticket', {}>)
       .select(key.as('sort_key'))
     if (after) {
       const op = sql.raw(order === 'desc' ? '<' : '>')
       const last = after
-      // NULL sort keys (closed_at of open tickets) sort first ascending and last descending on
-      // SQLite; COALESCE gives them a fixed place so the keyset stays a strict order.
-      const k = sql`COALESCE(${key}, '')`
-      qb = qb.where(sql<boolean>`(${k}, ticket.id) ${op} (${last.k ?? ''}, ${last.id})`)
+      qb = qb.where(sql<boolean>`(${key}, ticket.id) ${op} (${last.k}, ${last.id})`)
     }
-    const rows = await qb.orderBy(sql`COALESCE(${key}, '')`, order).orderBy('ticket.id', order).limit(size).execute()
+    const rows = await qb.orderBy(key, order).orderBy('ticket.id', order).limit(size).execute()
     if (rows.length === 0) return
     const tail = rows[rows.length - 1]
     after = { k: tail.sort_key, id: tail.id }
