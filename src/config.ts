@@ -57,7 +57,13 @@ const ConfigSchema = Type.Object({
   /** JSON object merged over the default ticket priority -> Case Priority map. */
   CRM_PRIORITY_MAP: Type.Optional(Type.String({ minLength: 2 })),
   SYNC_INTERVAL_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 15 }),
-  CRM_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 })
+  CRM_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 8 }),
+  // XLSX exports of searches, written by the worker under DATA_DIR/exports.
+  /** How long a finished export can be downloaded; the file is deleted afterwards. */
+  EXPORT_TTL_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 7 }),
+  /** Larger files are not attached to the e-mail, which then only links to the Exports page. */
+  EXPORT_MAX_ATTACH_MB: Type.Number({ minimum: 0, maximum: 100, default: 10 }),
+  EXPORT_POLL_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 5 })
 })
 
 type RawConfig = Static<typeof ConfigSchema>
@@ -68,6 +74,7 @@ export interface Config extends RawConfig {
   publicUrl: string
   attachmentsDir: string
   maxAttachmentBytes: number
+  exportsDir: string
   crm: CrmSettings
 }
 
@@ -132,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: raw.DATABASE_URL ?? `sqlite:${join(dataDir, 'casebridge.db')}`,
     publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     attachmentsDir: join(dataDir, 'attachments'),
+    exportsDir: join(dataDir, 'exports'),
     maxAttachmentBytes: Math.floor(raw.MAX_ATTACHMENT_MB * 1024 * 1024),
     crm: crmSettings(raw, dataDir)
   }

@@ -3,6 +3,7 @@ import type { Db } from '../src/db/index.js'
 import type { Logger } from '../src/log.js'
 import { randomUUID } from 'node:crypto'
 import { runScheduledJobs } from './jobs/index.js'
+import { runExportJobs } from './jobs/exports.js'
 import { startImapPoller } from './imap/poller.js'
 import { startMailWorker } from '../src/mail/deliver.js'
 import { createCrmAdapter, createSyncContext, type SyncContext } from './crm/context.js'
@@ -63,6 +64,12 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger; c
       await runScheduledJobs(db, new Date(), holder, log)
     }, log)
   ]
+  // XLSX exports asked for on the web: each job is claimed by one worker, so several may run.
+  const exportsStop = new AbortController()
+  const exportsLoop = every(opts.config.EXPORT_POLL_SECONDS * 1000, async () => {
+    await runExportJobs({ db, config: opts.config, holder, log: log.child({ worker: 'exports' }), signal: exportsStop.signal })
+  }, log)
+  jobs.push({ stop: async () => { exportsStop.abort(); await exportsLoop.stop() } })
   // Outgoing mail: drains the mail outbox over SMTP (stays queued when SMTP_URL is unset).
   jobs.push(startMailWorker({ config: opts.config, db, log: log.child({ worker: 'mail' }) }))
   // Incoming mail: IDLE/polling on IMAP_URL, one run at a time, reconnecting with backoff.

@@ -1,6 +1,7 @@
 // Checks that listTickets (which reads a scope piece by piece) returns exactly what the plain
 // one-query form returns — same rows, same order, same capped total — for many actors and
-// filter combinations, on a copy of a bench database with awkward rows added: tickets moved
+// filter combinations (the advanced-search filters of issue 6 included), on a copy of a bench
+// database with awkward rows added: tickets moved
 // out of their requester's managed account, assigned outside the assignee's desks, a third
 // desk that splits a staff member's desks, soft-deleted tickets.
 //
@@ -13,6 +14,8 @@ import { sql } from 'kysely'
 import { createDb, migrateToLatest } from '../../src/db/index.js'
 import { listTickets, SITUATIONS, SORTS, type TicketFilters } from '../../src/db/ticket.js'
 import { loadActor } from '../../src/db/people.js'
+import { PRIORITIES } from '../../src/domain/lifecycle.js'
+import { SLA_FILTERS, TICKET_TYPES } from '../../src/domain/search.js'
 import type { Actor } from '../../src/domain/permissions.js'
 import { prng } from './text.js'
 import type { BenchInfo } from './seed.js'
@@ -71,7 +74,16 @@ async function main() {
     let failures = 0
     // How often the awkward paths were exercised (rows from the "elsewhere" pieces, staff searches read from their matches).
     const seen = { elsewhere: 0, ftsFirst: 0, capped: 0 }
-    const placeOf = new Map((await db.selectFrom('ticket').select(['id', 'account_id', 'desk_id']).execute()).map((r) => [r.id, r]))
+    const placeOf = new Map((await db.selectFrom('ticket').select(['id', 'account_id', 'desk_id', 'contact_id']).execute()).map((r) => [r.id, r]))
+    const places = [...placeOf.values()]
+    const deskIds = (await db.selectFrom('desk').select('id').execute()).map((r) => r.id)
+    const categories = await db.selectFrom('category').select(['id', 'parent_id']).execute()
+    const areaIds = categories.filter((c) => c.parent_id === null).map((c) => c.id)
+    const itemIds = categories.filter((c) => c.parent_id !== null).map((c) => c.id)
+    const productIds = (await db.selectFrom('product').select('id').execute()).map((r) => r.id)
+    const nowMs = Date.now()
+    const day = (ago: number) => new Date(nowMs - ago * 86_400_000).toISOString().slice(0, 10)
+    const maybe = <T>(p: number, value: () => T): T | undefined => (rand() < p ? value() : undefined)
     for (let i = 0; i < cases; i++) {
       const actor = pick(actors)
       const f: TicketFilters = {
@@ -83,7 +95,24 @@ async function main() {
         sort: pick(SORTS),
         order: pick(['asc', 'desc'] as const),
         page: pick([1, 1, 1, 2, 3, 7, 40]),
-        perPage: pick([20, 25, 100])
+        perPage: pick([20, 25, 100]),
+        // The advanced search: usually one or two of these at once.
+        title: maybe(0.06, () => pick(['printer', 'vpn', info.search.word, 'zzzznotaword'])),
+        openedFrom: maybe(0.15, () => day(pick([3, 30, 90, 400]))),
+        openedTo: maybe(0.08, () => day(pick([1, 20, 60, 200]))),
+        closedFrom: maybe(0.08, () => day(pick([10, 60, 365]))),
+        closedTo: maybe(0.06, () => day(pick([2, 30, 120]))),
+        deskId: maybe(0.1, () => pick(deskIds)),
+        ticketType: maybe(0.08, () => pick(TICKET_TYPES)),
+        areaId: maybe(0.08, () => pick(areaIds)),
+        categoryId: maybe(0.05, () => pick(itemIds)),
+        productId: maybe(0.08, () => pick(productIds)),
+        priority: maybe(0.15, () => pick(PRIORITIES)),
+        assigneeId: actor.kind === 'staff' ? maybe(0.08, () => pick([...staffIds, 'none' as const])) : undefined,
+        requesterId: maybe(0.06, () => pick(places).contact_id),
+        accountId: maybe(0.05, () => pick(places).account_id),
+        sla: maybe(0.1, () => pick(SLA_FILTERS)),
+        now: new Date(nowMs)
       }
       const want = await referenceList(db, actor, f)
       const got = await listTickets(db, actor, f)

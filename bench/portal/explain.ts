@@ -1,7 +1,9 @@
 // Which queries does each benchmarked page run, how long does each take, and how does SQLite
 // plan it? Builds the app over a logging Kysely on a bench database and requests each page:
 //
-//   npx tsx bench/portal/explain.ts --data DIR [--plans] [--repeat 5] [--only 'ticket page'] [--cache-intl]
+//   npx tsx bench/portal/explain.ts --data DIR [--plans] [--repeat 5] [--only 'ticket page'] [--cache-intl] [--search]
+//
+// --search explains the advanced-search pages (bench/portal/search-cases.ts) instead.
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -16,6 +18,7 @@ import { findLogin } from '../../src/db/people.js'
 import { createApiToken } from '../../src/db/token.js'
 import type { BenchInfo } from './seed.js'
 import { cacheIntlFormatters } from './experiments.js'
+import { ADMIN, searchCases, searchIds } from './search-cases.js'
 
 interface Logged { sql: string; params: readonly unknown[]; ms: number }
 
@@ -36,7 +39,7 @@ async function loginCookie(app: FastifyInstance, email: string, password: string
 
 async function main() {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, plans: { type: 'boolean', default: false }, repeat: { type: 'string', default: '5' }, only: { type: 'string' }, 'cache-intl': { type: 'boolean', default: false } }
+    options: { data: { type: 'string' }, plans: { type: 'boolean', default: false }, repeat: { type: 'string', default: '5' }, only: { type: 'string' }, 'cache-intl': { type: 'boolean', default: false }, search: { type: 'boolean', default: false } }
   })
   if (values['cache-intl']) cacheIntlFormatters()
   const dir = resolve(values.data ?? '')
@@ -64,6 +67,11 @@ async function main() {
     ['staff queue', '/desk', { cookie: staffCookie }],
     ['api search', `/api/v1/tickets?q=${info.search.word}`, { authorization: `Bearer ${token}` }]
   ]
+  if (values.search) {
+    const cookies = { staff: staffCookie, client, admin: await loginCookie(app, ADMIN.email, ADMIN.password) }
+    pages.length = 0
+    for (const c of searchCases(await searchIds(db, info), new Date())) pages.push([c.name, c.url, { cookie: cookies[c.who] }])
+  }
   const repeat = Number(values.repeat)
   for (const [name, url, headers] of pages) {
     if (values.only && !name.includes(values.only)) continue

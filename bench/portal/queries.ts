@@ -2,7 +2,10 @@
 // per call, each SQL statement's time and SQLite's plan for the slow ones. --reference runs the
 // lists in their first form (bench/portal/reference.ts) for before/after figures.
 //
-//   npx tsx bench/portal/queries.ts --data DIR [--only NAME] [--repeat 5] [--reference] [--quiet]
+// The advanced-search cases (bench/portal/search-cases.ts) follow the page cases; --search runs
+// only them, and the dashboard's figures (dashboardFigures) are timed for Ana and the admin.
+//
+//   npx tsx bench/portal/queries.ts --data DIR [--only NAME] [--repeat 5] [--reference] [--quiet] [--search]
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -11,13 +14,16 @@ import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
 import { getTicketForActor, getTicketIdByNumber, listNotes, listTickets } from '../../src/db/ticket.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
+import { dashboardFigures } from '../../src/db/reports.js'
+import type { StaffActor } from '../../src/domain/permissions.js'
 import type { BenchInfo } from './seed.js'
 import { referenceList } from './reference.js'
+import { ADMIN, PER_PAGE, searchCases, searchIds } from './search-cases.js'
 
 interface Logged { sql: string; params: readonly unknown[]; ms: number }
 
 async function main() {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, only: { type: 'string' }, repeat: { type: 'string', default: '5' }, reference: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false } } })
+  const { values } = parseArgs({ options: { data: { type: 'string' }, only: { type: 'string' }, repeat: { type: 'string', default: '5' }, reference: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, search: { type: 'boolean', default: false } } })
   const info = JSON.parse(readFileSync(join(resolve(values.data ?? ''), 'bench.json'), 'utf8')) as BenchInfo
   const sqlite = new SqliteDatabase(info.dbFile)
   sqlite.pragma('journal_mode = WAL')
@@ -45,6 +51,18 @@ async function main() {
     ['my requests open', () => list(db, client, { situation: 'open', page: 1, perPage: 20 })],
     ['staff queue mine', () => list(db, staff, { scope: 'mine', situation: 'open', page: 1, perPage: 25 })]
   ]
+  const a = await findLogin(db, ADMIN.email)
+  const admin = (await loadActor(db, 'staff', a!.id))!
+  const actors = { staff, admin, client }
+  const now = new Date()
+  if (values.search) cases.length = 0
+  for (const c of searchCases(await searchIds(db, info), now)) {
+    cases.push([`search ${c.name}`, () => list(db, actors[c.who], { ...c.filters, perPage: PER_PAGE[c.who], now })])
+  }
+  cases.push(
+    ['dashboard figures (staff)', () => dashboardFigures(db, staff as StaffActor, now)],
+    ['dashboard figures (admin)', () => dashboardFigures(db, admin as StaffActor, now)]
+  )
   const repeat = Number(values.repeat)
   for (const [name, fn] of cases) {
     if (values.only && !name.includes(values.only)) continue
@@ -53,7 +71,8 @@ async function main() {
   async function measure(name: string, fn: () => Promise<unknown>) {
     const times: number[] = []
     const runs: Logged[][] = []
-    await fn()
+    const first = await fn() as { total?: number; totalCapped?: boolean } | undefined
+    const matches = typeof first?.total === 'number' ? `, ${first.total}${first.totalCapped ? '+' : ''} matching` : ''
     const cpu = process.cpuUsage()
     for (let i = 0; i < repeat; i++) {
       logged = []
@@ -64,7 +83,7 @@ async function main() {
     }
     const used = process.cpuUsage(cpu)
     times.sort((a, b) => a - b)
-    process.stdout.write(`\n## ${name}: CPU ${((used.user + used.system) / 1000 / repeat).toFixed(2)} ms per call, wall median ${times[Math.floor(times.length / 2)].toFixed(1)} ms\n`)
+    process.stdout.write(`\n## ${name}: CPU ${((used.user + used.system) / 1000 / repeat).toFixed(2)} ms per call, wall median ${times[Math.floor(times.length / 2)].toFixed(1)} ms${matches}\n`)
     if (values.quiet) return
     runs[0].forEach((q, i) => {
       const ms = runs.map((r) => r[i].ms).sort((a, b) => a - b)[Math.floor(runs.length / 2)]

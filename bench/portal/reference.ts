@@ -1,10 +1,13 @@
 // listTickets as it was first written (one query, the actor's scope as an OR): the oracle for
-// bench/portal/equivalence.ts and the "before" of bench/portal/queries.ts --reference.
+// bench/portal/equivalence.ts and the "before" of bench/portal/queries.ts --reference. The
+// advanced-search filters (issue 6) are written here again as plain conditions on that query.
 import { sql, type SelectQueryBuilder } from 'kysely'
 import type { Db } from '../../src/db/index.js'
 import type { Database } from '../../src/db/schema.js'
 import { COUNT_CAP, ftsQuery, scopeTicketsToActor, type TicketFilters } from '../../src/db/ticket.js'
 import { OPEN_STATES } from '../../src/domain/lifecycle.js'
+import { dayAfter, dayStart } from '../../src/domain/search.js'
+import { slaCondition } from '../../src/db/sla-query.js'
 import type { Actor } from '../../src/domain/permissions.js'
 
 type TicketQuery = SelectQueryBuilder<Database, 'ticket', {}>
@@ -27,6 +30,30 @@ export async function referenceList(db: Db, actor: Actor, f: TicketFilters) {
         const text = match ? eb('ticket.id', 'in', sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${match})`) : sql<boolean>`0 = 1`
         return asNumber !== null ? eb.or([text, eb('ticket.number', '=', asNumber)]) : eb.and([text])
       })
+    }
+    if (f.title && f.title.trim()) {
+      const match = ftsQuery(f.title.trim())
+      qb = match ? qb.where('ticket.id', 'in', sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${`title : (${match})`})`) : qb.where(sql<boolean>`0 = 1`)
+    }
+    if (f.number !== undefined) qb = qb.where('ticket.number', '=', f.number)
+    if (f.openedFrom) qb = qb.where('ticket.created_at', '>=', dayStart(f.openedFrom))
+    if (f.openedTo) qb = qb.where('ticket.created_at', '<', dayAfter(f.openedTo))
+    if (f.closedFrom) qb = qb.where('ticket.closed_at', '>=', dayStart(f.closedFrom))
+    if (f.closedTo) qb = qb.where('ticket.closed_at', '<', dayAfter(f.closedTo))
+    if (f.deskId !== undefined) qb = qb.where('ticket.desk_id', '=', f.deskId)
+    if (f.ticketType) qb = qb.where('ticket.ticket_type', '=', f.ticketType)
+    if (f.categoryId !== undefined) qb = qb.where('ticket.category_id', '=', f.categoryId)
+    if (f.areaId !== undefined) {
+      const area = f.areaId
+      qb = qb.where('ticket.category_id', 'in', db.selectFrom('category').select('category.id').where((c) => c.or([c('category.parent_id', '=', area), c('category.id', '=', area)])))
+    }
+    if (f.productId !== undefined) qb = qb.where('ticket.product_id', '=', f.productId)
+    if (f.priority) qb = qb.where('ticket.priority', '=', f.priority)
+    if (f.requesterId !== undefined) qb = qb.where('ticket.contact_id', '=', f.requesterId)
+    if (f.accountId !== undefined) qb = qb.where('ticket.account_id', '=', f.accountId)
+    if (f.sla) qb = qb.where(slaCondition(db, f.sla, f.now ?? new Date()))
+    if (actor.kind === 'staff' && f.assigneeId !== undefined) {
+      qb = f.assigneeId === 'none' ? qb.where('ticket.assignee_id', 'is', null) : qb.where('ticket.assignee_id', '=', f.assigneeId)
     }
     if (f.situation && f.situation !== 'all') qb = qb.where('ticket.state', 'in', SITUATION_STATES[f.situation])
     if (f.state) qb = qb.where('ticket.state', '=', f.state)

@@ -1,7 +1,11 @@
 // Measures the portal's busiest pages against a bare Fastify route, in one run, on a database
 // made by bench/portal/seed.ts:
 //
-//   npm run bench:portal -- --data DIR [--duration 10] [--connections 10] [--rounds 1] [--warmup 2]
+//   npm run bench:portal -- --data DIR [--duration 10] [--connections 10] [--rounds 1] [--warmup 2] [--search]
+//
+// --search measures the advanced search instead (bench/portal/search-cases.ts: combined filters
+// on /desk as Ana and as the admin, and on /portal as the busy account's manager), beside the
+// plain queue and My requests; its aim is p99 < 100 ms.
 //
 // Experiments (not the shipped configuration; each prints a note): --cache-intl reuses
 // Intl.DateTimeFormat objects, --stmt-cache reuses prepared statements, --pragma K=V sets a
@@ -23,16 +27,21 @@ import { sql } from 'kysely'
 import { loadConfig } from '../../src/config.js'
 import { createDb, migrateToLatest } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
-import { findLogin } from '../../src/db/people.js'
+import { findLogin, loadActor } from '../../src/db/people.js'
+import { listTickets } from '../../src/db/ticket.js'
 import { createApiToken } from '../../src/db/token.js'
+import type { Actor } from '../../src/domain/permissions.js'
 import type { BenchInfo } from './seed.js'
 import { cacheIntlFormatters, statementCachingDb } from './experiments.js'
+import { ADMIN, PER_PAGE, searchCases, searchIds, type SearchCase } from './search-cases.js'
 
 interface Target {
   name: string
   base: string
   requests: { path: string }[]
   headers: Record<string, string>
+  /** p99 aim in ms (default 50, the page aim; the advanced search aims at 100). */
+  aimP99?: number
 }
 
 interface Measure {
@@ -119,6 +128,7 @@ async function main() {
       rounds: { type: 'string', default: '1' },
       warmup: { type: 'string', default: '2' },
       only: { type: 'string' },
+      search: { type: 'boolean', default: false },
       out: { type: 'string' },
       'cache-intl': { type: 'boolean', default: false },
       'stmt-cache': { type: 'boolean', default: false },
@@ -166,7 +176,7 @@ async function main() {
   const token = await createApiToken(db, staff, 'bench', new Date().toISOString())
   const word = info.search.word
 
-  const all: (Target & { expect: (body: string) => string | null })[] = [
+  let all: (Target & { expect: (body: string) => string | null })[] = [
     { name: 'bare Fastify route', base: bareBase, requests: [{ path: '/' }], headers: {}, expect: () => null },
     {
       name: 'portal: My requests (GET /portal)', base: appBase, requests: [{ path: '/portal' }], headers: { cookie: clientCookie },
@@ -190,6 +200,31 @@ async function main() {
       }
     }
   ]
+  if (values.search) {
+    const adminCookie = await login(appBase, ADMIN.email, ADMIN.password)
+    const cookies = { staff: staffCookie, admin: adminCookie, client: clientCookie }
+    const actorOf = async (email: string): Promise<Actor> => {
+      const who = await findLogin(db, email)
+      const actor = who ? await loadActor(db, who.kind, who.id) : null
+      if (!actor) throw new Error(`no login ${email}`)
+      return actor
+    }
+    const actors = { staff: await actorOf(info.staff.email), admin: await actorOf(ADMIN.email), client: await actorOf(info.client.email) }
+    const now = new Date()
+    // The page must show what listTickets gives for the same filters: its first ticket, or none.
+    const expectSame = async (c: SearchCase) => {
+      const want = await listTickets(db, actors[c.who], { ...c.filters, perPage: PER_PAGE[c.who], now })
+      const first = want.items[0]?.number
+      const area = c.who === 'client' ? 'portal' : 'desk'
+      return (b: string) => first === undefined
+        ? (b.includes(`/${area}/tickets/`) ? 'tickets listed where the search finds none' : null)
+        : (b.includes(`/${area}/tickets/${first}"`) ? null : `ticket #${first} (first of ${want.total}${want.totalCapped ? '+' : ''}) missing: are the filters applied?`)
+    }
+    all = [all[0], all[1], all[3]]
+    for (const c of searchCases(await searchIds(db, info), now)) {
+      all.push({ name: `search ${c.name} (${c.url})`, base: appBase, requests: [{ path: c.url }], headers: { cookie: cookies[c.who] }, aimP99: 100, expect: await expectSame(c) })
+    }
+  }
   const targets = all.filter((t, i) => i === 0 || !values.only || t.name.includes(values.only))
 
   log(`database: ${info.tickets.toLocaleString('en')} tickets, ${info.notes.toLocaleString('en')} notes, ${info.accounts.toLocaleString('en')} accounts (${dir})`)
@@ -231,11 +266,11 @@ async function main() {
       cpuMs,
       cpuRatio: bareCpu / cpuMs,
       bytes: sizes.get(t.name)!,
-      aim: isBare ? '' : ratio >= 0.2 && p99 < 50 ? 'met' : 'missed',
+      aim: isBare ? '' : t.aimP99 !== undefined ? (p99 < t.aimP99 ? 'met' : 'missed') : ratio >= 0.2 && p99 < 50 ? 'met' : 'missed',
       failures: ms.reduce((n, m) => n + m.non2xx + m.errors, 0)
     }
   })
-  const header = '| target | req/s | p50 ms | p99 ms | vs bare | server CPU ms/req | CPU vs bare | body | aim (≥20%, p99 < 50 ms) |'
+  const header = `| target | req/s | p50 ms | p99 ms | vs bare | server CPU ms/req | CPU vs bare | body | ${values.search ? 'aim (search: p99 < 100 ms; pages: ≥20%, p99 < 50 ms)' : 'aim (≥20%, p99 < 50 ms)'} |`
   log(`\n${rounds > 1 ? `medians of ${rounds} rounds\n` : ''}${header}\n|---|---:|---:|---:|---:|---:|---:|---:|---|`)
   for (const r of rows) {
     log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.ratio * 100).toFixed(1)}% | ${r.cpuMs.toFixed(2)} | ${(r.cpuRatio * 100).toFixed(1)}% | ${(r.bytes / 1024).toFixed(1)} KiB | ${r.aim}${r.failures ? ` (${r.failures} failed)` : ''} |`)

@@ -198,8 +198,8 @@ export async function seed(opts: { data?: string; tickets: number; accounts: num
   t0 = process.hrtime.bigint()
   const insertTicket = db.prepare(`INSERT INTO ticket (id, number, title, description, url, ticket_type, account_id, contact_id,
     created_by_staff_id, product_id, category_id, desk_id, priority, source, state, status, assignee_id,
-    response_due_at, resolution_due_at, first_response_at, resolution, resolved_at, closed_at, cancel_reason, version,
-    created_at, updated_at) VALUES (${Array(27).fill('?').join(', ')})`)
+    response_due_at, resolution_due_at, first_response_at, sla_paused_at, resolution, resolved_at, closed_at, cancel_reason, version,
+    created_at, updated_at) VALUES (${Array(28).fill('?').join(', ')})`)
   const insertNote = db.prepare(`INSERT INTO note (ticket_id, kind, visibility, body, author_staff_id, author_contact_id,
     author_name, source, send_email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   const insertEvent = db.prepare(`INSERT INTO ticket_event (ticket_id, actor_type, actor_id, actor_name, action, field, to_value, created_at)
@@ -236,17 +236,26 @@ export async function seed(opts: { data?: string; tickets: number; accounts: num
         const { text: title, subject } = text.title()
         const closedish = state === 'closed' || state === 'resolved' || state === 'cancelled'
         const firstResponse = state === 'open' && status === 'new' ? null : created + Math.floor(rand() * policy.response_minutes * 60_000 * 1.3)
-        const done = closedish ? created + Math.floor(rand() * 14 * DAY) + HOUR : null
+        // Resolved within 1.2 × the target: about 83% of finished tickets achieve their SLA.
+        // Nothing is finished in the future: recent tickets are resolved by now at the latest.
+        const worked = closedish ? Math.max(created + Math.floor(rand() * policy.resolution_minutes * 60_000 * 1.2), firstResponse ?? created) + 10 * 60_000 : null
+        const done = worked === null ? null : Math.max(Math.min(worked, now.getTime() - 2 * HOUR), created + 60_000)
+        const closedAt = done === null ? null : Math.min(done + DAY, Math.max(now.getTime() - HOUR, done))
+        // On hold pauses the SLA clock (as the hold action does); most pauses begin before the
+        // target passes. A hash of the id, not rand(), so every other value stays as it was.
+        const paused = state === 'on_hold' && firstResponse !== null
+          ? Math.min(firstResponse + Math.floor(((id * 2654435761) % 2 ** 32) / 2 ** 32 * policy.resolution_minutes * 60_000 * 1.2), now.getTime() - 60_000)
+          : null
         const staffOnBehalf = rand() < 0.05 ? pick(staff).id : null
         insertTicket.run(
           id, firstNumber + i, title, text.description(subject), rand() < 0.1 ? `https://app.example.com/item/${id}` : null,
           item?.ticket_type ?? 'incident', accountIds[a], contactId, staffOnBehalf, product, item?.id ?? null, desk.id,
           priority, staffOnBehalf ? 'phone' : weighted(rand, SOURCE), state, status, assignee?.id ?? null,
           iso(created + policy.response_minutes * 60_000), iso(created + policy.resolution_minutes * 60_000),
-          firstResponse === null ? null : iso(firstResponse),
+          firstResponse === null ? null : iso(firstResponse), paused === null ? null : iso(paused),
           state === 'closed' || state === 'resolved' ? 'Fixed and confirmed with the requester.' : null,
           state === 'closed' || state === 'resolved' ? iso(done!) : null,
-          state === 'closed' || state === 'cancelled' ? iso(done! + DAY) : null,
+          state === 'closed' || state === 'cancelled' ? iso(closedAt!) : null,
           state === 'cancelled' ? 'No longer needed.' : null,
           1, iso(created), iso(done ?? firstResponse ?? created)
         )

@@ -57,3 +57,7 @@ export async function deskServing(db: Executor, opts: { productId?: number | nul
   }
   return undefined
 }
+
+export async function getAccountName(db: Executor, id: number): Promise<string | undefined> {
+  return (await db.selectFrom('account').select('name').where('id', '=', id).executeTakeFirst())?.name
+}

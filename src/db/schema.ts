@@ -89,6 +89,8 @@ export interface CategoryTable {
   name: string
   ticket_type: TicketType
   requires_approval: ColumnType<Flag, Flag | undefined, Flag>
+  /** With requires_approval: approved at once (a history row says so) instead of by the requester's manager. */
+  auto_approve: ColumnType<Flag, Flag | undefined, Flag>
   active: ColumnType<Flag, Flag | undefined, Flag>
   created_at: CreatedAt
 }
@@ -354,6 +356,52 @@ export interface MailQuarantineTable {
   released_by_staff_id: number | null
 }
 
+export type ExportStatus = 'queued' | 'running' | 'done' | 'failed' | 'expired'
+export type ExportArea = 'portal' | 'desk'
+
+/** A search result exported to XLSX by the worker; owned by one staff member or one contact. */
+export interface ExportJobTable {
+  id: Id
+  staff_id: number | null
+  contact_id: number | null
+  area: ExportArea
+  /** The search as its URL query (domain/search.ts), read again when the job runs. */
+  query: string
+  locale: string
+  status: ColumnType<ExportStatus, ExportStatus | undefined, ExportStatus>
+  rows_done: ColumnType<number, number | undefined, number>
+  rows_total: number | null
+  /** Random name of the file on disk, so file names cannot be guessed from ids. */
+  file_key: string
+  file_path: string | null
+  file_size: number | null
+  holder: string | null
+  lease_until: Timestamp | null
+  attempts: ColumnType<number, number | undefined, number>
+  error: string | null
+  expires_at: Timestamp | null
+  created_at: Timestamp
+  started_at: Timestamp | null
+  finished_at: Timestamp | null
+}
+
+export type ApprovalDecision = 'approved' | 'rejected' | 'expired' | 'superseded'
+
+/** One approval link sent to a requester's manager; decided_at makes it single-use. */
+export interface ApprovalTable {
+  id: Id
+  ticket_id: number
+  approver_contact_id: number
+  /** SHA-256 of the random nonce the link's signed token carries. */
+  nonce_hash: string
+  expires_at: Timestamp
+  requested_by_staff_id: number | null
+  decided_at: Timestamp | null
+  decision: ApprovalDecision | null
+  reason: string | null
+  created_at: CreatedAt
+}
+
 export interface Database {
   mailbox_state: MailboxStateTable
   inbound_message: InboundMessageTable
@@ -385,6 +433,8 @@ export interface Database {
   crm_outbox: CrmOutboxTable
   crm_shadow: CrmShadowTable
   sync_state: SyncStateTable
+  approval: ApprovalTable
+  export_job: ExportJobTable
 }
 
 export type Account = Selectable<AccountTable>

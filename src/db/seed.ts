@@ -105,6 +105,9 @@ export async function seedDemo(db: Db, now: Date = new Date()): Promise<DemoSeed
     const hank = await contact('Hank Hill', 'hank@globex.test', [{ id: globex }])
     await contact('Ian Irving', 'ian@initech.test', [{ id: initech, manager: true }])
     await contact('Jane Jones', 'jane@initech.test', [{ id: initech }])
+    // Manager approval (docs/operations.md): Alice approves Bob's requests for a new user account.
+    await trx.updateTable('contact').set({ manager_contact_id: alice }).where('id', '=', bob).execute()
+    await trx.updateTable('category').set({ requires_approval: 1 }).where('id', '=', newUser).execute()
 
     const demoTickets = [
       { title: 'Cannot log in to the cloud console', description: 'Since this morning the console answers "invalid session" right after login.', contact: alice, account: acme, product: cloud, category: null, desk: productSupport, priority: 'high' as const },

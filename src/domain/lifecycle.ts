@@ -117,9 +117,9 @@ export interface LifecyclePolicy {
 }
 
 export interface Effects {
-  /** The ticket enters on_hold: the SLA clock pauses. */
+  /** The ticket enters on_hold or awaiting approval: the SLA clock pauses (`slaHeld`). */
   slaPause?: true
-  /** The ticket leaves on_hold: the pause ends (the clock runs unless the new state stops it). */
+  /** The ticket leaves such a status: the pause ends (the clock runs unless the new state stops it). */
   slaResume?: true
   /** Counts as a reopen (reopen counter, SLA policy for reopened tickets). */
   reopen?: true
@@ -305,12 +305,18 @@ function check(
   return rule
 }
 
+/**
+ * Statuses whose time does not count against the SLA: on hold (waiting on the requester or a
+ * third party) and awaiting approval (nobody may work on the ticket until it is approved).
+ */
+export function slaHeld(status: Status): boolean {
+  return STATUS_STATE[status] === 'on_hold' || status === 'awaiting_approval'
+}
+
 function effectsOf(rule: Rule, from: Status, to: Status, role: Role): Effects {
   const effects: Effects = {}
-  const fromState = STATUS_STATE[from]
-  const toState = STATUS_STATE[to]
-  if (fromState !== 'on_hold' && toState === 'on_hold') effects.slaPause = true
-  if (fromState === 'on_hold' && toState !== 'on_hold') effects.slaResume = true
+  if (!slaHeld(from) && slaHeld(to)) effects.slaPause = true
+  if (slaHeld(from) && !slaHeld(to)) effects.slaResume = true
   if (rule.reopen) effects.reopen = true
   if (rule.spawnChild) effects.spawnChild = true
   const notify = rule.notify === 'counterpart' ? (role === 'requester' ? ['assignee' as const] : ['requester' as const]) : rule.notify

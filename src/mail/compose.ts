@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import type { Locale } from '../domain/permissions.js'
 import { parseData, renderMail, type MailRowLike } from './render.js'
+import { approvalMailData, APPROVAL_TEMPLATE } from './approval-links.js'
+import { isLocale } from '../i18n/index.js'
 import {
   bareAddress, base32Encode, domainOf, messageIdFor, replyAddressFor, signToken, threadRootId,
   RECIPIENT_KINDS, type RecipientKind
@@ -65,7 +67,11 @@ export function composeMail(row: OutboxRowLike, settings: MailSettings, key: Uin
   const token = row.ticket_id === null ? null : signToken({
     ticketId: row.ticket_id, noteId: positive(data.noteId), recipient: recipientKind(data.recipientRole)
   }, key)
-  const rendered = renderMail({ ...row, data }, { publicUrl: settings.publicUrl, defaultLocale: settings.defaultLocale, token })
+  // An approval request's links are signed here, where the key is (mail/approval-links.ts).
+  const shown = row.template === APPROVAL_TEMPLATE
+    ? { ...data, ...approvalMailData(data, { publicUrl: settings.publicUrl, mailKey: key, locale: isLocale(row.locale) ? row.locale : settings.defaultLocale }) }
+    : data
+  const rendered = renderMail({ ...row, data: shown }, { publicUrl: settings.publicUrl, defaultLocale: settings.defaultLocale, token })
   const headers: Record<string, string> = {
     // RFC 3834: tells well-behaved autoresponders not to answer us (no mail loops).
     'Auto-Submitted': 'auto-generated',

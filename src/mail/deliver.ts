@@ -8,10 +8,11 @@ import type { Logger } from '../log.js'
 import { composeMail, mailSettings, type ComposedMail, type MailSettings } from './compose.js'
 import { mailTokenKey } from './keys.js'
 import { claimMail, dueMail, markDead, markRetry, markSent } from './outbox.js'
+import { mailFiles, withoutAttachments, type MailAttachment, type MailFiles } from './attachments.js'
 
 /** The part of a nodemailer transport the drainer uses; tests may hand in their own. */
 export interface MailTransport {
-  sendMail(message: Omit<ComposedMail, 'token'>): Promise<unknown>
+  sendMail(message: Omit<ComposedMail, 'token'> & { attachments?: MailAttachment[] }): Promise<unknown>
   close?(): void
 }
 
@@ -28,6 +29,8 @@ export interface MailDeps {
   leaseMs?: number
   /** Upper bound of rows handled in one drain, so one pass never runs for ever. */
   maxPerDrain?: number
+  /** Files a mail may attach must lie under this folder (DATA_DIR). */
+  attachmentRoot?: string
 }
 
 export interface DrainReport {
@@ -85,8 +88,10 @@ export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainR
       const attempts = row.attempts + 1
       const log = deps.log?.child({ mailId: row.id, ticketId: row.ticket_id, template: row.template })
       let mail: ComposedMail
+      let files: MailFiles
       try {
-        mail = composeMail(row, deps.settings, deps.key)
+        files = mailFiles(row, deps.attachmentRoot)
+        mail = composeMail(files.missing ? withoutAttachments(row) : row, deps.settings, deps.key)
       } catch (err) {
         // Rendering is deterministic: retrying the same row cannot help.
         await markDead(deps.db, row.id, leaseUntil, `render failed: ${describeError(err)}`)
@@ -96,7 +101,7 @@ export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainR
       }
       try {
         const { token: _token, ...message } = mail
-        await deps.transport.sendMail(message)
+        await deps.transport.sendMail(files.attachments.length > 0 ? { ...message, attachments: files.attachments } : message)
       } catch (err) {
         const error = describeError(err)
         if (attempts >= deps.settings.maxAttempts || isPermanentFailure(err)) {
@@ -148,7 +153,7 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   const { config, db, log } = opts
   const clock = opts.clock ?? (() => new Date())
   const transport = opts.transport !== undefined ? opts.transport : config.SMTP_URL ? smtpTransport(config.SMTP_URL) : null
-  const deps: MailDeps = { db, settings: mailSettings(config), key: mailTokenKey(config), transport, log, random: opts.random }
+  const deps: MailDeps = { db, settings: mailSettings(config), key: mailTokenKey(config), transport, log, random: opts.random, attachmentRoot: config.dataDir }
   const intervalMs = opts.intervalMs ?? Math.round(config.MAIL_POLL_SECONDS * 1000)
   if (!transport) log.warn('SMTP_URL is not set: notifications stay in the mail outbox (see /admin/mail)')
 

@@ -43,11 +43,12 @@ export const MAIL_TEMPLATES = [
   'ticket.created', 'ticket.pick_up', 'ticket.escalate', 'ticket.hold', 'ticket.resume', 'ticket.resolve',
   'ticket.resolve_by_origin', 'ticket.close', 'ticket.cancel', 'ticket.accept', 'ticket.reject', 'ticket.reopen',
   'ticket.auto_close', 'ticket.transfer', 'ticket.rate', 'ticket.approve', 'ticket.reject_approval',
+  'ticket.approval_request',
   'ticket.sla_escalation', 'note.reply', 'note.message', 'note.occurrence'
 ] as const
 
 const STAFF_ROLES = new Set(['assignee', 'desk_manager'])
-const TEMPLATE_NAME = /^(ticket|note)\.([a-z_]{1,40})$/
+const TEMPLATE_NAME = /^(ticket|note|export)\.([a-z_]{1,40})$/
 const found = new Map<string, string | null>()
 
 /** The template file for a queued template name, or null when there is none (fallback). */
@@ -125,7 +126,8 @@ export function buildView(row: MailRowLike, opts: RenderOptions): MailView {
   const role = str(data.recipientRole)
   const title = oneLine(str(data.title) ?? '')
   const actor = str(data.actorName) ?? str(data.authorName) ?? t('mail.someone')
-  const url = number === null ? null : ticketUrl(opts.publicUrl, role, number)
+  // An approver may not be able to open the ticket: their mail links to the approval page instead.
+  const url = number === null || role === 'approver' ? null : ticketUrl(opts.publicUrl, role, number)
   const isRequester = !role || !STAFF_ROLES.has(role)
   const base = { number, actor, title, parent: d.parentNumber }
   return {
@@ -152,9 +154,14 @@ export function buildView(row: MailRowLike, opts: RenderOptions): MailView {
 export function renderMail(row: MailRowLike, opts: RenderOptions): RenderedMail {
   const view = buildView(row, opts)
   const file = templateFile(row.template) ?? 'fallback.eta'
-  const subject = oneLine(view.number === null
-    ? view.t('mail.subjectNoNumber', { title: view.title || view.t('app.name') })
-    : view.t('mail.subject', { number: view.number, title: view.title }))
+  // Mail about no ticket (an export) may name its own subject: `mail.<template>.subject`.
+  const ownSubjectKey = `mail.${row.template}.subject`
+  const ownSubject = view.number === null ? view.t(ownSubjectKey, view.d) : ownSubjectKey
+  const subject = oneLine(ownSubject !== ownSubjectKey
+    ? ownSubject
+    : view.number === null
+      ? view.t('mail.subjectNoNumber', { title: view.title || view.t('app.name') })
+      : view.t('mail.subject', { number: view.number, title: view.title }))
   const html = engines.html.render(`/html/${file}`, view)
   const text = tidyText(engines.text.render(`/text/${file}`, view))
   return { subject, text, html, locale: view.locale }

@@ -6,6 +6,8 @@ import portal from './portal/index.js'
 import desk from './desk/index.js'
 import admin from './admin/index.js'
 import attachments from './attachments.js'
+import exportRoutes from './exports.js'
+import approvals from './approvals.js'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -62,6 +64,9 @@ export default async function web(fastify: FastifyInstance) {
 
   await fastify.register(auth)
   await fastify.register(attachments)
+  await fastify.register(exportRoutes)
+  // Approval links work without a login, so they sit outside the portal and desk guards.
+  await fastify.register(approvals)
   await fastify.register(portal, { prefix: '/portal' })
   await fastify.register(desk, { prefix: '/desk' })
   await fastify.register(admin, { prefix: '/admin' })

@@ -258,7 +258,11 @@ function expected(action: Action, actor: ActorKind, status: Status, policy: Life
   }
   if (row) {
     const to = row.to === 'same' ? status : row.to
-    return { ok: true, to: { state: STATE_OF[to], status: to }, effects: row.effects }
+    // Awaiting approval holds the SLA clock like on hold: leaving it for a status that does not
+    // hold resumes the clock (the table lists each row once for all its `from` statuses).
+    const leavesApproval = status === 'awaiting_approval' && to !== 'awaiting_approval' && STATE_OF[to] !== 'on_hold'
+    const effects = leavesApproval ? { slaResume: true, ...row.effects } : row.effects
+    return { ok: true, to: { state: STATE_OF[to], status: to }, effects }
   }
   let code: RefusalCode
   if (EXPECTED.some((r) => r.action === action && r.actors.includes(actor))) code = 'not_allowed_in_state'

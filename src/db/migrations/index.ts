@@ -5,6 +5,9 @@ import * as benchIndexes from './20261123020000_bench_indexes.js'
 import * as crmSync from './20261123030000_crm_sync.js'
 import * as mailInbound from './20261123050000_mail_inbound.js'
 import * as assignmentIndex from './20261123060000_assignment_index.js'
+import * as approval from './20261123070000_approval.js'
+import * as exportJobs from './20261123080000_exports.js'
+import * as searchIndexes from './20261123090000_search_indexes.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -13,7 +16,10 @@ export const migrations: Record<string, Migration> = {
   '20261123020000_bench_indexes': benchIndexes,
   '20261123030000_crm_sync': crmSync,
   '20261123050000_mail_inbound': mailInbound,
-  '20261123060000_assignment_index': assignmentIndex
+  '20261123060000_assignment_index': assignmentIndex,
+  '20261123070000_approval': approval,
+  '20261123080000_exports': exportJobs,
+  '20261123090000_search_indexes': searchIndexes
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -10,9 +10,12 @@ import mail from './mail.js'
 import sync from './sync.js'
 import inbound from './inbound.js'
 import reports from './reports.js'
+import search from './search.js'
+import exportsCatalog from './exports.js'
+import approval from './approval.js'
 import { LIFECYCLE_MESSAGES } from '../../domain/lifecycle.js'
 
 export type MessageCatalog = Record<Locale, Record<string, string>>
 
 /** Every catalog; each area of the product keeps its own file. */
-export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports]
+export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports, search, exportsCatalog, approval]

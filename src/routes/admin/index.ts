@@ -8,6 +8,7 @@ import { flag, text, type FormBody, type FormErrors } from '../forms.js'
 import adminQuarantine from './quarantine.js'
 import adminMail from './mail.js'
 import adminSync from './sync.js'
+import adminCatalog from './catalog.js'
 
 const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
@@ -23,6 +24,7 @@ export default async function admin(fastify: FastifyInstance) {
   await fastify.register(adminQuarantine, { prefix: '/quarantine' })
   await fastify.register(adminMail, { prefix: '/mail' })
   await fastify.register(adminSync, { prefix: '/sync' })
+  await fastify.register(adminCatalog, { prefix: '/catalog' })
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title') })

@@ -6,6 +6,7 @@ import actions from './actions.js'
 import extras from './extras.js'
 import newTicket from './new-ticket.js'
 import reports from './reports.js'
+import approval from './approval.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
 export default async function desk(fastify: FastifyInstance) {
@@ -16,4 +17,5 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(actions)
   await fastify.register(extras)
   await fastify.register(reports)
+  await fastify.register(approval)
 }

@@ -10,6 +10,7 @@ import type { FormErrors } from '../forms.js'
 import { DESK_SOURCES } from './new-ticket.js'
 import { deskLifecycle, staffOf } from './shared.js'
 import { slaView } from '../sla-view.js'
+import { approverCandidates, findApprover, ticketApprovalState } from '../../db/approval.js'
 
 export const MAX_MINUTES = 10_000
 
@@ -98,6 +99,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     checklistDone: checklist.filter((i) => i.done === 1).length,
     survey: survey ?? null,
     crm,
+    approval: await deskApprovalView(db, ticket, fastify.clock()),
     costs, money,
     maxMinutes: MAX_MINUTES,
     failed: state.failed ?? null,
@@ -105,6 +107,18 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     values: state.values ?? {},
     formError: state.formError ?? null
   }, state.status ?? 200)
+}
+
+/** The approval card: where the request stands and, while it waits, whom a new link could go to. */
+async function deskApprovalView(db: FastifyInstance['db'], ticket: TicketDetail, now: Date) {
+  const state = await ticketApprovalState(db, ticket, now)
+  if (!state) return null
+  if (!state.waiting) return { ...state, candidates: [], found: null }
+  const [candidates, found] = await Promise.all([
+    approverCandidates(db, ticket.account_id, ticket.contact_id),
+    findApprover(db, ticket.contact_id, ticket.account_id)
+  ])
+  return { ...state, candidates, found: found ?? null }
 }
 
 /** After a change the ticket may have left the actor's desks: then the queue is where to go. */

@@ -15,6 +15,7 @@ import type { ContactActor, Locale } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import type { FormErrors } from '../forms.js'
 import { formatDuration, slaView } from '../sla-view.js'
+import { ticketApprovalState } from '../../db/approval.js'
 
 // A string, so /portal/tickets/abc is a plain 404 like any ticket the client may not see.
 export const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })
@@ -113,6 +114,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
       ? { time: formatDuration(costs.timeMinutes * 60_000, t), amount: formatMoney(costs.totalCents, request.locale) }
       : null,
     links,
+    approval: await ticketApprovalState(db, ticket, fastify.clock()),
     sla: slaView(ticket, fastify.clock(), t),
     limits: LIMITS,
     failed: state.failed ?? null,
