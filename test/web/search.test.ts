@@ -21,6 +21,8 @@ async function scenario(env: TestEnv) {
   const printerMarch = await makeTicket(db, ids, { title: 'Printer jams in March', now: day('2026-03-10'), priority: 'high' })
   const laptopApril = await makeTicket(db, ids, { title: 'Laptop will not boot', category: 'Laptop problem', now: day('2026-04-02'), contact: 'alice@acme.test' })
   const passwordMay = await makeTicket(db, ids, { title: 'Password reset please', category: 'Password reset', now: day('2026-05-01'), priority: 'low' })
+  // Assignment picks among equally loaded staff at random: make this one Ana's for the assignee filter.
+  await db.updateTable('ticket').set({ assignee_id: ids.staff['ana@casebridge.test'] }).where('id', '=', passwordMay.id).execute()
   await transition(db, ana, passwordMay.id, { action: 'pick_up' }, day('2026-05-01'))
   await transition(db, ana, passwordMay.id, { action: 'resolve', resolution: 'Done.' }, day('2026-05-02'))
   const cloud = await makeTicket(db, ids, { title: 'Cloud console printer export', desk: 'Product Support', now: day('2026-05-05'), priority: 'critical' })
