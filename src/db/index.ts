@@ -27,8 +27,14 @@ export async function createDb(url: string): Promise<Db> {
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
   }
   const pg = await import('pg')
-  const Pool = pg.default.Pool
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10 }) }) })
+  const { Pool, types } = pg.default
+  // node-postgres returns BIGINT (sla_paused_ms, COUNT(*)) as strings; the schema types them as
+  // numbers, as SQLite returns them (`paused_ms + held` would otherwise concatenate). Every value
+  // kept in one is far below 2^53. Scoped to this pool, not pg's global parsers.
+  const int8 = (value: string) => Number(value)
+  const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+    oid === types.builtins.INT8 && format !== 'binary' ? int8 : types.getTypeParser(oid, format)) as typeof types.getTypeParser
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: url, max: 10, types: { getTypeParser } }) }) })
 }
 
 /** Applies every pending migration; throws with the failing migration's error. */

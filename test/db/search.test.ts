@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { testApp } from '../helpers/app.js'
+import { sqliteOnly, testApp } from '../helpers/app.js'
 import { staffActor, contactActor } from '../helpers/tickets.js'
 import { addNote, createTicket, listTickets, ticketBatches, type TicketFilters } from '../../src/db/ticket.js'
 import { transition, performerOf, type TransitionRequest } from '../../src/commands/transitions.js'
@@ -266,9 +266,15 @@ const STAFF_ONLY: [string, TicketFilters, Label[]][] = [
 const within = (labels: Label[], who: string) => labels.filter((l) => VISIBLE[who].includes(l))
 
 t.test('every filter alone, for clients and staff', async (t) => {
+  // FTS5 folds accents (remove_diacritics); the PostgreSQL tsvector ('simple') keeps them, as docs/operations.md says.
+  const accents = sqliteOnly('PostgreSQL search does not ignore accents')
   for (const who of [...CLIENTS, ...STAFF]) {
-    for (const [name, f, all] of ALONE) await expectSet(t, who, f, within(all, who), name)
+    for (const [name, f, all] of ALONE) {
+      if (accents && name === 'q: case and accents do not matter') continue
+      await expectSet(t, who, f, within(all, who), name)
+    }
   }
+  if (accents) t.test('q: case and accents do not matter', { skip: accents }, () => {})
   // The ticket number, for a ticket each can and cannot see.
   for (const who of [...CLIENTS, ...STAFF]) {
     for (const label of ['A1', 'G1', 'I1', 'D1']) {

@@ -55,10 +55,54 @@ export interface TestAppOptions {
   demo?: boolean
 }
 
-/** A fresh data directory and SQLite file, migrated (and seeded), with the app built in-process. */
+/**
+ * Opt-in: with `TEST_DATABASE_URL=postgres://...` (a role allowed to create databases, e.g.
+ * from scripts/pg-test.sh) each test gets its own fresh PostgreSQL database instead of a
+ * SQLite file. Tests that rely on SQLite itself skip with `{ skip: sqliteOnly('why') }`.
+ */
+export const onPostgres = /^postgres(ql)?:/.test(process.env.TEST_DATABASE_URL ?? '')
+
+/** A skip reason under PostgreSQL (`false`, i.e. run, on SQLite). */
+export function sqliteOnly(reason: string): string | false {
+  return onPostgres && `SQLite only: ${reason}`
+}
+
+/** Creates an empty database on the TEST_DATABASE_URL server; returns its URL and a dropper. */
+async function freshPgDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const pg = await import('pg')
+  const name = `casebridge_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
+  const admin = async (statement: string) => {
+    const client = new pg.default.Client({ connectionString: adminUrl })
+    await client.connect()
+    try {
+      await client.query(statement)
+    } finally {
+      await client.end()
+    }
+  }
+  await admin(`CREATE DATABASE ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  // Not WITH (FORCE) at once: a closed pool's connections may still be on their way out (pg's
+  // pool.end() does not wait for them), and PostgreSQL waits a few seconds for them by itself;
+  // terminating them instead makes their clients throw. FORCE only for a connection left open.
+  const drop = async () => {
+    try {
+      await admin(`DROP DATABASE IF EXISTS ${name}`)
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55006') throw err
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    }
+  }
+  return { url: url.toString(), drop }
+}
+
+/** A fresh data directory and SQLite file (or PostgreSQL database, see onPostgres), migrated (and seeded), with the app built in-process. */
 export async function testApp(t: Tap, opts: TestAppOptions = {}): Promise<TestEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'casebridge-test-'))
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', ...opts.env })
+  const pgDatabase = onPostgres ? await freshPgDatabase(process.env.TEST_DATABASE_URL!) : null
+  const dbEnv = pgDatabase ? { DATABASE_URL: pgDatabase.url } : {}
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', ...dbEnv, ...opts.env })
   const db = await createDb(config.databaseUrl)
   await migrateToLatest(db)
   const seed = opts.demo === false ? { logins: [] } : await seedDemo(db)
@@ -68,6 +112,7 @@ export async function testApp(t: Tap, opts: TestAppOptions = {}): Promise<TestEn
     await app.close()
     await db.destroy()
     rmSync(dir, { recursive: true, force: true })
+    await pgDatabase?.drop()
   })
   return { app, db, config, dir, seed, ids: await demoIds(db) }
 }

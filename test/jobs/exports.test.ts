@@ -37,7 +37,7 @@ t.test('two worker processes at once write each export once', async (t) => {
   }
   const tsx = join(process.cwd(), 'node_modules/.bin/tsx')
   const script = join(process.cwd(), 'test/fixtures/run-exports.ts')
-  const outputs = await Promise.all(['w1', 'w2'].map((h) => run(tsx, [script, env.dir, h])))
+  const outputs = await Promise.all(['w1', 'w2'].map((h) => run(tsx, [script, env.dir, h, env.config.databaseUrl])))
   const reports = outputs.map((o) => JSON.parse(o.stdout.trim()).report as { done: number })
   t.equal(reports[0].done + reports[1].done, 6, 'six exports written between them')
   const jobs = await env.db.selectFrom('export_job').selectAll().where('id', 'in', ids).execute()
