@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely'
+import { sql, type ExpressionBuilder, type OrderByModifiers, type SelectQueryBuilder } from 'kysely'
 import type { Executor, Trx } from './index.js'
 import type { Database, Level, NoteKind, Priority, TicketSource, TicketType, Visibility } from './schema.js'
 import { canSeeNote, canSeeTicket, type Actor } from '../domain/permissions.js'
@@ -64,8 +64,9 @@ function applySearch<O>(db: Executor, qb: TicketQuery<O>, q: string): TicketQuer
   const trimmed = q.trim()
   const asNumber = /^#?\d{1,12}$/.test(trimmed) ? Number(trimmed.replace('#', '')) : null
   if (isPostgres(db)) {
+    const match = tsPrefixQuery(trimmed)
     return qb.where((eb) => {
-      const text = sql<boolean>`ticket.search @@ plainto_tsquery('simple', ${trimmed})`
+      const text = match ? sql<boolean>`ticket.search @@ to_tsquery('simple', ${match})` : sql<boolean>`1 = 0`
       return asNumber !== null ? eb.or([text, eb('ticket.number', '=', asNumber)]) : eb.and([text])
     })
   }
@@ -82,9 +83,22 @@ function applyFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: Tick
   return applyListFilters(db, scopeTicketsToActor(qb, actor), actor, f)
 }
 
+/**
+ * The same words as ftsQuery as a PostgreSQL tsquery of prefix terms (`'instal':* & 'total':*`),
+ * so both dialects match word beginnings. Words are letters and digits only: no tsquery syntax.
+ */
+function tsPrefixQuery(q: string): string | null {
+  const words = q.normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? []
+  if (words.length === 0) return null
+  return words.slice(0, 12).map((w) => `'${w}':*`).join(' & ')
+}
+
 /** Title words: an FTS5 column filter (SQLite) or the title's own text vector (PostgreSQL). */
 function applyTitleWords<O>(db: Executor, qb: TicketQuery<O>, words: string): TicketQuery<O> {
-  if (isPostgres(db)) return qb.where(sql<boolean>`to_tsvector('simple', ticket.title) @@ plainto_tsquery('simple', ${words})`)
+  if (isPostgres(db)) {
+    const match = tsPrefixQuery(words)
+    return qb.where(match ? sql<boolean>`to_tsvector('simple', ticket.title) @@ to_tsquery('simple', ${match})` : sql<boolean>`1 = 0`)
+  }
   const match = ftsQuery(words)
   if (!match) return qb.where(sql<boolean>`0 = 1`)
   return qb.where('ticket.id', 'in', sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${`title : (${match})`})`)
@@ -128,6 +142,15 @@ function applyListFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: 
 }
 
 const PRIORITY_RANK = sql<number>`CASE ticket.priority WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`
+
+/**
+ * The direction for a list's sort key. closed_at is the one nullable key: SQLite puts NULLs
+ * (tickets never closed) first ascending and last descending; PostgreSQL is told to do the same.
+ */
+function sortDirection(db: Executor, sort: Sort, order: 'asc' | 'desc'): OrderByModifiers {
+  if (sort !== 'closed_at' || !isPostgres(db)) return order
+  return (ob) => (order === 'asc' ? ob.asc().nullsFirst() : ob.desc().nullsLast())
+}
 
 function listColumns(qb: SelectQueryBuilder<Database, 'ticket', {}>) {
   return qb
@@ -249,9 +272,10 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
   const page = Math.max(filters.page ?? 1, 1)
   const sort = filters.sort ?? 'created_at'
   const order = filters.order ?? 'desc'
+  const direction = sortDirection(db, sort, order)
   const sorted = <Q extends SelectQueryBuilder<any, any, any>>(qb: Q): Q => (sort === 'priority'
     ? qb.orderBy(PRIORITY_RANK, order).orderBy('ticket.id', order)
-    : qb.orderBy(`ticket.${sort}`, order).orderBy('ticket.id', order)) as Q
+    : qb.orderBy(`ticket.${sort}`, direction).orderBy('ticket.id', order)) as Q
 
   const states = filterStates(filters)
   let pieces = scopePieces(actor).flatMap((piece) => (piece.byState && states
@@ -293,7 +317,7 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
       .select(['piece.id', 'piece.k']))
       .reduce((all, next) => all.unionAll(next))
     const ids = db.selectFrom(merged.as('merged')).select('merged.id')
-      .orderBy('merged.k', order).orderBy('merged.id', order).limit(perPage).offset(offset)
+      .orderBy('merged.k', direction).orderBy('merged.id', order).limit(perPage).offset(offset)
     items = await sorted(listColumns(db.selectFrom('ticket')).where('ticket.id', 'in', ids)).execute()
   }
   return { items, total: Math.min(n, COUNT_CAP), totalCapped: n > COUNT_CAP, page, perPage }
