@@ -47,6 +47,7 @@ export async function dashboardFigures(db: Executor, actor: StaffActor, now: Dat
   }
 }
 
+/** Per requester, by the search's status groups (each figure is one search); on hold is a part of open. */
 export interface RequesterRow {
   contactId: number
   name: string
@@ -54,7 +55,9 @@ export interface RequesterRow {
   total: number
   open: number
   onHold: number
+  waiting: number
   closed: number
+  cancelled: number
 }
 
 export interface RepeatedIssue {
@@ -71,7 +74,7 @@ export interface RepeatedIssue {
 export const SUMMARY_LIMIT = 100
 
 /**
- * Tickets per requester opened since `since` (open / on hold / finished), and the requesters who
+ * Tickets per requester opened since `since` (open, of which on hold, waiting, closed, cancelled), and the requesters who
  * opened two or more tickets about the same product or catalog item in that window.
  */
 export async function requestSummary(db: Executor, actor: StaffActor, since: string) {
@@ -80,9 +83,11 @@ export async function requestSummary(db: Executor, actor: StaffActor, since: str
   const requesters = await visible().innerJoin('contact', 'contact.id', 'ticket.contact_id')
     .select([
       'contact.id as contactId', 'contact.name as name', 'contact.email as email', count.as('total'),
-      sql<number>`sum(case when ticket.state in ('open', 'in_progress') then 1 else 0 end)`.as('open'),
+      sql<number>`sum(case when ticket.state in (${sql.join(OPEN_STATES.map((s) => sql.lit(s)))}) then 1 else 0 end)`.as('open'),
       sql<number>`sum(case when ticket.state = 'on_hold' then 1 else 0 end)`.as('onHold'),
-      sql<number>`sum(case when ticket.state in ('resolved', 'closed', 'cancelled') then 1 else 0 end)`.as('closed')
+      sql<number>`sum(case when ticket.state = 'resolved' then 1 else 0 end)`.as('waiting'),
+      sql<number>`sum(case when ticket.state = 'closed' then 1 else 0 end)`.as('closed'),
+      sql<number>`sum(case when ticket.state = 'cancelled' then 1 else 0 end)`.as('cancelled')
     ])
     .groupBy(['contact.id', 'contact.name', 'contact.email'])
     .orderBy('total', 'desc').orderBy('contact.name').limit(SUMMARY_LIMIT).execute()
@@ -117,7 +122,10 @@ export async function requestSummary(db: Executor, actor: StaffActor, since: str
   }
 
   return {
-    requesters: requesters.map((r) => ({ ...r, total: Number(r.total), open: Number(r.open), onHold: Number(r.onHold), closed: Number(r.closed) })) as RequesterRow[],
+    requesters: requesters.map((r) => ({
+      ...r, total: Number(r.total), open: Number(r.open), onHold: Number(r.onHold), waiting: Number(r.waiting),
+      closed: Number(r.closed), cancelled: Number(r.cancelled)
+    })) as RequesterRow[],
     repeated: groups as RepeatedIssue[]
   }
 }

@@ -1,8 +1,11 @@
-import t from 'tap'
-import { testApp, loginAs, type TestEnv } from '../helpers/app.js'
+import t, { type Test } from 'tap'
+import { testApp, loginAs, type Agent, type TestEnv } from '../helpers/app.js'
 import { makeTicket, staffActor } from '../helpers/tickets.js'
 import { transition, performerOf } from '../../src/commands/transitions.js'
 import { addNote } from '../../src/db/ticket.js'
+import { slaStatus } from '../../src/domain/sla.js'
+import { OPEN_STATES } from '../../src/domain/lifecycle.js'
+import { dayStart } from '../../src/domain/search.js'
 
 const T0 = new Date('2026-03-02T09:00:00.000Z')
 const hours = (h: number) => new Date(T0.getTime() + h * 3_600_000)
@@ -15,9 +18,35 @@ function figure(html: string, key: string): { n: number; href: string | null } |
   return m ? { n: Number(m[2]), href: m[1] ? m[1].replace(/&amp;/g, '&') : null } : null
 }
 
+const GROUPS = ['total', 'open', 'on-hold', 'waiting', 'closed', 'cancelled'] as const
+
+/** A requester's row on the summary: each figure and the search link it carries. */
+function requesterLinks(html: string, email: string): Record<(typeof GROUPS)[number], { n: number; href: string }> | null {
+  const row = new RegExp(`data-requester="${email}">[\\s\\S]*?</tr>`).exec(html)?.[0]
+  if (!row) return null
+  const cells = GROUPS.map((g) => {
+    const m = new RegExp(`class="num ${g}"><a href="([^"]*)">(\\d+)</a>`).exec(row)
+    if (!m) throw new Error(`no ${g} figure for ${email}`)
+    return [g, { n: Number(m[2]), href: m[1].replace(/&amp;/g, '&') }]
+  })
+  return Object.fromEntries(cells)
+}
+
 function requesterRow(html: string, email: string) {
-  const m = new RegExp(`data-requester="${email}">[\\s\\S]*?class="num total">(\\d+)[\\s\\S]*?class="num open">(\\d+)[\\s\\S]*?class="num on-hold">(\\d+)[\\s\\S]*?class="num closed">(\\d+)`).exec(html)
-  return m ? { total: Number(m[1]), open: Number(m[2]), onHold: Number(m[3]), closed: Number(m[4]) } : null
+  const r = requesterLinks(html, email)
+  return r ? { total: r.total.n, open: r.open.n, onHold: r['on-hold'].n, waiting: r.waiting.n, closed: r.closed.n, cancelled: r.cancelled.n } : null
+}
+
+/** The ticket numbers a staff list page shows (each row links its number). */
+function listed(html: string): number[] {
+  return [...html.matchAll(/href="\/desk\/tickets\/(\d+)">#/g)].map((m) => Number(m[1])).sort((a, b) => a - b)
+}
+
+/** Follows a figure's link: the list must show exactly the tickets it counts. */
+async function follow(t: Test, agent: Agent, href: string, want: number[], what: string) {
+  const res = await agent.get(href)
+  t.equal(res.statusCode, 200, `${what}: ${href}`)
+  t.same(listed(res.body), [...want].sort((a, b) => a - b), `${what}: ${href} lists exactly the tickets counted`)
 }
 
 /**
@@ -65,9 +94,9 @@ t.test('dashboard figures: admin sees all, staff only their desks, figures link 
   t.same(figure(html, 'state-in_progress'), { n: 1, href: '/desk?state=in_progress' })
   t.same(figure(html, 'state-on_hold'), { n: 1, href: '/desk?state=on_hold' })
   t.same(figure(html, 'state-total'), { n: 6, href: '/desk' })
-  t.same(figure(html, 'sla-achieved'), { n: 1, href: null })
-  t.same(figure(html, 'sla-breached'), { n: 3, href: null })
-  t.same(figure(html, 'sla-at_risk'), { n: 1, href: null })
+  t.same(figure(html, 'sla-achieved'), { n: 1, href: '/desk?situation=all&sla=achieved' })
+  t.same(figure(html, 'sla-breached'), { n: 3, href: '/desk?situation=all&sla=breached' })
+  t.same(figure(html, 'sla-at_risk'), { n: 1, href: '/desk?situation=all&sla=at_risk' })
   t.equal(figure(html, `desk-${env.ids.desk['Service Desk']}`)?.n, 4)
   t.equal(figure(html, `desk-${env.ids.desk['Product Support']}`)?.n, 2)
 
@@ -104,22 +133,22 @@ t.test('dashboard figures: admin sees all, staff only their desks, figures link 
   t.equal(figure(c, 'sla-breached')?.n, 1)
   t.equal(figure(c, 'sla-achieved')?.n, 0)
   t.equal(figure(c, `desk-${env.ids.desk['Service Desk']}`), null)
-  // Only the viewer's own row ("my tickets") and the unassigned row have a queue filter to link to.
+  // Every assignee's figure links to the search for that assignee, a colleague's as well as one's own.
   const carlaId = env.ids.staff['carla@casebridge.test']
   const anaId = env.ids.staff['ana@casebridge.test']
   const carlaRow = figure(c, `assignee-${carlaId}`)
-  if (carlaRow) t.equal(carlaRow.href, '/desk?scope=mine', 'her own figure links to "my tickets"')
-  t.equal(figure(c, `assignee-${anaId}`)?.href ?? null, null, 'a colleague\'s figure has no link')
+  if (carlaRow) t.equal(carlaRow.href, `/desk?assignee=${carlaId}`)
   t.equal(figure(html, `assignee-${anaId}`)?.n, expected.get(String(anaId)))
-  t.equal(figure(html, `assignee-${anaId}`)?.href, null)
+  t.equal(figure(html, `assignee-${anaId}`)?.href, `/desk?assignee=${anaId}`)
   const ana = await loginAs(app, 'ana@casebridge.test')
-  t.same(figure((await ana.get('/desk/dashboard')).body, `assignee-${anaId}`), { n: expected.get(String(anaId)), href: '/desk?scope=mine' })
+  t.same(figure((await ana.get('/desk/dashboard')).body, `assignee-${anaId}`), { n: expected.get(String(anaId)), href: `/desk?assignee=${anaId}` })
 
   // Nobody available on the Service Desk: the new ticket waits unassigned and is counted so.
   await db.updateTable('staff').set({ available: 0 }).execute()
   await makeTicket(db, env.ids, { title: 'SD nobody', now: hours(59) })
   const after = (await admin.get('/desk/dashboard')).body
-  t.same(figure(after, 'assignee-none'), { n: 1, href: '/desk?scope=unassigned' })
+  t.same(figure(after, 'assignee-none'), { n: 1, href: '/desk?assignee=none' })
+  t.match((await admin.get('/desk?assignee=none')).body, 'SD nobody')
   t.match((await admin.get('/desk?scope=unassigned')).body, 'SD nobody')
 
   // Clients do not have a dashboard.
@@ -136,18 +165,19 @@ t.test('request summary: per requester, repeated issues, window, visibility', as
   const page = await admin.get('/desk/summary')
   t.equal(page.statusCode, 200)
   const html = page.body
-  t.same(requesterRow(html, 'bob@acme.test'), { total: 4, open: 2, onHold: 1, closed: 1 })
-  t.same(requesterRow(html, 'hank@globex.test'), { total: 2, open: 2, onHold: 0, closed: 0 })
+  // Open counts open, in progress and on hold (the search's "open"); on hold is shown again on its own.
+  t.same(requesterRow(html, 'bob@acme.test'), { total: 4, open: 3, onHold: 1, waiting: 1, closed: 0, cancelled: 0 })
+  t.same(requesterRow(html, 'hank@globex.test'), { total: 2, open: 2, onHold: 0, waiting: 0, closed: 0, cancelled: 0 })
   t.ok(html.indexOf('data-requester="bob@acme.test"') < html.indexOf('data-requester="hank@globex.test"'), 'sorted by count')
   t.match(html, `data-repeated="${ids.contact['bob@acme.test']}-category-${ids.category['Printer problem']}"`)
   t.match(html, `data-repeated="${ids.contact['hank@globex.test']}-product-${ids.product['Casebridge Cloud']}"`)
   // Each repeated issue links to its tickets.
   const row = new RegExp(`data-repeated="${ids.contact['bob@acme.test']}-category-[\\s\\S]*?</tr>`).exec(html)![0]
   t.equal((row.match(/href="\/desk\/tickets\/\d+"/g) ?? []).length, 4)
-  t.match(row, '<td class="num">4</td>')
+  t.match(row, /<td class="num"><a href="[^"]*">4<\/a><\/td>/)
 
   const wider = (await admin.get('/desk/summary?days=60')).body
-  t.same(requesterRow(wider, 'bob@acme.test'), { total: 5, open: 3, onHold: 1, closed: 1 }, 'the old ticket counts in a 60-day window')
+  t.same(requesterRow(wider, 'bob@acme.test'), { total: 5, open: 4, onHold: 1, waiting: 1, closed: 0, cancelled: 0 }, 'the old ticket counts in a 60-day window')
 
   for (const bad of ['0', '366', 'abc', '1.5']) {
     const res = await admin.get(`/desk/summary?days=${bad}`)
@@ -164,8 +194,77 @@ t.test('request summary: per requester, repeated issues, window, visibility', as
   const carla = await loginAs(app, 'carla@casebridge.test')
   const c = (await carla.get('/desk/summary')).body
   t.equal(requesterRow(c, 'bob@acme.test'), null)
-  t.same(requesterRow(c, 'hank@globex.test'), { total: 2, open: 2, onHold: 0, closed: 0 })
+  t.same(requesterRow(c, 'hank@globex.test'), { total: 2, open: 2, onHold: 0, waiting: 0, closed: 0, cancelled: 0 })
 
   const client = await loginAs(app, 'hank@globex.test')
   t.equal((await client.get('/desk/summary')).statusCode, 404)
+})
+
+t.test('every figure of the dashboard and the summary opens the search listing exactly its tickets', async (t) => {
+  const env = await testApp(t, { clock: () => NOW })
+  await scenario(env)
+  const { app, db, ids } = env
+  // Two more kinds of ticket: one closed and one cancelled, both within the summary's window.
+  const ana = await staffActor(db, ids, 'ana@casebridge.test')
+  const staff = performerOf(ana)
+  const closed = await makeTicket(db, ids, { title: 'SD closed', now: hours(3) })
+  await transition(db, staff, closed.id, { action: 'pick_up' }, hours(4))
+  await transition(db, staff, closed.id, { action: 'resolve', resolution: 'Done.' }, hours(5))
+  await transition(db, staff, closed.id, { action: 'close', closureCategory: 'solved' }, hours(6))
+  const cancelled = await makeTicket(db, ids, { title: 'SD cancelled', now: hours(7) })
+  await transition(db, staff, cancelled.id, { action: 'cancel', reason: 'Sent twice.' }, hours(8))
+
+  const live = await db.selectFrom('ticket').selectAll().where('deleted_at', 'is', null).execute()
+  const isOpen = (r: (typeof live)[number]) => (OPEN_STATES as readonly string[]).includes(r.state)
+  t.ok(live.some((r) => r.state === 'closed') && live.some((r) => r.state === 'cancelled'), 'a closed and a cancelled ticket exist')
+
+  for (const who of ['admin@casebridge.test', 'bruno@casebridge.test']) {
+    const agent = await loginAs(app, who)
+    const me = who === 'admin@casebridge.test' ? null : ids.staff[who]
+    const mine = live.filter((r) => me === null || r.desk_id === ids.desk['Service Desk'] || r.assignee_id === me)
+    const numbers = (keep: (r: (typeof live)[number]) => boolean) => mine.filter(keep).map((r) => r.number)
+
+    const dash = (await agent.get('/desk/dashboard')).body
+    const figures: [string, number[]][] = [
+      ...OPEN_STATES.map((s): [string, number[]] => [`state-${s}`, numbers((r) => r.state === s)]),
+      ['state-total', numbers(isOpen)],
+      ...(['achieved', 'breached', 'at_risk'] as const).map((s): [string, number[]] => [`sla-${s}`, numbers((r) => slaStatus(r, NOW) === s)]),
+      ...Object.values(ids.desk).map((d): [string, number[]] => [`desk-${d}`, numbers((r) => isOpen(r) && r.desk_id === d)]),
+      ...[...new Set(mine.filter(isOpen).map((r) => r.assignee_id))].map((a): [string, number[]] =>
+        [`assignee-${a ?? 'none'}`, numbers((r) => isOpen(r) && r.assignee_id === a)])
+    ]
+    for (const [key, want] of figures) {
+      const fig = figure(dash, key)
+      if (want.length === 0 && fig === null) continue
+      t.ok(fig?.href, `${who}: ${key} has a link`)
+      t.equal(fig!.n, want.length, `${who}: ${key} counts ${want.length}`)
+      await follow(t, agent, fig!.href!, want, `${who}: ${key}`)
+    }
+
+    // The summary: each requester's figures, and each repeated issue.
+    const page = await agent.get('/desk/summary')
+    const since = dayStart(new Date(NOW.getTime() - 30 * 86_400_000).toISOString().slice(0, 10))
+    const groups: Record<(typeof GROUPS)[number], (state: string) => boolean> = {
+      total: () => true, open: (s) => (OPEN_STATES as readonly string[]).includes(s), 'on-hold': (s) => s === 'on_hold',
+      waiting: (s) => s === 'resolved', closed: (s) => s === 'closed', cancelled: (s) => s === 'cancelled'
+    }
+    for (const email of ['bob@acme.test', 'hank@globex.test']) {
+      const row = requesterLinks(page.body, email)
+      if (me !== null && email === 'hank@globex.test') { t.equal(row, null, 'Bruno does not see Hank'); continue }
+      t.ok(row, `${who}: a row for ${email}`)
+      for (const g of GROUPS) {
+        const want = numbers((r) => r.contact_id === ids.contact[email] && r.created_at >= since && groups[g](r.state))
+        t.equal(row![g].n, want.length, `${who}: ${email} ${g} counts ${want.length}`)
+        await follow(t, agent, row![g].href, want, `${who}: ${email} ${g}`)
+      }
+    }
+    const repeated = [...page.body.matchAll(/data-repeated="[^"]+">[\s\S]*?<\/tr>/g)].map((m) => m[0])
+    t.ok(repeated.length > 0, `${who}: repeated issues are shown`)
+    for (const row of repeated) {
+      const m = /<td class="num"><a href="([^"]*)">(\d+)<\/a>/.exec(row)!
+      const tickets = [...row.matchAll(/href="\/desk\/tickets\/(\d+)"/g)].map((x) => Number(x[1]))
+      t.equal(Number(m[2]), tickets.length, 'the count is the tickets named')
+      await follow(t, agent, m[1].replace(/&amp;/g, '&'), tickets, `${who}: repeated issue`)
+    }
+  }
 })

@@ -22,8 +22,11 @@ const FILTERS = ['priority', 'status', 'ticket_type', 'product_id', 'category_id
 
 // `id` right after the sort column keeps each index in (created_at, id) order, the lists' order,
 // whatever follows it; resolution_due_at lets "at risk" / "on track" skip tickets already past due.
+// On the account index, deleted_at (always null here, one byte) makes "My requests"' count of an
+// account's tickets covered by it in SQLite's eyes; otherwise the narrower foundation index
+// (account_id, created_at) looked as good and each row was read to check deleted_at.
 const INDEXES: [name: string, columns: string[]][] = [
-  ['ticket_live_account_search_idx', ['account_id', 'state', 'created_at', 'id', ...FILTERS, 'desk_id', 'contact_id', 'resolution_due_at']],
+  ['ticket_live_account_search_idx', ['account_id', 'state', 'created_at', 'id', ...FILTERS, 'desk_id', 'contact_id', 'resolution_due_at', 'deleted_at']],
   ['ticket_live_desk_search_idx', ['desk_id', 'state', 'created_at', 'id', ...FILTERS, 'contact_id', 'resolution_due_at']],
   ['ticket_live_state_search_idx', ['state', 'created_at', 'id', 'desk_id', ...FILTERS, 'contact_id', 'resolution_due_at']]
 ]

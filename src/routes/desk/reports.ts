@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { dashboardFigures, requestSummary } from '../../db/reports.js'
-import { DESK_DEFAULTS, searchUrl, type SearchFilters } from '../../domain/search.js'
+import { dashboardFigures, requestSummary, type RepeatedIssue } from '../../db/reports.js'
+import { dayStart, DESK_DEFAULTS, searchUrl, type SearchFilters, type SlaFilter } from '../../domain/search.js'
 import type { State } from '../../domain/lifecycle.js'
 import { staffOf, whole } from './shared.js'
 
@@ -23,19 +23,27 @@ export function readDays(raw: string | undefined): number | null {
   return n !== null && n >= 1 && n <= MAX_DAYS ? n : null
 }
 
+/** The first day of a window of `days` days ending at `now` (UTC), so it is also a search's opened_from. */
+export function windowStart(now: Date, days: number): string {
+  return new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10)
+}
+
 /** Staff dashboard and request summary: read-only figures over the tickets the actor may see. */
 export default async function reports(fastify: FastifyInstance) {
   fastify.get('/dashboard', { schema: { querystring: DashboardQuery } }, async (request, reply) => {
     const actor = staffOf(request)
     const figures = await dashboardFigures(fastify.db, actor, fastify.clock())
+    // Every figure leads to the staff search that lists exactly the tickets it counts: the
+    // queue's scope is everything the actor may see, as here, and its default is the open tickets.
     return reply.page('desk/dashboard', {
       title: request.t('reports.dashboard.title'),
       figures,
-      // The queue filters by state and by "mine"/"unassigned"; desks, other assignees and SLA have no filter there.
       stateLink: (state: State) => queueLink({ state }),
       openLink: queueLink({}),
-      assigneeLink: (assigneeId: number | null) =>
-        assigneeId === null ? queueLink({ scope: 'unassigned' }) : assigneeId === actor.id ? queueLink({ scope: 'mine' }) : null
+      // Achieved and breached tickets are mostly finished: every state.
+      slaLink: (sla: SlaFilter) => queueLink({ sla, situation: 'all' }),
+      deskLink: (deskId: number) => queueLink({ deskId }),
+      assigneeLink: (assigneeId: number | null) => queueLink({ assigneeId: assigneeId ?? 'none' })
     })
   })
 
@@ -44,15 +52,21 @@ export default async function reports(fastify: FastifyInstance) {
     const raw = (request.query as { days?: string }).days
     const asked = readDays(raw)
     const days = asked ?? DEFAULT_DAYS
-    const since = new Date(fastify.clock().getTime() - days * 86_400_000).toISOString()
-    const summary = await requestSummary(fastify.db, actor, since)
+    // Whole days, so the window is exactly what the search's opened_from selects.
+    const fromDay = windowStart(fastify.clock(), days)
+    const summary = await requestSummary(fastify.db, actor, dayStart(fromDay))
+    const opened = (over: Partial<SearchFilters>) => queueLink({ situation: 'all', openedFrom: fromDay, ...over })
     return reply.page('desk/summary', {
       title: request.t('reports.summary.title'),
-      days, maxDays: MAX_DAYS, summary,
+      days, maxDays: MAX_DAYS, summary, fromDay,
       values: { days: raw ?? String(days) },
       errors: asked === null ? { days: request.t('reports.summary.badDays', { max: MAX_DAYS }) } : {},
-      // The queue has no requester filter, but `q` finds a ticket by its number.
-      ticketLink: (n: number) => `/desk/tickets/${n}`
+      ticketLink: (n: number) => `/desk/tickets/${n}`,
+      /** A requester's tickets of the window, all or one status group (or on hold, a part of open). */
+      requesterLink: (requesterId: number, group?: 'open' | 'on_hold' | 'waiting' | 'closed' | 'cancelled') =>
+        opened(group === undefined ? { requesterId } : group === 'on_hold' ? { requesterId, state: 'on_hold' } : { requesterId, situation: group }),
+      repeatedLink: (g: RepeatedIssue) =>
+        opened(g.kind === 'product' ? { requesterId: g.contactId, productId: g.subjectId } : { requesterId: g.contactId, categoryId: g.subjectId })
     }, asked === null ? 422 : 200)
   })
 }
