@@ -46,10 +46,13 @@ export function slaCondition(db: Executor, status: SlaFilter | SlaStatus, now: D
         OR (${isOpen} AND ticket.sla_paused_at IS NULL AND ${runningBreached})))`
     case 'paused':
       return sql<boolean>`(${hasTarget} AND ${isOpen} AND ticket.sla_paused_at IS NOT NULL AND ticket.sla_paused_at <= ${due})`
+    // `due >= now` is implied by `running` (its clock has not passed the due time); written as a
+    // plain comparison, the list indexes (which carry resolution_due_at) skip past-due tickets
+    // without reading them.
     case 'at_risk':
-      return sql<boolean>`(${hasTarget} AND ${running} AND ${late})`
+      return sql<boolean>`(${hasTarget} AND ${due} >= ${n} AND ${running} AND ${late})`
     case 'on_track':
-      return sql<boolean>`(${hasTarget} AND ${running} AND NOT ${late})`
+      return sql<boolean>`(${hasTarget} AND ${due} >= ${n} AND ${running} AND NOT ${late})`
     case 'none':
       return sql<boolean>`(NOT ${hasTarget})`
   }

@@ -129,9 +129,6 @@ function applyListFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: 
   if (f.requesterId !== undefined) qb = qb.where('ticket.contact_id', '=', f.requesterId)
   if (f.accountId !== undefined) qb = qb.where('ticket.account_id', '=', f.accountId)
   if (f.sla) qb = qb.where(slaCondition(db, f.sla, f.now ?? new Date()))
-  // Implied by the condition (a running clock has not passed its due time), written as a plain
-  // comparison so the list indexes can skip the tickets already past due without reading them.
-  if (f.sla === 'at_risk' || f.sla === 'on_track') qb = qb.where('ticket.resolution_due_at', '>=', (f.now ?? new Date()).toISOString())
   if (actor.kind === 'staff') {
     if (f.scope === 'mine') qb = qb.where('ticket.assignee_id', '=', actor.id)
     if (f.scope === 'unassigned') qb = qb.where('ticket.assignee_id', 'is', null)

@@ -1,16 +1,23 @@
 import type { FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
 import type { Executor } from '../db/index.js'
 import { getAccountName, listCatalogItems, listDesks, listProducts } from '../db/catalog.js'
 import { contactAccounts, getContact, listDeskStaff } from '../db/people.js'
 import type { Actor } from '../domain/permissions.js'
 import { PRIORITIES, STATES, STATUSES } from '../domain/lifecycle.js'
 import {
-  isNarrowed, readSearchQuery, searchQuery, searchUrl, SITUATIONS, SLA_FILTERS, SORTS, TICKET_TYPES,
+  isNarrowed, readSearchQuery, searchQuery, searchUrl, SITUATIONS, SLA_FILTERS, SORTS, TICKET_TYPES, URL_PARAMS,
   type ReadResult, type SearchFilters
 } from '../domain/search.js'
 
 // What the portal list and the staff queue share: reading the search from the URL, the choices
 // its form offers, and the links that keep the search (pages, sorting, clearing).
+
+/**
+ * The list pages' querystring: every search parameter as optional text. Lenient on purpose: a
+ * value that is wrong in a bookmarked URL is shown as such and left out (readSearch), never a bare 400.
+ */
+export const SearchQuerySchema = Type.Object(Object.fromEntries(Object.values(URL_PARAMS).map((name) => [name, Type.Optional(Type.String({ maxLength: 500 }))])))
 
 /** The filters a form offers, with the names a person recognises. */
 export async function searchChoices(db: Executor, actor: Actor) {
@@ -40,6 +47,7 @@ export interface SearchPage {
   /** The page's URL with some filters changed (sorting, a figure, removing one filter). */
   urlFor: (over: Partial<SearchFilters>) => string
   linkFor: (page: number) => string
+  /** The list without filters, still on the fields named in `keep` (the staff queue's tab). */
   clearUrl: string
   /** Filters set by a link but without a field in the form (requester, account), with names. */
   chips: { label: string; value: string; removeUrl: string }[]
@@ -49,7 +57,7 @@ const BASIC: (keyof SearchFilters)[] = ['q', 'situation', 'sort', 'order', 'scop
 
 /** Reads the search of a list page and everything its template needs to show and keep it. */
 export async function readSearchPage(
-  db: Executor, request: FastifyRequest, path: string, defaults: Partial<SearchFilters>, keep: Partial<SearchFilters> = {}
+  db: Executor, request: FastifyRequest, path: string, defaults: Partial<SearchFilters>, keep: (keyof SearchFilters)[] = []
 ): Promise<SearchPage> {
   const actor = request.actor!
   const read: ReadResult = readSearchQuery(request.query as Record<string, unknown>, { kind: actor.kind, defaults })
@@ -77,7 +85,7 @@ export async function readSearchPage(
     query: searchQuery({ ...f, page: undefined }, defaults),
     urlFor,
     linkFor: (page: number) => searchUrl(path, f, defaults, { page }),
-    clearUrl: searchUrl(path, { ...defaults, ...keep }, defaults),
+    clearUrl: searchUrl(path, { ...defaults, ...Object.fromEntries(keep.map((k) => [k, f[k] ?? defaults[k]])) }, defaults),
     chips
   }
 }

@@ -1,23 +1,19 @@
 import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
 import { assignBacklog, listTickets } from '../../db/ticket.js'
 import { getStaff, setStaffAvailability } from '../../db/people.js'
-import { DESK_DEFAULTS, SCOPES, URL_PARAMS } from '../../domain/search.js'
+import { DESK_DEFAULTS, SCOPES } from '../../domain/search.js'
 import { oneOf, text } from '../forms.js'
 import { FormSchema, staffOf } from './shared.js'
-import { readSearchPage, searchChoices } from '../search-page.js'
+import { readSearchPage, searchChoices, SearchQuerySchema } from '../search-page.js'
 import { slaView } from '../sla-view.js'
 
 export { SCOPES }
 
-// Lenient on purpose: a wrong value in a bookmarked URL is shown as such and left out.
-const QueueQuery = Type.Object(Object.fromEntries(Object.values(URL_PARAMS).map((name) => [name, Type.Optional(Type.String({ maxLength: 500 }))])))
-
 export default async function queue(fastify: FastifyInstance) {
   /** The staff queue: the advanced search over the tickets of the staff member's desks. */
-  fastify.get('/', { schema: { querystring: QueueQuery } }, async (request, reply) => {
+  fastify.get('/', { schema: { querystring: SearchQuerySchema } }, async (request, reply) => {
     const actor = staffOf(request)
-    const search = await readSearchPage(fastify.db, request, '/desk', DESK_DEFAULTS, { scope: scopeOf(request.query) })
+    const search = await readSearchPage(fastify.db, request, '/desk', DESK_DEFAULTS, ['scope'])
     const now = fastify.clock()
     const [result, choices, me] = await Promise.all([
       listTickets(fastify.db, actor, { ...search.f, perPage: 25, now }),
@@ -54,9 +50,4 @@ export default async function queue(fastify: FastifyInstance) {
     reply.flash('success', handed > 0 ? t('desk.availability.handedOut', { count: handed }) : t('desk.availability.nowAvailable'))
     return reply.redirect('/desk')
   })
-}
-
-/** The tab (scope) the queue is on: clearing the filters keeps it. */
-function scopeOf(query: unknown): (typeof SCOPES)[number] {
-  return oneOf(String((query as Record<string, unknown>).scope ?? ''), SCOPES) ?? 'desks'
 }
