@@ -184,12 +184,13 @@ t.test('an expired access token is refreshed transparently', async (t) => {
 
 t.test('worker process SIGKILLed right after the CRM created the comments; a new worker takes over: no duplicates', async (t) => {
   const { spawn } = await import('node:child_process')
-  const { join } = await import('node:path')
   const env = await syncEnv(t)
   await env.drainAll()
   await ticketsWithNotes(env, 4)
   const root = new URL('../../', import.meta.url).pathname
-  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['test/sync/fixtures/drain-child.ts'], {
+  // node itself with tsx's loader, not the tsx wrapper: the wrapper runs the script in a second
+  // process, which a SIGKILL to the wrapper would leave running
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/sync/fixtures/drain-child.ts'], {
     cwd: root, env: { ...process.env, DATA_DIR: env.dir, LOG_LEVEL: 'silent', CRM_URL: env.crm.url, CRASH_AFTER: 'comments' }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
@@ -204,7 +205,7 @@ t.test('worker process SIGKILLed right after the CRM created the comments; a new
     await new Promise((r) => setTimeout(r, 50))
   }
   child.kill('SIGKILL')
-  t.equal(await exited, 'SIGKILL', 'the worker was killed mid-batch')
+  t.equal(await exited, 'SIGKILL', `the worker was killed mid-batch (exit code ${child.exitCode})`)
   const unlinked = await env.db.selectFrom('note').select('id').where('crm_comment_id', 'is', null).execute()
   t.ok(unlinked.length > 0, 'its comments were created in the CRM but never recorded')
 
