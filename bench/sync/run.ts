@@ -42,7 +42,7 @@ const say = (s: string) => process.stdout.write(s + '\n')
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 
 async function startEmulatorProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['src/cli.ts', 'emulator', '--port', '0', '--file', join(dir, 'emulator.db')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'emulator', '--port', '0', '--file', join(dir, 'emulator.db')], {
     cwd: root, env: { ...process.env, DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''

@@ -25,7 +25,7 @@ t.test('casebridge sync: one pass against the configured org, with a summary', a
 t.test('casebridge emulator --port N runs the emulator alone', async (t) => {
   const root = new URL('../../', import.meta.url).pathname
   const env = await syncEnv(t, { mirror: false })
-  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['src/cli.ts', 'emulator', '--port', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'emulator', '--port', '0'], {
     cwd: root, env: { ...process.env, DATA_DIR: env.dir }, stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
