@@ -16,6 +16,8 @@ import { getTicketForActor, getTicketIdByNumber, listNotes, listTickets } from '
 import { findLogin, loadActor } from '../../src/db/people.js'
 import { dashboardFigures } from '../../src/db/reports.js'
 import type { StaffActor } from '../../src/domain/permissions.js'
+import { dayStart } from '../../src/domain/search.js'
+import { DEFAULT_DAYS, windowStart } from '../../src/routes/desk/reports.js'
 import type { BenchInfo } from './seed.js'
 import { referenceList } from './reference.js'
 import { ADMIN, PER_PAGE, searchCases, searchIds } from './search-cases.js'
@@ -59,9 +61,11 @@ async function main() {
   for (const c of searchCases(await searchIds(db, info), now)) {
     cases.push([`search ${c.name}`, () => list(db, actors[c.who], { ...c.filters, perPage: PER_PAGE[c.who], now })])
   }
+  // the dashboard's default window: tickets opened in the last 30 days
+  const since = dayStart(windowStart(now, DEFAULT_DAYS))
   cases.push(
-    ['dashboard figures (staff)', () => dashboardFigures(db, staff as StaffActor, now)],
-    ['dashboard figures (admin)', () => dashboardFigures(db, admin as StaffActor, now)]
+    ['dashboard figures (staff)', () => dashboardFigures(db, staff as StaffActor, now, since)],
+    ['dashboard figures (admin)', () => dashboardFigures(db, admin as StaffActor, now, since)]
   )
   const repeat = Number(values.repeat)
   for (const [name, fn] of cases) {

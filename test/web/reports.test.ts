@@ -94,9 +94,26 @@ t.test('dashboard figures: admin sees all, staff only their desks, figures link 
   t.same(figure(html, 'state-in_progress'), { n: 1, href: '/desk?state=in_progress' })
   t.same(figure(html, 'state-on_hold'), { n: 1, href: '/desk?state=on_hold' })
   t.same(figure(html, 'state-total'), { n: 6, href: '/desk' })
-  t.same(figure(html, 'sla-achieved'), { n: 1, href: '/desk?situation=all&sla=achieved' })
-  t.same(figure(html, 'sla-breached'), { n: 3, href: '/desk?situation=all&sla=breached' })
-  t.same(figure(html, 'sla-at_risk'), { n: 1, href: '/desk?situation=all&sla=at_risk' })
+  // Achieved and breached: the tickets opened in the last 30 days (SD old one is older), every state.
+  t.same(figure(html, 'sla-achieved'), { n: 1, href: '/desk?opened_from=2026-02-02&situation=all&sla=achieved' })
+  t.same(figure(html, 'sla-breached'), { n: 2, href: '/desk?opened_from=2026-02-02&situation=all&sla=breached' })
+  // At risk and overdue: open tickets now, whenever they were opened.
+  t.same(figure(html, 'sla-at_risk'), { n: 1, href: '/desk?sla=at_risk' })
+  t.same(figure(html, 'sla-overdue'), { n: 3, href: '/desk?sla=breached' })
+  t.match(html, 'Opened in the last 30 day(s), since 2026-02-02')
+
+  // A longer period takes SD old one in; a period that is not a whole number of days is refused and
+  // named, and the page still shows the default's figures.
+  const longer = (await admin.get('/desk/dashboard?days=60')).body
+  t.same(figure(longer, 'sla-breached'), { n: 3, href: '/desk?opened_from=2026-01-03&situation=all&sla=breached' })
+  t.equal(figure(longer, 'sla-overdue')?.n, 3, 'the open tickets do not depend on the period')
+  for (const bad of ['0', '366', 'abc', '1.5']) {
+    const res = await admin.get(`/desk/dashboard?days=${bad}`)
+    t.equal(res.statusCode, 422, `days=${bad}`)
+    t.match(res.body, 'Enter a whole number of days from 1 to 365.')
+    t.match(res.body, 'aria-invalid="true"')
+    t.equal(figure(res.body, 'sla-breached')?.n, 2, 'with the default period\'s figures')
+  }
   t.equal(figure(html, `desk-${env.ids.desk['Service Desk']}`)?.n, 4)
   t.equal(figure(html, `desk-${env.ids.desk['Product Support']}`)?.n, 2)
 
@@ -120,7 +137,8 @@ t.test('dashboard figures: admin sees all, staff only their desks, figures link 
   t.equal(figure(b, 'state-in_progress')?.n, 1)
   t.equal(figure(b, 'state-on_hold')?.n, 1)
   t.equal(figure(b, 'sla-achieved')?.n, 1)
-  t.equal(figure(b, 'sla-breached')?.n, 2)
+  t.equal(figure(b, 'sla-breached')?.n, 1)
+  t.equal(figure(b, 'sla-overdue')?.n, 2)
   t.equal(figure(b, 'sla-at_risk')?.n, 1)
   t.equal(figure(b, `desk-${env.ids.desk['Product Support']}`), null, 'no figure for a desk he does not serve')
   t.notMatch(b, 'Product Support')
@@ -131,6 +149,7 @@ t.test('dashboard figures: admin sees all, staff only their desks, figures link 
   t.equal(figure(c, 'state-open')?.n, 2)
   t.equal(figure(c, 'state-in_progress')?.n, 0)
   t.equal(figure(c, 'sla-breached')?.n, 1)
+  t.equal(figure(c, 'sla-overdue')?.n, 1)
   t.equal(figure(c, 'sla-achieved')?.n, 0)
   t.equal(figure(c, `desk-${env.ids.desk['Service Desk']}`), null)
   // Every assignee's figure links to the search for that assignee, a colleague's as well as one's own.
@@ -225,10 +244,14 @@ t.test('every figure of the dashboard and the summary opens the search listing e
     const numbers = (keep: (r: (typeof live)[number]) => boolean) => mine.filter(keep).map((r) => r.number)
 
     const dash = (await agent.get('/desk/dashboard')).body
+    // both reports' default period: the last 30 days, from midnight UTC
+    const since = dayStart(new Date(NOW.getTime() - 30 * 86_400_000).toISOString().slice(0, 10))
     const figures: [string, number[]][] = [
       ...OPEN_STATES.map((s): [string, number[]] => [`state-${s}`, numbers((r) => r.state === s)]),
       ['state-total', numbers(isOpen)],
-      ...(['achieved', 'breached', 'at_risk'] as const).map((s): [string, number[]] => [`sla-${s}`, numbers((r) => slaStatus(r, NOW) === s)]),
+      ...(['achieved', 'breached'] as const).map((s): [string, number[]] => [`sla-${s}`, numbers((r) => r.created_at >= since && slaStatus(r, NOW) === s)]),
+      ['sla-at_risk', numbers((r) => slaStatus(r, NOW) === 'at_risk')],
+      ['sla-overdue', numbers((r) => isOpen(r) && slaStatus(r, NOW) === 'breached')],
       ...Object.values(ids.desk).map((d): [string, number[]] => [`desk-${d}`, numbers((r) => isOpen(r) && r.desk_id === d)]),
       ...[...new Set(mine.filter(isOpen).map((r) => r.assignee_id))].map((a): [string, number[]] =>
         [`assignee-${a ?? 'none'}`, numbers((r) => isOpen(r) && r.assignee_id === a)])
@@ -243,7 +266,6 @@ t.test('every figure of the dashboard and the summary opens the search listing e
 
     // The summary: each requester's figures, and each repeated issue.
     const page = await agent.get('/desk/summary')
-    const since = dayStart(new Date(NOW.getTime() - 30 * 86_400_000).toISOString().slice(0, 10))
     const groups: Record<(typeof GROUPS)[number], (state: string) => boolean> = {
       total: () => true, open: (s) => (OPEN_STATES as readonly string[]).includes(s), 'on-hold': (s) => s === 'on_hold',
       waiting: (s) => s === 'resolved', closed: (s) => s === 'closed', cancelled: (s) => s === 'cancelled'

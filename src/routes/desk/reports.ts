@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { dashboardFigures, requestSummary, type RepeatedIssue } from '../../db/reports.js'
-import { dayStart, DESK_DEFAULTS, searchUrl, type SearchFilters, type SlaFilter } from '../../domain/search.js'
+import { dashboardFigures, requestSummary, type DashboardFigures, type RepeatedIssue } from '../../db/reports.js'
+import { dayStart, DESK_DEFAULTS, searchUrl, type SearchFilters } from '../../domain/search.js'
 import type { State } from '../../domain/lifecycle.js'
 import { staffOf, whole } from './shared.js'
 
-const DashboardQuery = Type.Object({})
-const SummaryQuery = Type.Object({ days: Type.Optional(Type.String({ maxLength: 100 })) })
+const DashboardQuery = Type.Object({ days: Type.Optional(Type.String({ maxLength: 100 })) })
+const SummaryQuery = DashboardQuery
 
 export const DEFAULT_DAYS = 30
 export const MAX_DAYS = 365
@@ -28,32 +28,43 @@ export function windowStart(now: Date, days: number): string {
   return new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10)
 }
 
+/** The `days` window of a report: what was asked, whether it was valid, and its first day. */
+function readWindow(query: { days?: string }, now: Date) {
+  const raw = query.days
+  const asked = readDays(raw)
+  const days = asked ?? DEFAULT_DAYS
+  // Whole days, so the window is exactly what the search's opened_from selects.
+  return { raw, asked, days, fromDay: windowStart(now, days) }
+}
+
 /** Staff dashboard and request summary: read-only figures over the tickets the actor may see. */
 export default async function reports(fastify: FastifyInstance) {
   fastify.get('/dashboard', { schema: { querystring: DashboardQuery } }, async (request, reply) => {
     const actor = staffOf(request)
-    const figures = await dashboardFigures(fastify.db, actor, fastify.clock())
+    const { raw, asked, days, fromDay } = readWindow(request.query as { days?: string }, fastify.clock())
+    const figures = await dashboardFigures(fastify.db, actor, fastify.clock(), dayStart(fromDay))
     // Every figure leads to the staff search that lists exactly the tickets it counts: the
     // queue's scope is everything the actor may see, as here, and its default is the open tickets.
     return reply.page('desk/dashboard', {
       title: request.t('reports.dashboard.title'),
-      figures,
+      figures, days, maxDays: MAX_DAYS, fromDay,
+      values: { days: raw ?? String(days) },
+      errors: asked === null ? { days: request.t('reports.summary.badDays', { max: MAX_DAYS }) } : {},
       stateLink: (state: State) => queueLink({ state }),
       openLink: queueLink({}),
-      // Achieved and breached tickets are mostly finished: every state.
-      slaLink: (sla: SlaFilter) => queueLink({ sla, situation: 'all' }),
+      slaLink: (figure: keyof DashboardFigures['sla']) =>
+        figure === 'overdue' ? queueLink({ sla: 'breached' })
+          : figure === 'at_risk' ? queueLink({ sla: 'at_risk' })
+            // achieved and breached: the window's tickets in every state
+            : queueLink({ sla: figure, situation: 'all', openedFrom: fromDay }),
       deskLink: (deskId: number) => queueLink({ deskId }),
       assigneeLink: (assigneeId: number | null) => queueLink({ assigneeId: assigneeId ?? 'none' })
-    })
+    }, asked === null ? 422 : 200)
   })
 
   fastify.get('/summary', { schema: { querystring: SummaryQuery } }, async (request, reply) => {
     const actor = staffOf(request)
-    const raw = (request.query as { days?: string }).days
-    const asked = readDays(raw)
-    const days = asked ?? DEFAULT_DAYS
-    // Whole days, so the window is exactly what the search's opened_from selects.
-    const fromDay = windowStart(fastify.clock(), days)
+    const { raw, asked, days, fromDay } = readWindow(request.query as { days?: string }, fastify.clock())
     const summary = await requestSummary(fastify.db, actor, dayStart(fromDay))
     const opened = (over: Partial<SearchFilters>) => queueLink({ situation: 'all', openedFrom: fromDay, ...over })
     return reply.page('desk/summary', {
