@@ -32,8 +32,13 @@ export interface TicketFilters extends SearchFilters {
   now?: Date
 }
 
-/** Counting stops here: "more than 10,000" is as useful as the exact figure and far cheaper. */
-export const COUNT_CAP = 10_000
+/**
+ * Counting stops here: "more than 1,000" is as useful on a list as the exact figure, and a count of
+ * a common condition (SLA breached, a status over every state) that stops at 1,001 costs a few ms
+ * where one to 10,001 cost 20–40 ms at 1M tickets (docs/benchmarks.md). The pager then offers the
+ * first 1,000 matches; beyond them, the search is narrowed (exports count everything: countTickets).
+ */
+export const COUNT_CAP = 1_000
 
 type TicketQuery<O> = SelectQueryBuilder<Database, 'ticket', O>
 
@@ -87,6 +92,16 @@ function applySearch<O>(db: Executor, qb: TicketQuery<O>, q: string): TicketQuer
 
 function applyFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: TicketFilters): TicketQuery<O> {
   return applyListFilters(db, scopeTicketsToActor(qb, actor), actor, f)
+}
+
+/**
+ * Every ticket a search matches, counted without the lists' cap (COUNT_CAP): for background work
+ * such as an export's progress, where reading every match once is the job anyway.
+ */
+export async function countTickets(db: Executor, actor: Actor, filters: TicketFilters): Promise<number> {
+  const row = await applyFilters(db, db.selectFrom('ticket'), actor, filters)
+    .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  return Number(row.n)
 }
 
 /**
@@ -311,22 +326,33 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
   let match = staffFtsMatch(db, actor, filters)
   if (match && !filters.q?.trim() && !(await fewMatches(db, match))) match = null
   const withoutQ = { ...filters, q: undefined, title: undefined }
-  let capped
+  let n: number
   if (match) {
-    capped = applyFilters(db, db.selectFrom('ticket'), actor, withoutQ)
+    const capped = applyFilters(db, db.selectFrom('ticket'), actor, withoutQ)
       .innerJoin(ftsHits(match), (join) => join.onRef('fts.rowid', '=', 'ticket.id'))
       .select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1)
+    const counted = await db.selectFrom(capped.as('matches')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    n = Number(counted.n)
   } else {
-    // UNION ALL of disjoint pieces under one LIMIT: counting stops at the cap, piece by piece.
-    capped = pieces.map((piece) => filtered(piece).select(sql<number>`1`.as('one')))
-      .reduce((all, next) => all.unionAll(next)).limit(COUNT_CAP + 1)
+    // UNION ALL of disjoint pieces under one LIMIT: counting stops at the cap, piece by piece. Each
+    // match says which piece it came from (at most COUNT_CAP + 1 small rows): the pieces read to
+    // their end without a match are left out of the page's query, which would read them again.
+    const seen = await pieces.map((piece, i) => filtered(piece).select(sql.lit(i).as('p')))
+      .reduce((all, next) => all.unionAll(next)).limit(COUNT_CAP + 1).execute()
+    n = seen.length
+    const hits = new Set(seen.map((r) => Number(r.p)))
+    // SQLite reads the pieces in order, so those before the last one matched were read to their
+    // end; all of them were when the count stopped short of the cap. (On PostgreSQL, whose
+    // planner may read a UNION ALL in any order, only an uncapped count tells.)
+    const readUpTo = n <= COUNT_CAP ? pieces.length : isPostgres(db) ? 0 : Math.max(...hits)
+    pieces = pieces.filter((_, i) => i >= readUpTo || hits.has(i))
   }
-  const counted = await db.selectFrom(capped.as('matches')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
-  const n = Number(counted.n)
 
   const offset = (page - 1) * perPage
   let items: TicketListItem[]
-  if (match && n <= FTS_FIRST_MAX) {
+  if (n === 0) {
+    items = []
+  } else if (match && n <= FTS_FIRST_MAX) {
     const fromMatches = listColumns(applyFilters(db, db.selectFrom('ticket'), actor, withoutQ) as SelectQueryBuilder<Database, 'ticket', {}>)
       .innerJoin(ftsHits(match), (join) => join.onRef('fts.rowid', '=', 'ticket.id'))
     items = await sorted(fromMatches).limit(perPage).offset(offset).execute()

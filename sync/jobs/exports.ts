@@ -16,7 +16,7 @@ import { slaStatus } from '../../src/domain/sla.js'
 import { DESK_DEFAULTS, PORTAL_DEFAULTS, readSearchQuery } from '../../src/domain/search.js'
 import { formatDateTime, isLocale, translator, type Translate } from '../../src/i18n/index.js'
 import { loadActor } from '../../src/db/people.js'
-import { listTickets, ticketBatches, type TicketListItem } from '../../src/db/ticket.js'
+import { countTickets, ticketBatches, type TicketListItem } from '../../src/db/ticket.js'
 import { enqueueMail } from '../../src/db/mail-outbox.js'
 import {
   claimNextExport, dueForExpiry, exportFileName, failExport, finishExport, markExpired, ownerOf, releaseExport, renewExport,
@@ -215,8 +215,7 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
   const part = `${file}.part`
   try {
     mkdirSync(config.exportsDir, { recursive: true })
-    const counted = await listTickets(db, actor, { ...search, page: 1, perPage: 1 })
-    const rowsTotal = counted.totalCapped ? null : counted.total
+    const rowsTotal = await countTickets(db, actor, search)
     const lease = () => new Date(clock().getTime() + leaseMs).toISOString()
     if (!(await renewExport(db, job.id, holder, { rowsDone: 0, rowsTotal, leaseUntil: lease() }))) throw new LostClaim()
 
