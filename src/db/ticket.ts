@@ -300,8 +300,6 @@ async function fewMatches(db: Executor, match: string): Promise<boolean> {
   return Number(row.n) <= TITLE_FIRST_MAX
 }
 
-/** Below this many matches a staff search also reads its page from the matches (a sort of few rows). */
-const FTS_FIRST_MAX = 2_000
 const MAX_PIECES = 60
 
 export async function listTickets(db: Executor, actor: Actor, filters: TicketFilters): Promise<TicketPage> {
@@ -326,36 +324,38 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
   let match = staffFtsMatch(db, actor, filters)
   if (match && !filters.q?.trim() && !(await fewMatches(db, match))) match = null
   const withoutQ = { ...filters, q: undefined, title: undefined }
-  let n: number
+  // Counting reads the matches' ids, at most COUNT_CAP + 1 of them: when there are no more than
+  // the cap, that is every match, and the page is those rows sorted (one look-up per match,
+  // instead of reading the scope's pieces a second time).
+  let matched: { id: number }[]
   if (match) {
-    const capped = applyFilters(db, db.selectFrom('ticket'), actor, withoutQ)
+    matched = await applyFilters(db, db.selectFrom('ticket'), actor, withoutQ)
       .innerJoin(ftsHits(match), (join) => join.onRef('fts.rowid', '=', 'ticket.id'))
-      .select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1)
-    const counted = await db.selectFrom(capped.as('matches')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
-    n = Number(counted.n)
+      .select('ticket.id').limit(COUNT_CAP + 1).execute()
   } else {
-    // UNION ALL of disjoint pieces under one LIMIT: counting stops at the cap, piece by piece. Each
-    // match says which piece it came from (at most COUNT_CAP + 1 small rows): the pieces read to
-    // their end without a match are left out of the page's query, which would read them again.
-    const seen = await pieces.map((piece, i) => filtered(piece).select(sql.lit(i).as('p')))
+    // UNION ALL of disjoint pieces under one LIMIT: counting stops at the cap, piece by piece.
+    // Each match says which piece it came from: past the cap, the pieces read to their end
+    // without a match are left out of the page's query, which would read them again.
+    const seen = await pieces.map((piece, i) => filtered(piece).select(['ticket.id', sql.lit(i).as('p')]))
       .reduce((all, next) => all.unionAll(next)).limit(COUNT_CAP + 1).execute()
-    n = seen.length
-    const hits = new Set(seen.map((r) => Number(r.p)))
-    // SQLite reads the pieces in order, so those before the last one matched were read to their
-    // end; all of them were when the count stopped short of the cap. (On PostgreSQL, whose
-    // planner may read a UNION ALL in any order, only an uncapped count tells.)
-    const readUpTo = n <= COUNT_CAP ? pieces.length : isPostgres(db) ? 0 : Math.max(...hits)
-    pieces = pieces.filter((_, i) => i >= readUpTo || hits.has(i))
+    matched = seen
+    if (seen.length > COUNT_CAP) {
+      const hits = new Set(seen.map((r) => Number(r.p)))
+      // SQLite reads the pieces in order, so those before the last one matched were read to
+      // their end. (PostgreSQL's planner may read a UNION ALL in any order: nothing is left out.)
+      const readUpTo = isPostgres(db) ? 0 : Math.max(...hits)
+      pieces = pieces.filter((_, i) => i >= readUpTo || hits.has(i))
+    }
   }
+  const n = matched.length
 
   const offset = (page - 1) * perPage
   let items: TicketListItem[]
   if (n === 0) {
     items = []
-  } else if (match && n <= FTS_FIRST_MAX) {
-    const fromMatches = listColumns(applyFilters(db, db.selectFrom('ticket'), actor, withoutQ) as SelectQueryBuilder<Database, 'ticket', {}>)
-      .innerJoin(ftsHits(match), (join) => join.onRef('fts.rowid', '=', 'ticket.id'))
-    items = await sorted(fromMatches).limit(perPage).offset(offset).execute()
+  } else if (n <= COUNT_CAP) {
+    items = await sorted(listColumns(db.selectFrom('ticket')).where('ticket.id', 'in', matched.map((r) => r.id)))
+      .limit(perPage).offset(offset).execute()
   } else if (pieces.length === 1) {
     // The page's ids first, then their rows: when the order is not the index's (priority, title),
     // SQLite sorts ids and keys rather than joined rows.
