@@ -122,7 +122,12 @@ function applyTitleWords<O>(db: Executor, qb: TicketQuery<O>, words: string): Ti
   }
   const match = ftsQuery(words)
   if (!match) return qb.where(sql<boolean>`0 = 1`)
-  return qb.where('ticket.id', 'in', sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${`title : (${match})`})`)
+  return qb.where('ticket.id', 'in', titleHits(match))
+}
+
+/** The ids of the tickets whose title has these words (an ftsQuery; SQLite). */
+function titleHits(match: string) {
+  return sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${`title : (${match})`})`
 }
 
 /** Every list filter except the actor's visibility scope. */
@@ -336,8 +341,16 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
     // UNION ALL of disjoint pieces under one LIMIT: counting stops at the cap, piece by piece.
     // Each match says which piece it came from: past the cap, the pieces read to their end
     // without a match are left out of the page's query, which would read them again.
-    const seen = await pieces.map((piece, i) => filtered(piece).select(['ticket.id', sql.lit(i).as('p')]))
-      .reduce((all, next) => all.unionAll(next)).limit(COUNT_CAP + 1).execute()
+    // Title words too common to start from (fewMatches) are tested once, on the rows the pieces
+    // give, rather than inside each piece, where SQLite would read their full-text matches again
+    // (Ana's open tickets, title `printer` + critical, at 1M tickets: 96 -> 30 ms).
+    const titleMatch = !isPostgres(db) && filters.title?.trim() ? ftsQuery(filters.title.trim()) : null
+    const countFilters = titleMatch ? { ...filters, title: undefined } : filters
+    const union = pieces.map((piece, i) => applyListFilters(db, piece(db.selectFrom('ticket')), actor, countFilters).select(['ticket.id', sql.lit(i).as('p')]))
+      .reduce((all, next) => all.unionAll(next))
+    const seen = titleMatch
+      ? await db.selectFrom(union.as('m')).select(['m.id', 'm.p']).where('m.id', 'in', titleHits(titleMatch)).limit(COUNT_CAP + 1).execute()
+      : await union.limit(COUNT_CAP + 1).execute()
     matched = seen
     if (seen.length > COUNT_CAP) {
       const hits = new Set(seen.map((r) => Number(r.p)))

@@ -64,7 +64,11 @@ const CASES: { name: string; filters: TicketFilters; keep: (r: (typeof all)[numb
   { name: 'product + critical, every state', filters: { productId: cloud, priority: 'critical' }, keep: (r) => r.product_id === cloud && r.priority === 'critical' },
   { name: 'product, open', filters: { productId: cloud, situation: 'open' }, keep: (r) => r.product_id === cloud && ['open', 'in_progress', 'on_hold'].includes(r.state) },
   { name: 'critical, every state', filters: { priority: 'critical' }, keep: (r) => r.priority === 'critical' },
-  { name: 'no product, closed', filters: { state: 'closed', priority: 'low' }, keep: (r) => r.state === 'closed' && r.priority === 'low' }
+  { name: 'no product, closed', filters: { state: 'closed', priority: 'low' }, keep: (r) => r.state === 'closed' && r.priority === 'low' },
+  // title words: for clients (and staff, for words in very many titles) tested once on the pieces' rows
+  { name: 'title word', filters: { title: 'bulk' }, keep: (r) => r.title.startsWith('Bulk ticket') },
+  { name: 'title word + critical + product', filters: { title: 'bulk ticket', priority: 'critical', productId: cloud }, keep: (r) => r.title.startsWith('Bulk ticket') && r.priority === 'critical' && r.product_id === cloud },
+  { name: 'title word matching nothing', filters: { title: 'nonesuch' }, keep: () => false }
 ]
 
 for (const [who, actor] of Object.entries(actors)) {
