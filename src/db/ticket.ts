@@ -367,8 +367,10 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
   if (n === 0) {
     items = []
   } else if (n <= COUNT_CAP) {
-    items = await sorted(listColumns(db.selectFrom('ticket')).where('ticket.id', 'in', matched.map((r) => r.id)))
-      .limit(perPage).offset(offset).execute()
+    // sorted by the ticket's own columns first, so only the page's rows are joined
+    const ids = sorted(db.selectFrom('ticket').select('ticket.id').where('ticket.id', 'in', matched.map((r) => r.id)))
+      .limit(perPage).offset(offset)
+    items = await sorted(listColumns(db.selectFrom('ticket')).where('ticket.id', 'in', ids)).execute()
   } else if (pieces.length === 1) {
     // The page's ids first, then their rows: when the order is not the index's (priority, title),
     // SQLite sorts ids and keys rather than joined rows.
