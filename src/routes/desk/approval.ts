@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { ApprovalResendRefused, resendApproval } from '../../commands/approval.js'
-import { id, text, type FormBody } from '../forms.js'
-import { FormSchema, NumberParams, staffOf, ticketByNumber } from './shared.js'
+import { id, text } from '../forms.js'
+import { deskTicketForm, FormSchema, NumberParams, ticketByNumber } from './shared.js'
 import { renderTicket } from './ticket-page.js'
 
 const STATUS: Record<ApprovalResendRefused['code'], number> = { not_waiting: 409, no_approver: 422, invalid_approver: 422 }
@@ -11,11 +11,7 @@ export default async function deskApproval(fastify: FastifyInstance) {
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
 
   fastify.post('/tickets/:number/approval/resend', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
-    const actor = staffOf(request)
-    const t = request.t
-    const ticket = await ticketByNumber(fastify, request, number)
-    const body = request.body as FormBody
+    const { number, actor, t, ticket, body } = await deskTicketForm(fastify, request)
     // '' sends to the approver the rules find; anything else must be one of the offered contacts.
     const chosen = text(body, 'approver_id') === '' ? null : id(body, 'approver_id')
     try {

@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { addChecklistItem, addCostItem, setChecklistItemDone } from '../../db/ticket-extras.js'
 import { actorRef } from '../../db/event.js'
 import { notFound } from '../../plugins/app.js'
-import { checkLength, echo, text, type FormBody, type FormErrors } from '../forms.js'
-import { deskLifecycle, FormSchema, NumberParams, staffOf, ticketByNumber } from './shared.js'
+import { checkLength, echo, text, type FormErrors } from '../forms.js'
+import { deskTicketForm, FormSchema, NumberParams } from './shared.js'
 import { renderTicket } from './ticket-page.js'
 
 const ItemParams = Type.Object({
@@ -27,19 +27,16 @@ export function parseAmount(raw: string): number | null {
 export default async function extras(fastify: FastifyInstance) {
   const now = () => fastify.clock().toISOString()
 
-  async function gate(request: Parameters<typeof staffOf>[0], number: number) {
-    const actor = staffOf(request)
-    const ticket = await ticketByNumber(fastify, request, number)
-    const refusal = (await deskLifecycle(fastify, actor, ticket)).refusal('add_note')
-    const formError = refusal ? request.t('desk.extras.closed', { status: request.t('status.' + ticket.status) }) : null
-    return { actor, ticket, formError }
+  /** The ticket's form, and the message when the ticket no longer takes work. */
+  async function gate(request: FastifyRequest) {
+    const form = await deskTicketForm(fastify, request)
+    const refusal = (await form.lifecycle()).refusal('add_note')
+    const formError = refusal ? form.t('desk.extras.closed', { status: form.t('status.' + form.ticket.status) }) : null
+    return { ...form, formError }
   }
 
   fastify.post('/tickets/:number/checklist', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
-    const t = request.t
-    const body = request.body as FormBody
-    const { actor, ticket, formError } = await gate(request, number)
+    const { actor, ticket, t, body, formError } = await gate(request)
     if (formError) return renderTicket(fastify, request, reply, ticket, { status: 409, failed: 'checklist', values: echo(body), formError })
     const label = text(body, 'label')
     const errors: FormErrors = {}
@@ -53,10 +50,8 @@ export default async function extras(fastify: FastifyInstance) {
   })
 
   fastify.post('/tickets/:number/checklist/:item', { schema: { params: ItemParams, body: FormSchema } }, async (request, reply) => {
-    const { number, item } = request.params as { number: number; item: number }
-    const t = request.t
-    const body = request.body as FormBody
-    const { actor, ticket, formError } = await gate(request, number)
+    const { item } = request.params as { item: number }
+    const { actor, ticket, t, body, formError } = await gate(request)
     if (formError) return renderTicket(fastify, request, reply, ticket, { status: 409, failed: 'checklist', formError })
     const done = text(body, 'done')
     if (done !== '1' && done !== '0') {
@@ -69,10 +64,7 @@ export default async function extras(fastify: FastifyInstance) {
   })
 
   fastify.post('/tickets/:number/costs', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
-    const t = request.t
-    const body = request.body as FormBody
-    const { actor, ticket, formError } = await gate(request, number)
+    const { actor, ticket, t, body, formError } = await gate(request)
     if (formError) return renderTicket(fastify, request, reply, ticket, { status: 409, failed: 'cost', values: echo(body), formError })
     const errors: FormErrors = {}
     const description = text(body, 'description')

@@ -9,7 +9,7 @@ import { performerOf, TicketNotFound, TransitionRefused } from '../../commands/t
 import type { Translate } from '../../i18n/index.js'
 import { notFound } from '../../plugins/app.js'
 import { checkLength, checkUploads, echo, files, flag, id, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
-import { deskLifecycle, FormSchema, NumberParams, staffOf, ticketByNumber, whole } from './shared.js'
+import { deskTicketForm, FormSchema, NumberParams, staffOf, ticketByNumber, whole } from './shared.js'
 import { MAX_MINUTES, NOTE_MODES, openedBy, redirectAfterChange, renderTicket, type DeskForm } from './ticket-page.js'
 
 /** Occurrence category and origin are short free-text labels (the form suggests common ones). */
@@ -90,15 +90,9 @@ export default async function ticketPage(fastify: FastifyInstance) {
   })
 
   fastify.post('/tickets/:number/transfer', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
-    const actor = staffOf(request)
-    const t = request.t
-    const ticket = await ticketByNumber(fastify, request, number)
-    const body = request.body as FormBody
+    const { number, actor, t, ticket, body, lifecycle } = await deskTicketForm(fastify, request)
     const errors: FormErrors = {}
-
-    const lifecycle = await deskLifecycle(fastify, actor, ticket)
-    const refusal = lifecycle.refusal('transfer')
+    const refusal = (await lifecycle()).refusal('transfer')
     if (refusal) return failed(request, reply, ticket, 'transfer', 409, t(refusal.messageKey, refusal.params))
 
     const version = whole(text(body, 'version'))
@@ -139,17 +133,11 @@ export default async function ticketPage(fastify: FastifyInstance) {
   })
 
   fastify.post('/tickets/:number/notes', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
-    const actor = staffOf(request)
-    const t = request.t
-    const ticket = await ticketByNumber(fastify, request, number)
-    const body = request.body as FormBody
+    const { number, actor, t, ticket, body, lifecycle } = await deskTicketForm(fastify, request)
     const errors: FormErrors = {}
-
     const mode = oneOf(text(body, 'mode'), NOTE_MODES)
     if (!mode) return failed(request, reply, ticket, 'note', 422, t('common.formErrors'), { mode: t('validation.invalidChoice') })
-    const lifecycle = await deskLifecycle(fastify, actor, ticket)
-    const refusal = lifecycle.refusal(mode === 'reply' || mode === 'message' ? 'reply' : 'add_note')
+    const refusal = (await lifecycle()).refusal(mode === 'reply' || mode === 'message' ? 'reply' : 'add_note')
     if (refusal) return failed(request, reply, ticket, 'note', 409, t('desk.reply.refused', { status: t('status.' + ticket.status), reason: t(refusal.messageKey, refusal.params) }))
 
     const message = text(body, 'body')
@@ -186,15 +174,9 @@ export default async function ticketPage(fastify: FastifyInstance) {
   })
 
   fastify.post('/tickets/:number/occurrences', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
-    const actor = staffOf(request)
-    const t = request.t
-    const ticket = await ticketByNumber(fastify, request, number)
-    const body = request.body as FormBody
+    const { number, actor, t, ticket, body, lifecycle } = await deskTicketForm(fastify, request)
     const errors: FormErrors = {}
-
-    const lifecycle = await deskLifecycle(fastify, actor, ticket)
-    const refusal = lifecycle.refusal('register_occurrence')
+    const refusal = (await lifecycle()).refusal('register_occurrence')
     if (refusal) return failed(request, reply, ticket, 'occurrence', 409, t(refusal.messageKey, refusal.params))
 
     const category = text(body, 'category')

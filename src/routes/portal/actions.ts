@@ -6,7 +6,7 @@ import { LIMITS } from '../../commands/tickets.js'
 import { performerOf, transition, TransitionRefused, TicketNotFound } from '../../commands/transitions.js'
 import { registerOccurrence } from '../../commands/notes.js'
 import { rateTicket } from '../../commands/service.js'
-import type { Decision } from '../../domain/lifecycle.js'
+import type { Action, Decision } from '../../domain/lifecycle.js'
 import type { ContactActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import { checkLength, checkUploads, echo, files, flag, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
@@ -49,6 +49,14 @@ export default async function ticketActions(fastify: FastifyInstance) {
 
   function refusal(request: FastifyRequest, decision: Decision): string | null {
     return decision.ok ? null : request.t(decision.messageKey, decision.params)
+  }
+
+  /** What a ticket form reads first, and the lifecycle's answer to `action` (a message when refused, else null). */
+  async function begin(request: FastifyRequest, action: Action) {
+    const ticket = await loadTicket(fastify, request)
+    const body = request.body as FormBody
+    const decision = (await lifecycleContext(fastify, ticket)).decide(action)
+    return { ticket, actor: request.actor as ContactActor, body, t: request.t, values: echo(body), refusedWith: refusal(request, decision) }
   }
 
   /** Lifecycle errors thrown by a command after our own check passed (a race): answered like a refusal. */
@@ -94,15 +102,8 @@ export default async function ticketActions(fastify: FastifyInstance) {
   })
 
   fastify.post('/tickets/:number/occurrences', { schema: { params: Params, body: FormSchema } }, async (request, reply) => {
-    const ticket = await loadTicket(fastify, request)
-    const actor = request.actor as ContactActor
-    const body = request.body as FormBody
-    const t = request.t
-    const values = echo(body)
-
-    const context = await lifecycleContext(fastify, ticket)
-    const decision = context.decide('register_occurrence')
-    if (!decision.ok) return refused(request, reply, refusal(request, decision)!, 'occurrence', values)
+    const { ticket, actor, body, t, values, refusedWith } = await begin(request, 'register_occurrence')
+    if (refusedWith) return refused(request, reply, refusedWith, 'occurrence', values)
 
     const category = text(body, 'occ_category')
     const origin = text(body, 'occ_origin')
@@ -132,15 +133,8 @@ export default async function ticketActions(fastify: FastifyInstance) {
   })
 
   fastify.post('/tickets/:number/survey', { schema: { params: Params, body: FormSchema } }, async (request, reply) => {
-    const ticket = await loadTicket(fastify, request)
-    const actor = request.actor as ContactActor
-    const body = request.body as FormBody
-    const t = request.t
-    const values = echo(body)
-
-    const context = await lifecycleContext(fastify, ticket)
-    const decision = context.decide('rate')
-    if (!decision.ok) return refused(request, reply, refusal(request, decision)!, 'survey', values)
+    const { ticket, actor, body, t, values, refusedWith } = await begin(request, 'rate')
+    if (refusedWith) return refused(request, reply, refusedWith, 'survey', values)
 
     const raw = text(body, 'rating')
     const rating = /^[1-5]$/.test(raw) ? Number(raw) : null
