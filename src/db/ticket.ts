@@ -74,6 +74,9 @@ export function ftsQuery(q: string): string | null {
 function applySearch<O>(db: Executor, qb: TicketQuery<O>, q: string): TicketQuery<O> {
   const trimmed = q.trim()
   const asNumber = /^#?\d{1,12}$/.test(trimmed) ? Number(trimmed.replace('#', '')) : null
+  // "#5" is ticket 5 and nothing else; a bare "5" is also any word starting with 5 (an error
+  // code, a version), with ticket 5 among the results.
+  if (asNumber !== null && trimmed.startsWith('#')) return qb.where('ticket.number', '=', asNumber)
   if (isPostgres(db)) {
     const match = tsPrefixQuery(trimmed)
     return qb.where((eb) => {
