@@ -80,7 +80,7 @@ function applySearch<O>(db: Executor, qb: TicketQuery<O>, q: string): TicketQuer
   if (isPostgres(db)) {
     const match = tsPrefixQuery(trimmed)
     return qb.where((eb) => {
-      const text = match ? sql<boolean>`ticket.search @@ to_tsquery('simple', ${match})` : sql<boolean>`1 = 0`
+      const text = match ? sql<boolean>`ticket.search @@ to_tsquery('simple', casebridge_fold(${match}))` : sql<boolean>`1 = 0`
       return asNumber !== null ? eb.or([text, eb('ticket.number', '=', asNumber)]) : eb.and([text])
     })
   }
@@ -121,7 +121,7 @@ function tsPrefixQuery(q: string): string | null {
 function applyTitleWords<O>(db: Executor, qb: TicketQuery<O>, words: string): TicketQuery<O> {
   if (isPostgres(db)) {
     const match = tsPrefixQuery(words)
-    return qb.where(match ? sql<boolean>`to_tsvector('simple', ticket.title) @@ to_tsquery('simple', ${match})` : sql<boolean>`1 = 0`)
+    return qb.where(match ? sql<boolean>`to_tsvector('simple', casebridge_fold(ticket.title)) @@ to_tsquery('simple', casebridge_fold(${match}))` : sql<boolean>`1 = 0`)
   }
   const match = ftsQuery(words)
   if (!match) return qb.where(sql<boolean>`0 = 1`)

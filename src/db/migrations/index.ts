@@ -8,6 +8,7 @@ import * as assignmentIndex from './20261123060000_assignment_index.js'
 import * as approval from './20261123070000_approval.js'
 import * as exportJobs from './20261123080000_exports.js'
 import * as searchIndexes from './20261123090000_search_indexes.js'
+import * as pgAccents from './20261123100000_pg_accents.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -19,7 +20,8 @@ export const migrations: Record<string, Migration> = {
   '20261123060000_assignment_index': assignmentIndex,
   '20261123070000_approval': approval,
   '20261123080000_exports': exportJobs,
-  '20261123090000_search_indexes': searchIndexes
+  '20261123090000_search_indexes': searchIndexes,
+  '20261123100000_pg_accents': pgAccents
 }
 
 export const migrationProvider: MigrationProvider = {
