@@ -26,7 +26,9 @@ export async function referenceList(db: Db, actor: Actor, f: TicketFilters) {
       const trimmed = f.q.trim()
       const asNumber = /^#?\d{1,12}$/.test(trimmed) ? Number(trimmed.replace('#', '')) : null
       const match = ftsQuery(trimmed)
-      qb = qb.where((eb) => {
+      // "#5" is ticket 5 only; a bare "5" also finds words beginning with 5
+      if (asNumber !== null && trimmed.startsWith('#')) qb = qb.where('ticket.number', '=', asNumber)
+      else qb = qb.where((eb) => {
         const text = match ? eb('ticket.id', 'in', sql<number>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${match})`) : sql<boolean>`0 = 1`
         return asNumber !== null ? eb.or([text, eb('ticket.number', '=', asNumber)]) : eb.and([text])
       })
