@@ -3,9 +3,10 @@ import { testApp } from '../helpers/app.js'
 import { slaCondition } from '../../src/db/sla-query.js'
 import { listTickets } from '../../src/db/ticket.js'
 import { staffActor } from '../helpers/tickets.js'
-import { SLA_STATUSES, slaStatus, type SlaStatus } from '../../src/domain/sla.js'
+import { SLA_STATUSES, slaStatus, type SlaStatus, type SlaTicket } from '../../src/domain/sla.js'
 import { STATES, type State, type Status } from '../../src/domain/lifecycle.js'
 import { SLA_FILTERS } from '../../src/domain/search.js'
+import { prng } from '../../bench/portal/text.js'
 
 // slaCondition is the SQL twin of slaStatus: for every kind of ticket row and every instant
 // near a boundary (response due, resolution due, the at-risk share, a pause), both must agree.
@@ -23,28 +24,8 @@ const STATUS_OF: Record<State, Status> = {
   open: 'new', in_progress: 'analysis', on_hold: 'pending', resolved: 'waiting_for_closure', closed: 'completed', cancelled: 'cancelled'
 }
 
-/** A small deterministic PRNG, so a failure can be replayed. */
-function prng(seed: number) {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let x = s
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-interface Row {
-  state: State
-  created_at: string
-  response_due_at: string | null
-  resolution_due_at: string | null
-  first_response_at: string | null
-  resolved_at: string | null
-  sla_paused_at: string | null
-  sla_paused_ms: number
-}
+/** A ticket as slaStatus and slaCondition read it, every column present. */
+type Row = Omit<Required<SlaTicket>, 'state'> & { state: State }
 
 /** The instant a running ticket turns at risk: created + held + 75% of what is left of the window (to the next ms). */
 const threshold = (window: number, held: number) => C + held + Math.ceil(0.75 * (window - held))
