@@ -327,7 +327,7 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
   if (pieces.length === 0) return { items: [], total: 0, totalCapped: false, page, perPage }
   // Someone managing very many accounts or desks: one query with the OR (SQLite allows 500 compound terms).
   if (pieces.length > MAX_PIECES) pieces = [<O>(qb: TicketQuery<O>) => scopeTicketsToActor(qb, actor)]
-  const filtered = (piece: ScopePiece['where']) => applyListFilters(db, piece(db.selectFrom('ticket')), actor, filters)
+  const filtered = (piece: ScopePiece['where'], f: TicketFilters = filters) => applyListFilters(db, piece(db.selectFrom('ticket')), actor, f)
 
   let match = staffFtsMatch(db, actor, filters)
   if (match && !filters.q?.trim() && !(await fewMatches(db, match))) match = null
@@ -349,7 +349,7 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
     // (Ana's open tickets, title `printer` + critical, at 1M tickets: 96 -> 30 ms).
     const titleMatch = !isPostgres(db) && filters.title?.trim() ? ftsQuery(filters.title.trim()) : null
     const countFilters = titleMatch ? { ...filters, title: undefined } : filters
-    const union = pieces.map((piece, i) => applyListFilters(db, piece(db.selectFrom('ticket')), actor, countFilters).select(['ticket.id', sql.lit(i).as('p')]))
+    const union = pieces.map((piece, i) => filtered(piece, countFilters).select(['ticket.id', sql.lit(i).as('p')]))
       .reduce((all, next) => all.unionAll(next))
     const seen = titleMatch
       ? await db.selectFrom(union.as('m')).select(['m.id', 'm.p']).where('m.id', 'in', titleHits(titleMatch)).limit(COUNT_CAP + 1).execute()

@@ -41,8 +41,9 @@ function readWindow(query: { days?: string }, now: Date) {
 export default async function reports(fastify: FastifyInstance) {
   fastify.get('/dashboard', { schema: { querystring: DashboardQuery } }, async (request, reply) => {
     const actor = staffOf(request)
-    const { raw, asked, days, fromDay } = readWindow(request.query as { days?: string }, fastify.clock())
-    const figures = await dashboardFigures(fastify.db, actor, fastify.clock(), dayStart(fromDay))
+    const now = fastify.clock()
+    const { raw, asked, days, fromDay } = readWindow(request.query as { days?: string }, now)
+    const figures = await dashboardFigures(fastify.db, actor, now, dayStart(fromDay))
     // Every figure leads to the staff search that lists exactly the tickets it counts: the
     // queue's scope is everything the actor may see, as here, and its default is the open tickets.
     return reply.page('desk/dashboard', {
