@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { dashboardFigures, requestSummary, type DashboardFigures, type RepeatedIssue } from '../../db/reports.js'
 import { dayStart, DESK_DEFAULTS, searchUrl, type SearchFilters } from '../../domain/search.js'
@@ -28,13 +28,23 @@ export function windowStart(now: Date, days: number): string {
   return new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10)
 }
 
-/** The `days` window of a report: what was asked, whether it was valid, and its first day. */
-function readWindow(query: { days?: string }, now: Date) {
-  const raw = query.days
+/**
+ * The `days` window of a report and what its page shows of it: the days (the default when the
+ * value is not 1..MAX_DAYS, which the form marks, answering 422), and its first day.
+ */
+function readWindow(request: FastifyRequest, now: Date) {
+  const raw = (request.query as { days?: string }).days
   const asked = readDays(raw)
   const days = asked ?? DEFAULT_DAYS
-  // Whole days, so the window is exactly what the search's opened_from selects.
-  return { raw, asked, days, fromDay: windowStart(now, days) }
+  return {
+    days,
+    // Whole days, so the window is exactly what the search's opened_from selects.
+    fromDay: windowStart(now, days),
+    maxDays: MAX_DAYS,
+    values: { days: raw ?? String(days) },
+    errors: asked === null ? { days: request.t('reports.summary.badDays', { max: MAX_DAYS }) } : {},
+    status: asked === null ? 422 : 200
+  }
 }
 
 /** Staff dashboard and request summary: read-only figures over the tickets the actor may see. */
@@ -42,15 +52,14 @@ export default async function reports(fastify: FastifyInstance) {
   fastify.get('/dashboard', { schema: { querystring: DashboardQuery } }, async (request, reply) => {
     const actor = staffOf(request)
     const now = fastify.clock()
-    const { raw, asked, days, fromDay } = readWindow(request.query as { days?: string }, now)
+    const { status, ...window } = readWindow(request, now)
+    const { fromDay } = window
     const figures = await dashboardFigures(fastify.db, actor, now, dayStart(fromDay))
     // Every figure leads to the staff search that lists exactly the tickets it counts: the
     // queue's scope is everything the actor may see, as here, and its default is the open tickets.
     return reply.page('desk/dashboard', {
       title: request.t('reports.dashboard.title'),
-      figures, days, maxDays: MAX_DAYS, fromDay,
-      values: { days: raw ?? String(days) },
-      errors: asked === null ? { days: request.t('reports.summary.badDays', { max: MAX_DAYS }) } : {},
+      figures, ...window,
       stateLink: (state: State) => queueLink({ state }),
       openLink: queueLink({}),
       slaLink: (figure: keyof DashboardFigures['sla']) =>
@@ -60,25 +69,24 @@ export default async function reports(fastify: FastifyInstance) {
             : queueLink({ sla: figure, situation: 'all', openedFrom: fromDay }),
       deskLink: (deskId: number) => queueLink({ deskId }),
       assigneeLink: (assigneeId: number | null) => queueLink({ assigneeId: assigneeId ?? 'none' })
-    }, asked === null ? 422 : 200)
+    }, status)
   })
 
   fastify.get('/summary', { schema: { querystring: SummaryQuery } }, async (request, reply) => {
     const actor = staffOf(request)
-    const { raw, asked, days, fromDay } = readWindow(request.query as { days?: string }, fastify.clock())
+    const { status, ...window } = readWindow(request, fastify.clock())
+    const { fromDay } = window
     const summary = await requestSummary(fastify.db, actor, dayStart(fromDay))
     const opened = (over: Partial<SearchFilters>) => queueLink({ situation: 'all', openedFrom: fromDay, ...over })
     return reply.page('desk/summary', {
       title: request.t('reports.summary.title'),
-      days, maxDays: MAX_DAYS, summary, fromDay,
-      values: { days: raw ?? String(days) },
-      errors: asked === null ? { days: request.t('reports.summary.badDays', { max: MAX_DAYS }) } : {},
+      summary, ...window,
       ticketLink: (n: number) => `/desk/tickets/${n}`,
       /** A requester's tickets of the window, all or one status group (or on hold, a part of open). */
       requesterLink: (requesterId: number, group?: 'open' | 'on_hold' | 'waiting' | 'closed' | 'cancelled') =>
         opened(group === undefined ? { requesterId } : group === 'on_hold' ? { requesterId, state: 'on_hold' } : { requesterId, situation: group }),
       repeatedLink: (g: RepeatedIssue) =>
         opened(g.kind === 'product' ? { requesterId: g.contactId, productId: g.subjectId } : { requesterId: g.contactId, categoryId: g.subjectId })
-    }, asked === null ? 422 : 200)
+    }, status)
   })
 }
