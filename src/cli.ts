@@ -4,10 +4,11 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { loadConfig, ConfigError, type Config } from './config.js'
 import { createDb, migrateToLatest, type Db } from './db/index.js'
-import { seedDemo, isEmpty } from './db/seed.js'
-import { emailTaken, findLogin, insertContact, insertStaff } from './db/people.js'
-import { createApiToken } from './db/token.js'
-import { hashPassword, MIN_PASSWORD_LENGTH } from './security/password.js'
+import { seedDemo, isEmpty } from './commands/demo.js'
+import { resolveNamed } from './db/catalog.js'
+import { addPerson, createApiToken } from './commands/people.js'
+import type { Refused } from './commands/kernel.js'
+import { MIN_PASSWORD_LENGTH } from './security/password.js'
 
 const USAGE = `usage: casebridge <command>
 
@@ -37,14 +38,28 @@ function stdoutPrint(text: string) {
 async function resolveIds(db: Db, table: 'account' | 'desk', refs: string[]): Promise<number[]> {
   const ids: number[] = []
   for (const ref of refs) {
-    const row = /^\d+$/.test(ref)
-      ? await db.selectFrom(table).select('id').where('id', '=', Number(ref)).executeTakeFirst()
-      : await db.selectFrom(table).select('id').where('name', '=', ref).executeTakeFirst()
-    if (!row) throw new UsageError(`${table} not found: ${ref}`)
-    ids.push(row.id)
+    const id = await resolveNamed(db, table, ref)
+    if (id === undefined) throw new UsageError(`${table} not found: ${ref}`)
+    ids.push(id)
   }
   return ids
 }
+
+/** The CLI's words for a refused command. */
+function refusalText(refusal: Refused, email: string): string {
+  const [field, f] = Object.entries(refusal.fields)[0] ?? []
+  switch (`${field}.${f?.problem}`) {
+    case 'email.invalid_email': return '--email must be an e-mail address'
+    case 'email.taken': return `a person with e-mail ${email} already exists`
+    case 'email.invalid_choice': return `nobody with e-mail ${email}`
+    case 'name.required': return '--name is required'
+    case 'password.too_short': return `--password must have at least ${MIN_PASSWORD_LENGTH} characters`
+    case 'accountIds.required': return 'a client needs at least one --account'
+    default: return `refused: ${refusal.code}`
+  }
+}
+
+const deps = (db: Db) => ({ db, clock: () => new Date(), random: Math.random })
 
 export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, config?: Config): Promise<void> {
   const [command, sub] = argv
@@ -78,32 +93,23 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, c
     })
     const role = values.role
     if (role !== 'client' && role !== 'staff' && role !== 'admin') throw new UsageError('--role must be client, staff or admin')
-    const email = values.email?.trim().toLowerCase()
-    if (!email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError('--email must be an e-mail address')
+    const email = values.email?.trim().toLowerCase() ?? ''
     if (!values.name?.trim()) throw new UsageError('--name is required')
-    if (await emailTaken(db, email)) throw new UsageError(`a person with e-mail ${email} already exists`)
     const generated = values.password === undefined
     const password = values.password ?? randomBytes(12).toString('base64url')
-    if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`--password must have at least ${MIN_PASSWORD_LENGTH} characters`)
-    const passwordHash = await hashPassword(password)
-    const now = new Date().toISOString()
-    if (role === 'client') {
-      const accounts = await resolveIds(db, 'account', values.account ?? [])
-      if (accounts.length === 0) throw new UsageError('a client needs at least one --account')
-      await insertContact(db, { name: values.name.trim(), email, passwordHash, accounts: accounts.map((accountId) => ({ accountId, isManager: Boolean(values.manager) })), now })
-    } else {
-      const deskIds = await resolveIds(db, 'desk', values.desk ?? [])
-      await insertStaff(db, { name: values.name.trim(), email, passwordHash, role, deskIds, canDelete: role === 'admin', now })
-    }
+    const accountIds = role === 'client' ? await resolveIds(db, 'account', values.account ?? []) : []
+    const deskIds = role === 'client' ? [] : await resolveIds(db, 'desk', values.desk ?? [])
+    const outcome = await addPerson(deps(db), { role, email, name: values.name, password, accountIds, manager: Boolean(values.manager), deskIds })
+    if (!outcome.ok) throw new UsageError(refusalText(outcome.refusal, email))
     out(generated ? `added ${role} ${email} with password ${password}` : `added ${role} ${email}`)
     return
   }
   if (command === 'token' && sub === 'create') {
     const { values } = parseArgs({ args: argv.slice(2), options: { email: { type: 'string' }, name: { type: 'string' } } })
     if (!values.email) throw new UsageError('--email is required')
-    const person = await findLogin(db, values.email)
-    if (!person) throw new UsageError(`nobody with e-mail ${values.email}`)
-    out(await createApiToken(db, person, values.name ?? 'cli', new Date().toISOString()))
+    const outcome = await createApiToken(deps(db), { email: values.email, name: values.name ?? 'cli' })
+    if (!outcome.ok) throw new UsageError(refusalText(outcome.refusal, values.email))
+    out(outcome.value.token)
     return
   }
   throw new UsageError(USAGE)

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfig, ConfigError } from './config.js'
 import { createDb, migrateToLatest } from './db/index.js'
-import { isEmpty, seedDemo, type DemoLogin } from './db/seed.js'
+import { isEmpty, seedDemo, type DemoLogin } from './commands/demo.js'
 import { buildApp } from './app.js'
 import { createLogger } from './log.js'
 

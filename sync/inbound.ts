@@ -3,16 +3,18 @@
  * an overlap window, deduplicated) and applies what CRM users changed through the same domain
  * rules the portal uses: owner, account, product and priority; published comments become replies.
  */
-import { acquireLease, releaseLease } from './jobs/lease.js'
-import { transferTicket, updateTicketFields, ConflictError } from '../src/db/ticket.js'
-import { addTicketNoteIn } from '../src/commands/notes.js'
-import { enqueueCaseSync } from '../src/db/crm-outbox.js'
-import { assertAllowed, TransitionRefused, TicketNotFound, type Performer } from '../src/commands/transitions.js'
+import { acquireLease, releaseLease } from '../src/work/lease.js'
+import { crmWho } from '../src/commands/kernel.js'
+import { applyCrmCaseChange, applyCrmComment, type CaseChange } from '../src/commands/crm-inbound.js'
+import { importCrmRecord } from '../src/commands/crm-reference.js'
+import { hasUnconfirmedCaseSend } from '../src/db/crm-outbox.js'
+import { getShadows } from '../src/db/crm-shadow.js'
+import { getSyncState } from '../src/db/sync-state.js'
 import {
-  accountIdByCrmId, getShadows, getSyncState, hasUnconfirmedCaseSend, lastLocalChange, linkCrmUser, linkedCommentIds, productIdByCrmId, saveShadow,
-  setCaseLink, setNoteComment, setSyncState, staffIdByCrmUser, ticketForInbound, ticketIdsByCase, upsertCrmAccount, upsertCrmProduct,
+  accountIdByCrmId, lastLocalChange, linkedCommentIds, productIdByCrmId, staffIdByCrmUser, ticketForInbound, ticketIdsByCase,
   type TicketForInbound
-} from '../src/db/sync.js'
+} from '../src/db/crm-tickets.js'
+import { saveProgress } from '../src/work/state.js'
 import type { Priority } from '../src/db/schema.js'
 import type { ChangePage, CrmCase, CrmComment } from './crm/adapter.js'
 import { CrmCallError } from './crm/adapter.js'
@@ -79,9 +81,7 @@ async function saveCursor(ctx: SyncContext, name: string, cursor: Cursor, overla
   const floor = Date.parse(cursor.at) - overlapMs
   const seen = [...cursor.seen].filter((k) => sfTime(stampOfKey(k)) > floor)
   cursor.seen = new Set(seen)
-  const now = ctx.clock().toISOString()
-  await setSyncState(ctx.db, `inbound.${name}.cursor`, cursor.at, now)
-  await setSyncState(ctx.db, `inbound.${name}.seen`, JSON.stringify(seen), now)
+  await saveProgress(ctx, { [`inbound.${name}.cursor`]: cursor.at, [`inbound.${name}.seen`]: JSON.stringify(seen) })
 }
 
 /** Walks every page after the cursor, applying each record not seen yet and moving the cursor page by page. */
@@ -149,10 +149,6 @@ export async function pollInbound(ctx: SyncContext, opts: { overlapMs?: number }
   return report
 }
 
-function crmPerformer(name: string): Performer {
-  return { ref: { type: 'crm', id: null, name }, role: 'crm' }
-}
-
 function localValue(ctx: SyncContext, t: TicketForInbound, field: InboundField): string | null {
   switch (field) {
     case 'OwnerId': return t.owner_crm_id
@@ -169,55 +165,82 @@ function same(field: InboundField, a: string | null | undefined, b: string | nul
 
 /** The staff member, account or product a CRM id stands for, importing the record when it is new to us. */
 async function resolve(ctx: SyncContext, field: InboundField, crmId: string): Promise<number | undefined> {
-  const now = ctx.clock().toISOString()
   if (field === 'OwnerId') {
     const found = await staffIdByCrmUser(ctx.db, crmId)
     if (found !== undefined) return found
     const user = await ctx.crm.getReference('User', crmId)
-    if (user) await linkCrmUser(ctx.db, user, now)
+    if (user) await importCrmRecord(ctx, { object: 'User', record: user })
     return staffIdByCrmUser(ctx.db, crmId)
   }
   if (field === 'AccountId') {
     const found = await accountIdByCrmId(ctx.db, crmId)
     if (found !== undefined) return found
     const account = await ctx.crm.getReference('Account', crmId)
-    if (account) await upsertCrmAccount(ctx.db, account, now)
+    if (account) await importCrmRecord(ctx, { object: 'Account', record: account })
     return accountIdByCrmId(ctx.db, crmId)
   }
   const found = await productIdByCrmId(ctx.db, crmId)
   if (found !== undefined) return found
   const product = await ctx.crm.getReference('Product2', crmId)
-  if (product) await upsertCrmProduct(ctx.db, product, now)
+  if (product) await importCrmRecord(ctx, { object: 'Product2', record: product })
   return productIdByCrmId(ctx.db, crmId)
 }
 
+/** How many times a Case is compared again when its ticket changed while it was being compared. */
+const CONFLICT_RETRIES = 3
+
 /**
- * Compares one changed Case with its ticket field by field. A value equal to the shadow is our
- * own write coming back; one equal to the ticket needs nothing; otherwise the later change wins
- * (the CRM's LastModifiedDate against the portal's last change of that field).
+ * Compares one changed Case with its ticket and applies what CRM users changed. The comparison
+ * reads the ticket; the change is applied only if the ticket is still at the version read
+ * (otherwise it is compared again), so a change made in the portal meanwhile is never
+ * overwritten: it is either the later one and stands, or the earlier one and the CRM's applies on top.
  */
 async function applyCase(ctx: SyncContext, rec: CrmCase, integration: string, report: InboundReport): Promise<void> {
   const ticketId = rec.externalId && /^\d{1,12}$/.test(rec.externalId) ? Number(rec.externalId) : null
   if (ticketId === null) return
-  const t = await ticketForInbound(ctx.db, ticketId)
-  if (!t || t.deleted_at !== null) return
-  if (t.crm_case_id && !sameId(t.crm_case_id, rec.Id)) return
-  if (!t.crm_case_id || !t.crm_case_number) await setCaseLink(ctx.db, t.id, rec.Id, rec.CaseNumber || null)
+  for (let attempt = 1; ; attempt++) {
+    const t = await ticketForInbound(ctx.db, ticketId)
+    if (!t || t.deleted_at !== null) return
+    if (t.crm_case_id && !sameId(t.crm_case_id, rec.Id)) return
+    const link = !t.crm_case_id || !t.crm_case_number ? { caseId: rec.Id, caseNumber: rec.CaseNumber || null } : undefined
+    // our own write of this Case is unconfirmed (a worker died or timed out after sending): judge
+    // its fields when that write is redone and comes back, not against a shadow that may be stale
+    const change: CaseChange = (await hasUnconfirmedCaseSend(ctx.db, t.id))
+      ? { ticketId: t.id, version: t.version, link, settled: {}, pushBack: false }
+      : await compareCase(ctx, rec, t, integration, report)
+    if (!change.link && link) change.link = link
+    if (!change.link && Object.keys(change.settled).length === 0 && !change.transfer && !change.priority && !change.pushBack) return
+    const ours = sameId(rec.LastModifiedById, integration)
+    // a change found on a record we touched last was made before our write by someone we cannot name
+    const actorName = !ours && rec.LastModifiedByName ? rec.LastModifiedByName : ctx.mapping.t('sync.crmUser')
+    const outcome = await applyCrmCaseChange({ ...ctx, store: undefined }, crmWho(actorName), change)
+    if (outcome.ok) {
+      report.applied += outcome.value.applied
+      for (const r of outcome.value.refused) {
+        report.refused += r.fields.length
+        ctx.log.info({ ticketId: t.id, fields: r.fields, reason: r.code }, 'CRM change refused by the lifecycle')
+      }
+      return
+    }
+    if (outcome.refusal.code !== 'conflict' || attempt >= CONFLICT_RETRIES) {
+      report.failed++
+      ctx.log.warn({ ticketId: t.id, reason: outcome.refusal.code }, 'CRM change not applied')
+      return
+    }
+  }
+}
 
-  // our own write of this Case is unconfirmed (a worker died or timed out after sending): judge
-  // its fields when that write is redone and comes back, not against a shadow that may be stale
-  if (await hasUnconfirmedCaseSend(ctx.db, t.id)) return
+/**
+ * Compares a changed Case with its ticket field by field. A value equal to the shadow is our own
+ * write coming back; one equal to the ticket needs nothing; otherwise the later change wins
+ * (the CRM's LastModifiedDate against the portal's last change of that field).
+ */
+async function compareCase(ctx: SyncContext, rec: CrmCase, t: TicketForInbound, integration: string, report: InboundReport): Promise<CaseChange> {
   const ours = sameId(rec.LastModifiedById, integration)
-  // a change found on a record we touched last was made before our write by someone we cannot name
-  const actorName = !ours && rec.LastModifiedByName ? rec.LastModifiedByName : ctx.mapping.t('sync.crmUser')
   const changedAt = sfTime(rec.LastModifiedDate)
   const shadow = (await getShadows(ctx.db, [t.id])).get(t.id) ?? new Map<string, string | null>()
-  const now = ctx.clock().toISOString()
-  const settled: Record<string, string | null> = {}
-  const transfer: { assigneeId?: number; accountId?: number; productId?: number | null } = {}
-  const transferFields: InboundField[] = []
-  let priority: Priority | null = null
-  let pushBack = false
+  const change: CaseChange = { ticketId: t.id, version: t.version, settled: {}, pushBack: false }
+  const transfer: NonNullable<CaseChange['transfer']> = {}
 
   for (const field of Object.keys(INBOUND_FIELDS) as InboundField[]) {
     const crm = shadowValue(rec[field])
@@ -227,38 +250,37 @@ async function applyCase(ctx: SyncContext, rec: CrmCase, integration: string, re
       if (ours) report.echoes++
       continue
     }
-    if (same(field, crm, localValue(ctx, t, field))) {
-      settled[field] = crm
-      continue
-    }
+    // from here on the Case's value is settled, whatever becomes of it
+    change.settled[field] = crm
+    if (same(field, crm, localValue(ctx, t, field))) continue
     const localAt = await lastLocalChange(ctx.db, t.id, INBOUND_FIELDS[field])
     if (localAt && Date.parse(localAt) > changedAt) {
       // the portal changed it later: its value stands and goes to the Case again
-      settled[field] = crm
-      pushBack = true
+      change.pushBack = true
       report.overruled++
       continue
     }
     if (field === 'Priority') {
       const p = ticketPriority(ctx.maps, crm, t.priority)
       if (p === null) {
+        delete change.settled[field]
         report.unmapped++
-        continue
+      } else {
+        change.priority = p
       }
-      priority = p
       continue
     }
     if (crm === null) {
-      if (field === 'ProductId') {
-        transfer.productId = null
-        transferFields.push(field)
-      } else {
+      if (field === 'ProductId') transfer.productId = null
+      else {
+        delete change.settled[field]
         report.unmapped++
       }
       continue
     }
     const id = await resolve(ctx, field, crm)
     if (id === undefined) {
+      delete change.settled[field]
       report.unmapped++
       ctx.log.info({ ticketId: t.id, field, crmId: crm }, 'CRM value has no counterpart in the portal; left as is')
       continue
@@ -266,34 +288,9 @@ async function applyCase(ctx: SyncContext, rec: CrmCase, integration: string, re
     if (field === 'OwnerId') transfer.assigneeId = id
     if (field === 'AccountId') transfer.accountId = id
     if (field === 'ProductId') transfer.productId = id
-    transferFields.push(field)
   }
-
-  const performer = crmPerformer(actorName)
-  const ctxRef = { actor: performer.ref, now }
-  const attempt = async (fields: InboundField[], action: 'transfer' | 'categorize', write: () => Promise<{ changed: string[] }>) => {
-    try {
-      await assertAllowed(ctx.db, performer, t.id, action)
-      const res = await write()
-      report.applied += res.changed.length
-    } catch (err) {
-      if (!(err instanceof TransitionRefused || err instanceof TicketNotFound || err instanceof ConflictError)) throw err
-      // the portal's rules say no (a closed ticket, say): put the Case back to the ticket's value
-      report.refused += fields.length
-      pushBack = true
-      ctx.log.info({ ticketId: t.id, fields, reason: (err as Error).message }, 'CRM change refused by the lifecycle')
-    }
-    for (const f of fields) settled[f] = shadowValue(rec[f])
-  }
-  if (transferFields.length > 0) {
-    await attempt(transferFields, 'transfer', () => transferTicket(ctx.db, t.id, { ...transfer, source: 'crm' }, ctxRef))
-  }
-  if (priority !== null) {
-    const p = priority
-    await attempt(['Priority'], 'categorize', () => updateTicketFields(ctx.db, t.id, { priority: p }, { ...ctxRef, random: ctx.random }))
-  }
-  await saveShadow(ctx.db, t.id, settled, now)
-  if (pushBack) await enqueueCaseSync(ctx.db, t.id, now)
+  if (Object.keys(transfer).length > 0) change.transfer = transfer
+  return change
 }
 
 /** Published comments written by CRM users become staff replies (never sent back: source crm, comment id kept). */
@@ -316,17 +313,9 @@ async function applyComments(ctx: SyncContext, records: CrmComment[], integratio
 
 /** One CRM comment as a staff reply, with its comment id, in one transaction (so it is never imported twice). */
 async function addCrmReply(ctx: SyncContext, ticketId: number, c: CrmComment, report: InboundReport): Promise<void> {
-  const performer = crmPerformer(c.CreatedByName ?? ctx.mapping.t('sync.crmUser'))
-  try {
-    await ctx.db.transaction().execute(async (trx) => {
-      const res = await addTicketNoteIn(trx, { clock: ctx.clock, random: ctx.random }, performer, ticketId, {
-        mode: 'reply', body: (c.CommentBody ?? '').trim(), source: 'crm'
-      })
-      if (res.noteId !== null) await setNoteComment(trx, res.noteId, c.Id)
-    })
-    report.replies++
-  } catch (err) {
-    if (!(err instanceof TransitionRefused || err instanceof TicketNotFound)) throw err
-    ctx.log.info({ ticketId, commentId: c.Id, reason: err.message }, 'CRM comment not added: the ticket takes no replies')
-  }
+  const outcome = await applyCrmComment({ ...ctx, store: undefined }, crmWho(c.CreatedByName ?? ctx.mapping.t('sync.crmUser')), {
+    ticketId, commentId: c.Id, body: c.CommentBody ?? ''
+  })
+  if (outcome.ok) report.replies++
+  else ctx.log.info({ ticketId, commentId: c.Id, reason: outcome.refusal.code }, 'CRM comment not added: the ticket takes no replies')
 }

@@ -3,12 +3,13 @@
  * comments (200 per call, one per Case per call so a Case's comments keep their order). Every
  * per-record result is read; failures retry with backoff and jitter or are parked as dead.
  */
-import { acquireLease, releaseLease } from './jobs/lease.js'
-import { enqueueCaseSync } from '../src/db/crm-outbox.js'
+import { acquireLease, releaseLease } from '../src/work/lease.js'
 import {
-  caseRowState, claimDueRows, clearShadow, deferRow, getOutboxRow, getShadows, linkedCommentIds, markRowDead, markRowsDone, notesForComment,
-  rescheduleRow, saveShadow, setCaseLink, setNoteComment, ticketsForCase, unclaimRows, type OutboxRow, type TicketForSync
-} from '../src/db/sync.js'
+  caseRowState, claimDueRows, deferRow, getOutboxRow, markRowDead, markRowsDone, rescheduleRow, unclaimRows, type OutboxRow
+} from '../src/db/crm-outbox.js'
+import { getShadows } from '../src/db/crm-shadow.js'
+import { linkedCommentIds, notesForComment, ticketsForCase, type TicketForSync } from '../src/db/crm-tickets.js'
+import { recordCasesUpserted, recordCommentsCreated, requestCaseSync, type CaseUpserted } from '../src/commands/crm-outbound.js'
 import { CrmCallError, type RecordError } from './crm/adapter.js'
 import { caseValues, changedValues, commentValues, sameComment, type CaseValues } from './crm/mapping.js'
 import { pausedUntil, recordCallFailure, recordCallSuccess, type SyncContext } from './crm/context.js'
@@ -217,27 +218,19 @@ class Pass {
           ctx.log.warn({ err: (err as Error).message }, 'could not read new CaseNumbers')
         }
       }
-      const at = this.now()
-      const again: number[] = []
-      await ctx.db.transaction().execute(async (trx) => {
-        for (let k = 0; k < batch.length; k++) {
-          const b = batch[k]
-          const r = results[k]
-          if (!r.ok) continue
-          if (r.created) this.report.casesCreated++
-          this.caseIds.set(b.ticket.id, r.id)
-          await setCaseLink(trx, b.ticket.id, r.id, numbers.get(r.id) ?? null)
-          if (r.created && !b.full) {
-            // the Case was gone (deleted in the CRM) and this partial upsert made a new one: send it whole
-            await clearShadow(trx, b.ticket.id)
-            again.push(b.ticket.id)
-          } else {
-            await saveShadow(trx, b.ticket.id, b.sent as Record<string, string | null>, at)
-          }
-          await markRowsDone(trx, b.rows.map((row) => row.id), at)
-        }
-        for (const id of again) await enqueueCaseSync(trx, id, at)
-      })
+      const accepted: CaseUpserted[] = []
+      for (let k = 0; k < batch.length; k++) {
+        const b = batch[k]
+        const r = results[k]
+        if (!r.ok) continue
+        if (r.created) this.report.casesCreated++
+        this.caseIds.set(b.ticket.id, r.id)
+        accepted.push({
+          ticketId: b.ticket.id, caseId: r.id, caseNumber: numbers.get(r.id) ?? null, created: r.created, full: b.full,
+          sent: b.sent as Record<string, string | null>, rowIds: b.rows.map((row) => row.id)
+        })
+      }
+      await recordCasesUpserted(ctx, accepted)
       for (let k = 0; k < batch.length; k++) {
         const r = results[k]
         if (r.ok) {
@@ -279,7 +272,7 @@ class Pass {
         } else {
           // the Case is not there yet: wait for it without spending a try
           const at = w?.pendingUntil && w.pendingUntil > this.now() ? w.pendingUntil : new Date(ctx.clock().getTime() + 5_000).toISOString()
-          if (!w?.pendingUntil) await enqueueCaseSync(ctx.db, row.ticket_id, this.now())
+          if (!w?.pendingUntil) await requestCaseSync(ctx, row.ticket_id)
           await deferRow(ctx.db, row.id, at, ctx.mapping.t('sync.error.waitingForCase'))
           this.report.deferred++
         }
@@ -313,15 +306,10 @@ class Pass {
           continue
         }
         await this.hooks.afterCall?.('comments', batch.length)
-        const at = this.now()
-        await ctx.db.transaction().execute(async (trx) => {
-          for (let k = 0; k < batch.length; k++) {
-            const r = results[k]
-            if (!r.ok) continue
-            await setNoteComment(trx, batch[k].note.id, r.id)
-            await markRowsDone(trx, [batch[k].row.id], at)
-          }
-        })
+        await recordCommentsCreated(ctx, batch.flatMap((b, k) => {
+          const r = results[k]
+          return r.ok ? [{ noteId: b.note.id, commentId: r.id, rowId: b.row.id }] : []
+        }))
         for (let k = 0; k < batch.length; k++) {
           const b = batch[k]
           const r = results[k]
@@ -390,10 +378,7 @@ class Pass {
           continue
         }
         taken.add(match.Id)
-        await ctx.db.transaction().execute(async (trx) => {
-          await setNoteComment(trx, item.note.id, match.Id)
-          await markRowsDone(trx, [item.row.id], at)
-        })
+        await recordCommentsCreated(ctx, [{ noteId: item.note.id, commentId: match.Id, rowId: item.row.id }])
         this.open.delete(item.row.id)
         this.report.done++
         this.report.commentsRecovered++

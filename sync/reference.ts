@@ -2,8 +2,10 @@
  * Reference data from the CRM: Accounts, Products, Users (mapped to staff by e-mail) and Contacts
  * into the portal. The first run imports everything; later runs take what changed since a cursor.
  */
-import { acquireLease, releaseLease } from './jobs/lease.js'
-import { getSyncState, linkCrmUser, setSyncState, upsertCrmAccount, upsertCrmContact, upsertCrmProduct } from '../src/db/sync.js'
+import { acquireLease, releaseLease } from '../src/work/lease.js'
+import { getSyncState } from '../src/db/sync-state.js'
+import { importCrmRecord, type CrmReference } from '../src/commands/crm-reference.js'
+import { saveProgress } from '../src/work/state.js'
 import { CrmCallError, type ReferenceObject, type ReferenceRecords } from './crm/adapter.js'
 import { pausedUntil, recordCallFailure, recordCallSuccess, type SyncContext } from './crm/context.js'
 import { sfTime } from './inbound.js'
@@ -25,13 +27,7 @@ export interface ReferenceReport {
 }
 
 async function applyOne<T extends ReferenceObject>(ctx: SyncContext, object: T, rec: ReferenceRecords[T]): Promise<string> {
-  const now = ctx.clock().toISOString()
-  switch (object) {
-    case 'Account': return upsertCrmAccount(ctx.db, rec as ReferenceRecords['Account'], now)
-    case 'Contact': return upsertCrmContact(ctx.db, rec as ReferenceRecords['Contact'], now)
-    case 'User': return linkCrmUser(ctx.db, rec as ReferenceRecords['User'], now)
-    default: return upsertCrmProduct(ctx.db, rec as ReferenceRecords['Product2'], now)
-  }
+  return importCrmRecord(ctx, { object, record: rec } as CrmReference)
 }
 
 /** One import pass under the reference lease; `full` ignores the cursors (an initial import again). */
@@ -63,7 +59,7 @@ export async function importReference(ctx: SyncContext, opts: { full?: boolean }
           const at = new Date(sfTime(rec.SystemModstamp)).toISOString()
           if (!latest || at > latest) latest = at
         }
-        if (latest) await setSyncState(ctx.db, key, latest, ctx.clock().toISOString())
+        if (latest) await saveProgress(ctx, { [key]: latest })
         const next = page.more()
         if (!next) break
         page = await next

@@ -17,7 +17,9 @@ import { parseArgs, promisify } from 'node:util'
 import ExcelJS from 'exceljs'
 import { loadConfig } from '../../src/config.js'
 import { createDb } from '../../src/db/index.js'
-import { requestExport } from '../../src/db/exports.js'
+import { requestExport } from '../../src/commands/exports.js'
+import { personWho } from '../../src/commands/kernel.js'
+import { loadStaffActor } from '../../src/db/people.js'
 import { runExportJobs } from '../../sync/jobs/exports.js'
 import { formatBytes, seed } from '../portal/seed.js'
 
@@ -58,11 +60,12 @@ async function child(dataDir: string, batchSize: number, live: boolean): Promise
   if (live && !gc) throw new Error('--live needs node --expose-gc')
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEED: 'none' })
   const db = await createDb(config.databaseUrl)
-  const admin = await db.selectFrom('staff').select('id').where('role', '=', 'admin').orderBy('id').executeTakeFirstOrThrow()
+  const adminRow = await db.selectFrom('staff').select('id').where('role', '=', 'admin').orderBy('id').executeTakeFirstOrThrow()
+  const admin = (await loadStaffActor(db, adminRow.id))!
   const tickets = Number((await db.selectFrom('ticket').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
   await db.deleteFrom('export_job').execute()
   // The staff queue's search with the "open" default cleared: every ticket, newest first.
-  const queued = await requestExport(db, { owner: { kind: 'staff', id: admin.id }, area: 'desk', query: 'situation=', locale: 'en', now: new Date().toISOString(), maxActive: 1 })
+  const queued = await requestExport({ db, clock: () => new Date(), random: Math.random }, personWho(admin), { area: 'desk', query: 'situation=', locale: 'en' })
   if (!queued.ok) throw new Error('export refused')
 
   gc?.()
@@ -91,7 +94,7 @@ async function child(dataDir: string, batchSize: number, live: boolean): Promise
   clearInterval(timer)
   sample()
   if (report.done !== 1) throw new Error(`export did not finish: ${JSON.stringify(report)}`)
-  const job = await db.selectFrom('export_job').selectAll().where('id', '=', queued.id).executeTakeFirstOrThrow()
+  const job = await db.selectFrom('export_job').selectAll().where('id', '=', queued.value.exportId).executeTakeFirstOrThrow()
   await db.destroy()
   return {
     tickets, rows: job.rows_done, seconds, rowsPerSecond: job.rows_done / seconds, fileBytes: job.file_size ?? 0,

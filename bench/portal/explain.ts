@@ -15,7 +15,7 @@ import type { Database } from '../../src/db/schema.js'
 import { migrateToLatest } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin } from '../../src/db/people.js'
-import { createApiToken } from '../../src/db/token.js'
+import { createApiTokenFor } from '../../src/commands/people.js'
 import type { BenchInfo } from './seed.js'
 import { cacheIntlFormatters } from './experiments.js'
 import { ADMIN, searchCases, searchIds } from './search-cases.js'
@@ -60,7 +60,7 @@ async function main() {
   const client = await loginCookie(app, info.client.email, info.client.password)
   const staffCookie = await loginCookie(app, info.staff.email, info.staff.password)
   const staff = await findLogin(db, info.staff.email)
-  const token = await createApiToken(db, staff!, 'explain', new Date().toISOString())
+  const token = await createApiTokenFor({ db, clock: () => new Date(), random: Math.random }, staff!, 'explain')
   const pages: [string, string, Record<string, string>][] = [
     ['My requests', '/portal', { cookie: client }],
     ['ticket page', `/portal/tickets/${info.ticketNumbers[0]}`, { cookie: client }],

@@ -4,15 +4,15 @@
 import { sql, type SelectQueryBuilder } from 'kysely'
 import type { Db } from '../../src/db/index.js'
 import type { Database } from '../../src/db/schema.js'
-import { COUNT_CAP, ftsQuery, scopeTicketsToActor, type TicketFilters } from '../../src/db/ticket.js'
-import { OPEN_STATES } from '../../src/domain/lifecycle.js'
+import { COUNT_CAP, ftsQuery, scopeTicketsToActor, type TicketFilters } from '../../src/db/ticket-search.js'
+import { OPEN_STATES, type State } from '../../src/domain/lifecycle.js'
 import { dayAfter, dayStart } from '../../src/domain/search.js'
 import { slaCondition } from '../../src/db/sla-query.js'
 import type { Actor } from '../../src/domain/permissions.js'
 
 type TicketQuery = SelectQueryBuilder<Database, 'ticket', {}>
 
-const SITUATION_STATES: Record<string, readonly string[]> = { open: OPEN_STATES, waiting: ['resolved'], closed: ['closed'], cancelled: ['cancelled'] }
+const SITUATION_STATES: Record<string, readonly State[]> = { open: OPEN_STATES, waiting: ['resolved'], closed: ['closed'], cancelled: ['cancelled'] }
 
 /** The list exactly as it was first written: one query with the scope as an OR. */
 export async function referenceList(db: Db, actor: Actor, f: TicketFilters) {

@@ -28,8 +28,8 @@ import { loadConfig } from '../../src/config.js'
 import { createDb, migrateToLatest } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
-import { listTickets } from '../../src/db/ticket.js'
-import { createApiToken } from '../../src/db/token.js'
+import { listTickets } from '../../src/db/ticket-search.js'
+import { createApiTokenFor } from '../../src/commands/people.js'
 import type { Actor } from '../../src/domain/permissions.js'
 import type { BenchInfo } from './seed.js'
 import { cacheIntlFormatters, statementCachingDb } from './experiments.js'
@@ -173,7 +173,7 @@ async function main() {
   const staffCookie = await login(appBase, info.staff.email, info.staff.password)
   const staff = await findLogin(db, info.staff.email)
   if (!staff) throw new Error(`no staff ${info.staff.email}`)
-  const token = await createApiToken(db, staff, 'bench', new Date().toISOString())
+  const token = await createApiTokenFor({ db, clock: () => new Date(), random: Math.random }, staff, 'bench')
   const word = info.search.word
 
   let all: (Target & { expect: (body: string) => string | null })[] = [

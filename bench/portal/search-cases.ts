@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
 import { DESK_DEFAULTS, PORTAL_DEFAULTS, readSearchQuery, searchUrl, type SearchFilters } from '../../src/domain/search.js'
-import { DEMO_PASSWORDS } from '../../src/db/seed.js'
+import { DEMO_PASSWORDS } from '../../src/commands/demo.js'
 import type { BenchInfo } from './seed.js'
 
 export type Who = 'staff' | 'admin' | 'client'

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import SqliteDatabase from 'better-sqlite3'
 import { loadConfig } from '../../src/config.js'
 import { createDb, migrateToLatest } from '../../src/db/index.js'
-import { DEMO_PASSWORDS, seedDemo } from '../../src/db/seed.js'
+import { DEMO_PASSWORDS, seedDemo } from '../../src/commands/demo.js'
 import { hashPassword } from '../../src/security/password.js'
 import { prng, SUBJECTS, textGen, Zipf } from './text.js'
 

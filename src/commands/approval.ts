@@ -1,38 +1,37 @@
-import type { Db } from '../db/index.js'
+// Manager approval of catalog requests: the request is started when the ticket is opened, the
+// manager decides from a signed link, staff may send the request again to another approver.
 import {
-  approverCandidates, closeOpenApprovals, decideApprovalRow, findApprover, getApprovalLink, getContactForApproval,
-  issueApprovalIn, latestApproval, type ApprovalLink, type Approver
+  approvalLinkDays, approverCandidates, closeOpenApprovals, decideApprovalRow, findApprover, getApprovalLink, getContactForApproval,
+  approvalItemName, insertApproval, latestApproval, requiresApproval, type ApprovalLink, type Approver
 } from '../db/approval.js'
-import { recordEvent, type ActorRef } from '../db/event.js'
-import { lockTicket } from '../db/ticket.js'
-import type { Actor, StaffActor } from '../domain/permissions.js'
-import { nonceMatches, verifyApprovalToken, type ApprovalClaims } from '../security/approval-token.js'
-import { transitionIn, TransitionRefused, type Performer } from './transitions.js'
+import { getContact } from '../db/people.js'
+import { updateTicket } from '../db/ticket-write.js'
+import { APPROVAL_TEMPLATE } from '../mail/approval-links.js'
+import type { Actor } from '../domain/permissions.js'
+import { LIMITS } from '../domain/ticket.js'
+import { newNonce, nonceHash, nonceMatches, verifyApprovalToken, type ApprovalClaims } from '../security/approval-token.js'
+import { FieldCheck, Refused, run, SYSTEM, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
+import { lockVisible } from './ticket-access.js'
+import { transitionTicket } from './lifecycle/step.js'
 
 /**
- * Why an approval link is refused, each with the status its page answers:
- * invalid (malformed, tampered, unknown) 404, wrong_person 403, used 409, superseded 410,
- * expired 410, closed (the request stopped waiting, e.g. the requester cancelled it) 409.
+ * Why an approval link is refused: invalid (malformed, tampered, unknown), wrong_person (a
+ * browser logged in as someone else), used, superseded, expired, closed (the request stopped
+ * waiting, e.g. the requester cancelled it).
  */
-export const APPROVAL_REFUSALS = {
-  invalid: 404,
-  wrong_person: 403,
-  used: 409,
-  superseded: 410,
-  expired: 410,
-  closed: 409
-} as const
-export type ApprovalRefusal = keyof typeof APPROVAL_REFUSALS
+export const APPROVAL_REFUSALS = ['invalid', 'wrong_person', 'used', 'superseded', 'expired', 'closed'] as const
+export type ApprovalRefusal = (typeof APPROVAL_REFUSALS)[number]
 
 export class ApprovalRefused extends Error {
-  readonly statusCode: number
+  override name = 'ApprovalRefused'
   constructor(readonly code: ApprovalRefusal, readonly link: ApprovalLink | null = null) {
     super(code)
-    this.statusCode = APPROVAL_REFUSALS[code]
   }
 }
 
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000)
+/** The manager reads the request in the mail; the page shows it whole. */
+const MAIL_DESCRIPTION_CHARS = 2_000
 
 /**
  * Judges a link against its row, in a fixed order: a forged or unknown link says nothing about
@@ -53,23 +52,21 @@ export function approvalRefusal(link: ApprovalLink | undefined, claims: Approval
   return null
 }
 
+function refusedFor(refusal: ApprovalRefusal, link: ApprovalLink | undefined): ApprovalRefused {
+  return new ApprovalRefused(refusal, refusal === 'invalid' || refusal === 'wrong_person' ? null : link ?? null)
+}
+
 /** The approval a link names, when it may still be decided; otherwise ApprovalRefused. Reads only. */
-export async function openApprovalLink(db: Db, key: Uint8Array, token: string, viewer: Actor | null, now: Date): Promise<ApprovalLink> {
+export async function openApprovalLink(deps: Pick<Deps, 'db'>, key: Uint8Array, token: string, viewer: Actor | null, now: Date): Promise<ApprovalLink> {
   const claims = verifyApprovalToken(token, key)
   if (!claims) throw new ApprovalRefused('invalid')
-  const link = await getApprovalLink(db, claims.approvalId)
+  const link = await getApprovalLink(deps.db, claims.approvalId)
   const refusal = approvalRefusal(link, claims, viewer, now)
-  if (refusal) throw new ApprovalRefused(refusal, refusal === 'invalid' || refusal === 'wrong_person' ? null : link ?? null)
+  if (refusal) throw refusedFor(refusal, link)
   return link!
 }
 
 export type ApprovalChoice = { approve: true } | { approve: false; reason: string }
-
-export interface ApprovalDeps {
-  db: Db
-  clock: () => Date
-  random: () => number
-}
 
 /**
  * The approver's decision: in one transaction the link is checked again under the ticket's
@@ -77,68 +74,121 @@ export interface ApprovalDeps {
  * (`approve` → New, `reject_approval` → Cancelled with the reason) with history rows naming the
  * approver and the requester's notification. Any refusal leaves everything as it was.
  */
-export async function decideApproval(deps: ApprovalDeps, key: Uint8Array, token: string, viewer: Actor | null, choice: ApprovalChoice): Promise<ApprovalLink> {
-  const now = deps.clock()
-  const at = now.toISOString()
+export async function decideApproval(deps: Pick<Deps, 'db' | 'clock' | 'random'>, key: Uint8Array, token: string, viewer: Actor | null, choice: ApprovalChoice): Promise<ApprovalLink> {
   const claims = verifyApprovalToken(token, key)
   if (!claims) throw new ApprovalRefused('invalid')
   const first = await getApprovalLink(deps.db, claims.approvalId)
   if (!first) throw new ApprovalRefused('invalid')
-  try {
-    return await deps.db.transaction().execute(async (trx) => {
-      await lockTicket(trx, first.ticket_id)
-      const link = await getApprovalLink(trx, claims.approvalId)
-      const refusal = approvalRefusal(link, claims, viewer, now)
-      if (refusal) throw new ApprovalRefused(refusal, refusal === 'invalid' || refusal === 'wrong_person' ? null : link ?? null)
-      const reason = choice.approve ? null : choice.reason.trim()
-      if (!(await decideApprovalRow(trx, link!.id, choice.approve ? 'approved' : 'rejected', reason, at))) throw new ApprovalRefused('used', link ?? null)
-      // The lifecycle gives approvals to the system role; the history names the manager who decided.
-      const performer: Performer = { ref: { type: 'contact', id: link!.approver_contact_id, name: link!.approver_name }, role: 'system' }
-      await transitionIn(trx, performer, link!.ticket_id, choice.approve ? { action: 'approve' } : { action: 'reject_approval', reason }, now, deps.random)
-      return link!
-    })
-  } catch (err) {
-    if (err instanceof TransitionRefused) throw new ApprovalRefused('closed', first)
-    throw err
+  if (!choice.approve && (choice.reason.trim() === '' || choice.reason.length > LIMITS.comment)) {
+    throw new Refused('invalid', { fields: { reason: choice.reason.trim() === '' ? { problem: 'required' } : { problem: 'too_long', params: { max: LIMITS.comment } } } })
   }
+  // The lifecycle gives approvals to the system role; the history names the manager who decided.
+  const approver: Who = { ref: { type: 'contact', id: first.approver_contact_id, name: first.approver_name }, role: 'system' }
+  const outcome = await run(deps, approver, async (uow) => {
+    await lockVisible(uow, first.ticket_id)
+    const link = await getApprovalLink(uow.trx, claims.approvalId)
+    const refusal = approvalRefusal(link, claims, viewer, uow.now)
+    if (refusal) throw refusedFor(refusal, link)
+    const reason = choice.approve ? null : choice.reason.trim()
+    if (!(await decideApprovalRow(uow.trx, link!.id, choice.approve ? 'approved' : 'rejected', reason, uow.at))) throw new ApprovalRefused('used', link ?? null)
+    if (choice.approve) await transitionTicket(uow, link!.ticket_id, 'approve', {}, () => ({}))
+    else await transitionTicket(uow, link!.ticket_id, 'reject_approval', { input: { reason } }, () => ({ set: { cancel_reason: reason, closed_at: uow.at }, historyNote: reason, mail: { reason } }))
+    return link!
+  })
+  if (!outcome.ok) throw new ApprovalRefused('closed', first)
+  return outcome.value
 }
 
-export class ApprovalResendRefused extends Error {
-  constructor(readonly code: 'not_waiting' | 'no_approver' | 'invalid_approver') {
-    super(code)
+export interface ApprovalTicket {
+  id: number
+  number: number
+  title: string
+  description: string
+  contactId: number
+  accountId: number
+  categoryId: number | null
+}
+
+/**
+ * Writes an approval row and queues the request mail to the approver. The mail row carries the
+ * row's nonce; the signed links are made when the mail is composed (mail/compose.ts), where the
+ * key is. Expiry is kept to whole seconds, as the token carries it.
+ */
+async function issueApproval(uow: UnitOfWork, ticket: ApprovalTicket, approver: Approver, staffId: number | null): Promise<{ id: number; expiresAt: string }> {
+  const days = await approvalLinkDays(uow.trx)
+  const expires = new Date(Math.floor((uow.now.getTime() + days * 86_400_000) / 1000) * 1000).toISOString()
+  const nonce = newNonce()
+  const id = await insertApproval(uow.trx, {
+    ticket_id: ticket.id, approver_contact_id: approver.id, nonce_hash: nonceHash(nonce), expires_at: expires,
+    requested_by_staff_id: staffId, created_at: uow.at
+  })
+  await uow.mail({
+    ticketId: ticket.id, recipient: approver.email, locale: approver.locale, template: APPROVAL_TEMPLATE,
+    data: {
+      number: ticket.number, title: ticket.title, actorName: (await getContact(uow.trx, ticket.contactId))?.name ?? null,
+      itemName: await approvalItemName(uow.trx, ticket.categoryId), description: ticket.description.slice(0, MAIL_DESCRIPTION_CHARS),
+      approverName: approver.name, recipientRole: 'approver',
+      approvalId: id, expiresAt: expires, nonce: nonce.toString('hex')
+    }
+  })
+  return { id, expiresAt: expires }
+}
+
+/**
+ * When a ticket is opened for a catalog item that requires approval: auto-approved items only get
+ * a history row; otherwise the ticket waits as Open / Awaiting approval (the SLA clock paused)
+ * and the requester's manager is sent the links. With no approver found the ticket still
+ * waits, and the desk shows that staff must choose one. Follow-ups are not asked again.
+ */
+export async function startApproval(uow: UnitOfWork, ticket: ApprovalTicket & { parentId: number | null; version: number }): Promise<void> {
+  if (ticket.categoryId === null || ticket.parentId !== null) return
+  const rule = await requiresApproval(uow.trx, ticket.categoryId)
+  if (rule === 'none') return
+  const system = SYSTEM.ref
+  if (rule === 'auto') {
+    await uow.history(ticket.id, { action: 'auto_approved' }, system)
+    return
   }
+  if (!(await updateTicket(uow.trx, ticket.id, ticket.version, { status: 'awaiting_approval', sla_paused_at: uow.at }, uow.at))) throw new Refused('conflict')
+  await uow.history(ticket.id, { action: 'approval_requested', field: 'status', from: 'new', to: 'awaiting_approval' }, system)
+  const approver = await findApprover(uow.trx, ticket.contactId, ticket.accountId)
+  if (!approver) {
+    await uow.history(ticket.id, { action: 'approval_no_approver' }, system)
+    return
+  }
+  await issueApproval(uow, ticket, approver, null)
+  await uow.history(ticket.id, { action: 'approval_sent', field: 'approver', to: approver.name }, system)
 }
 
 /**
  * Staff send the approval request again (to the approver found, or one they chose among the
  * account's contacts): earlier links are closed, so they are refused from now on, and a new one
- * goes out, all in one transaction with a history row.
+ * goes out, all in one transaction with a history row. Refusals: not_allowed_in_state (the
+ * ticket no longer waits), invalid with field approverId (not an allowed approver, or none found).
  */
-export async function resendApproval(deps: ApprovalDeps, staff: StaffActor, ticketId: number, chosenApproverId: number | null) {
-  const at = deps.clock().toISOString()
-  return deps.db.transaction().execute(async (trx) => {
-    await lockTicket(trx, ticketId)
-    const ticket = await trx.selectFrom('ticket')
-      .select(['id', 'number', 'title', 'description', 'contact_id', 'account_id', 'category_id', 'status', 'deleted_at'])
-      .where('id', '=', ticketId).executeTakeFirstOrThrow()
-    if (ticket.status !== 'awaiting_approval' || ticket.deleted_at) throw new ApprovalResendRefused('not_waiting')
+export async function resendApproval(deps: Deps, who: Who, input: { ticketId: number; approverId: number | null }): Promise<Outcome<{ approvalId: number; approver: Approver }>> {
+  return run(deps, who, async (uow) => {
+    const ticket = await lockVisible(uow, input.ticketId)
+    if (ticket.status !== 'awaiting_approval') throw new Refused('not_allowed_in_state', { params: { status: ticket.status } })
+    if (uow.who.role !== 'staff' && uow.who.role !== 'admin') throw new Refused('forbidden_role')
+    const check = new FieldCheck()
     let approver: Approver | undefined
-    if (chosenApproverId !== null) {
-      const allowed = await approverCandidates(trx, ticket.account_id, ticket.contact_id)
-      if (!allowed.some((c) => c.id === chosenApproverId)) throw new ApprovalResendRefused('invalid_approver')
-      approver = await getContactForApproval(trx, chosenApproverId)
+    if (input.approverId !== null) {
+      const allowed = await approverCandidates(uow.trx, ticket.account_id, ticket.contact_id)
+      if (!allowed.some((c) => c.id === input.approverId)) check.add('approverId', 'invalid_choice')
+      else approver = await getContactForApproval(uow.trx, input.approverId)
     } else {
-      approver = await findApprover(trx, ticket.contact_id, ticket.account_id)
+      approver = await findApprover(uow.trx, ticket.contact_id, ticket.account_id)
+      if (!approver) check.add('approverId', 'required')
     }
-    if (!approver) throw new ApprovalResendRefused('no_approver')
-    const previous = await latestApproval(trx, ticketId)
-    await closeOpenApprovals(trx, ticketId, at)
-    const issued = await issueApprovalIn(trx, {
+    check.refuse()
+    const previous = await latestApproval(uow.trx, ticket.id)
+    await closeOpenApprovals(uow.trx, ticket.id, uow.at)
+    const issued = await issueApproval(uow, {
       id: ticket.id, number: ticket.number, title: ticket.title, description: ticket.description,
       contactId: ticket.contact_id, accountId: ticket.account_id, categoryId: ticket.category_id
-    }, approver, { now: at, staffId: staff.id })
-    const actor: ActorRef = { type: 'staff', id: staff.id, name: staff.name }
-    await recordEvent(trx, { ticketId, actor, action: 'approval_resent', field: 'approver', from: previous?.approver_name ?? null, to: approver.name, at })
-    return { approvalId: issued.id, approver }
+    }, approver!, uow.who.ref.type === 'staff' ? uow.who.ref.id : null)
+    await uow.history(ticket.id, { action: 'approval_resent', field: 'approver', from: previous?.approver_name ?? null, to: approver!.name })
+    return { approvalId: issued.id, approver: approver! }
   })
 }

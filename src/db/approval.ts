@@ -1,15 +1,10 @@
-import type { Executor, Trx } from './index.js'
-import type { ApprovalDecision } from './schema.js'
-import { recordEvent, SYSTEM_ACTOR } from './event.js'
-import { enqueueMail } from './mail-outbox.js'
-import { newNonce, nonceHash } from '../security/approval-token.js'
-import { APPROVAL_TEMPLATE } from '../mail/approval-links.js'
+import type { Insertable } from 'kysely'
+import type { Executor } from './index.js'
+import type { ApprovalDecision, ApprovalTable } from './schema.js'
 
 export const APPROVAL_DAYS_KEY = 'approval_link_days'
 export const DEFAULT_APPROVAL_DAYS = 7
 export const MAX_APPROVAL_DAYS = 90
-/** The manager reads the request in the mail; the page shows it whole. */
-const MAIL_DESCRIPTION_CHARS = 2_000
 
 /** How long an approval link stays usable (setting `approval_link_days`, default 7). */
 export async function approvalLinkDays(db: Executor): Promise<number> {
@@ -67,21 +62,8 @@ export async function getContactForApproval(db: Executor, id: number): Promise<A
   return db.selectFrom('contact').select(['id', 'name', 'email', 'locale']).where('id', '=', id).where('active', '=', 1).executeTakeFirst()
 }
 
-export interface ApprovalTicket {
-  id: number
-  number: number
-  title: string
-  description: string
-  contactId: number
-  accountId: number
-  categoryId: number | null
-}
-
-async function requesterName(db: Executor, contactId: number): Promise<string | null> {
-  return (await db.selectFrom('contact').select('name').where('id', '=', contactId).executeTakeFirst())?.name ?? null
-}
-
-async function itemName(db: Executor, categoryId: number | null): Promise<string | null> {
+/** "Area › Item" of a catalog item, for the approval mail. */
+export async function approvalItemName(db: Executor, categoryId: number | null): Promise<string | null> {
   if (categoryId === null) return null
   const row = await db.selectFrom('category as item').leftJoin('category as area', 'area.id', 'item.parent_id')
     .select(['item.name', 'area.name as area_name']).where('item.id', '=', categoryId).executeTakeFirst()
@@ -89,58 +71,14 @@ async function itemName(db: Executor, categoryId: number | null): Promise<string
   return row.area_name ? `${row.area_name} › ${row.name}` : row.name
 }
 
-/**
- * Writes an approval row and queues the request mail to the approver. The mail row carries the
- * row's nonce; the signed links are made when the mail is composed (mail/compose.ts), where the
- * key is. Expiry is kept to whole seconds, as the token carries it.
- */
-export async function issueApprovalIn(trx: Trx, ticket: ApprovalTicket, approver: Approver, ctx: { now: string; staffId?: number | null }) {
-  const days = await approvalLinkDays(trx)
-  const expires = new Date(Math.floor((Date.parse(ctx.now) + days * 86_400_000) / 1000) * 1000).toISOString()
-  const nonce = newNonce()
-  const row = await trx.insertInto('approval').values({
-    ticket_id: ticket.id, approver_contact_id: approver.id, nonce_hash: nonceHash(nonce), expires_at: expires,
-    requested_by_staff_id: ctx.staffId ?? null, created_at: ctx.now
-  }).returning('id').executeTakeFirstOrThrow()
-  await enqueueMail(trx, {
-    ticketId: ticket.id, recipient: approver.email, locale: approver.locale, template: APPROVAL_TEMPLATE,
-    data: {
-      number: ticket.number, title: ticket.title, actorName: await requesterName(trx, ticket.contactId),
-      itemName: await itemName(trx, ticket.categoryId), description: ticket.description.slice(0, MAIL_DESCRIPTION_CHARS),
-      approverName: approver.name, recipientRole: 'approver',
-      approvalId: row.id, expiresAt: expires, nonce: nonce.toString('hex')
-    }
-  }, ctx.now)
-  return { id: row.id, expiresAt: expires }
+/** Whether a catalog item's requests need approval: by the requester's manager, approved at once, or not at all. */
+export async function requiresApproval(db: Executor, categoryId: number): Promise<ApprovalMode> {
+  const item = await db.selectFrom('category').select(['requires_approval', 'auto_approve']).where('id', '=', categoryId).executeTakeFirst()
+  return item ? approvalMode(item) : 'none'
 }
 
-/**
- * Ticket creation, for a catalog item that requires approval: auto-approved items only get a
- * history row; otherwise the ticket waits as Open / Awaiting approval and the requester's
- * manager is sent the links. With no approver found the ticket still waits, and the desk shows
- * that staff must choose one. Follow-up (child) tickets of an approved request are not asked again.
- */
-export async function startApprovalIn(trx: Trx, ticket: ApprovalTicket & { parentId: number | null }, ctx: { now: string }): Promise<void> {
-  if (ticket.categoryId === null || ticket.parentId !== null) return
-  const item = await trx.selectFrom('category').select(['requires_approval', 'auto_approve'])
-    .where('id', '=', ticket.categoryId).executeTakeFirst()
-  if (!item || item.requires_approval !== 1) return
-  if (item.auto_approve === 1) {
-    await recordEvent(trx, { ticketId: ticket.id, actor: SYSTEM_ACTOR, action: 'auto_approved', at: ctx.now })
-    return
-  }
-  // Waiting for approval does not count against the SLA (lifecycle `slaHeld`); approval resumes it.
-  await trx.updateTable('ticket').set({ status: 'awaiting_approval', sla_paused_at: ctx.now }).where('id', '=', ticket.id).execute()
-  await recordEvent(trx, {
-    ticketId: ticket.id, actor: SYSTEM_ACTOR, action: 'approval_requested', field: 'status', from: 'new', to: 'awaiting_approval', at: ctx.now
-  })
-  const approver = await findApprover(trx, ticket.contactId, ticket.accountId)
-  if (!approver) {
-    await recordEvent(trx, { ticketId: ticket.id, actor: SYSTEM_ACTOR, action: 'approval_no_approver', at: ctx.now })
-    return
-  }
-  await issueApprovalIn(trx, ticket, approver, ctx)
-  await recordEvent(trx, { ticketId: ticket.id, actor: SYSTEM_ACTOR, action: 'approval_sent', field: 'approver', to: approver.name, at: ctx.now })
+export async function insertApproval(trx: Executor, row: Insertable<ApprovalTable>): Promise<number> {
+  return (await trx.insertInto('approval').values(row).returning('id').executeTakeFirstOrThrow()).id
 }
 
 /** One approval row with what the approval page shows of its ticket. */
@@ -165,14 +103,14 @@ export async function getApprovalLink(db: Executor, approvalId: number) {
 export type ApprovalLink = NonNullable<Awaited<ReturnType<typeof getApprovalLink>>>
 
 /** Closes the link for good; false when someone else decided it first (the row, not the token, is single-use). */
-export async function decideApprovalRow(trx: Trx, approvalId: number, decision: ApprovalDecision, reason: string | null, now: string): Promise<boolean> {
+export async function decideApprovalRow(trx: Executor, approvalId: number, decision: ApprovalDecision, reason: string | null, now: string): Promise<boolean> {
   const res = await trx.updateTable('approval').set({ decided_at: now, decision, reason })
     .where('id', '=', approvalId).where('decided_at', 'is', null).executeTakeFirst()
   return Number(res.numUpdatedRows) === 1
 }
 
 /** Closes every open link of a ticket before a new one is sent: expired ones as expired, the rest superseded. */
-export async function closeOpenApprovals(trx: Trx, ticketId: number, now: string): Promise<number> {
+export async function closeOpenApprovals(trx: Executor, ticketId: number, now: string): Promise<number> {
   const expired = await trx.updateTable('approval').set({ decided_at: now, decision: 'expired' })
     .where('ticket_id', '=', ticketId).where('decided_at', 'is', null).where('expires_at', '<=', now).executeTakeFirst()
   const superseded = await trx.updateTable('approval').set({ decided_at: now, decision: 'superseded' })

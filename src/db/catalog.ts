@@ -37,12 +37,12 @@ export async function productExists(db: Executor, id: number): Promise<boolean> 
   return (await db.selectFrom('product').select('id').where('id', '=', id).where('active', '=', 1).executeTakeFirst()) !== undefined
 }
 
-export async function accountExists(db: Executor, id: number): Promise<boolean> {
-  return (await db.selectFrom('account').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
-}
-
-export async function listAccounts(db: Executor) {
-  return db.selectFrom('account').select(['id', 'name']).orderBy('name').execute()
+/** An account or desk by id (digits) or by name. */
+export async function resolveNamed(db: Executor, table: 'account' | 'desk', ref: string): Promise<number | undefined> {
+  const row = /^\d+$/.test(ref)
+    ? await db.selectFrom(table).select('id').where('id', '=', Number(ref)).executeTakeFirst()
+    : await db.selectFrom(table).select('id').where('name', '=', ref).executeTakeFirst()
+  return row?.id
 }
 
 /** The desk that serves a product or catalog item, used when the requester does not pick one. */

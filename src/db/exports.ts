@@ -15,38 +15,30 @@ const OWNER_COLUMN = { staff: 'staff_id', contact: 'contact_id' } as const
 /** Statuses of a job that is still to be written. */
 export const ACTIVE_EXPORT_STATUSES: readonly ExportStatus[] = ['queued', 'running']
 
-export interface RequestExportInput {
-  owner: ExportOwner
-  area: ExportArea
-  query: string
-  locale: string
-  now: string
-  /** At most this many of the owner's exports may be waiting or running at once. */
-  maxActive: number
+/**
+ * A no-op write to the owner's row: on PostgreSQL a row lock, on SQLite the write lock, so two
+ * simultaneous requests cannot both pass a count of the owner's exports.
+ */
+export async function lockOwner(trx: Executor, owner: ExportOwner): Promise<void> {
+  await trx.updateTable(owner.kind).set((eb) => ({ active: eb.ref('active') })).where('id', '=', owner.id).execute()
 }
 
-export type RequestExportResult = { ok: true; id: number } | { ok: false; reason: 'limit'; active: number }
+/** How many of the owner's exports are waiting or running. */
+export async function activeExports(db: Executor, owner: ExportOwner): Promise<number> {
+  const counted = await db.selectFrom('export_job').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(OWNER_COLUMN[owner.kind], '=', owner.id).where('status', 'in', ACTIVE_EXPORT_STATUSES)
+    .executeTakeFirstOrThrow()
+  return Number(counted.n)
+}
 
-/** Queues an export unless the owner already has `maxActive` waiting or running. */
-export async function requestExport(db: Executor, input: RequestExportInput): Promise<RequestExportResult> {
-  const run = async (trx: Executor) => {
-    // A no-op write to the owner's row first: on PostgreSQL a row lock, on SQLite the write
-    // lock, so two simultaneous requests cannot both pass the count.
-    await trx.updateTable(input.owner.kind).set((eb) => ({ active: eb.ref('active') })).where('id', '=', input.owner.id).execute()
-    const counted = await trx.selectFrom('export_job').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(OWNER_COLUMN[input.owner.kind], '=', input.owner.id).where('status', 'in', ACTIVE_EXPORT_STATUSES)
-      .executeTakeFirstOrThrow()
-    const active = Number(counted.n)
-    if (active >= input.maxActive) return { ok: false as const, reason: 'limit' as const, active }
-    const row = await trx.insertInto('export_job').values({
-      staff_id: input.owner.kind === 'staff' ? input.owner.id : null,
-      contact_id: input.owner.kind === 'contact' ? input.owner.id : null,
-      area: input.area, query: input.query, locale: input.locale, status: 'queued',
-      file_key: randomBytes(18).toString('base64url'), created_at: input.now
-    }).returning('id').executeTakeFirstOrThrow()
-    return { ok: true as const, id: row.id }
-  }
-  return db.isTransaction ? run(db) : db.transaction().execute(run)
+export async function insertExport(trx: Executor, input: { owner: ExportOwner; area: ExportArea; query: string; locale: string; now: string }): Promise<number> {
+  const row = await trx.insertInto('export_job').values({
+    staff_id: input.owner.kind === 'staff' ? input.owner.id : null,
+    contact_id: input.owner.kind === 'contact' ? input.owner.id : null,
+    area: input.area, query: input.query, locale: input.locale, status: 'queued',
+    file_key: randomBytes(18).toString('base64url'), created_at: input.now
+  }).returning('id').executeTakeFirstOrThrow()
+  return row.id
 }
 
 const LIST_COLUMNS = [

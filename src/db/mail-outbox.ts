@@ -1,4 +1,5 @@
 import type { Executor } from './index.js'
+import type { MailStatus } from './schema.js'
 
 export interface MailToSend {
   ticketId: number | null
@@ -9,7 +10,7 @@ export interface MailToSend {
 }
 
 /** Records a notification owed; written in the same transaction as the change it tells about. */
-export async function enqueueMail(db: Executor, mail: MailToSend, now: string): Promise<void> {
+export async function insertMail(db: Executor, mail: MailToSend, now: string): Promise<void> {
   await db.insertInto('mail_outbox').values({
     // No language of their own: '' lets delivery use DEFAULT_LOCALE.
     ticket_id: mail.ticketId, recipient: mail.recipient, locale: mail.locale ?? '', template: mail.template,
@@ -20,8 +21,6 @@ export async function enqueueMail(db: Executor, mail: MailToSend, now: string): 
 export async function listMailForTicket(db: Executor, ticketId: number) {
   return db.selectFrom('mail_outbox').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute()
 }
-
-export type Recipient = 'requester' | 'assignee' | 'desk_manager'
 
 /** E-mail address and language of each party of a ticket. */
 export async function ticketParties(db: Executor, ticketId: number) {
@@ -45,16 +44,92 @@ export async function ticketParties(db: Executor, ticketId: number) {
   }
 }
 
-/** Queues one mail per recipient named by a lifecycle decision, never to the person acting. */
-export async function notifyParties(db: Executor, ticketId: number, recipients: readonly Recipient[], template: string, data: Record<string, unknown>, ctx: { now: string; actor?: { type: string; id: number | null } }) {
-  if (recipients.length === 0) return
-  const parties = await ticketParties(db, ticketId)
-  const seen = new Set<string>()
-  for (const r of recipients) {
-    const p = parties[r]
-    if (!p || seen.has(p.email)) continue
-    if (ctx.actor && ctx.actor.id === p.id && ctx.actor.type === p.kind) continue
-    seen.add(p.email)
-    await enqueueMail(db, { ticketId, recipient: p.email, locale: p.locale, template, data: { ...data, recipientRole: r } }, ctx.now)
-  }
+// ------------------------------------------------------------------ the drainer and the admin pages
+
+export const MAIL_STATUSES: readonly MailStatus[] = ['pending', 'sent', 'dead']
+
+export function isMailStatus(value: unknown): value is MailStatus {
+  return typeof value === 'string' && (MAIL_STATUSES as readonly string[]).includes(value)
+}
+
+/** Pending rows whose time has come, oldest first. */
+export async function dueMail(db: Executor, now: string, limit: number) {
+  return db.selectFrom('mail_outbox').selectAll()
+    .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
+    .orderBy('next_attempt_at').orderBy('id').limit(limit).execute()
+}
+
+/**
+ * Takes a row for one sending attempt: pushes its next attempt past the lease and counts the
+ * attempt, only if nobody else did since we read it. False means another drainer has it.
+ */
+export async function claimMail(db: Executor, id: number, seenNextAttemptAt: string, leaseUntil: string): Promise<boolean> {
+  const res = await db.updateTable('mail_outbox')
+    .set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', seenNextAttemptAt)
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+export async function markSent(db: Executor, id: number, now: string): Promise<void> {
+  await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: now, last_error: null })
+    .where('id', '=', id).where('status', '=', 'pending').execute()
+}
+
+/** Schedules the next attempt of a claimed row (unless someone took it over after our lease). */
+export async function markRetry(db: Executor, id: number, leaseUntil: string, nextAttemptAt: string, error: string): Promise<void> {
+  await db.updateTable('mail_outbox').set({ next_attempt_at: nextAttemptAt, last_error: error })
+    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', leaseUntil).execute()
+}
+
+/** Parks a row as dead: no more attempts until an admin retries it. */
+export async function markDead(db: Executor, id: number, leaseUntil: string, error: string): Promise<void> {
+  await db.updateTable('mail_outbox').set({ status: 'dead', last_error: error })
+    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', leaseUntil).execute()
+}
+
+/** Puts a dead row back in the queue with a fresh set of attempts. */
+export async function retryDeadMail(db: Executor, id: number, now: string): Promise<boolean> {
+  const res = await db.updateTable('mail_outbox').set({ status: 'pending', attempts: 0, next_attempt_at: now })
+    .where('id', '=', id).where('status', '=', 'dead').executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
+export async function getMail(db: Executor, id: number) {
+  return db.selectFrom('mail_outbox')
+    .leftJoin('ticket', 'ticket.id', 'mail_outbox.ticket_id')
+    .selectAll('mail_outbox').select('ticket.number as ticket_number')
+    .where('mail_outbox.id', '=', id).executeTakeFirst()
+}
+
+export type MailRow = NonNullable<Awaited<ReturnType<typeof getMail>>>
+
+export interface MailPage {
+  items: MailRow[]
+  total: number
+  totalCapped: boolean
+  page: number
+  perPage: number
+}
+
+/** One page of the outbox, newest first, optionally of one status. */
+export async function listMail(db: Executor, opts: { status?: MailStatus | null; page?: number; perPage?: number }): Promise<MailPage> {
+  const perPage = Math.min(Math.max(opts.perPage ?? 50, 1), 200)
+  const page = Math.max(opts.page ?? 1, 1)
+  let query = db.selectFrom('mail_outbox')
+  if (opts.status) query = query.where('mail_outbox.status', '=', opts.status)
+  const items = await query
+    .leftJoin('ticket', 'ticket.id', 'mail_outbox.ticket_id')
+    .selectAll('mail_outbox').select('ticket.number as ticket_number')
+    .orderBy('mail_outbox.id', 'desc').limit(perPage).offset((page - 1) * perPage).execute()
+  const counted = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  return { items, total: Number(counted.n), totalCapped: false, page, perPage }
+}
+
+/** How many rows each status holds (for the filter tabs). */
+export async function countMailByStatus(db: Executor): Promise<Record<MailStatus, number>> {
+  const rows = await db.selectFrom('mail_outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute()
+  const out: Record<MailStatus, number> = { pending: 0, sent: 0, dead: 0 }
+  for (const r of rows) if (isMailStatus(r.status)) out[r.status] = Number(r.n)
+  return out
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from './index.js'
-import { scopeTicketsToActor } from './ticket.js'
+import { scopeTicketsToActor } from './ticket-search.js'
 import { slaCondition } from './sla-query.js'
 import { OPEN_STATES } from '../domain/lifecycle.js'
 import type { StaffActor } from '../domain/permissions.js'

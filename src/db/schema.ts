@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { State, Status } from '../domain/lifecycle.js'
 
 /** Timestamps are ISO-8601 UTC strings: sortable and shared by SQLite and PostgreSQL. */
 export type Timestamp = string
@@ -126,8 +127,8 @@ export interface TicketTable {
   urgency: Level | null
   priority: Priority
   source: TicketSource
-  state: string
-  status: string
+  state: State
+  status: Status
   assignee_id: number | null
   parent_id: number | null
   response_due_at: Timestamp | null

@@ -1,6 +1,5 @@
 import type { Db } from './index.js'
 import { insertContact, insertStaff } from './people.js'
-import { createTicketIn, addNoteIn } from './ticket.js'
 import { hashPassword } from '../security/password.js'
 
 export interface DemoLogin {
@@ -18,6 +17,24 @@ export interface DemoSeed {
   logins: DemoLogin[]
 }
 
+/** A ticket the demo opens through the commands, as its requester would. */
+export interface DemoTicket {
+  title: string
+  description: string
+  contactId: number
+  accountId: number
+  productId: number | null
+  categoryId: number | null
+  deskId: number
+  priority: 'low' | 'medium' | 'high' | 'critical'
+}
+
+export interface DemoOrganisation extends DemoSeed {
+  tickets: DemoTicket[]
+  /** The staff reply the first ticket gets. */
+  firstReply: { staffId: number; body: string }
+}
+
 export const DEMO_PASSWORDS = { client: 'client-demo-pass', staff: 'staff-demo-pass', admin: 'admin-demo-pass' } as const
 
 export async function isEmpty(db: Db): Promise<boolean> {
@@ -25,8 +42,11 @@ export async function isEmpty(db: Db): Promise<boolean> {
   return row === undefined
 }
 
-/** Loads the demo organisation: 3 accounts, 2 desks, 5 staff (one away), an admin, a catalog, a few tickets. */
-export async function seedDemo(db: Db, now: Date = new Date()): Promise<DemoSeed> {
+/**
+ * The demo organisation's people and structure: 3 accounts, 2 desks, 5 staff (one away), an
+ * admin, a catalog; its tickets are opened by src/commands/demo.ts.
+ */
+export async function insertDemoOrganisation(db: Db, now: Date): Promise<DemoOrganisation> {
   const at = now.toISOString()
   const logins: DemoLogin[] = []
   const hashes = {
@@ -109,27 +129,12 @@ export async function seedDemo(db: Db, now: Date = new Date()): Promise<DemoSeed
     await trx.updateTable('contact').set({ manager_contact_id: alice }).where('id', '=', bob).execute()
     await trx.updateTable('category').set({ requires_approval: 1 }).where('id', '=', newUser).execute()
 
-    const demoTickets = [
-      { title: 'Cannot log in to the cloud console', description: 'Since this morning the console answers "invalid session" right after login.', contact: alice, account: acme, product: cloud, category: null, desk: productSupport, priority: 'high' as const },
-      { title: 'Printer on 3rd floor jams', description: 'The HP printer near the kitchen jams on every duplex job.', contact: bob, account: acme, product: null, category: printer, desk: serviceDesk, priority: 'medium' as const },
-      { title: 'Invoice shows the wrong VAT rate', description: 'Invoice 2026-114 applied 21% instead of 23%.', contact: hank, account: globex, product: billing, category: null, desk: productSupport, priority: 'medium' as const },
-      { title: 'Password reset for new intern', description: 'Please reset the password of intern.joao@acme.test.', contact: bob, account: acme, product: null, category: passwordReset, desk: serviceDesk, priority: 'low' as const }
+    const tickets: DemoTicket[] = [
+      { title: 'Cannot log in to the cloud console', description: 'Since this morning the console answers "invalid session" right after login.', contactId: alice, accountId: acme, productId: cloud, categoryId: null, deskId: productSupport, priority: 'high' },
+      { title: 'Printer on 3rd floor jams', description: 'The HP printer near the kitchen jams on every duplex job.', contactId: bob, accountId: acme, productId: null, categoryId: printer, deskId: serviceDesk, priority: 'medium' },
+      { title: 'Invoice shows the wrong VAT rate', description: 'Invoice 2026-114 applied 21% instead of 23%.', contactId: hank, accountId: globex, productId: billing, categoryId: null, deskId: productSupport, priority: 'medium' },
+      { title: 'Password reset for new intern', description: 'Please reset the password of intern.joao@acme.test.', contactId: bob, accountId: acme, productId: null, categoryId: passwordReset, deskId: serviceDesk, priority: 'low' }
     ]
-    let first: number | null = null
-    for (const d of demoTickets) {
-      const created = await createTicketIn(trx, {
-        title: d.title, description: d.description, url: null, accountId: d.account, contactId: d.contact, createdByStaffId: null,
-        productId: d.product, categoryId: d.category, deskId: d.desk, priority: d.priority, ticketType: d.category ? 'request' : 'incident',
-        source: 'portal', files: []
-      }, { actor: { type: 'contact', id: d.contact, name: null }, now: at })
-      first ??= created.id
-    }
-    if (first !== null) {
-      await addNoteIn(trx, {
-        ticketId: first, kind: 'reply', visibility: 'public', source: 'portal', files: [],
-        body: 'Thanks, we are looking into it. Which browser do you use?'
-      }, { actor: { type: 'staff', id: ana, name: 'Ana Souza' }, now: at })
-    }
-    return { logins }
+    return { logins, tickets, firstReply: { staffId: ana, body: 'Thanks, we are looking into it. Which browser do you use?' } }
   })
 }

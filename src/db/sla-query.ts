@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely'
 import type { Executor } from './index.js'
 import { isPostgres } from './migrations/util.js'
 import { AT_RISK_SHARE, type SlaStatus } from '../domain/sla.js'
-import { OPEN_STATES } from '../domain/lifecycle.js'
+import { OPEN_STATES, type State } from '../domain/lifecycle.js'
 import type { SlaFilter } from '../domain/search.js'
 
 // `slaStatus` (domain/sla.ts) written as SQL conditions on the ticket row, so lists can filter
@@ -59,7 +59,7 @@ export function slaCondition(db: Executor, status: SlaFilter | SlaStatus, now: D
 }
 
 /** The states a ticket can be in to have this SLA status (lets lists read per-state index ranges). */
-export function slaStates(status: SlaFilter): readonly string[] {
+export function slaStates(status: SlaFilter): readonly State[] {
   switch (status) {
     case 'achieved': return ['resolved', 'closed']
     case 'breached': return [...OPEN_STATES, 'resolved', 'closed']

@@ -1,35 +1,31 @@
 import type { Executor } from './index.js'
-import { recordEvent, type ActorRef } from './event.js'
-import { lockTicket } from './ticket.js'
+import type { Insertable } from 'kysely'
+import type { SurveyTable } from './schema.js'
 
-// Checklists, costs, satisfaction surveys and deletion: the smaller aggregates that hang off a ticket.
+type NewSurvey = Insertable<SurveyTable>
+
+// Checklists, costs and satisfaction surveys: the smaller aggregates that hang off a ticket.
 
 export async function listChecklist(db: Executor, ticketId: number) {
   return db.selectFrom('checklist_item').selectAll().where('ticket_id', '=', ticketId).orderBy('position').orderBy('id').execute()
 }
 
-export async function addChecklistItem(db: Executor, ticketId: number, label: string, ctx: { actor: ActorRef; now: string }) {
-  return db.transaction().execute(async (trx) => {
-    const last = await trx.selectFrom('checklist_item').select((eb) => eb.fn.max('position').as('p')).where('ticket_id', '=', ticketId).executeTakeFirst()
-    const item = await trx.insertInto('checklist_item').values({
-      ticket_id: ticketId, label, position: Number(last?.p ?? 0) + 1, created_by_staff_id: ctx.actor.id, created_at: ctx.now
-    }).returning('id').executeTakeFirstOrThrow()
-    await recordEvent(trx, { ticketId, actor: ctx.actor, action: 'checklist_added', field: 'checklist', to: label, at: ctx.now })
-    return item.id
-  })
+export async function addChecklistRow(trx: Executor, ticketId: number, label: string, staffId: number | null, at: string): Promise<number> {
+  const last = await trx.selectFrom('checklist_item').select((eb) => eb.fn.max('position').as('p')).where('ticket_id', '=', ticketId).executeTakeFirst()
+  const item = await trx.insertInto('checklist_item').values({
+    ticket_id: ticketId, label, position: Number(last?.p ?? 0) + 1, created_by_staff_id: staffId, created_at: at
+  }).returning('id').executeTakeFirstOrThrow()
+  return item.id
 }
 
-/** Ticks or unticks an item of this ticket; false when the item is not the ticket's. */
-export async function setChecklistItemDone(db: Executor, ticketId: number, itemId: number, done: boolean, ctx: { actor: ActorRef; now: string }): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const item = await trx.selectFrom('checklist_item').select(['label', 'done']).where('id', '=', itemId).where('ticket_id', '=', ticketId).executeTakeFirst()
-    if (!item) return false
-    if ((item.done === 1) === done) return true
-    await trx.updateTable('checklist_item').set({ done: done ? 1 : 0, done_at: done ? ctx.now : null, done_by_staff_id: done ? ctx.actor.id : null })
-      .where('id', '=', itemId).execute()
-    await recordEvent(trx, { ticketId, actor: ctx.actor, action: done ? 'checklist_done' : 'checklist_undone', field: 'checklist', to: item.label, at: ctx.now })
-    return true
-  })
+/** An item of this ticket (undefined when the item belongs to another). */
+export async function checklistItem(db: Executor, ticketId: number, itemId: number) {
+  return db.selectFrom('checklist_item').select(['label', 'done']).where('id', '=', itemId).where('ticket_id', '=', ticketId).executeTakeFirst()
+}
+
+export async function setChecklistRowDone(trx: Executor, itemId: number, done: boolean, staffId: number | null, at: string): Promise<void> {
+  await trx.updateTable('checklist_item').set({ done: done ? 1 : 0, done_at: done ? at : null, done_by_staff_id: done ? staffId : null })
+    .where('id', '=', itemId).execute()
 }
 
 export interface CostSummary {
@@ -59,11 +55,8 @@ export async function costSummary(db: Executor, ticketId: number): Promise<CostS
   return { timeEntries, items, timeMinutes: timeEntries.reduce((s, e) => s + e.minutes, 0), timeCents, itemsCents, totalCents: timeCents + itemsCents }
 }
 
-export async function addCostItem(db: Executor, ticketId: number, description: string, amountCents: number, ctx: { actor: ActorRef; now: string }) {
-  return db.transaction().execute(async (trx) => {
-    await trx.insertInto('cost_item').values({ ticket_id: ticketId, description, amount_cents: amountCents, staff_id: ctx.actor.id, created_at: ctx.now }).execute()
-    await recordEvent(trx, { ticketId, actor: ctx.actor, action: 'cost_added', field: 'cost', to: `${description} (${(amountCents / 100).toFixed(2)})`, at: ctx.now })
-  })
+export async function addCostRow(trx: Executor, ticketId: number, description: string, amountCents: number, staffId: number | null, at: string): Promise<void> {
+  await trx.insertInto('cost_item').values({ ticket_id: ticketId, description, amount_cents: amountCents, staff_id: staffId, created_at: at }).execute()
 }
 
 export async function getSurvey(db: Executor, ticketId: number) {
@@ -71,21 +64,6 @@ export async function getSurvey(db: Executor, ticketId: number) {
 }
 
 /** Records the requester's opinion; the primary key makes a second rating impossible. */
-export async function saveSurvey(db: Executor, ticketId: number, contactId: number, rating: number, comment: string | null, ctx: { actor: ActorRef; now: string }) {
-  return db.transaction().execute(async (trx) => {
-    await lockTicket(trx, ticketId)
-    await trx.insertInto('survey').values({ ticket_id: ticketId, contact_id: contactId, rating, comment, created_at: ctx.now }).execute()
-    await recordEvent(trx, { ticketId, actor: ctx.actor, action: 'rate', field: 'rating', to: String(rating), note: comment, at: ctx.now })
-  })
-}
-
-/** Soft delete: hidden everywhere, kept in the database; the CRM Case is never deleted. */
-export async function softDeleteTicket(db: Executor, ticketId: number, reason: string | null, ctx: { actor: ActorRef; now: string }) {
-  return db.transaction().execute(async (trx) => {
-    const res = await trx.updateTable('ticket').set((eb) => ({ deleted_at: ctx.now, updated_at: ctx.now, version: eb('version', '+', 1) }))
-      .where('id', '=', ticketId).where('deleted_at', 'is', null).executeTakeFirst()
-    if (Number(res.numUpdatedRows) !== 1) return false
-    await recordEvent(trx, { ticketId, actor: ctx.actor, action: 'delete', note: reason, at: ctx.now })
-    return true
-  })
+export async function insertSurvey(trx: Executor, row: NewSurvey): Promise<void> {
+  await trx.insertInto('survey').values(row).execute()
 }

@@ -1,16 +1,14 @@
 import type { Executor } from './index.js'
 import type { LoginRecord } from './people.js'
-import { hashApiToken, newApiToken } from '../security/token.js'
+import { hashApiToken } from '../security/token.js'
 
-/** Creates a token for a person and returns the clear token (only its hash is stored). */
-export async function createApiToken(db: Executor, person: Pick<LoginRecord, 'kind' | 'id'>, name: string, now: string): Promise<string> {
-  const { token, hash } = newApiToken()
+/** Stores a token's hash for a person (the clear token is never stored). */
+export async function insertApiToken(db: Executor, person: Pick<LoginRecord, 'kind' | 'id'>, hash: string, name: string, now: string): Promise<void> {
   await db.insertInto('api_token').values({
     token_hash: hash, name, created_at: now,
     staff_id: person.kind === 'staff' ? person.id : null,
     contact_id: person.kind === 'contact' ? person.id : null
   }).execute()
-  return token
 }
 
 export async function findTokenOwner(db: Executor, token: string): Promise<{ kind: 'staff' | 'contact'; id: number; tokenId: number } | undefined> {

@@ -270,6 +270,11 @@ const MISSING: Record<Requirement, RefusalCode> = {
   targetDeskId: 'missing_target_desk',
 }
 
+/** A refusal for an input the action needs (a reason, a resolution...), not for the ticket or the actor. */
+export function isMissingInput(code: string): boolean {
+  return (Object.values(MISSING) as string[]).includes(code)
+}
+
 function refuse(code: RefusalCode, params: Record<string, string>): Refused {
   return { ok: false, code, messageKey: `lifecycle.refused.${code}`, params }
 }

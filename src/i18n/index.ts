@@ -39,24 +39,16 @@ export function isLocale(value: unknown): value is Locale {
   return value === 'en' || value === 'pt-BR'
 }
 
-/** Best supported locale for an Accept-Language header. */
-export function negotiateLocale(header: string | undefined, fallback: Locale): Locale {
-  if (!header) return fallback
-  const ranked = header
-    .split(',')
-    .map((part, index) => {
-      const [tag, ...params] = part.trim().split(';')
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
-      return { tag: tag.toLowerCase(), q: q ? Number(q.slice(2)) : 1, index }
-    })
-    .filter((r) => r.tag && Number.isFinite(r.q) && r.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index)
-  for (const { tag } of ranked) {
-    if (tag === 'pt-br' || tag === 'pt') return 'pt-BR'
-    if (tag.startsWith('pt-')) return 'pt-BR'
-    if (tag === 'en' || tag.startsWith('en-')) return 'en'
-  }
-  return fallback
+/**
+ * The locale for a browser's Accept-Language, given @fastify/accepts' `request.languages`: the
+ * best of en and pt-BR, else `fallback` (also the answer to `*` or no header at all).
+ */
+export function browserLocale(languages: (offered: string[]) => string | false, fallback: Locale): Locale {
+  // A bare `pt` is offered too: negotiation matches a pt-PT or pt-AO browser to `pt`, never to
+  // `pt-BR`, and any Portuguese reads pt-BR here rather than English.
+  const best = languages([fallback, ...LOCALES.filter((l) => l !== fallback), 'pt'])
+  if (best === 'pt') return 'pt-BR'
+  return isLocale(best) ? best : fallback
 }
 
 /** Formats an ISO timestamp for display in the user's locale (UTC shown as such). */

@@ -7,7 +7,7 @@ import type { Clock } from '../domain/clock.js'
 import type { Logger } from '../log.js'
 import { composeMail, mailSettings, type ComposedMail, type MailSettings } from './compose.js'
 import { mailTokenKey } from './keys.js'
-import { claimMail, dueMail, markDead, markRetry, markSent } from './outbox.js'
+import { claimMail, dueMail, markDead, markRetry, markSent } from '../db/mail-outbox.js'
 import { mailFiles, withoutAttachments, type MailAttachment, type MailFiles } from './attachments.js'
 
 /** The part of a nodemailer transport the drainer uses; tests may hand in their own. */

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Actor, Locale } from '../domain/permissions.js'
-import { formatDateTime, negotiateLocale, translator, type Translate } from '../i18n/index.js'
+import { browserLocale, formatDateTime, translator, type Translate } from '../i18n/index.js'
 import { loadActor } from '../db/people.js'
 
 declare module 'fastify' {
@@ -40,7 +40,7 @@ export default fp(async function appPlugins(fastify) {
 
   function setActor(request: FastifyRequest, actor: Actor | null) {
     request.actor = actor
-    request.locale = actor?.locale ?? negotiateLocale(request.headers['accept-language'], defaultLocale)
+    request.locale = actor?.locale ?? browserLocale((offered) => request.languages(offered), defaultLocale)
     request.t = translator(request.locale)
   }
   fastify.decorate('setActor', setActor)

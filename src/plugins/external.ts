@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import helmet from '@fastify/helmet'
+import accepts from '@fastify/accepts'
 import formbody from '@fastify/formbody'
 import multipart from '@fastify/multipart'
 import secureSession from '@fastify/secure-session'
@@ -59,7 +60,7 @@ function sessionKey(config: Config): Buffer {
   return key
 }
 
-/** External plugins: security headers, body parsers, session, CSRF, rate limits, views. */
+/** External plugins: security headers, content negotiation, body parsers, session, CSRF, rate limits, views. */
 export default fp(async function external(fastify, opts: CoreOptions) {
   const { config } = opts
   fastify.decorate('config', config)
@@ -83,6 +84,7 @@ export default fp(async function external(fastify, opts: CoreOptions) {
     },
     strictTransportSecurity: config.COOKIE_SECURE && config.publicUrl.startsWith('https:')
   })
+  await fastify.register(accepts)
   await fastify.register(formbody)
 
   fastify.decorateRequest('uploads', null as unknown as UploadedFile[])

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { approvalKey } from '../security/approval-token.js'
-import { ApprovalRefused, decideApproval, openApprovalLink } from '../commands/approval.js'
+import { ApprovalRefused, decideApproval, openApprovalLink, type ApprovalRefusal } from '../commands/approval.js'
 import type { ApprovalLink } from '../db/approval.js'
 import { text, type FormBody, type FormErrors } from './forms.js'
 import { formatDateTime } from '../i18n/index.js'
@@ -10,6 +10,9 @@ import { formatDateTime } from '../i18n/index.js'
 const Params = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) })
 const FormSchema = Type.Record(Type.String(), Type.Unknown())
 const REASON_MAX = 2_000
+
+/** The status each refusal's page answers with. */
+const STATUS: Record<ApprovalRefusal, number> = { invalid: 404, wrong_person: 403, used: 409, superseded: 410, expired: 410, closed: 409 }
 
 /**
  * Approval links (/approvals/<token>), outside the portal and desk guards: the signed link is
@@ -32,7 +35,7 @@ export default async function approvals(fastify: FastifyInstance) {
         expired: link ? formatted(request, link.expires_at) : null
       }),
       link: link && err.code === 'used' ? { decision: link.decision, reason: link.reason, decidedAt: link.decided_at } : null
-    }, err.statusCode)
+    }, STATUS[err.code])
   }
 
   const formatted = (request: FastifyRequest, iso: string) => formatDateTime(iso, request.locale)
@@ -52,7 +55,7 @@ export default async function approvals(fastify: FastifyInstance) {
   fastify.get('/approvals/:token', { schema: { params: Params } }, async (request, reply) => {
     const { token } = request.params as Static<typeof Params>
     try {
-      const link = await openApprovalLink(fastify.db, key, token, request.actor, fastify.clock())
+      const link = await openApprovalLink(deps, key, token, request.actor, fastify.clock())
       return decidePage(request, reply, link, token)
     } catch (err) {
       if (err instanceof ApprovalRefused) return refused(request, reply, err)
@@ -68,12 +71,12 @@ export default async function approvals(fastify: FastifyInstance) {
     try {
       if (decision !== 'approve' && decision !== 'reject') {
         // A form we did not make: show the page again, with nothing decided.
-        const link = await openApprovalLink(fastify.db, key, token, request.actor, fastify.clock())
+        const link = await openApprovalLink(deps, key, token, request.actor, fastify.clock())
         return decidePage(request, reply, link, token, { status: 422, errors: { decision: t('validation.invalidChoice') } })
       }
       const reason = text(body, 'reason')
       if (decision === 'reject' && (reason === '' || reason.length > REASON_MAX)) {
-        const link = await openApprovalLink(fastify.db, key, token, request.actor, fastify.clock())
+        const link = await openApprovalLink(deps, key, token, request.actor, fastify.clock())
         const errors = { reason: reason === '' ? t('approval.reject.reasonRequired') : t('validation.tooLong', { max: REASON_MAX }) }
         return decidePage(request, reply, link, token, { status: 422, errors, values: { reason } })
       }

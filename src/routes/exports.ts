@@ -11,11 +11,11 @@ import {
   DESK_DEFAULTS, PORTAL_DEFAULTS, readSearchQuery, searchQuery, searchUrl, type SearchFilters
 } from '../domain/search.js'
 import {
-  exportFileName, getExportForOwner, listExports, requestExport, XLSX_CONTENT_TYPE, type ExportListItem, type ExportOwner
+  exportFileName, getExportForOwner, listExports, XLSX_CONTENT_TYPE, type ExportListItem, type ExportOwner
 } from '../db/exports.js'
 
-/** Exports one person may have waiting or running at once. */
-export const MAX_ACTIVE_EXPORTS = 3
+import { personWho } from '../commands/kernel.js'
+import { MAX_ACTIVE_EXPORTS, requestExport } from '../commands/exports.js'
 const MAX_SEARCH_LENGTH = 4000
 const REFRESH_SECONDS = 5
 
@@ -89,9 +89,8 @@ export default async function exportRoutes(fastify: FastifyInstance) {
     // Values the page could not understand were left out of its list; they are left out here too.
     const { filters } = readSearchQuery(queryObject(raw), { kind: actor.kind, defaults })
     const back = searchUrl(`/${area}`, filters, defaults)
-    const result = await requestExport(fastify.db, {
-      owner: ownerOf(actor), area, query: searchQuery({ ...filters, page: undefined }, defaults),
-      locale: request.locale, now: fastify.clock().toISOString(), maxActive: MAX_ACTIVE_EXPORTS
+    const result = await requestExport({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(actor), {
+      area, query: searchQuery({ ...filters, page: undefined }, defaults), locale: request.locale
     })
     if (!result.ok) reply.flash('error', request.t('exports.limit', { max: MAX_ACTIVE_EXPORTS }))
     else reply.flash('success', request.t('exports.queued'))

@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError } from '../plugins/app.js'
-import { ConflictError } from '../db/ticket.js'
 import auth from './auth/index.js'
 import portal from './portal/index.js'
 import desk from './desk/index.js'
@@ -42,7 +41,6 @@ export default async function web(fastify: FastifyInstance) {
     if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
       return renderError(request, reply, 403, 'error.forbidden.title', t('error.csrf'))
     }
-    if (error instanceof ConflictError) return renderError(request, reply, 409, 'error.forbidden.title', t('error.conflict'))
     if (status === 429) return renderError(request, reply, 429, 'error.forbidden.title', t('error.rateLimited'))
     if (status === 401) return reply.redirect('/login')
     if (status === 404) return renderError(request, reply, 404, 'error.notFound.title', t('error.notFound.body'))

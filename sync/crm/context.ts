@@ -7,7 +7,8 @@ import type { Config } from '../../src/config.js'
 import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
 import { translator } from '../../src/i18n/index.js'
-import { getSyncState, setSyncState, SYNC_STATE } from '../../src/db/sync.js'
+import { getSyncState, SYNC_STATE } from '../../src/db/sync-state.js'
+import { saveProgress } from '../../src/work/state.js'
 import type { CrmAdapter } from './adapter.js'
 import { CrmCallError } from './adapter.js'
 import { buildMaps, type CrmMaps, type MappingContext } from './mapping.js'
@@ -93,14 +94,15 @@ export async function recordCallFailure(ctx: SyncContext, err: CrmCallError): Pr
   const now = ctx.clock()
   const at = now.toISOString()
   const message = `${err.code}: ${err.message}`.slice(0, 2000)
-  await setSyncState(ctx.db, STATE.lastError, message, at)
-  await setSyncState(ctx.db, STATE.lastErrorAt, at, at)
-  if (err.kind === 'request') return null
+  if (err.kind === 'request') {
+    await saveProgress(ctx, { [STATE.lastError]: message, [STATE.lastErrorAt]: at })
+    return null
+  }
   const consecutive = Number(await getSyncState(ctx.db, STATE.failures) ?? 0) + 1
-  await setSyncState(ctx.db, STATE.failures, String(consecutive), at)
   const until = new Date(now.getTime() + pauseFor(err.kind, consecutive, ctx.random)).toISOString()
-  await setSyncState(ctx.db, STATE.pausedUntil, until, at)
-  await setSyncState(ctx.db, STATE.pauseReason, message, at)
+  await saveProgress(ctx, {
+    [STATE.lastError]: message, [STATE.lastErrorAt]: at, [STATE.failures]: String(consecutive), [STATE.pausedUntil]: until, [STATE.pauseReason]: message
+  })
   ctx.log.warn({ code: err.code, kind: err.kind, until }, 'CRM calls paused')
   return until
 }
@@ -109,17 +111,13 @@ export async function recordCallFailure(ctx: SyncContext, err: CrmCallError): Pr
 export async function recordCallSuccess(ctx: SyncContext, which: 'outbound' | 'inbound' | 'reference'): Promise<void> {
   const at = ctx.clock().toISOString()
   const key = which === 'outbound' ? STATE.outboundSuccess : which === 'inbound' ? STATE.inboundSuccess : STATE.referenceSuccess
-  await setSyncState(ctx.db, key, at, at)
-  if (await getSyncState(ctx.db, STATE.failures) !== '0') await setSyncState(ctx.db, STATE.failures, '0', at)
-  await recordApiUsage(ctx)
+  const usage = ctx.crm.apiUsage()
+  await saveProgress(ctx, {
+    [key]: at,
+    ...(await getSyncState(ctx.db, STATE.failures) !== '0' ? { [STATE.failures]: '0' } : {}),
+    ...(usage ? { [STATE.apiUsage]: JSON.stringify(usage) } : {})
+  })
 }
 
-export async function recordApiUsage(ctx: SyncContext): Promise<void> {
-  const usage = ctx.crm.apiUsage()
-  if (usage) {
-    const at = ctx.clock().toISOString()
-    await setSyncState(ctx.db, STATE.apiUsage, JSON.stringify(usage), at)
-  }
-}
 
 export { CrmCallError }

@@ -5,6 +5,7 @@
  */
 import type { Connection } from 'jsforce'
 import type { Db } from '../../src/db/index.js'
+import { unlinkedPortalRecords } from '../../src/db/crm-reference.js'
 
 export interface MirrorResult {
   accounts: number
@@ -38,18 +39,18 @@ async function createAll(conn: Connection, type: string, records: Record<string,
  */
 export async function mirrorPortalToCrm(db: Db, conn: Connection, createUser?: (u: { username: string; email: string; firstName: string | null; lastName: string }) => string): Promise<MirrorResult> {
   const existingAccounts = new Map(((await conn.query<{ Id: string; Name: string }>('SELECT Id, Name FROM Account')).records).map((a) => [a.Name.toLowerCase(), a.Id]))
-  const accounts = await db.selectFrom('account').select(['id', 'name']).where('crm_id', 'is', null).orderBy('id').execute()
+  const { accounts, products: allProducts, staff: allStaff, contacts: allContacts } = await unlinkedPortalRecords(db)
   const newAccounts = accounts.filter((a) => !existingAccounts.has(a.name.toLowerCase()))
   const accountIds = await createAll(conn, 'Account', newAccounts.map((a) => ({ Name: a.name })))
   newAccounts.forEach((a, i) => existingAccounts.set(a.name.toLowerCase(), accountIds[i]))
 
   const existingProducts = new Set(((await conn.query<{ Name: string }>('SELECT Name FROM Product2')).records).map((p) => p.Name.toLowerCase()))
-  const products = (await db.selectFrom('product').select(['name', 'code', 'active']).where('crm_id', 'is', null).orderBy('id').execute())
+  const products = allProducts
     .filter((p) => !existingProducts.has(p.name.toLowerCase()))
   await createAll(conn, 'Product2', products.map((p) => ({ Name: p.name, ProductCode: p.code, IsActive: p.active === 1 })))
 
   const existingUsers = new Set(((await conn.query<{ Email: string }>('SELECT Email FROM User')).records).map((u) => (u.Email ?? '').toLowerCase()))
-  const staff = (await db.selectFrom('staff').select(['name', 'email']).where('active', '=', 1).orderBy('id').execute())
+  const staff = allStaff
     .filter((s) => !existingUsers.has(s.email.toLowerCase()))
   for (const s of staff) {
     const n = splitName(s.name)
@@ -58,11 +59,7 @@ export async function mirrorPortalToCrm(db: Db, conn: Connection, createUser?: (
   }
 
   const existingContacts = new Set(((await conn.query<{ Email: string | null }>('SELECT Email FROM Contact')).records).map((c) => (c.Email ?? '').toLowerCase()))
-  const contacts = (await db.selectFrom('contact')
-    .leftJoin('contact_account', 'contact_account.contact_id', 'contact.id')
-    .leftJoin('account', 'account.id', 'contact_account.account_id')
-    .select(['contact.id', 'contact.name', 'contact.email', 'contact.phone', 'account.name as account_name'])
-    .where('contact.crm_id', 'is', null).orderBy('contact.id').orderBy('account.id').execute())
+  const contacts = allContacts
     .filter((c, i, all) => all.findIndex((o) => o.id === c.id) === i && !existingContacts.has(c.email.toLowerCase()))
   await createAll(conn, 'Contact', contacts.map((c) => ({
     ...splitName(c.name), Email: c.email, Phone: c.phone, AccountId: c.account_name ? existingAccounts.get(c.account_name.toLowerCase()) ?? null : null

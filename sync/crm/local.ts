@@ -7,7 +7,8 @@ import jsforce from 'jsforce'
 import type { Config } from '../../src/config.js'
 import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
-import { setSyncState, SYNC_STATE } from '../../src/db/sync.js'
+import { SYNC_STATE } from '../../src/db/sync-state.js'
+import { saveProgress } from '../../src/work/state.js'
 import { createEmulator, type Emulator } from '../emulator/index.js'
 import { mirrorPortalToCrm } from './demo.js'
 import { API_VERSION } from './salesforce.js'
@@ -47,8 +48,7 @@ export async function startLocalEmulator(opts: { config: Pick<Config, 'crm' | 'E
     }))
     log.info({ ...mirrored }, 'emulator filled with the portal\'s accounts, contacts, products and staff users')
   }
-  const at = new Date().toISOString()
-  await setSyncState(db, SYNC_STATE.emulatorUrl, url, at)
+  await saveProgress({ db, clock: () => new Date() }, { [SYNC_STATE.emulatorUrl]: url })
   log.info({ url, file: config.crm.emulatorFile }, 'Salesforce emulator started: no Salesforce org is configured, the sync uses it')
   return emulator
 }

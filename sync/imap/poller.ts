@@ -7,9 +7,8 @@ import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
 import { AttachmentStore } from '../../src/storage/attachments.js'
 import { mailTokenKey } from '../../src/mail/keys.js'
-import {
-  closeStaleInbound, getMailboxState, inboundByUids, markMoved, saveMailboxState, unmovedInbound
-} from '../../src/db/mailbox.js'
+import { getMailboxState, inboundByUids, unmovedInbound } from '../../src/db/mailbox.js'
+import { recordMessagesMoved, saveMailboxPosition, startMailboxOver } from '../../src/commands/mail-intake.js'
 import { applyMessage, prepareMessage, quarantineUnprocessable, type FetchedMessage, type InboundDeps, type Outcome, type Prepared } from './process.js'
 import {
   fetchBatches, hasUidValidityChanged, parseImapUrl, pendingUids, reconnectDelayMs, resumeFrom, uidSet, type ImapTarget
@@ -255,7 +254,7 @@ export class ImapPoller extends EventEmitter {
         report.moved += group.length
       }
     }
-    await markMoved(this.opts.db, done, this.deps.clock().toISOString())
+    await recordMessagesMoved(this.deps, done)
   }
 
   /** One pass over the mailbox: finish moves left over, then every message after the stored UID. */
@@ -273,12 +272,12 @@ export class ImapPoller extends EventEmitter {
       if (hasUidValidityChanged(stored, uidValidity)) {
         report.uidValidityChanged = true
         this.log.warn({ was: stored?.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: starting over, known Message-IDs are skipped')
-        await closeStaleInbound(db, key, uidValidity, this.deps.clock().toISOString())
+        await startMailboxOver(this.deps, key, uidValidity)
       }
       let nextUid = resumeFrom(stored, uidValidity)
-      const save = () => saveMailboxState(db, {
+      const save = () => saveMailboxPosition(this.deps, {
         mailbox: key, uidValidity, nextUid, highestModseq: mailbox.highestModseq !== undefined ? String(mailbox.highestModseq) : null
-      }, this.deps.clock().toISOString())
+      })
 
       const leftover = await unmovedInbound(db, key, uidValidity)
       if (leftover.length > 0) await this.moveDecided(client, leftover, report)

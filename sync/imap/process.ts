@@ -9,15 +9,12 @@ import type { InboundResult } from '../../src/db/schema.js'
 import type { Locale } from '../../src/domain/permissions.js'
 import { canSeeTicket, type Actor } from '../../src/domain/permissions.js'
 import { findLogin, loadActor, contactAccounts } from '../../src/db/people.js'
-import { createTicketIn } from '../../src/db/ticket.js'
-import { enqueueMail, listMailForTicket, notifyParties } from '../../src/db/mail-outbox.js'
 import {
-  inboundDesk, inboundTicket, insertQuarantine, knownMessageIds, lastUnknownSenderReply, recordInbound,
-  ticketIdByNumber, ticketParticipation, type InboundKey
+  inboundDesk, inboundTicket, knownMessageIds, lastUnknownSenderReply, ticketIdByNumber, ticketParticipation, type InboundKey
 } from '../../src/db/mailbox.js'
-import { addTicketNoteIn } from '../../src/commands/notes.js'
-import { LIMITS } from '../../src/commands/tickets.js'
-import { performerOf, TicketNotFound, TransitionRefused } from '../../src/commands/transitions.js'
+import { isUniqueViolation, personWho } from '../../src/commands/kernel.js'
+import { openTicketByEmail, quarantineEmail, replyByEmail, type InboundMessage } from '../../src/commands/mail-intake.js'
+import { LIMITS } from '../../src/domain/ticket.js'
 import { verifyToken } from '../../src/mail/thread-token.js'
 import { translator } from '../../src/i18n/index.js'
 import type { AttachmentStore, StoredFile } from '../../src/storage/attachments.js'
@@ -128,11 +125,6 @@ function addresses(parsed: ParsedMail, headers: Map<string, string>): string[] {
 
 function describe(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 500)
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string }
-  return e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === '23505' || /UNIQUE constraint failed/i.test(e?.message ?? '')
 }
 
 export interface Parsed {
@@ -258,56 +250,36 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
   if (!text.trim() && files.length === 0) throw new Refusal('empty', 'no text and no attachments', ticketId)
   if (!text.trim()) text = t('inbound.attachmentsOnly')
   for (const s of skipped) text += `\n\n${t('inbound.attachmentSkipped', { filename: s.filename, mb: (s.size / 1048576).toFixed(1) })}`
-  const record = { ...key, messageId: p.messageId, sender: p.from }
-  const at = now.toISOString()
+  const message: InboundMessage = { ...key, messageId: p.messageId, sender: p.from }
 
   if (ticketId === null) {
     if (actor.kind !== 'contact') throw new Refusal('no_ticket', 'staff mail without a thread token')
-    return openTicketFromMail(deps, actor, p, text, [...files, original], record, at, t)
+    return openTicketFromMail(deps, actor, p, text, [...files, original], message, t, now)
   }
 
   const ticket = await inboundTicket(db, ticketId)
   if (!ticket || ticket.deleted_at) throw new Refusal('unknown_ticket', `ticket id ${ticketId}`)
   if (!canSeeTicket(actor, ticket)) throw new Refusal('not_allowed', `${p.from} on #${ticket.number}`, ticket.id)
 
-  try {
-    return await db.transaction().execute(async (trx) => {
-      const result = await addTicketNoteIn(trx, { clock: () => now, random: deps.random }, performerOf(actor), ticket.id, {
-        mode: internal ? 'internal' : 'reply', body: text.slice(0, LIMITS.note), files: [...files, original], source: 'email'
-      })
-      const landed = result.childTicket?.id ?? ticket.id
-      const kind: InboundResult = result.childTicket ? 'ticket' : 'note'
-      const inboundId = await recordInbound(trx, { ...record, result: kind, ticketId: landed, noteId: result.noteId }, at)
-      return { result: kind, inboundId, ticketId: landed, noteId: result.noteId }
-    })
-  } catch (err) {
-    if (err instanceof TransitionRefused) throw new Refusal('refused', err.code, ticket.id)
-    if (err instanceof TicketNotFound) throw new Refusal('unknown_ticket', `ticket id ${ticket.id}`)
-    throw err
+  const outcome = await replyByEmail({ ...deps, clock: () => now }, personWho(actor), { ticketId: ticket.id, internal, body: text, files: [...files, original], message })
+  if (!outcome.ok) {
+    if (outcome.refusal.code === 'not_found') throw new Refusal('unknown_ticket', `ticket id ${ticket.id}`)
+    throw new Refusal('refused', outcome.refusal.code, ticket.id)
   }
+  return outcome.value
 }
 
-async function openTicketFromMail(deps: InboundDeps, actor: Extract<Actor, { kind: 'contact' }>, p: Parsed, text: string, files: StoredFile[], record: Omit<Parameters<typeof recordInbound>[1], 'result'>, at: string, t: ReturnType<typeof translator>) {
+async function openTicketFromMail(deps: InboundDeps, actor: Extract<Actor, { kind: 'contact' }>, p: Parsed, text: string, files: StoredFile[], message: InboundMessage, t: ReturnType<typeof translator>, now: Date) {
   const { db } = deps
   const accounts = await contactAccounts(db, actor.id)
   if (accounts.length === 0) throw new Refusal('no_account', actor.email)
   const deskId = await inboundDesk(db, deps.settings.inboundDesk)
   if (deskId === undefined) throw new Refusal('refused', 'no desk to open the ticket on')
-  const title = (titleFromSubject(p.subject) || t('inbound.noSubject')).slice(0, LIMITS.title)
-  return db.transaction().execute(async (trx) => {
-    const created = await createTicketIn(trx, {
-      title, description: text.slice(0, LIMITS.description), url: null, accountId: accounts[0].id, contactId: actor.id,
-      createdByStaffId: null, productId: null, categoryId: null, deskId, priority: 'medium', ticketType: 'incident',
-      source: 'email', files
-    }, { actor: { type: 'contact', id: actor.id, name: actor.name }, now: at, random: deps.random })
-    // Ticket creation may already queue its acknowledgement; never send it twice.
-    const queued = await listMailForTicket(trx, created.id)
-    if (!queued.some((m) => m.template === 'ticket.created')) {
-      await notifyParties(trx, created.id, ['requester', 'assignee'], 'ticket.created', { number: created.number, title }, { now: at })
-    }
-    const inboundId = await recordInbound(trx, { ...record, result: 'ticket', ticketId: created.id, noteId: null }, at)
-    return { result: 'ticket' as const, inboundId, ticketId: created.id, noteId: null }
+  const outcome = await openTicketByEmail({ ...deps, clock: () => now }, personWho(actor), {
+    accountId: accounts[0].id, deskId, title: titleFromSubject(p.subject) || t('inbound.noSubject'), description: text, files, message
   })
+  if (!outcome.ok) throw new Refusal('refused', outcome.refusal.code)
+  return outcome.value
 }
 
 async function keepAttachments(deps: InboundDeps, parsed: ParsedMail): Promise<{ files: StoredFile[]; skipped: { filename: string; size: number }[] }> {
@@ -351,26 +323,20 @@ interface QuarantineFacts {
 
 async function quarantine(deps: InboundDeps, key: InboundKey, q: QuarantineFacts, now: Date): Promise<Outcome> {
   const stored = q.stored ?? (q.raw ? await deps.store.keepBuffer('message.eml', 'message/rfc822', q.raw) : null)
-  const at = now.toISOString()
   const answer = q.unknownSender && q.from && deps.settings.unknownSenderReply
     ? mayAnswerUnknownSender(await lastUnknownSenderReply(deps.db, q.from, UNKNOWN_SENDER_TEMPLATE), now)
     : false
+  const t = translator(deps.settings.defaultLocale)
   try {
-    return await deps.db.transaction().execute(async (trx) => {
-      const quarantineId = await insertQuarantine(trx, {
-        ...key, messageId: q.messageId, reasonCode: q.reason, reasonText: q.detail, from: q.from, subject: q.subject,
-        ticketId: q.ticketId ?? null, rawSha256: stored?.sha256 ?? null, rawSize: q.size
-      }, at)
-      const inboundId = await recordInbound(trx, { ...key, messageId: q.messageId, result: 'quarantined', quarantineId, sender: q.from }, at)
-      if (answer && q.from) {
-        const t = translator(deps.settings.defaultLocale)
-        await enqueueMail(trx, {
-          ticketId: null, recipient: q.from, locale: deps.settings.defaultLocale, template: UNKNOWN_SENDER_TEMPLATE,
-          data: { title: t('inbound.unknownSender.subject'), body: t('inbound.unknownSender.body', { url: `${deps.settings.publicUrl}/login` }) }
-        }, at)
-      }
-      return { result: 'quarantined' as const, inboundId, quarantineId, reason: q.reason }
+    const written = await quarantineEmail({ ...deps, clock: () => now }, {
+      ...key, messageId: q.messageId, reason: q.reason, detail: q.detail, from: q.from, subject: q.subject,
+      ticketId: q.ticketId ?? null, rawSha256: stored?.sha256 ?? null, rawSize: q.size,
+      answer: answer && q.from ? {
+        recipient: q.from, locale: deps.settings.defaultLocale, template: UNKNOWN_SENDER_TEMPLATE,
+        title: t('inbound.unknownSender.subject'), body: t('inbound.unknownSender.body', { url: `${deps.settings.publicUrl}/login` })
+      } : undefined
     })
+    return { result: 'quarantined' as const, inboundId: written.inboundId, quarantineId: written.quarantineId, reason: q.reason }
   } catch (err) {
     if (isUniqueViolation(err)) return { result: 'duplicate', messageId: q.messageId }
     throw err

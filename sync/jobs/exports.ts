@@ -16,10 +16,10 @@ import { slaStatus } from '../../src/domain/sla.js'
 import { DESK_DEFAULTS, PORTAL_DEFAULTS, readSearchQuery } from '../../src/domain/search.js'
 import { formatDateTime, isLocale, translator, type Translate } from '../../src/i18n/index.js'
 import { loadActor } from '../../src/db/people.js'
-import { countTickets, ticketBatches, type TicketListItem } from '../../src/db/ticket.js'
-import { enqueueMail } from '../../src/db/mail-outbox.js'
+import { countTickets, ticketBatches, type TicketListItem } from '../../src/db/ticket-search.js'
+import { completeExport } from '../../src/commands/exports.js'
 import {
-  claimNextExport, dueForExpiry, exportFileName, failExport, finishExport, markExpired, ownerOf, releaseExport, renewExport,
+  claimNextExport, dueForExpiry, exportFileName, failExport, markExpired, ownerOf, releaseExport, renewExport,
   XLSX_CONTENT_TYPE, type ExportJob
 } from '../../src/db/exports.js'
 
@@ -251,9 +251,9 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
     const expiresAt = new Date(finishedAt.getTime() + config.EXPORT_TTL_DAYS * DAY).toISOString()
     const filename = exportFileName(t('exports.fileName'), job.id, job.created_at)
     const attach = size <= config.EXPORT_MAX_ATTACH_MB * 1024 * 1024
-    const done = await db.transaction().execute(async (trx) => {
-      if (!(await finishExport(trx, job.id, holder, { rowsDone, filePath: name, fileSize: size, expiresAt, now: finishedAt.toISOString() }))) return false
-      await enqueueMail(trx, {
+    const done = await completeExport({ db, clock: () => finishedAt, random: Math.random }, {
+      exportId: job.id, holder, done: { rowsDone, filePath: name, fileSize: size, expiresAt },
+      mail: {
         ticketId: null, recipient: actor.email, locale, template: 'export.ready',
         data: {
           exportId: job.id, rowCount: rowsDone, rows: rowsDone.toLocaleString(locale), filename,
@@ -261,8 +261,7 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
           attached: attach ? 'yes' : 'no', tooLarge: attach ? '' : 'yes',
           attachments: attach ? [{ path: file, filename, contentType: XLSX_CONTENT_TYPE }] : []
         }
-      }, finishedAt.toISOString())
-      return true
+      }
     })
     if (!done) {
       await rm(file, { force: true })

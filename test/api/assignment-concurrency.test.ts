@@ -1,7 +1,7 @@
 import t from 'tap'
 import { insertContact, insertStaff } from '../../src/db/people.js'
-import { createApiToken } from '../../src/db/token.js'
-import { OPEN_STATES } from '../../src/domain/lifecycle.js'
+import { createApiTokenFor } from '../../src/commands/people.js'
+import { OPEN_STATES, type State, type Status } from '../../src/domain/lifecycle.js'
 import { testApp } from '../helpers/app.js'
 
 const TICKETS = 200
@@ -29,7 +29,7 @@ t.test('200 tickets opened at once spread evenly over the eligible staff', async
   const requester = await insertContact(db, { name: 'Rita Requester', email: 'rita@load.test', passwordHash: null, accounts: [{ accountId: account.id, isManager: false }], now })
 
   let number = 0
-  const seedTicket = async (assigneeId: number, state: string, status: string) => {
+  const seedTicket = async (assigneeId: number, state: State, status: Status) => {
     number++
     await db.insertInto('ticket').values({
       number, title: `Earlier ${number}`, description: 'pre-existing load', ticket_type: 'incident', account_id: account.id,
@@ -50,7 +50,7 @@ t.test('200 tickets opened at once spread evenly over the eligible staff', async
   await seedTicket(eligible.zero, 'cancelled', 'cancelled')
   await db.insertInto('counter').values({ name: 'ticket_number', value: number }).execute()
 
-  const token = await createApiToken(db, { kind: 'contact', id: requester }, 'load', now)
+  const token = await createApiTokenFor({ db, clock: () => new Date(now), random: Math.random }, { kind: 'contact', id: requester }, 'load')
   const responses = await Promise.all(Array.from({ length: TICKETS }, (_, i) => app.inject({
     method: 'POST', url: '/api/v1/tickets', headers: { authorization: `Bearer ${token}` },
     payload: { title: `Concurrent ${i}`, description: 'opened at the same moment as 199 others', productId: product.id }

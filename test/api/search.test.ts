@@ -2,10 +2,9 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { apiToken, testApp } from '../helpers/app.js'
 import { contactActor, staffActor } from '../helpers/tickets.js'
-import { addNote, createTicket } from '../../src/db/ticket.js'
-import { performerOf, transition, type TransitionRequest } from '../../src/commands/transitions.js'
-import { deleteTicket } from '../../src/commands/service.js'
+import type { TransitionRequest } from '../helpers/commands.js'
 import type { Priority } from '../../src/domain/lifecycle.js'
+import { addNote, createTicket, deleteTicket, performerOf, transition } from '../helpers/commands.js'
 
 // The advanced search through GET /api/v1/tickets, under the API's own parameter names
 // (API_PARAMS in src/domain/search.ts). SLA statuses are judged at the app clock, NOW.

@@ -1,7 +1,6 @@
 import t from 'tap'
 import { testApp } from '../helpers/app.js'
 import { makeTicket } from '../helpers/tickets.js'
-import { createTicketIn } from '../../src/db/ticket.js'
 import { getApprovalLink } from '../../src/db/approval.js'
 import { composeMail, mailSettings } from '../../src/mail/compose.js'
 import { mailTokenKey } from '../../src/mail/keys.js'
@@ -10,6 +9,7 @@ import {
   approvalKey, approvalKeyFrom, newNonce, nonceHash, nonceMatches, signApprovalToken, verifyApprovalToken
 } from '../../src/security/approval-token.js'
 import type { Actor } from '../../src/domain/permissions.js'
+import { createTicketIn } from '../helpers/commands.js'
 
 const T0 = new Date('2026-12-01T09:00:00.000Z')
 const KEY = approvalKeyFrom(Buffer.alloc(32, 1))

@@ -1,13 +1,12 @@
 import t from 'tap'
 import { testApp } from '../helpers/app.js'
 import { makeTicket, staffActor, contactActor, refusal } from '../helpers/tickets.js'
-import { transition, performerOf } from '../../src/commands/transitions.js'
-import { addTicketNote, registerOccurrence } from '../../src/commands/notes.js'
-import { rateTicket, deleteTicket } from '../../src/commands/service.js'
-import { listNotes, listTickets, getTicketForActor } from '../../src/db/ticket.js'
+import { listNotes, getTicketForActor } from '../../src/db/ticket.js'
+import { listTickets } from '../../src/db/ticket-search.js'
 import { listMailForTicket } from '../../src/db/mail-outbox.js'
 import { saveSettings } from '../../src/db/settings.js'
-import { addCostItem, costSummary, addChecklistItem, setChecklistItemDone, listChecklist } from '../../src/db/ticket-extras.js'
+import { costSummary, listChecklist } from '../../src/db/ticket-extras.js'
+import { addChecklistItem, addCostItem, addTicketNote, deleteTicket, performerOf, rateTicket, registerOccurrence, setChecklistItemDone, transition } from '../helpers/commands.js'
 
 
 t.test('notes: who is told, what the requester sees', async (t) => {
@@ -86,17 +85,19 @@ t.test('survey once after closure; delete hides the ticket everywhere', async (t
   const ana = performerOf(await staffActor(db, ids, 'ana@casebridge.test'))
   const bobActor = await contactActor(db, ids, 'bob@acme.test')
   const bob = performerOf(bobActor)
-  t.equal(await refusal(rateTicket(db, bob, ticket.id, 5, null, new Date())), 'not_allowed_in_state', 'no rating before closure')
-  await transition(db, ana, ticket.id, { action: 'resolve', resolution: 'Fixed' }, new Date())
-  await transition(db, bob, ticket.id, { action: 'accept' }, new Date())
-  t.equal(await refusal(rateTicket(db, bob, ticket.id, 9, null, new Date())), 'invalid_rating')
-  await rateTicket(db, bob, ticket.id, 4, 'Quick, thanks', new Date())
-  t.equal(await refusal(rateTicket(db, bob, ticket.id, 5, null, new Date())), 'already_rated')
-
+  // Checklists are worked on while the ticket still takes notes, so before it is closed.
   await addChecklistItem(db, ticket.id, 'Check toner', { actor: ana.ref, now: new Date().toISOString() })
   const [item] = await listChecklist(db, ticket.id)
   t.ok(await setChecklistItemDone(db, ticket.id, item.id, true, { actor: ana.ref, now: new Date().toISOString() }))
   t.notOk(await setChecklistItemDone(db, ticket.id + 999, item.id, true, { actor: ana.ref, now: new Date().toISOString() }), 'item of another ticket refused')
+
+  t.equal(await refusal(rateTicket(db, bob, ticket.id, 5, null, new Date())), 'not_allowed_in_state', 'no rating before closure')
+  await transition(db, ana, ticket.id, { action: 'resolve', resolution: 'Fixed' }, new Date())
+  await transition(db, bob, ticket.id, { action: 'accept' }, new Date())
+  // The command refuses a wrong value as `invalid` naming the field (it was `invalid_rating`).
+  t.equal(await refusal(rateTicket(db, bob, ticket.id, 9, null, new Date())), 'invalid')
+  await rateTicket(db, bob, ticket.id, 4, 'Quick, thanks', new Date())
+  t.equal(await refusal(rateTicket(db, bob, ticket.id, 5, null, new Date())), 'already_rated')
 
   const bruno = performerOf(await staffActor(db, ids, 'bruno@casebridge.test'))
   t.equal(await refusal(deleteTicket(db, bruno, ticket.id, 'spam', new Date())), 'missing_permission', 'staff without permission cannot delete')

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { testApp } from '../helpers/app.js'
 import { makeTicket, staffActor, contactActor, refusal } from '../helpers/tickets.js'
-import { transition, performerOf } from '../../src/commands/transitions.js'
 import { listHistory } from '../../src/db/ticket.js'
 import { listMailForTicket } from '../../src/db/mail-outbox.js'
+import { performerOf, transition } from '../helpers/commands.js'
 
 const T0 = new Date('2026-03-02T09:00:00.000Z')
 const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { testApp } from '../helpers/app.js'
 import { staffActor, contactActor } from '../helpers/tickets.js'
-import { COUNT_CAP, countTickets, listTickets, type TicketFilters } from '../../src/db/ticket.js'
+import { COUNT_CAP, countTickets, listTickets, type TicketFilters } from '../../src/db/ticket-search.js'
 import { canSeeTicket, type Actor } from '../../src/domain/permissions.js'
 import type { Priority, State, Status } from '../../src/domain/lifecycle.js'
 

@@ -1,13 +1,13 @@
 import t, { type Test } from 'tap'
 import { testApp } from '../helpers/app.js'
 import { staffActor, contactActor } from '../helpers/tickets.js'
-import { addNote, createTicket, listTickets, ticketBatches, type TicketFilters } from '../../src/db/ticket.js'
-import { transition, performerOf, type TransitionRequest } from '../../src/commands/transitions.js'
-import { deleteTicket } from '../../src/commands/service.js'
+import { listTickets, ticketBatches, type TicketFilters } from '../../src/db/ticket-search.js'
+import type { TransitionRequest } from '../helpers/commands.js'
 import { canSeeTicket, type Actor } from '../../src/domain/permissions.js'
 import { slaStatus } from '../../src/domain/sla.js'
 import { SORTS, type Sort } from '../../src/domain/search.js'
 import type { Priority } from '../../src/domain/lifecycle.js'
+import { addNote, createTicket, deleteTicket, performerOf, transition } from '../helpers/commands.js'
 
 // One known dataset, built once through the repository and the lifecycle commands, read by
 // every subtest (nothing below writes). The search is judged at NOW.

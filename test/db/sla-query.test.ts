@@ -1,7 +1,7 @@
 import t from 'tap'
 import { testApp } from '../helpers/app.js'
 import { slaCondition } from '../../src/db/sla-query.js'
-import { listTickets } from '../../src/db/ticket.js'
+import { listTickets } from '../../src/db/ticket-search.js'
 import { staffActor } from '../helpers/tickets.js'
 import { SLA_STATUSES, slaStatus, type SlaStatus, type SlaTicket } from '../../src/domain/sla.js'
 import { STATES, type State, type Status } from '../../src/domain/lifecycle.js'

@@ -5,10 +5,10 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { loadConfig, type Config } from '../../src/config.js'
 import { createDb, migrateToLatest, type Db } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
-import { seedDemo, DEMO_PASSWORDS, type DemoSeed } from '../../src/db/seed.js'
+import { seedDemo, DEMO_PASSWORDS, type DemoSeed } from '../../src/commands/demo.js'
 import type { Clock } from '../../src/domain/clock.js'
-import { findLogin } from '../../src/db/people.js'
-import { createApiToken } from '../../src/db/token.js'
+import { createApiToken } from '../../src/commands/people.js'
+import { unwrap } from '../../src/commands/kernel.js'
 
 export { DEMO_PASSWORDS }
 
@@ -196,7 +196,5 @@ export async function loginAs(app: FastifyInstance, email: string, password?: st
 
 /** A fresh API token for a person of the test organisation, by e-mail. */
 export async function apiToken(db: Db, email: string): Promise<string> {
-  const person = await findLogin(db, email)
-  if (!person) throw new Error(`no person with e-mail ${email}`)
-  return createApiToken(db, person, 'test', new Date().toISOString())
+  return unwrap(await createApiToken({ db, clock: () => new Date(), random: Math.random }, { email, name: 'test' })).token
 }

@@ -1,9 +1,8 @@
 import type { Db } from '../../src/db/index.js'
-import { createTicket } from '../../src/db/ticket.js'
 import { loadContactActor, loadStaffActor } from '../../src/db/people.js'
 import type { ContactActor, StaffActor } from '../../src/domain/permissions.js'
 import type { DemoIds } from './app.js'
-import { TransitionRefused } from '../../src/commands/transitions.js'
+import { createTicket } from './commands.js'
 
 /** Opens a ticket for a demo contact directly through the repository. */
 export async function makeTicket(db: Db, ids: DemoIds, opts: { contact?: string; account?: string; desk?: string; product?: string | null; category?: string | null; priority?: 'low' | 'medium' | 'high' | 'critical'; title?: string; parentId?: number | null; now?: Date } = {}) {
@@ -29,13 +28,4 @@ export async function contactActor(db: Db, ids: DemoIds, email: string): Promise
   return (await loadContactActor(db, ids.contact[email]))!
 }
 
-/** The refusal code a lifecycle command ends with, or 'allowed'. */
-export async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'allowed'
-  } catch (err) {
-    if (err instanceof TransitionRefused) return err.code
-    throw err
-  }
-}
+export { refusal } from './commands.js'

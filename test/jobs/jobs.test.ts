@@ -4,12 +4,12 @@ import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { testApp } from '../helpers/app.js'
 import { makeTicket, staffActor } from '../helpers/tickets.js'
-import { transition, performerOf } from '../../src/commands/transitions.js'
 import { autoCloseJob, slaEscalationJob, runScheduledJobs } from '../../sync/jobs/index.js'
 import { saveSettings } from '../../src/db/settings.js'
 import { listHistory } from '../../src/db/ticket.js'
 import { listMailForTicket } from '../../src/db/mail-outbox.js'
-import { acquireLease } from '../../sync/jobs/lease.js'
+import { acquireLease } from '../../src/work/lease.js'
+import { performerOf, transition } from '../helpers/commands.js'
 
 const run = promisify(execFile)
 const T0 = new Date('2026-03-02T09:00:00.000Z')

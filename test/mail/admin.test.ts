@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Agent, loginAs, testApp, type TestEnv } from '../helpers/app.js'
 import { makeTicket } from '../helpers/tickets.js'
-import { enqueueMail } from '../../src/db/mail-outbox.js'
+import { insertMail } from '../../src/db/mail-outbox.js'
 
 const T0 = new Date('2026-04-06T08:00:00.000Z')
 
@@ -11,7 +11,7 @@ async function queue(env: TestEnv, count: number, title = 'Printer jams') {
   // Start from an empty outbox: opening tickets queues acknowledgements of its own.
   await env.db.deleteFrom('mail_outbox').execute()
   for (let i = 1; i <= count; i++) {
-    await enqueueMail(env.db, { ticketId: ticket.id, recipient: `person${i}@acme.test`, locale: 'en', template: 'note.message', data: { number: ticket.number, title, body: `message ${i}`, authorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
+    await insertMail(env.db, { ticketId: ticket.id, recipient: `person${i}@acme.test`, locale: 'en', template: 'note.message', data: { number: ticket.number, title, body: `message ${i}`, authorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
   }
   const rows = await env.db.selectFrom('mail_outbox').select('id').where('ticket_id', '=', ticket.id).orderBy('id').execute()
   return { ticket, ids: rows.map((r) => r.id) }

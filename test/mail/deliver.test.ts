@@ -2,14 +2,13 @@ import t from 'tap'
 import { loginAs, testApp, type TestEnv } from '../helpers/app.js'
 import { makeTicket, staffActor, contactActor } from '../helpers/tickets.js'
 import { closedPort, startSmtpSink } from './smtp-sink.js'
-import { transition, performerOf } from '../../src/commands/transitions.js'
-import { addTicketNote } from '../../src/commands/notes.js'
-import { enqueueMail, listMailForTicket, ticketParties } from '../../src/db/mail-outbox.js'
+import { insertMail, listMailForTicket, ticketParties } from '../../src/db/mail-outbox.js'
 import { drainMailOutbox, isPermanentFailure, retryDelayMs, smtpTransport, startMailWorker, type MailDeps } from '../../src/mail/deliver.js'
 import { mailSettings } from '../../src/mail/compose.js'
 import { mailTokenKey } from '../../src/mail/keys.js'
 import { threadRootId, tokenFromAddress, tokenFromMessageId, tokensFromBody, verifyToken } from '../../src/mail/thread-token.js'
 import { createLogger } from '../../src/log.js'
+import { addTicketNote, performerOf, transition } from '../helpers/commands.js'
 
 const T0 = new Date('2026-04-06T08:00:00.000Z')
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000)
@@ -111,7 +110,7 @@ t.test('Portuguese recipients get Portuguese mail', async (t) => {
   const ticket = await makeTicket(env.db, env.ids, { now: T0, title: 'Impressora' })
   await env.db.deleteFrom('mail_outbox').execute() // only the mail each test queues
   const parties = await ticketParties(env.db, ticket.id)
-  await enqueueMail(env.db, { ticketId: ticket.id, recipient: parties.requester!.email, locale: 'pt-BR', template: 'ticket.hold', data: { number: ticket.number, title: 'Impressora', reason: 'Aguardando peça', actorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
+  await insertMail(env.db, { ticketId: ticket.id, recipient: parties.requester!.email, locale: 'pt-BR', template: 'ticket.hold', data: { number: ticket.number, title: 'Impressora', reason: 'Aguardando peça', actorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
   await drainMailOutbox(depsFor(env, sink.url), at(1))
   t.match(sink.received[0].text, 'Ana colocou seu chamado em espera.')
   t.match(sink.received[0].text, 'Aguardando peça')
@@ -182,7 +181,7 @@ t.test('two drainers at once send each mail exactly once', async (t) => {
   const ticket = await makeTicket(env.db, env.ids, { now: T0 })
   await env.db.deleteFrom('mail_outbox').execute() // only the mail each test queues
   for (let i = 1; i <= 15; i++) {
-    await enqueueMail(env.db, { ticketId: ticket.id, recipient: `person${i}@acme.test`, locale: 'en', template: 'note.message', data: { number: ticket.number, title: 'Bulk', body: `message number ${i}`, authorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
+    await insertMail(env.db, { ticketId: ticket.id, recipient: `person${i}@acme.test`, locale: 'en', template: 'note.message', data: { number: ticket.number, title: 'Bulk', body: `message number ${i}`, authorName: 'Ana', recipientRole: 'requester' } }, T0.toISOString())
   }
   const a = depsFor(env, sink.url, { batchSize: 3 })
   const b = depsFor(env, sink.url, { batchSize: 3 })

@@ -6,7 +6,7 @@ import { loginAs } from '../helpers/app.js'
 import { makeTicket } from '../helpers/tickets.js'
 import { loadConfig } from '../../src/config.js'
 import { runCli } from '../../src/cli.js'
-import { crmSyncBadge } from '../../src/db/sync.js'
+import { crmSyncBadge } from '../../src/db/sync-overview.js'
 
 t.test('casebridge sync: one pass against the configured org, with a summary', async (t) => {
   const env = await syncEnv(t)

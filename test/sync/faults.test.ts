@@ -2,12 +2,11 @@ import t, { type Test } from 'tap'
 import { syncEnv, casesByTicket, allComments, type SyncEnv } from './helpers.js'
 import { makeTicket, staffActor } from '../helpers/tickets.js'
 import { loginAs } from '../helpers/app.js'
-import { addTicketNote } from '../../src/commands/notes.js'
-import { performerOf } from '../../src/commands/transitions.js'
-import { getSyncState } from '../../src/db/sync.js'
-import { acquireLease } from '../../sync/jobs/lease.js'
+import { getSyncState } from '../../src/db/sync-state.js'
+import { acquireLease } from '../../src/work/lease.js'
 import { createSyncContext } from '../../sync/crm/context.js'
 import { drainOutbox } from '../../sync/outbox.js'
+import { addTicketNote, performerOf } from '../helpers/commands.js'
 
 /** Every live ticket has exactly one Case; every note we wrote has exactly one comment, linked both ways. */
 async function assertExactlyOnce(t: Test, env: SyncEnv) {
@@ -220,7 +219,7 @@ t.test('worker process SIGKILLed right after the CRM created the comments; a new
 t.test('a write whose answer was lost never comes back as a CRM change', async (t) => {
   // the CRM's clock runs a minute ahead, so its LastModifiedDate beats the portal's next change
   const { testClock } = await import('../emulator/helpers.js')
-  const { updateTicketFields } = await import('../../src/db/ticket.js')
+  const { updateTicketFields } = await import('../helpers/commands.js')
   const crmClock = testClock(new Date(Date.now() + 60_000).toISOString())
   const env = await syncEnv(t, { emulator: { clock: crmClock.clock } })
   const { db, ids } = env

@@ -2,9 +2,8 @@ import t from 'tap'
 import { syncEnv, casesByTicket, commentsOf } from './helpers.js'
 import { loginAs } from '../helpers/app.js'
 import { staffActor } from '../helpers/tickets.js'
-import { performerOf, transition } from '../../src/commands/transitions.js'
-import { updateTicketFields } from '../../src/db/ticket.js'
 import { testClock } from '../emulator/helpers.js'
+import { performerOf, transition, updateTicketFields } from '../helpers/commands.js'
 
 async function firstTicket(env: Awaited<ReturnType<typeof syncEnv>>, title = 'Cannot log in to the cloud console') {
   return env.db.selectFrom('ticket').selectAll().where('title', '=', title).executeTakeFirstOrThrow()

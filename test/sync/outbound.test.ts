@@ -1,12 +1,9 @@
 import t from 'tap'
 import { syncEnv, casesByTicket, commentsOf } from './helpers.js'
 import { loginAs } from '../helpers/app.js'
-import { createTicket, transferTicket, updateTicketFields } from '../../src/db/ticket.js'
-import { addTicketNote } from '../../src/commands/notes.js'
-import { performerOf, transition } from '../../src/commands/transitions.js'
-import { deleteTicket } from '../../src/commands/service.js'
 import { staffActor } from '../helpers/tickets.js'
-import { crmSyncBadge } from '../../src/db/sync.js'
+import { crmSyncBadge } from '../../src/db/sync-overview.js'
+import { addTicketNote, createTicket, deleteTicket, performerOf, transferTicket, transition, updateTicketFields } from '../helpers/commands.js'
 
 t.test('a new ticket becomes a Case with every mapped field, upserted by its external id', async (t) => {
   // the emulator's "assignment rule" would hand every Case to this user unless we send Sforce-Auto-Assign: FALSE
@@ -84,6 +81,8 @@ t.test('ticket changes update the Case; notes become comments (public published,
 
   const earlier = (await commentsOf(await env.reader(), c.Id)).length
   await transition(db, performerOf(ana), ticketId, { action: 'resume' }, new Date())
+  // Staff hand tickets to colleagues of the ticket's desk: Bruno joins Product Support for this one.
+  await db.insertInto('desk_member').values({ desk_id: ids.desk['Product Support'], staff_id: bruno.id }).execute()
   await transferTicket(db, ticketId, { assigneeId: bruno.id, productId: ids.product['Billing'], note: 'Looks like a billing lock, Bruno knows it' }, { actor: { type: 'staff', id: ana.id, name: ana.name }, now: new Date().toISOString() })
   await addTicketNote(deps, performerOf(ana), ticketId, { mode: 'reply', body: 'We are on it.' })
   await addTicketNote(deps, performerOf(ana), ticketId, { mode: 'internal', body: 'Vendor ticket VX-1 opened.' })

@@ -45,7 +45,7 @@ t.test('SLA policies drive new tickets’ due times', async (t) => {
 
 t.test('a priority change moves the SLA targets', async (t) => {
   const { db, ids } = await testApp(t)
-  const { updateTicketFields } = await import('../../src/db/ticket.js')
+  const { updateTicketFields } = await import('../helpers/commands.js')
   const now = new Date('2026-05-01T10:00:00.000Z')
   const ticket = await makeTicket(db, ids, { priority: 'low', now })
   await updateTicketFields(db, ticket.id, { priority: 'critical' }, { actor: { type: 'staff', id: ids.staff['ana@casebridge.test'], name: 'Ana' }, now: new Date('2026-05-01T10:05:00.000Z').toISOString() })

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { Agent, loginAs, testApp, type TestEnv } from '../helpers/app.js'
-import { createTicket, listNotes } from '../../src/db/ticket.js'
+import { listNotes } from '../../src/db/ticket.js'
 import { loadContactActor } from '../../src/db/people.js'
+import { createTicket } from '../helpers/commands.js'
 
 /** Ticket numbers linked from a queue page, in the order shown. */
 function numbersOn(html: string): number[] {

@@ -1,10 +1,9 @@
 import t from 'tap'
 import { loginAs, testApp, type Agent, type TestEnv } from '../helpers/app.js'
 import { contactActor, makeTicket, staffActor } from '../helpers/tickets.js'
-import { performerOf, transition, type Performer } from '../../src/commands/transitions.js'
-import { addTicketNote } from '../../src/commands/notes.js'
+import type { Who as Performer } from '../../src/commands/kernel.js'
 import { saveSettings } from '../../src/db/settings.js'
-import { addChecklistItem, addCostItem, setChecklistItemDone } from '../../src/db/ticket-extras.js'
+import { addChecklistItem, addCostItem, addTicketNote, performerOf, setChecklistItemDone, transition } from '../helpers/commands.js'
 
 const TABLES = ['ticket', 'note', 'ticket_event', 'survey', 'attachment', 'mail_outbox'] as const
 

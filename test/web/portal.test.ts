@@ -2,8 +2,8 @@ import t from 'tap'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { loginAs, testApp, type Agent, type TestEnv } from '../helpers/app.js'
-import { addNote, createTicket, transferTicket } from '../../src/db/ticket.js'
 import type { Priority } from '../../src/db/schema.js'
+import { addNote, createTicket, transferTicket } from '../helpers/commands.js'
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5e1a0a70000000049454e44ae426082', 'hex')
 

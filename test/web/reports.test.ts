@@ -1,11 +1,10 @@
 import t, { type Test } from 'tap'
 import { testApp, loginAs, type Agent, type TestEnv } from '../helpers/app.js'
 import { makeTicket, staffActor } from '../helpers/tickets.js'
-import { transition, performerOf } from '../../src/commands/transitions.js'
-import { addNote } from '../../src/db/ticket.js'
 import { slaStatus } from '../../src/domain/sla.js'
 import { OPEN_STATES } from '../../src/domain/lifecycle.js'
 import { dayStart } from '../../src/domain/search.js'
+import { addNote, performerOf, transition } from '../helpers/commands.js'
 
 const T0 = new Date('2026-03-02T09:00:00.000Z')
 const hours = (h: number) => new Date(T0.getTime() + h * 3_600_000)

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { testApp, loginAs, type TestEnv } from '../helpers/app.js'
 import { makeTicket, staffActor } from '../helpers/tickets.js'
-import { transition, performerOf } from '../../src/commands/transitions.js'
+import { performerOf, transition } from '../helpers/commands.js'
 
 // The advanced search as people use it: pages, forms and bookmarkable URLs. The filters' exact
 // results are checked in test/db/search.test.ts; here, what the pages do with them.

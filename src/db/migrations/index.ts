@@ -9,6 +9,7 @@ import * as approval from './20261123070000_approval.js'
 import * as exportJobs from './20261123080000_exports.js'
 import * as searchIndexes from './20261123090000_search_indexes.js'
 import * as pgAccents from './20261123100000_pg_accents.js'
+import * as dropDuplicateAssigneeIndex from './20261205000000_drop_duplicate_assignee_index.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -21,7 +22,8 @@ export const migrations: Record<string, Migration> = {
   '20261123070000_approval': approval,
   '20261123080000_exports': exportJobs,
   '20261123090000_search_indexes': searchIndexes,
-  '20261123100000_pg_accents': pgAccents
+  '20261123100000_pg_accents': pgAccents,
+  '20261205000000_drop_duplicate_assignee_index': dropDuplicateAssigneeIndex
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { guard } from '../web.js'
-import {
-  approvalLinkDays, approvalMode, APPROVAL_MODES, listCatalogApprovalRules, saveApprovalLinkDays, setCatalogApproval,
-  MAX_APPROVAL_DAYS, type ApprovalMode
-} from '../../db/approval.js'
-import { oneOf, text, type FormBody, type FormErrors } from '../forms.js'
+import { approvalLinkDays, approvalMode, APPROVAL_MODES, listCatalogApprovalRules, MAX_APPROVAL_DAYS, type ApprovalMode } from '../../db/approval.js'
+import { personWho } from '../../commands/kernel.js'
+import { saveApprovalRules } from '../../commands/admin.js'
+import { text, type FormBody, type FormErrors } from '../forms.js'
 
 const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
@@ -42,28 +41,27 @@ export default async function adminCatalog(fastify: FastifyInstance) {
   fastify.post('/', { schema: { body: FormSchema } }, async (request, reply) => {
     const body = request.body as FormBody
     const t = request.t
-    const errors: FormErrors = {}
     const rawDays = text(body, 'approval_link_days')
-    const days = /^\d{1,3}$/.test(rawDays) && Number(rawDays) >= 1 && Number(rawDays) <= MAX_APPROVAL_DAYS ? Number(rawDays) : null
-    if (days === null) errors.approval_link_days = t('approval.admin.daysRange', { max: MAX_APPROVAL_DAYS })
-    const items = await listCatalogApprovalRules(fastify.db)
-    const changes: { id: number; mode: ApprovalMode }[] = []
-    for (const item of items) {
-      const field = `mode_${item.id}`
-      if (body[field] === undefined) continue
-      const mode = oneOf(text(body, field), APPROVAL_MODES)
-      if (!mode) errors[field] = t('validation.invalidChoice')
-      else if (mode !== approvalMode(item)) changes.push({ id: item.id, mode })
+    const modes: Record<number, string> = {}
+    for (const [k, v] of Object.entries(body)) {
+      const m = /^mode_(\d{1,9})$/.exec(k)
+      if (m) modes[Number(m[1])] = text(body, k)
     }
-    if (Object.keys(errors).length > 0) {
+    const outcome = await saveApprovalRules({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), {
+      linkDays: /^\d{1,3}$/.test(rawDays) ? Number(rawDays) : 0, modes
+    })
+    if (!outcome.ok) {
+      const errors: FormErrors = {}
+      for (const field of Object.keys(outcome.refusal.fields)) {
+        if (field === 'linkDays') errors.approval_link_days = t('approval.admin.daysRange', { max: MAX_APPROVAL_DAYS })
+        else errors[field.replace('mode.', 'mode_')] = t('validation.invalidChoice')
+      }
       const values: Record<string, string> = {}
       for (const [k, v] of Object.entries(body)) if (typeof v === 'string' && k !== '_csrf') values[k] = v
       return render(request, reply, { values, errors, status: 422 })
     }
-    await fastify.db.transaction().execute(async (trx) => {
-      for (const c of changes) await setCatalogApproval(trx, c.id, c.mode)
-      await saveApprovalLinkDays(trx, days!)
-    })
+    const changes = outcome.value.changed
+    const days = Number(rawDays)
     request.log.info({ changes, approvalLinkDays: days, by: request.actor!.id }, 'catalog approval rules changed')
     reply.flash('success', t('admin.saved'))
     return reply.redirect(base)

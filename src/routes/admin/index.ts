@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { guard } from '../web.js'
-import { getSettings, saveSettings } from '../../db/settings.js'
-import { getSlaPolicies, saveSlaPolicy } from '../../db/sla.js'
+import { forbidden } from '../../plugins/app.js'
+import { getSettings } from '../../db/settings.js'
+import { getSlaPolicies } from '../../db/sla.js'
+import { personWho } from '../../commands/kernel.js'
+import { saveServiceSettings, saveSlaTargets } from '../../commands/admin.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
 import { flag, text, type FormBody, type FormErrors } from '../forms.js'
 import adminQuarantine from './quarantine.js'
@@ -21,6 +24,7 @@ function wholeNumber(raw: string, min: number, max: number): number | null {
 /** Administration: service settings and SLA policies (admins only). */
 export default async function admin(fastify: FastifyInstance) {
   fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
   await fastify.register(adminQuarantine, { prefix: '/quarantine' })
   await fastify.register(adminMail, { prefix: '/mail' })
   await fastify.register(adminSync, { prefix: '/sync' })
@@ -47,7 +51,8 @@ export default async function admin(fastify: FastifyInstance) {
       const errors: FormErrors = { auto_close_days: t('admin.settings.daysRange') }
       return reply.page('admin/settings', { title: t('admin.settings.title'), settings, errors, formError: t('common.formErrors') }, 422)
     }
-    await saveSettings(fastify.db, settings)
+    const outcome = await saveServiceSettings(deps, personWho(request.actor!), settings)
+    if (!outcome.ok) throw forbidden()
     request.log.info({ settings, by: request.actor!.id }, 'settings changed')
     reply.flash('success', t('admin.saved'))
     return reply.redirect('/admin/settings')
@@ -73,8 +78,8 @@ export default async function admin(fastify: FastifyInstance) {
       const policies = Object.fromEntries(parsed.map((p) => [p.priority, { responseMinutes: text(body, `${p.priority}_response`), resolutionMinutes: text(body, `${p.priority}_resolution`) }]))
       return reply.page('admin/sla', { title: t('admin.sla.title'), policies, priorities: PRIORITIES, errors, formError: t('common.formErrors') }, 422)
     }
-    const now = fastify.clock().toISOString()
-    for (const p of parsed) await saveSlaPolicy(fastify.db, p.priority, p.response!, p.resolution!, now)
+    const outcome = await saveSlaTargets(deps, personWho(request.actor!), parsed.map((p) => ({ priority: p.priority, responseMinutes: p.response!, resolutionMinutes: p.resolution! })))
+    if (!outcome.ok) throw forbidden()
     reply.flash('success', t('admin.saved'))
     return reply.redirect('/admin/sla')
   })

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { guard } from '../web.js'
 import { notFound } from '../../plugins/app.js'
-import { countMailByStatus, getMail, isMailStatus, listMail, retryDeadMail, MAIL_STATUSES, type MailRow } from '../../mail/outbox.js'
+import { countMailByStatus, getMail, isMailStatus, listMail, MAIL_STATUSES, type MailRow } from '../../db/mail-outbox.js'
+import { personWho } from '../../commands/kernel.js'
+import { retryMail } from '../../commands/admin.js'
 import { composeMail, mailSettings } from '../../mail/compose.js'
 import { describeError } from '../../mail/deliver.js'
 import { mailTokenKey } from '../../mail/keys.js'
@@ -79,7 +81,8 @@ export default async function adminMail(fastify: FastifyInstance) {
     const row = await getMail(fastify.db, (request.params as Static<typeof IdParams>).id)
     if (!row) throw notFound()
     const t = request.t
-    if (await retryDeadMail(fastify.db, row.id, fastify.clock().toISOString())) {
+    const outcome = await retryMail({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), { mailId: row.id })
+    if (outcome.ok && outcome.value) {
       request.log.info({ mailId: row.id, by: request.actor!.id }, 'dead mail queued again')
       reply.flash('success', t('admin.mail.retried'))
     } else {

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { guard } from '../web.js'
 import { notFound } from '../../plugins/app.js'
-import { countQuarantine, getQuarantine, listQuarantine, releaseQuarantine, type QuarantineView } from '../../db/mailbox.js'
+import { countQuarantine, getQuarantine, listQuarantine, type QuarantineView } from '../../db/mailbox.js'
+import { personWho } from '../../commands/kernel.js'
+import { releaseQuarantinedMessage } from '../../commands/admin.js'
 
 const ListQuery = Type.Object({
   view: Type.Optional(Type.String({ maxLength: 20 })),
@@ -68,7 +70,8 @@ export default async function adminQuarantine(fastify: FastifyInstance) {
     const row = await getQuarantine(fastify.db, (request.params as Static<typeof IdParams>).id)
     if (!row) throw notFound()
     const t = request.t
-    if (await releaseQuarantine(fastify.db, row.id, request.actor!.id, fastify.clock().toISOString())) {
+    const outcome = await releaseQuarantinedMessage({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), { quarantineId: row.id })
+    if (outcome.ok && outcome.value) {
       request.log.info({ quarantineId: row.id, by: request.actor!.id }, 'quarantined mail released')
       reply.flash('success', t('admin.quarantine.releasedOk'))
     } else {

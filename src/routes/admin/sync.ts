@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from '@sinclair/typebox'
 import { guard } from '../web.js'
-import { retryAllDead, retryDeadRow, syncOverview } from '../../db/sync.js'
+import { syncOverview } from '../../db/sync-overview.js'
+import { personWho } from '../../commands/kernel.js'
+import { retryAllCrmChanges, retryCrmChange } from '../../commands/admin.js'
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
 const FormSchema = Type.Record(Type.String(), Type.Unknown())
@@ -31,7 +33,8 @@ export default async function adminSync(fastify: FastifyInstance) {
   fastify.post('/outbox/:id/retry', { schema: { params: IdParams, body: FormSchema } }, async (request, reply) => {
     const { id } = request.params as Static<typeof IdParams>
     const t = request.t
-    if (await retryDeadRow(fastify.db, id, fastify.clock().toISOString())) {
+    const outcome = await retryCrmChange({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), { rowId: id })
+    if (outcome.ok && outcome.value) {
       request.log.info({ outboxId: id, by: request.actor!.id }, 'failed CRM change queued again')
       reply.flash('success', t('admin.sync.retried'))
     } else {
@@ -41,7 +44,8 @@ export default async function adminSync(fastify: FastifyInstance) {
   })
 
   fastify.post('/retry-all', { schema: { body: FormSchema } }, async (request, reply) => {
-    const n = await retryAllDead(fastify.db, fastify.clock().toISOString())
+    const outcome = await retryAllCrmChanges({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!))
+    const n = outcome.ok ? outcome.value : 0
     request.log.info({ rows: n, by: request.actor!.id }, 'all failed CRM changes queued again')
     reply.flash('success', request.t('admin.sync.retriedAll', { n }))
     return reply.redirect(base)

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { findLogin, getPasswordHash, setLocale, setPasswordHash } from '../../db/people.js'
-import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../../security/password.js'
+import { findLogin } from '../../db/people.js'
+import { personWho } from '../../commands/kernel.js'
+import { changePassword, setLanguage } from '../../commands/account.js'
+import { MIN_PASSWORD_LENGTH, verifyPassword } from '../../security/password.js'
+import { fieldMessages } from '../refusals.js'
 import { isLocale } from '../../i18n/index.js'
 import { text, type FormErrors } from '../forms.js'
 import { guard } from '../web.js'
@@ -15,6 +18,7 @@ export function safeNext(next: string | undefined): string | null {
 }
 
 export default async function auth(fastify: FastifyInstance) {
+  const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
   fastify.get('/login', {
     schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) }) }
   }, async (request, reply) => {
@@ -67,18 +71,14 @@ export default async function auth(fastify: FastifyInstance) {
     const actor = request.actor!
     const body = request.body as Record<string, unknown>
     const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '')
-    const current = str('current_password')
-    const next = str('new_password')
-    const confirm = str('confirm_password')
     const t = request.t
-    const errors: FormErrors = {}
-    if (!(await verifyPassword(current, await getPasswordHash(fastify.db, actor.kind, actor.id)))) errors.current_password = t('auth.password.wrongCurrent')
-    if (next.length < MIN_PASSWORD_LENGTH) errors.new_password = t('auth.password.tooShort', { min: MIN_PASSWORD_LENGTH })
-    else if (next !== confirm) errors.confirm_password = t('auth.password.mismatch')
-    if (Object.keys(errors).length > 0) {
+    const outcome = await changePassword(deps, personWho(actor), { current: str('current_password'), next: str('new_password'), confirm: str('confirm_password') })
+    if (!outcome.ok) {
+      const errors: FormErrors = fieldMessages(t, outcome.refusal, {
+        names: { current: 'current_password', next: 'new_password', confirm: 'confirm_password' }, params: { min: MIN_PASSWORD_LENGTH }
+      })
       return reply.page('auth/account', { title: t('nav.account'), errors, formError: t('common.formErrors') }, 422)
     }
-    await setPasswordHash(fastify.db, actor.kind, actor.id, await hashPassword(next))
     request.log.info({ kind: actor.kind, id: actor.id }, 'password changed')
     reply.flash('success', t('auth.password.changed'))
     return reply.redirect('/account')
@@ -87,7 +87,7 @@ export default async function auth(fastify: FastifyInstance) {
   fastify.post('/account/locale', { preHandler: loggedIn, schema: { body: FormSchema } }, async (request, reply) => {
     const actor = request.actor!
     const raw = text(request.body as Record<string, unknown>, 'locale')
-    await setLocale(fastify.db, actor.kind, actor.id, isLocale(raw) ? raw : null)
+    await setLanguage(deps, personWho(actor), { locale: isLocale(raw) ? raw : null })
     await fastify.loadSessionActor(request)
     reply.flash('success', request.t('auth.locale.saved'))
     return reply.redirect('/account')

@@ -1,20 +1,18 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { addChecklistItem, addCostItem, setChecklistItemDone } from '../../db/ticket-extras.js'
-import { actorRef } from '../../db/event.js'
+import { personWho, type Refused } from '../../commands/kernel.js'
+import { addChecklistItem, addCost, setChecklistItemDone } from '../../commands/ticket-extras.js'
 import { notFound } from '../../plugins/app.js'
-import { checkLength, echo, text, type FormErrors } from '../forms.js'
+import { echo, text, type FormBody } from '../forms.js'
+import { fieldMessages, refusalStatus } from '../refusals.js'
 import { deskTicketForm, FormSchema, NumberParams } from './shared.js'
-import { renderTicket } from './ticket-page.js'
+import { renderTicket, type DeskForm } from './ticket-page.js'
+import type { TicketDetail } from '../../db/ticket.js'
 
 const ItemParams = Type.Object({
   number: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
   item: Type.Integer({ minimum: 1, maximum: 2_147_483_647 })
 })
-
-const LABEL_LIMIT = 200
-/** Ten million in any currency is far beyond one ticket's costs: a typo, not an expense. */
-const MAX_AMOUNT_CENTS = 1_000_000_000
 
 /** "45", "45.9", "45,99": an amount in cents, or null. Thousands separators are not accepted. */
 export function parseAmount(raw: string): number | null {
@@ -25,58 +23,51 @@ export function parseAmount(raw: string): number | null {
 
 /** Checklists and costs: staff work on them while the ticket still takes notes. */
 export default async function extras(fastify: FastifyInstance) {
-  const now = () => fastify.clock().toISOString()
+  const deps = { db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }
 
-  /** The ticket's form, and the message when the ticket no longer takes work. */
-  async function gate(request: FastifyRequest) {
-    const form = await deskTicketForm(fastify, request)
-    const refusal = (await form.lifecycle()).refusal('add_note')
-    const formError = refusal ? form.t('desk.extras.closed', { status: form.t('status.' + form.ticket.status) }) : null
-    return { ...form, formError }
+  /** A refusal: the ticket no longer takes work (409), or a field to fix (422). */
+  function refused(request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, form: DeskForm, refusal: Refused) {
+    if (refusal.code === 'not_found') throw notFound()
+    const t = request.t
+    const status = refusalStatus(refusal)
+    if (status !== 422) {
+      return renderTicket(fastify, request, reply, ticket, { status, failed: form, values: echo(request.body as FormBody), formError: t('desk.extras.closed', { status: t('status.' + ticket.status) }) })
+    }
+    const errors = fieldMessages(t, refusal, { keys: { 'amount.out_of_range': 'desk.costs.amountInvalid' } })
+    return renderTicket(fastify, request, reply, ticket, { status, failed: form, errors, values: echo(request.body as FormBody), formError: t('common.formErrors') })
   }
 
   fastify.post('/tickets/:number/checklist', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { actor, ticket, t, body, formError } = await gate(request)
-    if (formError) return renderTicket(fastify, request, reply, ticket, { status: 409, failed: 'checklist', values: echo(body), formError })
-    const label = text(body, 'label')
-    const errors: FormErrors = {}
-    checkLength(errors, t, 'label', label, LABEL_LIMIT)
-    if (Object.keys(errors).length > 0) {
-      return renderTicket(fastify, request, reply, ticket, { status: 422, failed: 'checklist', errors, values: echo(body), formError: t('common.formErrors') })
-    }
-    await addChecklistItem(fastify.db, ticket.id, label, { actor: actorRef(actor), now: now() })
+    const { actor, ticket, t, body } = await deskTicketForm(fastify, request)
+    const outcome = await addChecklistItem(deps, personWho(actor), { ticketId: ticket.id, label: text(body, 'label') })
+    if (!outcome.ok) return refused(request, reply, ticket, 'checklist', outcome.refusal)
     reply.flash('success', t('desk.checklist.added'))
     return reply.redirect(`/desk/tickets/${ticket.number}#checklist`)
   })
 
   fastify.post('/tickets/:number/checklist/:item', { schema: { params: ItemParams, body: FormSchema } }, async (request, reply) => {
     const { item } = request.params as { item: number }
-    const { actor, ticket, t, body, formError } = await gate(request)
-    if (formError) return renderTicket(fastify, request, reply, ticket, { status: 409, failed: 'checklist', formError })
+    const { actor, ticket, t, body } = await deskTicketForm(fastify, request)
     const done = text(body, 'done')
     if (done !== '1' && done !== '0') {
       return renderTicket(fastify, request, reply, ticket, { status: 422, failed: 'checklist', formError: t('error.badRequest') })
     }
-    const found = await setChecklistItemDone(fastify.db, ticket.id, item, done === '1', { actor: actorRef(actor), now: now() })
-    if (!found) throw notFound()
+    const outcome = await setChecklistItemDone(deps, personWho(actor), { ticketId: ticket.id, itemId: item, done: done === '1' })
+    if (!outcome.ok) return refused(request, reply, ticket, 'checklist', outcome.refusal)
     reply.flash('success', t(done === '1' ? 'desk.checklist.ticked' : 'desk.checklist.unticked'))
     return reply.redirect(`/desk/tickets/${ticket.number}#checklist`)
   })
 
   fastify.post('/tickets/:number/costs', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { actor, ticket, t, body, formError } = await gate(request)
-    if (formError) return renderTicket(fastify, request, reply, ticket, { status: 409, failed: 'cost', values: echo(body), formError })
-    const errors: FormErrors = {}
-    const description = text(body, 'description')
-    checkLength(errors, t, 'description', description, LABEL_LIMIT)
+    const { actor, ticket, t, body } = await deskTicketForm(fastify, request)
     const raw = text(body, 'amount')
-    const amount = parseAmount(raw)
-    if (!raw) errors.amount = t('validation.required')
-    else if (amount === null || amount <= 0 || amount > MAX_AMOUNT_CENTS) errors.amount = t('desk.costs.amountInvalid')
-    if (Object.keys(errors).length > 0) {
-      return renderTicket(fastify, request, reply, ticket, { status: 422, failed: 'cost', errors, values: echo(body), formError: t('common.formErrors') })
+    const amount = raw === '' ? 0 : parseAmount(raw) ?? -1
+    const outcome = await addCost(deps, personWho(actor), { ticketId: ticket.id, description: text(body, 'description'), amountCents: amount })
+    if (!outcome.ok) {
+      // An empty amount is a missing field, not a wrong one.
+      if (raw === '' && outcome.refusal.fields.amount) outcome.refusal.fields.amount = { problem: 'required' }
+      return refused(request, reply, ticket, 'cost', outcome.refusal)
     }
-    await addCostItem(fastify.db, ticket.id, description, amount!, { actor: actorRef(actor), now: now() })
     reply.flash('success', t('desk.costs.added'))
     return reply.redirect(`/desk/tickets/${ticket.number}#costs`)
   })

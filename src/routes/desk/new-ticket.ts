@@ -3,13 +3,13 @@ import { Type } from '@sinclair/typebox'
 import { accountsOfContacts, contactAccounts, getContact, searchContacts } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
 import { getTicketForActor } from '../../db/ticket.js'
-import { checkNewTicket, openTicket, type NewTicketDraft } from '../../commands/tickets.js'
+import { personWho } from '../../commands/kernel.js'
+import { openTicket } from '../../commands/open-ticket.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
+import { STAFF_SOURCES } from '../../domain/ticket.js'
 import { echo, files, id, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
+import { fieldMessages } from '../refusals.js'
 import { FormSchema, staffOf, whole } from './shared.js'
-
-/** Where a ticket opened at the desk came from; 'api' and 'crm' are set by those channels only. */
-export const DESK_SOURCES = ['phone', 'email', 'portal'] as const
 
 const NewQuery = Type.Object({
   contact: Type.Optional(Type.String({ maxLength: 12 })),
@@ -48,19 +48,17 @@ async function renderForm(fastify: FastifyInstance, request: FastifyRequest, rep
   const defaults: Record<string, string> = { source: 'phone', priority: 'medium', account_id: accounts.length === 1 ? String(accounts[0].id) : '' }
   return reply.page('desk/new-ticket', {
     title: request.t('desk.new.title'),
-    contact, accounts, items, products, desks, priorities: PRIORITIES, sources: DESK_SOURCES,
+    contact, accounts, items, products, desks, priorities: PRIORITIES, sources: STAFF_SOURCES,
     errors: state.errors ?? {},
     values: { ...defaults, ...(state.values ?? {}) },
     formError: state.formError ?? null
   }, state.status ?? 200)
 }
 
-/** An optional id field that, when filled in, must be a valid id. */
-function pickedId(body: FormBody, name: string, errors: FormErrors, message: string): number | null {
-  const raw = text(body, name)
-  const value = id(body, name)
-  if (raw !== '' && value === null) errors[name] = message
-  return value
+/** An optional id field: '' is none; a value that is not an id is no choice at all (-1, refused by the command). */
+function pickedId(body: FormBody, name: string): number | null {
+  if (text(body, name) === '') return null
+  return id(body, name) ?? -1
 }
 
 export default async function newTicket(fastify: FastifyInstance) {
@@ -79,37 +77,30 @@ export default async function newTicket(fastify: FastifyInstance) {
     const actor = staffOf(request)
     const t = request.t
     const body = request.body as FormBody
-    const errors: FormErrors = {}
-    const invalid = t('validation.invalidChoice')
-
     const contactId = id(body, 'contact_id')
     const contact = contactId === null ? undefined : await getContact(fastify.db, contactId)
     if (!contact || contact.active !== 1) {
       return renderPicker(fastify, request, reply, { status: 422, formError: t('desk.new.contactNotFound') })
     }
-    const source = oneOf(text(body, 'source'), DESK_SOURCES)
-    if (!source) errors.source = invalid
-    const draft: NewTicketDraft = {
+    const outcome = await openTicket({ db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }, personWho(actor), {
       contactId: contact.id,
-      accountId: pickedId(body, 'account_id', errors, invalid),
-      productId: pickedId(body, 'product_id', errors, invalid),
-      categoryId: pickedId(body, 'category_id', errors, invalid),
-      deskId: pickedId(body, 'desk_id', errors, invalid),
+      accountId: pickedId(body, 'account_id'),
+      productId: pickedId(body, 'product_id'),
+      categoryId: pickedId(body, 'category_id'),
+      deskId: pickedId(body, 'desk_id'),
       priority: text(body, 'priority'),
       title: text(body, 'title'),
       description: text(body, 'description'),
       url: text(body, 'url'),
       files: files(body, 'attachments'),
-      source: source ?? 'phone'
-    }
-    const checked = await checkNewTicket(fastify.db, actor, draft, t, fastify.config.MAX_ATTACHMENT_MB)
-    // Our own messages (a mistyped id) win over the generic ones from the shared check.
-    Object.assign(errors, { ...checked.errors, ...errors })
-    if (Object.keys(errors).length > 0 || !checked.ticket) {
+      // Staff say how the client reached them (phone, e-mail, portal).
+      source: text(body, 'source')
+    })
+    if (!outcome.ok) {
+      const errors = fieldMessages(t, outcome.refusal, { params: { max: fastify.config.MAX_ATTACHMENT_MB } })
       return renderForm(fastify, request, reply, contact, { status: 422, errors, values: echo(body), formError: t('common.formErrors') })
     }
-
-    const created = await openTicket({ db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }, actor, checked.ticket, draft.files)
+    const created = outcome.value
     request.log.info({ ticketId: created.id, contactId: contact.id, staffId: actor.id }, 'ticket opened on behalf of a contact')
     const visible = await getTicketForActor(fastify.db, actor, created.id)
     if (!visible) {

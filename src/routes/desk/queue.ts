@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify'
-import { assignBacklog, listTickets } from '../../db/ticket.js'
-import { getStaff, setStaffAvailability } from '../../db/people.js'
+import { listTickets } from '../../db/ticket-search.js'
+import { getStaff } from '../../db/people.js'
+import { personWho } from '../../commands/kernel.js'
+import { setAvailability } from '../../commands/assignment.js'
 import { DESK_DEFAULTS, SCOPES } from '../../domain/search.js'
 import { oneOf, text } from '../forms.js'
 import { FormSchema, staffOf } from './shared.js'
+import { notFound } from '../../plugins/app.js'
 import { readSearchPage, searchChoices, SearchQuerySchema } from '../search-page.js'
 import { slaView } from '../sla-view.js'
 
@@ -38,14 +41,13 @@ export default async function queue(fastify: FastifyInstance) {
       reply.flash('error', t('error.badRequest'))
       return reply.redirect('/desk')
     }
-    const before = await getStaff(fastify.db, actor.id)
-    await setStaffAvailability(fastify.db, actor.id, wanted === 'available')
+    const outcome = await setAvailability({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(actor), { available: wanted === 'available' })
+    if (!outcome.ok) throw notFound()
     if (wanted === 'unavailable') {
       reply.flash('info', t('desk.availability.nowAway'))
       return reply.redirect('/desk')
     }
-    // Becoming available is the moment tickets left without anyone are handed out.
-    const handed = before?.available === 1 ? 0 : await assignBacklog(fastify.db, { now: fastify.clock().toISOString(), random: fastify.random })
+    const handed = outcome.value.handedOut
     request.log.info({ staffId: actor.id, handed }, 'staff became available')
     reply.flash('success', handed > 0 ? t('desk.availability.handedOut', { count: handed }) : t('desk.availability.nowAvailable'))
     return reply.redirect('/desk')

@@ -3,16 +3,14 @@ import { getTicketForActor, linkedTickets, listNotes, type TicketDetail } from '
 import { contactAccounts, getStaff, listDeskStaff } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
 import { costSummary, getSurvey, listChecklist } from '../../db/ticket-extras.js'
-import { crmSyncBadge } from '../../db/sync.js'
+import { crmSyncBadge } from '../../db/sync-overview.js'
 import { LEVELS, PRIORITIES, priorityFor, type Action, type Level } from '../../domain/lifecycle.js'
 import type { Locale } from '../../domain/permissions.js'
 import type { FormErrors } from '../forms.js'
-import { DESK_SOURCES } from './new-ticket.js'
+import { CLOSURE_CATEGORIES, MAX_MINUTES, STAFF_SOURCES } from '../../domain/ticket.js'
 import { deskLifecycle, staffOf } from './shared.js'
 import { slaView } from '../sla-view.js'
 import { approverCandidates, findApprover, ticketApprovalState } from '../../db/approval.js'
-
-export const MAX_MINUTES = 10_000
 
 /** Lifecycle actions offered in the side panel, in the order a ticket usually meets them. */
 export const PANEL_ACTIONS = ['pick_up', 'resume', 'escalate', 'hold', 'resolve', 'close', 'cancel', 'delete'] as const
@@ -20,9 +18,6 @@ export const PANEL_ACTIONS = ['pick_up', 'resume', 'escalate', 'hold', 'resolve'
 export const DESK_ACTIONS = ['categorize', ...PANEL_ACTIONS] as const
 export type DeskAction = (typeof DESK_ACTIONS)[number]
 
-export const CLOSURE_CATEGORIES = ['solved', 'workaround', 'no_response', 'duplicate', 'out_of_scope'] as const
-export const NOTE_MODES = ['reply', 'message', 'note', 'internal'] as const
-export type NoteMode = (typeof NOTE_MODES)[number]
 
 /** The forms of the page: a failed one comes back with what was typed and its messages. */
 export type DeskForm = DeskAction | 'transfer' | 'note' | 'occurrence' | 'checklist' | 'cost'
@@ -78,7 +73,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     descriptionAttachments: conversation.descriptionAttachments,
     options: {
       priorities: PRIORITIES, levels: LEVELS, items, products, desks, deskStaff, accounts,
-      sources: DESK_SOURCES, closureCategories: CLOSURE_CATEGORIES,
+      sources: STAFF_SOURCES, closureCategories: CLOSURE_CATEGORIES,
       escalationDesks: desks.filter((d) => d.id !== ticket.desk_id),
       matrix: LEVELS.map((impact) => ({ impact, cells: LEVELS.map((urgency) => priorityFor(impact, urgency)) }))
     },

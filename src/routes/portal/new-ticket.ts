@@ -2,10 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { contactAccounts } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
-import { checkNewTicket, LIMITS, openTicket } from '../../commands/tickets.js'
+import { personWho } from '../../commands/kernel.js'
+import { openTicket } from '../../commands/open-ticket.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
+import { LIMITS } from '../../domain/ticket.js'
 import type { ContactActor } from '../../domain/permissions.js'
 import { echo, files, id, text, type FormBody, type FormErrors } from '../forms.js'
+import { fieldMessages } from '../refusals.js'
 
 const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
@@ -50,18 +53,17 @@ export default async function newTicket(fastify: FastifyInstance) {
     const actor = request.actor as ContactActor
     const body = request.body as FormBody
     const t = request.t
-    const uploads = files(body, 'attachments')
-    const { errors, ticket } = await checkNewTicket(db, actor, {
-      accountId: id(body, 'account_id'), contactId: actor.id,
-      productId: id(body, 'product_id'), categoryId: id(body, 'category_id'), deskId: id(body, 'desk_id'),
+    const outcome = await openTicket({ db, store: fastify.store, clock: fastify.clock, random: fastify.random }, personWho(actor), {
+      accountId: id(body, 'account_id'), productId: id(body, 'product_id'), categoryId: id(body, 'category_id'), deskId: id(body, 'desk_id'),
       priority: text(body, 'priority'), title: text(body, 'title'), description: text(body, 'description'),
-      url: text(body, 'url'), files: uploads, source: 'portal'
-    }, t, fastify.config.MAX_ATTACHMENT_MB)
-    if (!ticket) {
+      url: text(body, 'url'), files: files(body, 'attachments'), source: 'portal'
+    })
+    if (!outcome.ok) {
+      const errors = fieldMessages(t, outcome.refusal, { params: { max: fastify.config.MAX_ATTACHMENT_MB } })
       return renderForm(request, reply, { values: echo(body), errors, status: 422 })
     }
-    const created = await openTicket({ db, store: fastify.store, clock: fastify.clock, random: fastify.random }, actor, ticket, uploads)
-    request.log.info({ ticketId: created.id, number: created.number, assigneeId: created.assignee_id }, 'ticket opened in the portal')
+    const created = outcome.value
+    request.log.info({ ticketId: created.id, number: created.number, assigneeId: created.assigneeId }, 'ticket opened in the portal')
     reply.flash('success', t('ticket.created', { number: created.number }))
     return reply.redirect(text(body, 'next') === 'new' ? '/portal/tickets/new' : `/portal/tickets/${created.number}`)
   })

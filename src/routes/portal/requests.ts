@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { listTickets } from '../../db/ticket.js'
+import { listTickets } from '../../db/ticket-search.js'
 import { contactAccounts } from '../../db/people.js'
 import type { ContactActor } from '../../domain/permissions.js'
 import { PORTAL_DEFAULTS } from '../../domain/search.js'

@@ -3,10 +3,10 @@ import { Type } from '@sinclair/typebox'
 import { getTicketForActor, getTicketIdByNumber, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { getCatalogItemPath } from '../../db/catalog.js'
 import { getStaff } from '../../db/people.js'
-import { crmSyncBadge } from '../../db/sync.js'
+import { crmSyncBadge } from '../../db/sync-overview.js'
 import { getSettings } from '../../db/settings.js'
 import { costSummary, getSurvey, listChecklist } from '../../db/ticket-extras.js'
-import { LIMITS } from '../../commands/tickets.js'
+import { LIMITS } from '../../domain/ticket.js'
 import {
   allowedActions, decide, type Action, type Decision, type LifecycleActor, type LifecycleInput, type LifecyclePolicy,
   type LifecycleTicket, type State, type Status

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { listHistory, listNotes } from '../../db/ticket.js'
 import type { TicketEvent } from '../../db/schema.js'
-import { LIMITS } from '../../commands/tickets.js'
-import { addTicketNote } from '../../commands/notes.js'
-import { performerOf, TransitionRefused } from '../../commands/transitions.js'
+import { personWho } from '../../commands/kernel.js'
+import { addNote } from '../../commands/add-note.js'
 import type { ContactActor } from '../../domain/permissions.js'
-import { checkLength, checkUploads, echo, files, text, type FormBody, type FormErrors } from '../forms.js'
+import { notFound } from '../../plugins/app.js'
+import { echo, files, text, type FormBody } from '../forms.js'
+import { fieldMessages, refusalMessage, refusalStatus } from '../refusals.js'
 import { FormSchema, loadTicket, Params, renderTicket, replyGate } from './ticket-page.js'
 
 export { replyGate, type ReplyGate } from './ticket-page.js'
@@ -53,37 +54,27 @@ export default async function ticketPage(fastify: FastifyInstance) {
   })
 
   fastify.post('/tickets/:number/replies', { schema: { params: Params, body: FormSchema } }, async (request, reply) => {
-    const actor = request.actor as ContactActor
     const ticket = await loadTicket(fastify, request)
     const body = request.body as FormBody
     const t = request.t
-    const values = echo(body)
-
-    const gate = replyGate(ticket)
-    if (!gate.open) return renderTicket(fastify, request, reply, ticket, { alert: t(gate.messageKey), status: 409 })
-
-    const message = text(body, 'body')
     const uploads = files(body, 'attachments')
-    const errors: FormErrors = {}
-    if (!message) errors.body = t('portal.reply.empty')
-    else checkLength(errors, t, 'body', message, LIMITS.note)
-    checkUploads(errors, t, 'attachments', uploads, fastify.config.MAX_ATTACHMENT_MB)
-    if (Object.keys(errors).length > 0) {
-      return renderTicket(fastify, request, reply, ticket, { failed: 'reply', values, errors, formError: t('common.formErrors'), status: 422 })
-    }
-
-    let result
-    try {
-      result = await addTicketNote({ db, store: fastify.store, clock: fastify.clock, random: fastify.random }, performerOf(actor), ticket.id, {
-        mode: 'reply', body: message, files: uploads, source: 'portal'
-      })
-    } catch (err) {
-      // The ticket changed between the page and the reply (e.g. staff cancelled it meanwhile).
-      if (!(err instanceof TransitionRefused)) throw err
+    const outcome = await addNote({ db, store: fastify.store, clock: fastify.clock, random: fastify.random }, personWho(request.actor as ContactActor), {
+      ticketId: ticket.id, mode: 'reply', body: text(body, 'body'), files: uploads, source: 'portal'
+    })
+    if (!outcome.ok) {
+      const refusal = outcome.refusal
+      if (refusal.code === 'not_found') throw notFound()
       const fresh = await loadTicket(fastify, request)
-      const now = replyGate(fresh)
-      return renderTicket(fastify, request, reply, fresh, { alert: now.open ? t(err.messageKey) : t(now.messageKey), failed: 'reply', values, status: 409 })
+      const status = refusalStatus(refusal)
+      if (status === 422) {
+        const errors = fieldMessages(t, refusal, { params: { max: fastify.config.MAX_ATTACHMENT_MB }, keys: { 'body.required': 'portal.reply.empty' } })
+        return renderTicket(fastify, request, reply, fresh, { failed: 'reply', values: echo(body), errors, formError: t('common.formErrors'), status })
+      }
+      // The ticket takes no replies (e.g. staff cancelled it meanwhile): say why, as the page does.
+      const gate = replyGate(fresh)
+      return renderTicket(fastify, request, reply, fresh, { alert: gate.open ? refusalMessage(t, refusal) : t(gate.messageKey), failed: 'reply', values: echo(body), status })
     }
+    const result = outcome.value
     if (result.childTicket) {
       request.log.info({ ticketId: ticket.id, childTicketId: result.childTicket.id }, 'client reply to a closed ticket opened a follow-up ticket')
       reply.flash('success', t('portal.reply.childOpened', { number: result.childTicket.number, origin: ticket.number }))

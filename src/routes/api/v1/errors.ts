@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError } from '../../../plugins/app.js'
-import { ConflictError } from '../../../db/ticket.js'
-import { TicketNotFound, TransitionRefused } from '../../../commands/transitions.js'
+import type { Refused } from '../../../commands/kernel.js'
 import type { Translate } from '../../../i18n/index.js'
+import { fieldMessages, refusalStatus, type FieldWords } from '../../refusals.js'
 import type { ErrorBody } from './schemas.js'
 
 /** A refusal with field messages (422): the request was well-formed but its values do not fit. */
@@ -18,6 +18,23 @@ export const forbidden = (message: string) => new HttpError(403, 'forbidden', me
 
 export function invalidFields(t: Translate, fields: Record<string, string>): InvalidFieldsError {
   return new InvalidFieldsError(t('api.error.invalid', { fields: Object.keys(fields).join(', ') }), fields)
+}
+
+/**
+ * A command's refusal as the API answers it: 404 not_found, 403 forbidden, 409 conflict or
+ * not_allowed (the ticket's state), 422 invalid with a message per field (camelCase, as sent).
+ */
+export function apiRefusal(t: Translate, refusal: Refused, words: FieldWords & { forbidden?: string } = {}): HttpError {
+  const status = refusalStatus(refusal)
+  if (refusal.code === 'not_found') return ticketNotFound(t)
+  if (refusal.code === 'forbidden') return forbidden(t(words.forbidden ?? 'error.forbidden.body'))
+  if (refusal.code === 'conflict') return new HttpError(409, 'conflict', t('api.error.conflict'))
+  if (status === 422) {
+    const fields = fieldMessages(t, refusal, { ...words, keepNames: true })
+    if (Object.keys(fields).length === 0) return new HttpError(422, 'invalid', t(`lifecycle.refused.${refusal.code}`, refusal.params))
+    return invalidFields(t, fields)
+  }
+  return new HttpError(409, 'not_allowed', t(`lifecycle.refused.${refusal.code}`, refusal.params))
 }
 
 export function errorBody(code: string, message: string, fields?: Record<string, string>): ErrorBody {
@@ -84,9 +101,6 @@ export function sendApiError(error: FastifyError, request: FastifyRequest, reply
     if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="casebridge"')
     return reply.code(error.statusCode).send(errorBody(error.code, error.message))
   }
-  if (error instanceof TransitionRefused) return reply.code(409).send(errorBody('not_allowed', t(error.messageKey, error.params)))
-  if (error instanceof TicketNotFound) return reply.code(404).send(errorBody('not_found', t('api.error.ticketNotFound')))
-  if (error instanceof ConflictError) return reply.code(409).send(errorBody('conflict', t('api.error.conflict')))
   const status = error.statusCode ?? 500
   if (status === 413) return reply.code(413).send(errorBody('payload_too_large', t('api.error.tooLarge')))
   if (status === 415) return reply.code(415).send(errorBody('unsupported_media_type', t('api.error.mediaType')))

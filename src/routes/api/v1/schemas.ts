@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
-import { LIMITS } from '../../../commands/tickets.js'
+import { CLOSURE_CATEGORIES, LIMITS } from '../../../domain/ticket.js'
+import { TRANSITION_ACTIONS } from '../../../commands/lifecycle/index.js'
 import { SCOPES, SITUATIONS, SLA_FILTERS, TICKET_TYPES } from '../../../domain/search.js'
 import { PRIORITIES, STATES, STATUSES } from '../../../domain/lifecycle.js'
 import { SLA_STATUSES } from '../../../domain/sla.js'
@@ -172,13 +173,11 @@ export const NewNoteBody = Type.Object({
   visibility: Type.Optional(StringEnum(['public', 'internal'] as const))
 })
 
-export const TRANSITION_ACTIONS = ['pick_up', 'escalate', 'hold', 'resume', 'resolve', 'close', 'cancel', 'accept', 'reject', 'reopen'] as const
-
 export const TransitionBody = Type.Object({
   action: StringEnum(TRANSITION_ACTIONS),
   reason: Type.Optional(Type.String({ maxLength: LIMITS.note })),
   resolution: Type.Optional(Type.String({ maxLength: LIMITS.note })),
-  closureCategory: Type.Optional(Type.String({ maxLength: 100 })),
+  closureCategory: Type.Optional(StringEnum(CLOSURE_CATEGORIES)),
   closureNote: Type.Optional(Type.String({ maxLength: LIMITS.note })),
   targetDeskId: Type.Optional(Id),
   version: Type.Optional(Type.Integer({ minimum: 0, description: 'the version you read; 409 when the ticket changed since' }))

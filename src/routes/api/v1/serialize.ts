@@ -1,4 +1,4 @@
-import type { TicketListItem } from '../../../db/ticket.js'
+import type { TicketListItem } from '../../../db/ticket-search.js'
 import type { Note } from '../../../db/schema.js'
 import { slaStatus } from '../../../domain/sla.js'
 import type { AttachmentJson, NoteJson, TicketJson, TicketSummary } from './schemas.js'

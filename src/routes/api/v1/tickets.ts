@@ -1,15 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { getTicketForActor, getTicketReceipt, listNotes, listTickets, transferTicket, type Sort } from '../../../db/ticket.js'
-import { contactAccounts, listDeskStaff } from '../../../db/people.js'
-import { productExists } from '../../../db/catalog.js'
-import { actorRef } from '../../../db/event.js'
-import { checkNewTicket, openTicket } from '../../../commands/tickets.js'
-import { addTicketNote } from '../../../commands/notes.js'
-import { assertAllowed, performerOf } from '../../../commands/transitions.js'
+import { getTicketForActor, getTicketReceipt, listNotes } from '../../../db/ticket.js'
+import { listTickets, type Sort } from '../../../db/ticket-search.js'
+import { personWho } from '../../../commands/kernel.js'
+import { openTicket } from '../../../commands/open-ticket.js'
+import { addNote } from '../../../commands/add-note.js'
+import { transferTicket } from '../../../commands/transfer.js'
 import type { Actor } from '../../../domain/permissions.js'
 import { API_PARAMS, readSearch } from '../../../domain/search.js'
-import { forbidden, invalidFields, ticketNotFound } from './errors.js'
+import { apiRefusal, forbidden, invalidFields, ticketNotFound } from './errors.js'
 import { noteJson, ticketJson, ticketSummary } from './serialize.js'
 import {
   ErrorResponses, ListQuery, NewNoteBody, NewTicketBody, NoteOrOpenedTicket, SORT_PARAMS, TicketJson, TicketList, TicketParams,
@@ -18,11 +17,6 @@ import {
 
 const SORT_COLUMN: Record<(typeof SORT_PARAMS)[number], Sort> = {
   createdAt: 'created_at', updatedAt: 'updated_at', number: 'number', priority: 'priority', title: 'title', closedAt: 'closed_at'
-}
-
-/** checkNewTicket speaks form field names; the API speaks camelCase. */
-const FIELD_NAMES: Record<string, string> = {
-  account_id: 'accountId', contact_id: 'contactId', product_id: 'productId', category_id: 'categoryId', desk_id: 'deskId'
 }
 
 function actorOf(request: FastifyRequest): Actor {
@@ -62,24 +56,21 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     if (actor.kind === 'contact' && body.contactId !== undefined && body.contactId !== actor.id) {
       throw forbidden(request.t('api.error.onBehalfStaffOnly'))
     }
-    const { errors, ticket } = await checkNewTicket(db, actor, {
+    const outcome = await openTicket(deps, personWho(actor), {
       accountId: body.accountId ?? null,
       contactId: actor.kind === 'staff' ? body.contactId ?? null : null,
       productId: body.productId ?? null,
       categoryId: body.categoryId ?? null,
       deskId: body.deskId ?? null,
-      priority: body.priority ?? '',
+      priority: body.priority ?? null,
       title: body.title.trim(),
       description: body.description.trim(),
       url: body.url?.trim() ?? '',
-      files: [],
       source: 'api'
-    }, request.t, fastify.config.MAX_ATTACHMENT_MB)
-    if (!ticket) {
-      throw invalidFields(request.t, Object.fromEntries(Object.entries(errors).map(([k, v]) => [FIELD_NAMES[k] ?? k, v])))
-    }
-    const created = await openTicket(deps, actor, ticket, [])
-    request.log.info({ ticketId: created.id, number: created.number, assigneeId: created.assignee_id }, 'ticket opened through the API')
+    })
+    if (!outcome.ok) throw apiRefusal(request.t, outcome.refusal)
+    const created = outcome.value
+    request.log.info({ ticketId: created.id, number: created.number, assigneeId: created.assigneeId }, 'ticket opened through the API')
     return reply.code(201).header('location', `/api/v1/tickets/${created.id}`).send(await ticketAfterChange(request, created.id))
   })
 
@@ -130,9 +121,9 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     const ticket = await visibleTicket(request, request.params.id)
     const visibility = request.body.visibility ?? 'public'
     if (visibility === 'internal' && actor.kind !== 'staff') throw forbidden(request.t('api.error.internalStaffOnly'))
-    const body = request.body.body.trim()
-    if (!body) throw invalidFields(request.t, { body: request.t('api.validation.blank', { field: 'body' }) })
-    const result = await addTicketNote(deps, performerOf(actor), ticket.id, { mode: visibility === 'internal' ? 'internal' : 'reply', body, source: 'api' })
+    const outcome = await addNote(deps, personWho(actor), { ticketId: ticket.id, mode: visibility === 'internal' ? 'internal' : 'reply', body: request.body.body.trim(), source: 'api' })
+    if (!outcome.ok) throw apiRefusal(request.t, outcome.refusal, { keys: { 'body.required': 'api.validation.blank' }, params: { field: 'body' } })
+    const result = outcome.value
     if (result.childTicket) {
       const opened = result.childTicket.id
       return reply.code(201).header('location', `/api/v1/tickets/${opened}`).send({ openedTicket: await ticketAfterChange(request, opened) })
@@ -155,29 +146,20 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     const t = request.t
     // Visibility first, so a client cannot tell a foreign ticket (404) from its own (403).
     const ticket = await visibleTicket(request, request.params.id)
-    if (actor.kind !== 'staff') throw forbidden(t('api.error.transferStaffOnly'))
-    await assertAllowed(db, performerOf(actor), ticket.id, 'transfer')
-
     const { assigneeId, accountId, productId, version } = request.body
-    const note = request.body.note?.trim() || undefined
-    const fields: Record<string, string> = {}
-    if (assigneeId !== undefined && assigneeId !== null && assigneeId !== ticket.assignee_id) {
-      const members = await listDeskStaff(db, [ticket.desk_id])
-      if (!members.some((m) => m.id === assigneeId)) fields.assigneeId = t('api.transfer.assigneeNotOnDesk', { desk: ticket.desk_name ?? '' })
-    }
-    if (accountId !== undefined && accountId !== ticket.account_id) {
-      const accounts = await contactAccounts(db, ticket.contact_id)
-      if (!accounts.some((a) => a.id === accountId)) fields.accountId = t('api.transfer.accountNotRequesters')
-    }
-    if (productId !== undefined && productId !== ticket.product_id) {
-      if (productId === null && ticket.category_id === null) fields.productId = t('ticket.catalogOrProduct')
-      else if (productId !== null && !(await productExists(db, productId))) fields.productId = t('api.transfer.unknownProduct')
-    }
-    if (Object.keys(fields).length > 0) throw invalidFields(t, fields)
-
-    const result = await transferTicket(db, ticket.id, { assigneeId, accountId, productId, note, expectedVersion: version, source: 'api' }, {
-      actor: actorRef(actor), now: fastify.clock().toISOString()
+    const outcome = await transferTicket(deps, personWho(actor), {
+      ticketId: ticket.id, assigneeId, accountId, productId, note: request.body.note?.trim() || undefined, version, source: 'api'
     })
+    if (!outcome.ok) {
+      throw apiRefusal(t, outcome.refusal, {
+        keys: {
+          'assigneeId.not_on_desk': 'api.transfer.assigneeNotOnDesk', 'accountId.not_requesters_account': 'api.transfer.accountNotRequesters',
+          'productId.invalid_choice': 'api.transfer.unknownProduct'
+        },
+        forbidden: 'api.error.transferStaffOnly'
+      })
+    }
+    const result = outcome.value
     request.log.info({ ticketId: ticket.id, changed: result.changed }, 'ticket transferred through the API')
     return ticketAfterChange(request, ticket.id)
   })

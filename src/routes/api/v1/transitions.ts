@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { getTicketForActor, getTicketReceipt, listNotes } from '../../../db/ticket.js'
-import { performerOf, transition } from '../../../commands/transitions.js'
-import { ticketNotFound } from './errors.js'
+import { personWho } from '../../../commands/kernel.js'
+import { performTransition } from '../../../commands/lifecycle/index.js'
+import { apiRefusal, ticketNotFound } from './errors.js'
 import { ticketJson } from './serialize.js'
 import { ErrorResponses, TicketJson, TicketParams, TransitionBody } from './schemas.js'
 
@@ -10,6 +11,7 @@ import { ErrorResponses, TicketJson, TicketParams, TransitionBody } from './sche
 export default async function transitionRoutes(fastify: FastifyInstance) {
   const api = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const db = fastify.db
+  const deps = { db, store: fastify.store, clock: fastify.clock, random: fastify.random }
 
   api.post('/tickets/:id/transitions', {
     schema: {
@@ -20,17 +22,16 @@ export default async function transitionRoutes(fastify: FastifyInstance) {
     }
   }, async (request) => {
     const actor = request.actor!
-    const ticket = await getTicketForActor(db, actor, request.params.id)
-    if (!ticket) throw ticketNotFound(request.t)
     const b = request.body
-    await transition(db, performerOf(actor), ticket.id, {
-      action: b.action, reason: b.reason, resolution: b.resolution, closureCategory: b.closureCategory,
-      closureNote: b.closureNote, targetDeskId: b.targetDeskId, expectedVersion: b.version
-    }, fastify.clock(), fastify.random)
-    request.log.info({ ticketId: ticket.id, action: b.action }, 'ticket transition through the API')
-    const row = (await getTicketForActor(db, actor, ticket.id)) ?? (await getTicketReceipt(db, ticket.id))
+    const outcome = await performTransition(deps, personWho(actor), b.action, {
+      ticketId: request.params.id, version: b.version, reason: b.reason, resolution: b.resolution, closureCategory: b.closureCategory,
+      closureNote: b.closureNote, targetDeskId: b.targetDeskId
+    })
+    if (!outcome.ok) throw apiRefusal(request.t, outcome.refusal)
+    request.log.info({ ticketId: request.params.id, action: b.action }, 'ticket transition through the API')
+    const row = (await getTicketForActor(db, actor, request.params.id)) ?? (await getTicketReceipt(db, request.params.id))
     if (!row) throw ticketNotFound(request.t)
-    const { descriptionAttachments } = await listNotes(db, actor, ticket.id)
+    const { descriptionAttachments } = await listNotes(db, actor, request.params.id)
     return ticketJson(row, descriptionAttachments)
   })
 }

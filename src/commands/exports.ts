@@ -1,0 +1,32 @@
+// XLSX exports of a search: a person asks for one (a few at a time), the worker writes it and
+// marks it done with the "export ready" mail in the same transaction.
+import type { ExportArea } from '../db/schema.js'
+import { activeExports, finishExport, insertExport, lockOwner, type ExportOwner, type FinishedExport } from '../db/exports.js'
+import type { MailToSend } from '../db/mail-outbox.js'
+import { Refused, run, SYSTEM, type Deps, type Outcome, type Who } from './kernel.js'
+
+/** Exports one person may have waiting or running at once. */
+export const MAX_ACTIVE_EXPORTS = 3
+
+export async function requestExport(deps: Deps, who: Who, input: { area: ExportArea; query: string; locale: string }): Promise<Outcome<{ exportId: number }>> {
+  return run(deps, who, async (uow) => {
+    const person = uow.who.person
+    if (!person) throw new Refused('forbidden')
+    const owner: ExportOwner = { kind: person.kind, id: person.id }
+    await lockOwner(uow.trx, owner)
+    const active = await activeExports(uow.trx, owner)
+    if (active >= MAX_ACTIVE_EXPORTS) throw new Refused('too_many', { params: { max: String(MAX_ACTIVE_EXPORTS), active: String(active) } })
+    return { exportId: await insertExport(uow.trx, { owner, area: input.area, query: input.query, locale: input.locale, now: uow.at }) }
+  })
+}
+
+/** A written export is done (only if this worker still holds it), and its owner is told. False: it was taken over. */
+export async function completeExport(deps: Pick<Deps, 'db' | 'clock' | 'random'>, input: { exportId: number; holder: string; done: Omit<FinishedExport, 'now'>; mail: MailToSend }): Promise<boolean> {
+  const outcome = await run(deps, SYSTEM, async (uow) => {
+    if (!(await finishExport(uow.trx, input.exportId, input.holder, { ...input.done, now: uow.at }))) return false
+    await uow.mail(input.mail)
+    return true
+  })
+  if (!outcome.ok) throw outcome.refusal
+  return outcome.value
+}

@@ -1,0 +1,42 @@
+// The one outbox mechanism, for mail (SMTP) and CRM (Salesforce) alike: a drainer claims due rows
+// under a lease, sends them with no transaction open, and settles each: done, retried after a
+// backoff, parked as dead after too many tries (an admin may send it again), or put back untouched
+// when the send never happened. A crashed drainer's rows come back when their lease runs out.
+import type { Executor } from '../db/index.js'
+import { claimRows, completeRows, parkRow, releaseRows, rescheduleRow, type OutboxName, type OutboxRows } from '../db/outbox.js'
+import { backoffMs, type BackoffPolicy } from './backoff.js'
+
+export interface Claimed<R> {
+  rows: R[]
+  /** The claim: the rows' next attempt, which settling checks so a row taken over is left alone. */
+  lease: string
+}
+
+export interface Outbox<N extends OutboxName> {
+  /** Claims up to `limit` due rows for `leaseMs`. */
+  claim(db: Executor, now: Date, opts: { limit: number; leaseMs: number }): Promise<Claimed<OutboxRows[N]>>
+  complete(db: Executor, ids: number[], now: Date, lease?: string): Promise<void>
+  /** A failed attempt: the next one after the backoff for `attempts`; returns when. */
+  retry(db: Executor, row: { id: number; attempts: number }, now: Date, error: string, opts: { random: () => number; lease?: string; policy?: BackoffPolicy }): Promise<string>
+  park(db: Executor, id: number, now: Date, error: string, lease?: string): Promise<void>
+  /** Rows the send never reached: back in the queue at `at` (default now) without counting the try. */
+  release(db: Executor, ids: number[], now: Date, reason: string | null, at?: Date): Promise<void>
+}
+
+export function outbox<N extends OutboxName>(name: N, opts: { inOrderOfTicket?: boolean; policy: BackoffPolicy }): Outbox<N> {
+  return {
+    async claim(db, now, c) {
+      const lease = new Date(now.getTime() + c.leaseMs).toISOString()
+      const rows = await claimRows(db, name, { now: now.toISOString(), leaseUntil: lease, limit: c.limit, inOrderOfTicket: opts.inOrderOfTicket })
+      return { rows, lease }
+    },
+    complete: (db, ids, now, lease) => completeRows(db, name, ids, now.toISOString(), lease),
+    async retry(db, row, now, error, r) {
+      const next = new Date(now.getTime() + backoffMs(row.attempts, r.policy ?? opts.policy, r.random)).toISOString()
+      await rescheduleRow(db, name, row.id, next, error, r.lease)
+      return next
+    },
+    park: (db, id, now, error, lease) => parkRow(db, name, id, error, now.toISOString(), lease),
+    release: (db, ids, now, reason, at) => releaseRows(db, name, ids, (at ?? now).toISOString(), reason)
+  }
+}
