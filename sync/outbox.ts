@@ -4,9 +4,10 @@
  * per-record result is read; failures retry with backoff and jitter or are parked as dead.
  */
 import { acquireLease, releaseLease } from '../src/work/lease.js'
-import {
-  caseRowState, claimDueRows, deferRow, getOutboxRow, markRowDead, markRowsDone, rescheduleRow, unclaimRows, type OutboxRow
-} from '../src/db/crm-outbox.js'
+import { caseRowState, getOutboxRow } from '../src/db/crm-outbox.js'
+import type { OutboxRows } from '../src/db/outbox.js'
+import { outbox } from '../src/work/outbox.js'
+import { backoffMs as backoff, CRM_RETRY } from '../src/work/backoff.js'
 import { getShadows } from '../src/db/crm-shadow.js'
 import { linkedCommentIds, notesForComment, ticketsForCase, type TicketForSync } from '../src/db/crm-tickets.js'
 import { recordCasesUpserted, recordCommentsCreated, requestCaseSync, type CaseUpserted } from '../src/commands/crm-outbound.js'
@@ -25,11 +26,18 @@ export function isTransient(code: string): boolean {
   return TRANSIENT.has(code)
 }
 
-/** Exponential backoff with jitter: 30 s, 1, 2, 4... minutes up to an hour, each between half and all of it. */
+/** The CRM's backoff: 30 s, 1, 2, 4... minutes up to an hour, each between half and all of it. */
 export function backoffMs(attempts: number, random: () => number): number {
-  const base = Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 60 * 60_000)
-  return Math.round(base * (0.5 + random() / 2))
+  return backoff(attempts, CRM_RETRY, random)
 }
+
+/**
+ * The CRM outbox: a row waits while an earlier row of its ticket waits or is in flight, so a
+ * Case's writes go in order. Rows are claimed for as long as the drain's lease.
+ */
+const CRM = outbox('crm', { policy: CRM_RETRY, inOrderOfTicket: true })
+
+type OutboxRow = OutboxRows['crm']
 
 export interface DrainReport {
   skipped: 'paused' | 'leased' | null
@@ -76,14 +84,19 @@ export async function drainOutbox(ctx: SyncContext, opts: { batchRows?: number; 
     const maxRows = opts.maxRows ?? Infinity
     while (report.claimed < maxRows) {
       await acquireLease(ctx.db, OUTBOX_LEASE, ctx.holder, ctx.clock(), LEASE_MS)
-      const rows = await claimDueRows(ctx.db, ctx.clock().toISOString(), Math.min(batchRows, maxRows - report.claimed))
+      const { rows } = await CRM.claim(ctx.db, ctx.clock(), { limit: Math.min(batchRows, maxRows - report.claimed), leaseMs: LEASE_MS })
       if (rows.length === 0) break
       report.claimed += rows.length
       const pass = new Pass(ctx, rows, report, opts.hooks ?? {})
       try {
         await pass.run()
       } catch (err) {
-        if (!(err instanceof Aborted)) throw err
+        if (!(err instanceof Aborted)) {
+          // Not a CRM refusal but a fault of ours: what was claimed goes back with its try counted,
+          // so the next drain first looks in the CRM for what this one may have written.
+          await CRM.release(ctx.db, pass.unsettled(), ctx.clock(), null, { keepAttempt: true }).catch(() => undefined)
+          throw err
+        }
         report.pausedUntil = await pausedUntil(ctx)
         break
       }
@@ -111,6 +124,11 @@ class Pass {
     return this.ctx.clock().toISOString()
   }
 
+  /** Claimed rows not settled yet. */
+  unsettled(): number[] {
+    return [...this.open.keys()]
+  }
+
   async run(): Promise<void> {
     const rows = [...this.open.values()]
     await this.sendCases(rows.filter((r) => r.kind === 'case'))
@@ -118,7 +136,7 @@ class Pass {
   }
 
   private async done(ids: number[]): Promise<void> {
-    await markRowsDone(this.ctx.db, ids, this.now())
+    await CRM.complete(this.ctx.db, ids, this.ctx.clock())
     for (const id of ids) this.open.delete(id)
     this.report.done += ids.length
   }
@@ -128,13 +146,12 @@ class Pass {
     const text = errorText(error)
     this.open.delete(row.id)
     if (!isTransient(error.code) || row.attempts >= this.ctx.maxAttempts) {
-      await markRowDead(this.ctx.db, row.id, text, this.now())
+      await CRM.park(this.ctx.db, row.id, this.ctx.clock(), text)
       this.report.dead++
       this.ctx.log.warn({ rowId: row.id, ticketId: row.ticket_id, kind: row.kind, error: text }, 'CRM outbox row parked as dead')
       return 'dead'
     }
-    const next = new Date(this.ctx.clock().getTime() + backoffMs(row.attempts, this.ctx.random)).toISOString()
-    await rescheduleRow(this.ctx.db, row.id, next, text)
+    const next = await CRM.retry(this.ctx.db, row, this.ctx.clock(), text, { random: this.ctx.random })
     this.report.retrying++
     return next
   }
@@ -153,7 +170,7 @@ class Pass {
     }
     const flying = new Set(inFlight.map((r) => r.id))
     const untouched = [...this.open.values()].filter((r) => !(e.maybeApplied && flying.has(r.id))).map((r) => r.id)
-    await unclaimRows(this.ctx.db, untouched, `${e.code}: ${e.message}`.slice(0, 2000))
+    await CRM.release(this.ctx.db, untouched, this.ctx.clock(), `${e.code}: ${e.message}`)
     this.open.clear()
     this.ctx.log.warn({ code: e.code, kind: e.kind, until, rows: inFlight.length }, 'CRM call failed; outbox paused')
     throw new Aborted()
@@ -267,13 +284,13 @@ class Pass {
         const w = waiting.get(row.ticket_id)
         this.open.delete(row.id)
         if (w?.dead) {
-          await markRowDead(ctx.db, row.id, ctx.mapping.t('sync.error.caseNotSynced', { error: w.dead }), this.now())
+          await CRM.park(ctx.db, row.id, ctx.clock(), ctx.mapping.t('sync.error.caseNotSynced', { error: w.dead }))
           this.report.dead++
         } else {
           // the Case is not there yet: wait for it without spending a try
           const at = w?.pendingUntil && w.pendingUntil > this.now() ? w.pendingUntil : new Date(ctx.clock().getTime() + 5_000).toISOString()
           if (!w?.pendingUntil) await requestCaseSync(ctx, row.ticket_id)
-          await deferRow(ctx.db, row.id, at, ctx.mapping.t('sync.error.waitingForCase'))
+          await CRM.release(ctx.db, [row.id], ctx.clock(), ctx.mapping.t('sync.error.waitingForCase'), { at: new Date(at) })
           this.report.deferred++
         }
         continue
@@ -335,7 +352,7 @@ class Pass {
     const at = until ?? new Date(this.ctx.clock().getTime() + backoffMs(1, this.ctx.random)).toISOString()
     for (const later of q.splice(0)) {
       this.open.delete(later.row.id)
-      await deferRow(this.ctx.db, later.row.id, at, this.ctx.mapping.t('sync.error.waitingForEarlier'))
+      await CRM.release(this.ctx.db, [later.row.id], this.ctx.clock(), this.ctx.mapping.t('sync.error.waitingForEarlier'), { at: new Date(at) })
       this.report.deferred++
     }
   }

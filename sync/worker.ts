@@ -2,6 +2,7 @@ import type { Config } from '../src/config.js'
 import type { Db } from '../src/db/index.js'
 import type { Logger } from '../src/log.js'
 import { randomUUID } from 'node:crypto'
+import { every } from '../src/work/schedule.js'
 import { runScheduledJobs } from './jobs/index.js'
 import { runExportJobs } from './jobs/exports.js'
 import { startImapPoller } from './imap/poller.js'
@@ -13,27 +14,6 @@ import { importReference } from './reference.js'
 
 export interface Worker {
   stop(): Promise<void>
-}
-
-/** Runs a task every `everyMs`, never overlapping itself; stops cleanly. */
-export function every(everyMs: number, task: () => Promise<void>, log: Logger): { stop(): Promise<void> } {
-  let timer: NodeJS.Timeout | null = null
-  let running: Promise<void> | null = null
-  let stopped = false
-  const tick = () => {
-    running = task().catch((err) => log.error({ err }, 'scheduled task failed')).finally(() => {
-      running = null
-      if (!stopped) timer = setTimeout(tick, everyMs)
-    })
-  }
-  timer = setTimeout(tick, 0)
-  return {
-    async stop() {
-      stopped = true
-      if (timer) clearTimeout(timer)
-      if (running) await running
-    }
-  }
 }
 
 const REFERENCE_EVERY_MS = 15 * 60_000
@@ -52,23 +32,23 @@ export function startCrmSync(ctx: SyncContext, intervalMs: number): { stop(): Pr
     }
     await drainOutbox(ctx)
     await pollInbound(ctx)
-  }, ctx.log)
+  }, { log: ctx.log, name: 'crm sync' })
 }
 
 /** The worker role: scheduled jobs, mail out and in, CRM sync. */
 export async function startWorker(opts: { config: Config; db: Db; log: Logger; crmUrl?: string }): Promise<Worker> {
   const { db, log } = opts
   const holder = `worker-${process.pid}-${randomUUID().slice(0, 8)}`
-  const jobs = [
+  const jobs: { stop(): Promise<void> }[] = [
     every(60_000, async () => {
       await runScheduledJobs(db, new Date(), holder, log)
-    }, log)
+    }, { log, name: 'scheduled jobs' })
   ]
   // XLSX exports asked for on the web: each job is claimed by one worker, so several may run.
   const exportsStop = new AbortController()
   const exportsLoop = every(opts.config.EXPORT_POLL_SECONDS * 1000, async () => {
     await runExportJobs({ db, config: opts.config, holder, log: log.child({ worker: 'exports' }), signal: exportsStop.signal })
-  }, log)
+  }, { log, name: 'exports' })
   jobs.push({ stop: async () => { exportsStop.abort(); await exportsLoop.stop() } })
   // Outgoing mail: drains the mail outbox over SMTP (stays queued when SMTP_URL is unset).
   jobs.push(startMailWorker({ config: opts.config, db, log: log.child({ worker: 'mail' }) }))

@@ -6,7 +6,7 @@ import { saveSettings, type Settings } from '../db/settings.js'
 import { saveSlaPolicy } from '../db/sla.js'
 import { approvalMode, listCatalogApprovalRules, MAX_APPROVAL_DAYS, saveApprovalLinkDays, setCatalogApproval, type ApprovalMode } from '../db/approval.js'
 import { retryAllDead, retryDeadRow } from '../db/crm-outbox.js'
-import { retryDeadMail } from '../db/mail-outbox.js'
+import { reviveRow } from '../db/outbox.js'
 import { releaseQuarantine } from '../db/mailbox.js'
 import { PRIORITIES } from '../domain/lifecycle.js'
 import { isAdmin } from '../domain/permissions.js'
@@ -96,7 +96,7 @@ export async function retryAllCrmChanges(deps: Deps, who: Who): Promise<Outcome<
 export async function retryMail(deps: Deps, who: Who, input: { mailId: number }): Promise<Outcome<boolean>> {
   return run(deps, who, async (uow) => {
     asAdmin(uow)
-    return retryDeadMail(uow.trx, input.mailId, uow.at)
+    return reviveRow(uow.trx, 'mail', input.mailId, uow.at)
   })
 }
 

@@ -6,7 +6,7 @@ import {
 } from '../db/approval.js'
 import { getContact } from '../db/people.js'
 import { updateTicket } from '../db/ticket-write.js'
-import { APPROVAL_TEMPLATE } from '../mail/approval-links.js'
+import { APPROVAL_TEMPLATE } from '../domain/notifications.js'
 import type { Actor } from '../domain/permissions.js'
 import { LIMITS } from '../domain/ticket.js'
 import { newNonce, nonceHash, nonceMatches, verifyApprovalToken, type ApprovalClaims } from '../security/approval-token.js'

@@ -1,7 +1,7 @@
 // What the CRM outbox drain records once the CRM has answered: a ticket linked to its Case (and
 // the Case fields now on both sides), a note linked to its CaseComment, each with its outbox rows
 // marked done in the same transaction; and a Case owed again.
-import { markRowsDone } from '../db/crm-outbox.js'
+import { completeRows } from '../db/outbox.js'
 import { clearShadow, saveShadow } from '../db/crm-shadow.js'
 import { setCaseLink, setNoteComment } from '../db/ticket-write.js'
 import { run, SYSTEM, type Deps } from './kernel.js'
@@ -34,7 +34,7 @@ export async function recordCasesUpserted(deps: WorkDeps, cases: CaseUpserted[])
       } else {
         await saveShadow(uow.trx, c.ticketId, c.sent, uow.at)
       }
-      await markRowsDone(uow.trx, c.rowIds, uow.at)
+      await completeRows(uow.trx, 'crm', c.rowIds, uow.at)
     }
     for (const id of again) await uow.syncCase(id)
     return again
@@ -48,7 +48,7 @@ export async function recordCommentsCreated(deps: WorkDeps, comments: { noteId: 
   const outcome = await run(deps, SYSTEM, async (uow) => {
     for (const c of comments) {
       await setNoteComment(uow.trx, c.noteId, c.commentId)
-      await markRowsDone(uow.trx, [c.rowId], uow.at)
+      await completeRows(uow.trx, 'crm', [c.rowId], uow.at)
     }
   })
   if (!outcome.ok) throw outcome.refusal

@@ -1,7 +1,10 @@
 // XLSX exports of a search: a person asks for one (a few at a time), the worker writes it and
 // marks it done with the "export ready" mail in the same transaction.
 import type { ExportArea } from '../db/schema.js'
-import { activeExports, finishExport, insertExport, lockOwner, type ExportOwner, type FinishedExport } from '../db/exports.js'
+import {
+  activeExports, claimNextExport, dueForExpiry, failExport, finishExport, insertExport, lockOwner, markExpired, releaseExport, renewExport,
+  type ExportJob, type ExportOwner, type FinishedExport
+} from '../db/exports.js'
 import type { MailToSend } from '../db/mail-outbox.js'
 import { Refused, run, SYSTEM, type Deps, type Outcome, type Who } from './kernel.js'
 
@@ -29,4 +32,40 @@ export async function completeExport(deps: Pick<Deps, 'db' | 'clock' | 'random'>
   })
   if (!outcome.ok) throw outcome.refusal
   return outcome.value
+}
+
+type WorkDeps = Pick<Deps, 'db' | 'clock' | 'random'>
+
+/** The worker claims the oldest waiting export (or one whose worker died); null when there is none. */
+export async function claimExport(deps: WorkDeps, input: { holder: string; leaseMs: number; maxAttempts: number }): Promise<ExportJob | null> {
+  const now = deps.clock()
+  return claimNextExport(deps.db, {
+    holder: input.holder, now: now.toISOString(), leaseUntil: new Date(now.getTime() + input.leaseMs).toISOString(), maxAttempts: input.maxAttempts
+  })
+}
+
+/** Progress of a claimed export, which also renews the claim; false when another worker took it over. */
+export async function recordExportProgress(deps: WorkDeps, input: { exportId: number; holder: string; rowsDone: number; rowsTotal?: number | null; leaseMs: number }): Promise<boolean> {
+  return renewExport(deps.db, input.exportId, input.holder, {
+    rowsDone: input.rowsDone, rowsTotal: input.rowsTotal, leaseUntil: new Date(deps.clock().getTime() + input.leaseMs).toISOString()
+  })
+}
+
+/** A claimed export failed, with a short reason its owner sees translated (`code` or `code: detail`). */
+export async function failExportJob(deps: WorkDeps, input: { exportId: number; holder: string; error: string }): Promise<boolean> {
+  return failExport(deps.db, input.exportId, input.holder, input.error, deps.clock().toISOString())
+}
+
+/** The worker is stopping: the export goes back to the queue and the attempt does not count. */
+export async function releaseExportJob(deps: WorkDeps, input: { exportId: number; holder: string }): Promise<void> {
+  await releaseExport(deps.db, input.exportId, input.holder)
+}
+
+/** Finished exports whose download time is over: their files are to be deleted, each then marked expired. */
+export async function exportsDueForExpiry(deps: WorkDeps) {
+  return dueForExpiry(deps.db, deps.clock().toISOString())
+}
+
+export async function expireExport(deps: WorkDeps, exportId: number): Promise<void> {
+  await markExpired(deps.db, exportId)
 }

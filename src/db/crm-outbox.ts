@@ -21,75 +21,7 @@ export async function insertCommentSync(db: Executor, ticketId: number, noteId: 
   await db.insertInto('crm_outbox').values({ ticket_id: ticketId, kind: 'comment', note_id: noteId, next_attempt_at: now, created_at: now }).execute()
 }
 
-export interface OutboxRow {
-  id: number
-  ticket_id: number
-  kind: CrmOutboxKind
-  note_id: number | null
-  /** Sends so far, this one included: above 1 the previous send may have reached the CRM. */
-  attempts: number
-}
-
-/**
- * Claims due rows, oldest first: a row waiting for a retry holds back the later rows of its
- * ticket, so the writes for one Case go in order. Claiming counts the attempt before anything is
- * sent, so a crash after the call still leaves the mark that it may have been applied.
- */
-export async function claimDueRows(db: Executor, now: string, limit: number): Promise<OutboxRow[]> {
-  return db.transaction().execute(async (trx) => {
-    const rows = await trx.selectFrom('crm_outbox as o')
-      .select(['o.id', 'o.ticket_id', 'o.kind', 'o.note_id', 'o.attempts'])
-      .where('o.status', '=', 'pending')
-      .where('o.next_attempt_at', '<=', now)
-      .where(({ not, exists, selectFrom }) => not(exists(
-        selectFrom('crm_outbox as b').select('b.id')
-          .whereRef('b.ticket_id', '=', 'o.ticket_id')
-          .where('b.status', '=', 'pending')
-          .whereRef('b.id', '<', 'o.id')
-          .where('b.next_attempt_at', '>', now)
-      )))
-      .orderBy('o.id').limit(limit).execute()
-    if (rows.length === 0) return []
-    for (const part of chunk(rows.map((r) => r.id), 500)) {
-      await trx.updateTable('crm_outbox').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', 'in', part).execute()
-    }
-    return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }))
-  })
-}
-
-
-export async function markRowsDone(db: Executor, ids: number[], now: string): Promise<void> {
-  for (const part of chunk(ids, 500)) {
-    await db.updateTable('crm_outbox').set({ status: 'done', done_at: now, last_error: null })
-      .where('id', 'in', part).where('status', '=', 'pending').execute()
-  }
-}
-
-/** Puts claimed rows back untouched (the call never reached the CRM): the attempt does not count. */
-export async function unclaimRows(db: Executor, ids: number[], error: string | null): Promise<void> {
-  for (const part of chunk(ids, 500)) {
-    await db.updateTable('crm_outbox').set((eb) => ({ attempts: sql<number>`CASE WHEN ${eb.ref('attempts')} > 0 THEN ${eb.ref('attempts')} - 1 ELSE 0 END`, last_error: error }))
-      .where('id', 'in', part).where('status', '=', 'pending').execute()
-  }
-}
-
-export async function rescheduleRow(db: Executor, id: number, nextAttemptAt: string, error: string): Promise<void> {
-  await db.updateTable('crm_outbox').set({ next_attempt_at: nextAttemptAt, last_error: error.slice(0, 2000) })
-    .where('id', '=', id).where('status', '=', 'pending').execute()
-}
-
-/** Holds a row back without counting an attempt (it waits for its Case). */
-export async function deferRow(db: Executor, id: number, nextAttemptAt: string, error: string): Promise<void> {
-  await db.updateTable('crm_outbox').set((eb) => ({ next_attempt_at: nextAttemptAt, last_error: error, attempts: sql<number>`CASE WHEN ${eb.ref('attempts')} > 0 THEN ${eb.ref('attempts')} - 1 ELSE 0 END` }))
-    .where('id', '=', id).where('status', '=', 'pending').execute()
-}
-
-export async function markRowDead(db: Executor, id: number, error: string, now: string): Promise<void> {
-  await db.updateTable('crm_outbox').set({ status: 'dead', last_error: error.slice(0, 2000), done_at: now })
-    .where('id', '=', id).where('status', '=', 'pending').execute()
-}
-
-/** Pending case rows of these tickets not claimed in this pass (coalesced into the upsert that is going out). */
+/** Whether a ticket still has a case row waiting (pending) or parked (dead), and the soonest retry. */
 export async function caseRowState(db: Executor, ticketIds: number[]): Promise<Map<number, { pendingUntil: string | null; dead: string | null }>> {
   const out = new Map<number, { pendingUntil: string | null; dead: string | null }>()
   for (const part of chunk(ticketIds, 500)) {
@@ -179,4 +111,3 @@ export async function hasUnconfirmedCaseSend(db: Executor, ticketId: number): Pr
   return row !== undefined
 }
 
-/** When the portal last changed a ticket field (history rows not written by the CRM), else when the ticket was created. */

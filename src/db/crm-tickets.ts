@@ -75,10 +75,8 @@ export async function ticketForInbound(db: Executor, ticketId: number) {
 
 export type TicketForInbound = NonNullable<Awaited<ReturnType<typeof ticketForInbound>>>
 
-/**
- * True while a Case write for the ticket was sent (or is being sent) with no answer recorded: the
- * Case may hold values the shadow does not know yet, so its fields cannot be judged until then.
- */export async function lastLocalChange(db: Executor, ticketId: number, field: string): Promise<string | null> {
+/** When the portal last changed a ticket field (history rows not written by the CRM), else when the ticket was created. */
+export async function lastLocalChange(db: Executor, ticketId: number, field: string): Promise<string | null> {
   const row = await db.selectFrom('ticket_event').select((eb) => eb.fn.max('created_at').as('at'))
     .where('ticket_id', '=', ticketId).where('field', '=', field).where('actor_type', '!=', 'crm').executeTakeFirst()
   return (row?.at as string | null | undefined) ?? null

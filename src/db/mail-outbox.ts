@@ -52,49 +52,6 @@ export function isMailStatus(value: unknown): value is MailStatus {
   return typeof value === 'string' && (MAIL_STATUSES as readonly string[]).includes(value)
 }
 
-/** Pending rows whose time has come, oldest first. */
-export async function dueMail(db: Executor, now: string, limit: number) {
-  return db.selectFrom('mail_outbox').selectAll()
-    .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
-    .orderBy('next_attempt_at').orderBy('id').limit(limit).execute()
-}
-
-/**
- * Takes a row for one sending attempt: pushes its next attempt past the lease and counts the
- * attempt, only if nobody else did since we read it. False means another drainer has it.
- */
-export async function claimMail(db: Executor, id: number, seenNextAttemptAt: string, leaseUntil: string): Promise<boolean> {
-  const res = await db.updateTable('mail_outbox')
-    .set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
-    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', seenNextAttemptAt)
-    .executeTakeFirst()
-  return Number(res.numUpdatedRows) === 1
-}
-
-export async function markSent(db: Executor, id: number, now: string): Promise<void> {
-  await db.updateTable('mail_outbox').set({ status: 'sent', sent_at: now, last_error: null })
-    .where('id', '=', id).where('status', '=', 'pending').execute()
-}
-
-/** Schedules the next attempt of a claimed row (unless someone took it over after our lease). */
-export async function markRetry(db: Executor, id: number, leaseUntil: string, nextAttemptAt: string, error: string): Promise<void> {
-  await db.updateTable('mail_outbox').set({ next_attempt_at: nextAttemptAt, last_error: error })
-    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', leaseUntil).execute()
-}
-
-/** Parks a row as dead: no more attempts until an admin retries it. */
-export async function markDead(db: Executor, id: number, leaseUntil: string, error: string): Promise<void> {
-  await db.updateTable('mail_outbox').set({ status: 'dead', last_error: error })
-    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', leaseUntil).execute()
-}
-
-/** Puts a dead row back in the queue with a fresh set of attempts. */
-export async function retryDeadMail(db: Executor, id: number, now: string): Promise<boolean> {
-  const res = await db.updateTable('mail_outbox').set({ status: 'pending', attempts: 0, next_attempt_at: now })
-    .where('id', '=', id).where('status', '=', 'dead').executeTakeFirst()
-  return Number(res.numUpdatedRows) === 1
-}
-
 export async function getMail(db: Executor, id: number) {
   return db.selectFrom('mail_outbox')
     .leftJoin('ticket', 'ticket.id', 'mail_outbox.ticket_id')

@@ -86,22 +86,30 @@ export async function parkRow(db: Executor, name: OutboxName, id: number, error:
 }
 
 /**
- * Puts claimed rows back without counting the attempt: due at `at` (the call never reached the
- * other side, or the row waits for something else first), with why.
+ * Puts claimed rows back, due at `at`, with why: without counting the attempt (the call never
+ * reached the other side, or the row waits for something else first), or, `keepAttempt`, counting
+ * it (the drain stopped without knowing whether its call went through: the next one looks first).
  */
-export async function releaseRows(db: Executor, name: OutboxName, ids: number[], at: string, reason: string | null): Promise<void> {
+export async function releaseRows(db: Executor, name: OutboxName, ids: number[], at: string, reason: string | null, keepAttempt = false): Promise<void> {
   const { db: k, table } = q(db, name)
   for (const part of chunk(ids, 500)) {
     await k.updateTable(table)
-      .set((eb) => ({ next_attempt_at: at, last_error: reason === null ? null : reason.slice(0, 2000), attempts: sql<number>`CASE WHEN ${eb.ref('attempts')} > 0 THEN ${eb.ref('attempts')} - 1 ELSE 0 END` }))
+      .set((eb) => ({
+        next_attempt_at: at, last_error: reason === null ? null : reason.slice(0, 2000),
+        ...(keepAttempt ? {} : { attempts: sql<number>`CASE WHEN ${eb.ref('attempts')} > 0 THEN ${eb.ref('attempts')} - 1 ELSE 0 END` })
+      }))
       .where('id', 'in', part).where('status', '=', 'pending').execute()
   }
 }
 
-/** A dead row back in the queue with a fresh set of attempts; false when it was not dead. */
+/**
+ * A dead row back in the queue with a fresh set of attempts; false when it was not dead. A mail
+ * keeps its last error for reference (the mail page shows it beside the retry); a CRM row starts
+ * clean, because the ticket's sync badge reads a pending row's error as "failing now".
+ */
 export async function reviveRow(db: Executor, name: OutboxName, id: number, now: string): Promise<boolean> {
   const { db: k, table } = q(db, name)
-  const res = await k.updateTable(table).set({ status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, ...(name === 'crm' ? { done_at: null } : {}) })
+  const res = await k.updateTable(table).set({ status: 'pending', attempts: 0, next_attempt_at: now, ...(name === 'crm' ? { done_at: null, last_error: null } : {}) })
     .where('id', '=', id).where('status', '=', 'dead').executeTakeFirst()
   return Number(res.numUpdatedRows) === 1
 }

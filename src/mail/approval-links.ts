@@ -4,8 +4,7 @@ import type { Locale } from '../domain/permissions.js'
 import { formatDateTime } from '../i18n/index.js'
 import { approvalKeyFrom, approvalLinks, NONCE_BYTES, signApprovalToken } from '../security/approval-token.js'
 
-/** The outbox template of the mail that asks a manager to approve a request. */
-export const APPROVAL_TEMPLATE = 'ticket.approval_request'
+export { APPROVAL_TEMPLATE } from '../domain/notifications.js'
 
 const NONCE_HEX = new RegExp(`^[0-9a-f]{${NONCE_BYTES * 2}}$`)
 

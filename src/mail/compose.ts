@@ -9,7 +9,7 @@ import { isLocale } from '../i18n/index.js'
 import {
   bareAddress, base32Encode, domainOf, messageIdFor, replyAddressFor, signToken, threadRootId,
   RECIPIENT_KINDS, type RecipientKind
-} from './thread-token.js'
+} from '../domain/thread-token.js'
 
 export interface MailSettings {
   from: string

@@ -6,8 +6,10 @@ import type { Db } from '../db/index.js'
 import type { Clock } from '../domain/clock.js'
 import type { Logger } from '../log.js'
 import { composeMail, mailSettings, type ComposedMail, type MailSettings } from './compose.js'
-import { mailTokenKey } from './keys.js'
-import { claimMail, dueMail, markDead, markRetry, markSent } from '../db/mail-outbox.js'
+import { mailTokenKey } from '../security/mail-key.js'
+import { outbox } from '../work/outbox.js'
+import { backoffMs, MAIL_RETRY } from '../work/backoff.js'
+import { every } from '../work/schedule.js'
 import { mailFiles, withoutAttachments, type MailAttachment, type MailFiles } from './attachments.js'
 
 /** The part of a nodemailer transport the drainer uses; tests may hand in their own. */
@@ -39,15 +41,14 @@ export interface DrainReport {
   dead: number
 }
 
-const BASE_DELAY_MS = 2 * 60_000
-const MAX_DELAY_MS = 6 * 60 * 60_000
 const DEFAULT_LEASE_MS = 10 * 60_000
 
-/** Delay before the next attempt after `attempts` failures: exponential, capped, with jitter. */
+/** The mail outbox: rows claimed in order of their ids, retried with the mail backoff. */
+const MAIL = outbox('mail', { policy: MAIL_RETRY })
+
+/** Delay before the next attempt after `attempts` failures (the mail backoff). */
 export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
-  const exp = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, attempts - 1))
-  // "Equal jitter": half fixed, half random, so drainers that failed together spread out.
-  return Math.round(exp / 2 + (exp / 2) * random())
+  return backoffMs(attempts, MAIL_RETRY, random)
 }
 
 interface SmtpError extends Error {
@@ -74,18 +75,15 @@ export function describeError(err: unknown): string {
 export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainReport> {
   const report: DrainReport = { sent: 0, retried: 0, dead: 0 }
   if (!deps.transport) return report
-  const at = now.toISOString()
-  const leaseUntil = new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString()
   const batchSize = deps.batchSize ?? 10
   const maxPerDrain = deps.maxPerDrain ?? 200
+  const random = deps.random ?? Math.random
   let handled = 0
   while (handled < maxPerDrain) {
-    const rows = await dueMail(deps.db, at, Math.min(batchSize, maxPerDrain - handled))
+    const { rows, lease } = await MAIL.claim(deps.db, now, { limit: Math.min(batchSize, maxPerDrain - handled), leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS })
     if (rows.length === 0) break
     for (const row of rows) {
       handled++
-      if (!(await claimMail(deps.db, row.id, row.next_attempt_at, leaseUntil))) continue
-      const attempts = row.attempts + 1
       const log = deps.log?.child({ mailId: row.id, ticketId: row.ticket_id, template: row.template })
       let mail: ComposedMail
       let files: MailFiles
@@ -94,7 +92,7 @@ export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainR
         mail = composeMail(files.missing ? withoutAttachments(row) : row, deps.settings, deps.key)
       } catch (err) {
         // Rendering is deterministic: retrying the same row cannot help.
-        await markDead(deps.db, row.id, leaseUntil, `render failed: ${describeError(err)}`)
+        await MAIL.park(deps.db, row.id, now, `render failed: ${describeError(err)}`, lease)
         report.dead++
         log?.error({ err }, 'mail cannot be rendered')
         continue
@@ -104,19 +102,19 @@ export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainR
         await deps.transport.sendMail(files.attachments.length > 0 ? { ...message, attachments: files.attachments } : message)
       } catch (err) {
         const error = describeError(err)
-        if (attempts >= deps.settings.maxAttempts || isPermanentFailure(err)) {
-          await markDead(deps.db, row.id, leaseUntil, error)
+        // The claim counted this attempt already.
+        if (row.attempts >= deps.settings.maxAttempts || isPermanentFailure(err)) {
+          await MAIL.park(deps.db, row.id, now, error, lease)
           report.dead++
-          log?.warn({ attempts, error }, 'mail parked as dead')
+          log?.warn({ attempts: row.attempts, error }, 'mail parked as dead')
         } else {
-          const next = new Date(now.getTime() + retryDelayMs(attempts, deps.random)).toISOString()
-          await markRetry(deps.db, row.id, leaseUntil, next, error)
+          const next = await MAIL.retry(deps.db, row, now, error, { random, lease })
           report.retried++
-          log?.info({ attempts, error, next }, 'mail not sent, will retry')
+          log?.info({ attempts: row.attempts, error, next }, 'mail not sent, will retry')
         }
         continue
       }
-      await markSent(deps.db, row.id, at)
+      await MAIL.complete(deps.db, [row.id], now)
       report.sent++
       log?.debug({ messageId: mail.messageId }, 'mail sent')
     }
@@ -157,36 +155,11 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   const intervalMs = opts.intervalMs ?? Math.round(config.MAIL_POLL_SECONDS * 1000)
   if (!transport) log.warn('SMTP_URL is not set: notifications stay in the mail outbox (see /admin/mail)')
 
-  let timer: NodeJS.Timeout | null = null
-  let running: Promise<DrainReport> | null = null
-  let stopped = false
-
-  const drain = (): Promise<DrainReport> => {
-    const previous = running ?? Promise.resolve(null)
-    const next = previous.then(() => drainMailOutbox(deps, clock()))
-    const tracked = next.catch((err) => {
-      log.error({ err }, 'mail drain failed')
-      return { sent: 0, retried: 0, dead: 0 }
-    }).finally(() => {
-      if (running === tracked) running = null
-    })
-    running = tracked
-    return next
-  }
-  const tick = () => {
-    timer = null
-    void drain().catch(() => undefined).finally(() => {
-      if (!stopped) timer = setTimeout(tick, intervalMs)
-    })
-  }
-  if (transport) timer = setTimeout(tick, 0)
-
+  const schedule = every(intervalMs, () => drainMailOutbox(deps, clock()), { log, name: 'mail drain', startNow: transport !== null })
   return {
-    drainNow: drain,
+    drainNow: () => schedule.runNow(),
     async stop() {
-      stopped = true
-      if (timer) clearTimeout(timer)
-      if (running) await running
+      await schedule.stop()
       transport?.close?.()
     }
   }

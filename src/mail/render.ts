@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Eta } from 'eta'
 import type { Locale } from '../domain/permissions.js'
 import { isLocale, translator, type Translate } from '../i18n/index.js'
-import { bodyMarker } from './thread-token.js'
+import { bodyMarker } from '../domain/thread-token.js'
 
 const VIEWS = fileURLToPath(new URL('../../views/mail/', import.meta.url))
 

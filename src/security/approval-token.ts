@@ -4,7 +4,7 @@
 // may still be used (single use, superseded, expired).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Config } from '../config.js'
-import { mailTokenKey } from '../mail/keys.js'
+import { mailTokenKey } from './mail-key.js'
 
 const VERSION = 1
 const ID_BYTES = 6

@@ -19,8 +19,11 @@ export interface Outbox<N extends OutboxName> {
   /** A failed attempt: the next one after the backoff for `attempts`; returns when. */
   retry(db: Executor, row: { id: number; attempts: number }, now: Date, error: string, opts: { random: () => number; lease?: string; policy?: BackoffPolicy }): Promise<string>
   park(db: Executor, id: number, now: Date, error: string, lease?: string): Promise<void>
-  /** Rows the send never reached: back in the queue at `at` (default now) without counting the try. */
-  release(db: Executor, ids: number[], now: Date, reason: string | null, at?: Date): Promise<void>
+  /**
+   * Rows back in the queue at `at` (default now): the send never reached them (the try is not
+   * counted), or, `keepAttempt`, the drain stopped not knowing whether it did.
+   */
+  release(db: Executor, ids: number[], now: Date, reason: string | null, opts?: { at?: Date; keepAttempt?: boolean }): Promise<void>
 }
 
 export function outbox<N extends OutboxName>(name: N, opts: { inOrderOfTicket?: boolean; policy: BackoffPolicy }): Outbox<N> {
@@ -37,6 +40,6 @@ export function outbox<N extends OutboxName>(name: N, opts: { inOrderOfTicket?: 
       return next
     },
     park: (db, id, now, error, lease) => parkRow(db, name, id, error, now.toISOString(), lease),
-    release: (db, ids, now, reason, at) => releaseRows(db, name, ids, (at ?? now).toISOString(), reason)
+    release: (db, ids, now, reason, r = {}) => releaseRows(db, name, ids, (r.at ?? now).toISOString(), reason, r.keepAttempt)
   }
 }

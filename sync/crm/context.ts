@@ -9,6 +9,7 @@ import type { Logger } from '../../src/log.js'
 import { translator } from '../../src/i18n/index.js'
 import { getSyncState, SYNC_STATE } from '../../src/db/sync-state.js'
 import { saveProgress } from '../../src/work/state.js'
+import { backoffMs, CRM_AUTH, CRM_LIMIT, CRM_UNAVAILABLE } from '../../src/work/backoff.js'
 import type { CrmAdapter } from './adapter.js'
 import { CrmCallError } from './adapter.js'
 import { buildMaps, type CrmMaps, type MappingContext } from './mapping.js'
@@ -75,16 +76,16 @@ export async function pausedUntil(ctx: SyncContext): Promise<string | null> {
   return until && until > ctx.clock().toISOString() ? until : null
 }
 
-const MINUTE = 60_000
-
-/** How long to stop calling after a failed call: longer each time it happens again. */
+/**
+ * How long to stop calling after a failed call, longer each time it happens again (the one
+ * backoff): the daily allowance frees up as the 24-hour window moves, refused credentials wait
+ * for someone to fix them, an outage passes (with jitter, so workers do not come back together).
+ */
 export function pauseFor(kind: CrmCallError['kind'], consecutive: number, random: () => number): number {
-  const n = Math.max(0, consecutive - 1)
   switch (kind) {
-    // the daily allowance frees up as the 24-hour window moves: look again in 5, 10, 20... minutes
-    case 'limit': return Math.min(5 * MINUTE * 2 ** n, 60 * MINUTE)
-    case 'auth': return Math.min(MINUTE * 2 ** n, 30 * MINUTE)
-    case 'unavailable': return Math.min(5_000 * 2 ** n, 5 * MINUTE) * (0.5 + random() / 2)
+    case 'limit': return backoffMs(consecutive, CRM_LIMIT)
+    case 'auth': return backoffMs(consecutive, CRM_AUTH)
+    case 'unavailable': return backoffMs(consecutive, CRM_UNAVAILABLE, random)
     default: return 0
   }
 }

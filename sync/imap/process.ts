@@ -15,7 +15,8 @@ import {
 import { isUniqueViolation, personWho } from '../../src/commands/kernel.js'
 import { openTicketByEmail, quarantineEmail, replyByEmail, type InboundMessage } from '../../src/commands/mail-intake.js'
 import { LIMITS } from '../../src/domain/ticket.js'
-import { verifyToken } from '../../src/mail/thread-token.js'
+import { UNKNOWN_SENDER_TEMPLATE } from '../../src/domain/notifications.js'
+import { verifyToken } from '../../src/domain/thread-token.js'
 import { translator } from '../../src/i18n/index.js'
 import type { AttachmentStore, StoredFile } from '../../src/storage/attachments.js'
 import { classifyAutomated } from './classify.js'
@@ -63,7 +64,7 @@ export const QUARANTINE_REASONS = [
 ] as const
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number]
 
-export const UNKNOWN_SENDER_TEMPLATE = 'inbound.unknown_sender'
+export { UNKNOWN_SENDER_TEMPLATE }
 const UNKNOWN_SENDER_WINDOW_MS = 24 * 60 * 60_000
 // Inline images smaller than this are taken for signature logos and not kept.
 const INLINE_LOGO_BYTES = 8 * 1024

@@ -1,4 +1,5 @@
 // Sync decisions for one IMAP mailbox, as small pure functions (tested without a network).
+import { backoffMs, type BackoffPolicy } from '../../src/work/backoff.js'
 
 export interface StoredState {
   uidValidity: string
@@ -42,10 +43,9 @@ export function fetchBatches(items: readonly { uid: number; size: number }[], ma
   return batches
 }
 
-/** Delay before reconnect attempt `attempt` (1-based): exponential, capped, with equal jitter. */
-export function reconnectDelayMs(attempt: number, opts: { baseMs: number; maxMs: number }, random: () => number = Math.random): number {
-  const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.max(0, attempt - 1))
-  return Math.round(exp / 2 + (exp / 2) * random())
+/** Delay before reconnect attempt `attempt` (1-based): the one backoff, exponential, capped, with equal jitter. */
+export function reconnectDelayMs(attempt: number, opts: BackoffPolicy, random: () => number = Math.random): number {
+  return backoffMs(attempt, opts, random)
 }
 
 /** A compact IMAP sequence set for UIDs (`1:3,7,9:10`). */

@@ -1,7 +1,7 @@
 // Which ticket an incoming message answers. The order is fixed (DESIGN.md §4): a signed token in
 // In-Reply-To/References, then a plus-address token, then a body marker, then `[#number]` in the
 // subject (only when the sender takes part in that ticket). Pure functions.
-import { tokenFromAddress, tokensFromBody, tokensFromReferences, type ThreadClaims } from '../../src/mail/thread-token.js'
+import { tokenFromAddress, tokensFromBody, tokensFromReferences, type ThreadClaims } from '../../src/domain/thread-token.js'
 
 export type TokenSource = 'references' | 'address' | 'body'
 

@@ -17,9 +17,10 @@ import { DESK_DEFAULTS, PORTAL_DEFAULTS, readSearchQuery } from '../../src/domai
 import { formatDateTime, isLocale, translator, type Translate } from '../../src/i18n/index.js'
 import { loadActor } from '../../src/db/people.js'
 import { countTickets, ticketBatches, type TicketListItem } from '../../src/db/ticket-search.js'
-import { completeExport } from '../../src/commands/exports.js'
+import { EXPORT_READY_TEMPLATE } from '../../src/domain/notifications.js'
+import { claimExport, completeExport, expireExport, exportsDueForExpiry, failExportJob, recordExportProgress, releaseExportJob } from '../../src/commands/exports.js'
 import {
-  claimNextExport, dueForExpiry, exportFileName, failExport, markExpired, ownerOf, releaseExport, renewExport,
+  exportFileName, ownerOf,
   XLSX_CONTENT_TYPE, type ExportJob
 } from '../../src/db/exports.js'
 
@@ -147,10 +148,11 @@ function describe(err: unknown): string {
 /** Deletes the files of exports whose download time is over, and partial files left by dead workers. */
 export async function expireExports(deps: ExportDeps): Promise<number> {
   const clock = deps.clock ?? systemClock
-  const due = await dueForExpiry(deps.db, clock().toISOString())
+  const work = { db: deps.db, clock, random: Math.random }
+  const due = await exportsDueForExpiry(work)
   for (const job of due) {
     if (job.file_path) await rm(join(deps.config.exportsDir, basename(job.file_path)), { force: true })
-    await markExpired(deps.db, job.id)
+    await expireExport(work, job.id)
   }
   let names: string[] = []
   try {
@@ -173,11 +175,7 @@ export async function runExportJobs(deps: ExportDeps): Promise<ExportReport> {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
   const report: ExportReport = { done: 0, failed: 0, expired: await expireExports(deps) }
   for (let n = 0; n < (deps.maxPerRun ?? 20) && !deps.signal?.aborted; n++) {
-    const now = clock()
-    const job = await claimNextExport(deps.db, {
-      holder: `${deps.holder}/${randomUUID()}`, now: now.toISOString(),
-      leaseUntil: new Date(now.getTime() + leaseMs).toISOString(), maxAttempts: MAX_ATTEMPTS
-    })
+    const job = await claimExport({ db: deps.db, clock, random: Math.random }, { holder: `${deps.holder}/${randomUUID()}`, leaseMs, maxAttempts: MAX_ATTEMPTS })
     if (!job) break
     const outcome = await runExport(deps, job)
     if (outcome === 'done') report.done++
@@ -194,11 +192,12 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
   const holder = job.holder!
   const log = deps.log?.child({ exportId: job.id })
+  const work = { db, clock, random: Math.random }
   const owner = ownerOf(job)
   // The owner as they are now: a client's export holds only what they may see when it runs.
   const actor: Actor | undefined = await loadActor(db, owner.kind, owner.id)
   if (!actor) {
-    await failExport(db, job.id, holder, 'owner_gone', clock().toISOString())
+    await failExportJob(work, { exportId: job.id, holder, error: 'owner_gone' })
     return 'failed'
   }
   const locale: Locale = actor.locale ?? (isLocale(job.locale) ? job.locale : config.DEFAULT_LOCALE)
@@ -216,8 +215,7 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
   try {
     mkdirSync(config.exportsDir, { recursive: true })
     const rowsTotal = await countTickets(db, actor, search)
-    const lease = () => new Date(clock().getTime() + leaseMs).toISOString()
-    if (!(await renewExport(db, job.id, holder, { rowsDone: 0, rowsTotal, leaseUntil: lease() }))) throw new LostClaim()
+    if (!(await recordExportProgress(work, { exportId: job.id, holder, rowsDone: 0, rowsTotal, leaseMs }))) throw new LostClaim()
 
     const columns = exportColumns(area, t, config.publicUrl, startedAt)
     // No shared strings: that table would hold every distinct text in memory until the end.
@@ -236,7 +234,7 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
         for (const r of batch) sheet.addRow(columns.map((c) => c.value(r))).commit()
         rowsDone += batch.length
         if (deps.signal?.aborted) throw new Stopped()
-        if (!(await renewExport(db, job.id, holder, { rowsDone, leaseUntil: lease() }))) throw new LostClaim()
+        if (!(await recordExportProgress(work, { exportId: job.id, holder, rowsDone, leaseMs }))) throw new LostClaim()
         deps.onProgress?.(rowsDone)
         await zipCaughtUp(sheet)
       }
@@ -254,7 +252,7 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
     const done = await completeExport({ db, clock: () => finishedAt, random: Math.random }, {
       exportId: job.id, holder, done: { rowsDone, filePath: name, fileSize: size, expiresAt },
       mail: {
-        ticketId: null, recipient: actor.email, locale, template: 'export.ready',
+        ticketId: null, recipient: actor.email, locale, template: EXPORT_READY_TEMPLATE,
         data: {
           exportId: job.id, rowCount: rowsDone, rows: rowsDone.toLocaleString(locale), filename,
           expires: formatDateTime(expiresAt, locale), exportsUrl: `${config.publicUrl}/exports`,
@@ -278,11 +276,11 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
       return 'lost'
     }
     if (err instanceof Stopped) {
-      await releaseExport(db, job.id, holder)
+      await releaseExportJob(work, { exportId: job.id, holder })
       return 'released'
     }
     log?.error({ err }, 'export failed')
-    await failExport(db, job.id, holder, `failed: ${describe(err)}`, clock().toISOString())
+    await failExportJob(work, { exportId: job.id, holder, error: `failed: ${describe(err)}` })
     return 'failed'
   }
 }

@@ -3,7 +3,7 @@ import { testApp } from '../helpers/app.js'
 import { makeTicket } from '../helpers/tickets.js'
 import { getApprovalLink } from '../../src/db/approval.js'
 import { composeMail, mailSettings } from '../../src/mail/compose.js'
-import { mailTokenKey } from '../../src/mail/keys.js'
+import { mailTokenKey } from '../../src/security/mail-key.js'
 import { ApprovalRefused, approvalRefusal, decideApproval } from '../../src/commands/approval.js'
 import {
   approvalKey, approvalKeyFrom, newNonce, nonceHash, nonceMatches, signApprovalToken, verifyApprovalToken

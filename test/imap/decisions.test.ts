@@ -5,7 +5,7 @@ import { chooseThread, isParticipant, subjectTicketNumber, titleFromSubject, typ
 import { fetchBatches, hasUidValidityChanged, parseImapUrl, pendingUids, reconnectDelayMs, resumeFrom, uidSet } from '../../sync/imap/state.js'
 import { htmlToSafeText, internalMarker, stripQuotedReply } from '../../sync/imap/content.js'
 import { dedupeMessageId, mayAnswerUnknownSender } from '../../sync/imap/process.js'
-import { bodyMarker, messageIdFor, replyAddressFor, signToken, verifyToken } from '../../src/mail/thread-token.js'
+import { bodyMarker, messageIdFor, replyAddressFor, signToken, verifyToken } from '../../src/domain/thread-token.js'
 
 t.test('classifyAutomated', async (t) => {
   const cases: { name: string; headers?: Record<string, string>; from?: string; subject?: string; type?: string; want: string | null }[] = [

@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import {
   base32Decode, base32Encode, bodyMarker, messageIdFor, replyAddressFor, signToken, threadRootId,
   tokenFromAddress, tokenFromMessageId, tokensFromBody, tokensFromReferences, verifyToken, type ThreadClaims
-} from '../../src/mail/thread-token.js'
-import { mailTokenKey } from '../../src/mail/keys.js'
+} from '../../src/domain/thread-token.js'
+import { mailTokenKey } from '../../src/security/mail-key.js'
 
 const KEY = createHash('sha256').update('test key one').digest()
 const OTHER = createHash('sha256').update('test key two').digest()

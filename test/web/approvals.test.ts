@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Agent, loginAs, testApp, type TestEnv } from '../helpers/app.js'
 import { composeMail, mailSettings } from '../../src/mail/compose.js'
-import { mailTokenKey } from '../../src/mail/keys.js'
+import { mailTokenKey } from '../../src/security/mail-key.js'
 import { approvalKey, signApprovalToken, verifyApprovalToken } from '../../src/security/approval-token.js'
 
 const T0 = new Date('2026-12-01T09:00:00.000Z')

@@ -8,7 +8,7 @@ import { startSmtpSink } from '../mail/smtp-sink.js'
 import { runExportJobs } from '../../sync/jobs/exports.js'
 import { drainMailOutbox, smtpTransport } from '../../src/mail/deliver.js'
 import { mailSettings } from '../../src/mail/compose.js'
-import { mailTokenKey } from '../../src/mail/keys.js'
+import { mailTokenKey } from '../../src/security/mail-key.js'
 import { createLogger } from '../../src/log.js'
 
 const T0 = new Date('2026-05-04T09:00:00.000Z')

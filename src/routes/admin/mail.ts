@@ -7,7 +7,7 @@ import { personWho } from '../../commands/kernel.js'
 import { retryMail } from '../../commands/admin.js'
 import { composeMail, mailSettings } from '../../mail/compose.js'
 import { describeError } from '../../mail/deliver.js'
-import { mailTokenKey } from '../../mail/keys.js'
+import { mailTokenKey } from '../../security/mail-key.js'
 
 const ListQuery = Type.Object({
   status: Type.Optional(Type.String({ maxLength: 20 })),
