@@ -12,7 +12,7 @@ import { LIMITS } from '../domain/ticket.js'
 import { newNonce, nonceHash, nonceMatches, verifyApprovalToken, type ApprovalClaims } from '../security/approval-token.js'
 import { FieldCheck, Refused, run, SYSTEM, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { lockVisible } from './ticket-access.js'
-import { transitionTicket } from './lifecycle/step.js'
+import { transitionTicket, withReason } from './lifecycle/step.js'
 
 /**
  * Why an approval link is refused: invalid (malformed, tampered, unknown), wrong_person (a
@@ -92,7 +92,7 @@ export async function decideApproval(deps: Pick<Deps, 'db' | 'clock' | 'random'>
     const reason = choice.approve ? null : choice.reason.trim()
     if (!(await decideApprovalRow(uow.trx, link!.id, choice.approve ? 'approved' : 'rejected', reason, uow.at))) throw new ApprovalRefused('used', link ?? null)
     if (choice.approve) await transitionTicket(uow, link!.ticket_id, 'approve', {}, () => ({}))
-    else await transitionTicket(uow, link!.ticket_id, 'reject_approval', { input: { reason } }, () => ({ set: { cancel_reason: reason, closed_at: uow.at }, historyNote: reason, mail: { reason } }))
+    else await transitionTicket(uow, link!.ticket_id, 'reject_approval', { input: { reason } }, () => withReason(reason!, (r) => ({ set: { cancel_reason: r, closed_at: uow.at } })))
     return link!
   })
   if (!outcome.ok) throw new ApprovalRefused('closed', first)

@@ -129,10 +129,6 @@ export async function latestApproval(db: Executor, ticketId: number) {
     .where('approval.ticket_id', '=', ticketId).orderBy('approval.id', 'desc').limit(1).executeTakeFirst()
 }
 
-export async function listApprovals(db: Executor, ticketId: number) {
-  return db.selectFrom('approval').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute()
-}
-
 /** Catalog items with their area and approval flags, active or not, for the admin page. */
 export async function listCatalogApprovalRules(db: Executor) {
   return db.selectFrom('category as item')
@@ -173,5 +169,3 @@ export async function ticketApprovalState(db: Executor, ticket: { id: number; st
     expired: pending !== null && Date.parse(pending.expires_at) <= now.getTime()
   }
 }
-
-export type TicketApprovalState = NonNullable<Awaited<ReturnType<typeof ticketApprovalState>>>

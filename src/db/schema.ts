@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
 import type { State, Status } from '../domain/lifecycle.js'
 
 /** Timestamps are ISO-8601 UTC strings: sortable and shared by SQLite and PostgreSQL. */
@@ -446,7 +446,6 @@ export type Product = Selectable<ProductTable>
 export type Category = Selectable<CategoryTable>
 export type Ticket = Selectable<TicketTable>
 export type NewTicket = Insertable<TicketTable>
-export type TicketUpdate = Updateable<TicketTable>
 export type Note = Selectable<NoteTable>
 export type NewNote = Insertable<NoteTable>
 export type Attachment = Selectable<AttachmentTable>

@@ -49,15 +49,6 @@ export function canSeeNote(actor: Actor, note: { visibility: string }): boolean 
   return actor.kind === 'staff' || note.visibility === 'public'
 }
 
-export function isStaff(actor: Actor | null | undefined): actor is StaffActor {
-  return actor?.kind === 'staff'
-}
-
 export function isAdmin(actor: Actor | null | undefined): actor is StaffActor {
   return actor?.kind === 'staff' && actor.role === 'admin'
-}
-
-/** Accounts a contact may open tickets for. */
-export function canOpenForAccount(actor: ContactActor, accountId: number): boolean {
-  return actor.accountIds.includes(accountId)
 }

@@ -21,7 +21,6 @@ export const MAX_COST_CENTS = 1_000_000_000
 
 /** How a ticket is closed by staff (the close form and the API offer these). */
 export const CLOSURE_CATEGORIES = ['solved', 'workaround', 'no_response', 'duplicate', 'out_of_scope'] as const
-export type ClosureCategory = (typeof CLOSURE_CATEGORIES)[number]
 
 /** Every way a ticket reaches us. */
 export const TICKET_SOURCES = ['portal', 'email', 'phone', 'api', 'crm'] as const

@@ -162,11 +162,6 @@ export async function prepareMessage(deps: InboundDeps, key: InboundKey, msg: Fe
   }
 }
 
-/** Decides on one message and writes the outcome; never throws for a message's own faults. */
-export async function processMessage(deps: InboundDeps, key: InboundKey, msg: FetchedMessage): Promise<Outcome> {
-  return applyMessage(deps, key, await prepareMessage(deps, key, msg))
-}
-
 /** The decision and the write for a prepared message (one at a time: it is database work). */
 export async function applyMessage(deps: InboundDeps, key: InboundKey, prep: Prepared): Promise<Outcome> {
   const { msg } = prep

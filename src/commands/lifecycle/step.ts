@@ -5,7 +5,8 @@ import { updateTicket } from '../../db/ticket-write.js'
 import type { TicketForChange } from '../../db/ticket.js'
 import type { Action, Allowed, LifecycleInput, State, Status } from '../../domain/lifecycle.js'
 import { pause, resume } from '../../domain/sla.js'
-import { Refused, type HistoryEntry, type UnitOfWork } from '../kernel.js'
+import { FieldCheck, Refused, type HistoryEntry, type UnitOfWork } from '../kernel.js'
+import { LIMITS } from '../../domain/ticket.js'
 import { beginChange } from '../ticket-access.js'
 import { addNoteRows } from '../add-note.js'
 
@@ -20,6 +21,18 @@ export interface Plan {
   historyNote?: string | null
   /** Values the notification mail shows. */
   mail?: Record<string, unknown>
+}
+
+/**
+ * What a transition that takes a reason writes besides its own columns: the reason checked
+ * (required, not too long), trimmed, on its history rows and in its notification.
+ */
+export function withReason(reason: string, more: (reason: string) => Plan = () => ({})): Plan {
+  const check = new FieldCheck()
+  check.text('reason', reason, LIMITS.reason)
+  check.refuse()
+  const trimmed = reason.trim()
+  return { historyNote: trimmed, mail: { reason: trimmed }, ...more(trimmed) }
 }
 
 export interface Moved {

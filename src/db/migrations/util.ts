@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type CreateTableBuilder, type Kysely } from 'kysely'
+import { PostgresAdapter, type CreateTableBuilder, type Kysely } from 'kysely'
 
 export function isPostgres(db: Kysely<any>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter
@@ -10,5 +10,3 @@ export function withId<T extends string>(db: Kysely<any>, table: CreateTableBuil
     ? table.addColumn('id', 'serial', (c) => c.primaryKey())
     : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
 }
-
-export const nowDefault = sql`CURRENT_TIMESTAMP`
