@@ -169,8 +169,8 @@ export async function startApproval(uow: UnitOfWork, ticket: ApprovalTicket & { 
 export async function resendApproval(deps: Deps, who: Who, input: { ticketId: number; approverId: number | null }): Promise<Outcome<{ approvalId: number; approver: Approver }>> {
   return run(deps, who, async (uow) => {
     const ticket = await lockVisible(uow, input.ticketId)
-    if (ticket.status !== 'awaiting_approval') throw new Refused('not_allowed_in_state', { params: { status: ticket.status } })
     if (uow.who.role !== 'staff' && uow.who.role !== 'admin') throw new Refused('forbidden_role')
+    if (ticket.status !== 'awaiting_approval') throw new Refused('not_allowed_in_state', { params: { status: ticket.status } })
     const check = new FieldCheck()
     let approver: Approver | undefined
     if (input.approverId !== null) {

@@ -62,7 +62,7 @@ export async function editFieldsIn(uow: UnitOfWork, input: EditFieldsInput): Pro
   }
   const impact = level('impact')
   const urgency = level('urgency')
-  if (input.priority && !(PRIORITIES as readonly string[]).includes(input.priority)) check.add('priority', 'invalid_choice')
+  if (input.priority !== undefined && input.priority !== null && !(PRIORITIES as readonly string[]).includes(input.priority)) check.add('priority', 'invalid_choice')
   // Staff correct how the client reached them; api and crm stay as those channels set them.
   const source = (input.source ?? ticket.source) as TicketSource
   if (source !== ticket.source && !(STAFF_SOURCES as readonly string[]).includes(source)) check.add('source', 'invalid_choice')

@@ -35,7 +35,7 @@ export async function addCost(deps: Deps, who: Who, input: { ticketId: number; d
     await beginChange(uow, input.ticketId, 'add_note')
     const check = new FieldCheck()
     check.text('description', input.description, LIMITS.itemLabel)
-    if (!Number.isInteger(input.amountCents) || input.amountCents <= 0 || input.amountCents > MAX_COST_CENTS) check.add('amount', 'out_of_range', { max: MAX_COST_CENTS / 100 })
+    if (!Number.isInteger(input.amountCents) || input.amountCents <= 0 || input.amountCents > MAX_COST_CENTS) check.add('amountCents', 'out_of_range', { max: MAX_COST_CENTS / 100 })
     check.refuse()
     const description = input.description.trim()
     await addCostRow(uow.trx, input.ticketId, description, input.amountCents, uow.who.ref.id, uow.at)

@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type, type Static } from '@sinclair/typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
 import { approvalKey } from '../security/approval-token.js'
 import { ApprovalRefused, decideApproval, openApprovalLink, type ApprovalRefusal } from '../commands/approval.js'
 import type { ApprovalLink } from '../db/approval.js'
-import { text, type FormBody, type FormErrors } from './forms.js'
+import { Choice, Form, formFailure, Text, type FormErrors } from './forms.js'
 import { formatDateTime } from '../i18n/index.js'
 
 /** Longer than any token we sign: anything else is simply not one of ours (404 page). */
 const Params = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) })
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
+/** Two forms post here: approve (a button) and reject (with a reason). */
+const DecisionForm = Form({ decision: Choice(['approve', 'reject'] as const), reason: Text })
 const REASON_MAX = 2_000
 
 /** The status each refusal's page answers with. */
@@ -20,7 +22,8 @@ const STATUS: Record<ApprovalRefusal, number> = { invalid: 404, wrong_person: 40
  * open links); the POST, CSRF-protected like every form, decides. Refusals are pages that say
  * exactly why, with their own status, and change nothing.
  */
-export default async function approvals(fastify: FastifyInstance) {
+export default async function approvals(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const key = approvalKey(fastify.config)
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
 
@@ -53,7 +56,7 @@ export default async function approvals(fastify: FastifyInstance) {
   }
 
   fastify.get('/approvals/:token', { schema: { params: Params } }, async (request, reply) => {
-    const { token } = request.params as Static<typeof Params>
+    const { token } = request.params
     try {
       const link = await openApprovalLink(deps, key, token, request.actor, fastify.clock())
       return decidePage(request, reply, link, token)
@@ -63,18 +66,17 @@ export default async function approvals(fastify: FastifyInstance) {
     }
   })
 
-  fastify.post('/approvals/:token', { schema: { params: Params, body: FormSchema } }, async (request, reply) => {
-    const { token } = request.params as Static<typeof Params>
-    const body = request.body as FormBody
+  fastify.post('/approvals/:token', { schema: { params: Params, body: DecisionForm }, attachValidation: true }, async (request, reply) => {
+    const { token } = request.params
     const t = request.t
-    const decision = text(body, 'decision')
     try {
-      if (decision !== 'approve' && decision !== 'reject') {
+      const failure = formFailure(request, { decision: 'validation.invalidChoice' })
+      if (failure) {
         // A form we did not make: show the page again, with nothing decided.
         const link = await openApprovalLink(deps, key, token, request.actor, fastify.clock())
-        return decidePage(request, reply, link, token, { status: 422, errors: { decision: t('validation.invalidChoice') } })
+        return decidePage(request, reply, link, token, { status: 422, errors: { [failure.field]: failure.message } })
       }
-      const reason = text(body, 'reason')
+      const { decision, reason } = request.body
       if (decision === 'reject' && (reason === '' || reason.length > REASON_MAX)) {
         const link = await openApprovalLink(deps, key, token, request.actor, fastify.clock())
         const errors = { reason: reason === '' ? t('approval.reject.reasonRequired') : t('validation.tooLong', { max: REASON_MAX }) }

@@ -2,8 +2,10 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { guard } from './web.js'
+import { Form, Text } from './forms.js'
 import { notFound } from '../plugins/app.js'
 import type { Actor } from '../domain/permissions.js'
 import type { Translate } from '../i18n/index.js'
@@ -18,6 +20,9 @@ import { personWho } from '../commands/kernel.js'
 import { MAX_ACTIVE_EXPORTS, requestExport } from '../commands/exports.js'
 const MAX_SEARCH_LENGTH = 4000
 const REFRESH_SECONDS = 5
+
+/** The export button of a search page: the page's search as a query string. Its area is the actor's, whatever the form says. */
+const ExportForm = Form({ area: Text, search: Text })
 
 function ownerOf(actor: Actor): ExportOwner {
   return { kind: actor.kind, id: actor.id }
@@ -77,15 +82,15 @@ function expiredPage(request: FastifyRequest, reply: FastifyReply) {
 }
 
 /** Exports of searches: asked for from a search page, listed and downloaded by their owner only. */
-export default async function exportRoutes(fastify: FastifyInstance) {
+export default async function exportRoutes(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   fastify.post('/exports', {
     preHandler: guard(() => true),
-    schema: { body: Type.Record(Type.String(), Type.Unknown()) }
+    schema: { body: ExportForm }
   }, async (request, reply) => {
     const actor = request.actor!
-    const body = request.body as Record<string, unknown>
     const { area, defaults } = areaOf(actor)
-    const raw = typeof body.search === 'string' ? body.search.slice(0, MAX_SEARCH_LENGTH) : ''
+    const raw = request.body.search.slice(0, MAX_SEARCH_LENGTH)
     // Values the page could not understand were left out of its list; they are left out here too.
     const { filters } = readSearchQuery(queryObject(raw), { kind: actor.kind, defaults })
     const back = searchUrl(`/${area}`, filters, defaults)
@@ -134,7 +139,7 @@ export default async function exportRoutes(fastify: FastifyInstance) {
     preHandler: guard(() => true),
     schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) }
   }, async (request, reply) => {
-    const { id } = request.params as { id: number }
+    const { id } = request.params
     // Only the owner: anyone else, admins included, learns nothing (not even that it exists).
     const job = await getExportForOwner(fastify.db, ownerOf(request.actor!), id)
     if (!job) throw notFound()

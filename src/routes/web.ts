@@ -7,6 +7,7 @@ import admin from './admin/index.js'
 import attachments from './attachments.js'
 import exportRoutes from './exports.js'
 import approvals from './approvals.js'
+import { trimForm } from './forms.js'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -27,8 +28,20 @@ function renderError(request: FastifyRequest, reply: FastifyReply, status: numbe
 
 /** The server-rendered site: session actor, CSRF on every unsafe method, HTML errors. */
 export default async function web(fastify: FastifyInstance) {
+  // Pages post forms (urlencoded or multipart); JSON belongs to the API under /api/v1, so a JSON
+  // body here can never pose as a form or as its uploaded files.
+  fastify.removeContentTypeParser('application/json')
   fastify.addHook('onRequest', async (request) => {
     await fastify.loadSessionActor(request)
+  })
+  // Text is read as people mean it, without the spaces around it (passwords as typed).
+  fastify.addHook('preValidation', async (request) => {
+    trimForm(request)
+  })
+  // A route with `attachValidation` answers its own form's failures; anything else (the path) is a 400, as without it.
+  fastify.addHook('preHandler', async (request) => {
+    const error = request.validationError
+    if (error && error.validationContext !== 'body') throw error
   })
   fastify.addHook('preHandler', (request, reply, done) => {
     if (UNSAFE.has(request.method)) return fastify.csrfProtection(request, reply, done)

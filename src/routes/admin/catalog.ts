@@ -1,18 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { guard } from '../web.js'
 import { approvalLinkDays, approvalMode, APPROVAL_MODES, listCatalogApprovalRules, MAX_APPROVAL_DAYS, type ApprovalMode } from '../../db/approval.js'
 import { personWho } from '../../commands/kernel.js'
 import { saveApprovalRules } from '../../commands/admin.js'
-import { text, type FormBody, type FormErrors } from '../forms.js'
+import { echo, Form, formFailure, OptionalInteger, type FormErrors } from '../forms.js'
 
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
+/** One select per catalog item, named after it. */
+const MODE_FIELD = /^mode_(\d{1,9})$/
+const CatalogForm = Form({ approval_link_days: OptionalInteger }, { patternProperties: { [MODE_FIELD.source]: Type.String() } })
 
 /**
  * The service catalog's approval rules (mounted at /admin/catalog): per item, no approval, the
  * requester's manager approves, or approved automatically; and how long approval links last.
  */
-export default async function adminCatalog(fastify: FastifyInstance) {
+export default async function adminCatalog(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   // The admin plugin guards too; this keeps the page closed wherever it is mounted.
   fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
   const base = (fastify.prefix || '/admin/catalog').replace(/\/+$/, '')
@@ -38,31 +42,29 @@ export default async function adminCatalog(fastify: FastifyInstance) {
 
   fastify.get('/', async (request, reply) => render(request, reply))
 
-  fastify.post('/', { schema: { body: FormSchema } }, async (request, reply) => {
-    const body = request.body as FormBody
+  fastify.post('/', { schema: { body: CatalogForm }, attachValidation: true }, async (request, reply) => {
     const t = request.t
-    const rawDays = text(body, 'approval_link_days')
+    const failure = formFailure(request, { approval_link_days: 'approval.admin.daysRange' }, { max: MAX_APPROVAL_DAYS })
+    if (failure) return render(request, reply, { values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const body = request.body
     const modes: Record<number, string> = {}
-    for (const [k, v] of Object.entries(body)) {
-      const m = /^mode_(\d{1,9})$/.exec(k)
-      if (m) modes[Number(m[1])] = text(body, k)
+    for (const [name, value] of Object.entries(body)) {
+      const m = MODE_FIELD.exec(name)
+      if (m && typeof value === 'string') modes[Number(m[1])] = value
     }
-    const outcome = await saveApprovalRules({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), {
-      linkDays: /^\d{1,3}$/.test(rawDays) ? Number(rawDays) : 0, modes
-    })
+    // Left empty is no number of days: out of range, as the command says.
+    const linkDays = body.approval_link_days ?? 0
+    const outcome = await saveApprovalRules({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), { linkDays, modes })
     if (!outcome.ok) {
       const errors: FormErrors = {}
       for (const field of Object.keys(outcome.refusal.fields)) {
         if (field === 'linkDays') errors.approval_link_days = t('approval.admin.daysRange', { max: MAX_APPROVAL_DAYS })
         else errors[field.replace('mode.', 'mode_')] = t('validation.invalidChoice')
       }
-      const values: Record<string, string> = {}
-      for (const [k, v] of Object.entries(body)) if (typeof v === 'string' && k !== '_csrf') values[k] = v
-      return render(request, reply, { values, errors, status: 422 })
+      return render(request, reply, { values: echo(request), errors, status: 422 })
     }
     const changes = outcome.value.changed
-    const days = Number(rawDays)
-    request.log.info({ changes, approvalLinkDays: days, by: request.actor!.id }, 'catalog approval rules changed')
+    request.log.info({ changes, approvalLinkDays: linkDays, by: request.actor!.id }, 'catalog approval rules changed')
     reply.flash('success', t('admin.saved'))
     return reply.redirect(base)
   })

@@ -1,28 +1,31 @@
 import type { FastifyInstance } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { guard } from '../web.js'
 import { forbidden } from '../../plugins/app.js'
 import { getSettings } from '../../db/settings.js'
 import { getSlaPolicies } from '../../db/sla.js'
 import { personWho } from '../../commands/kernel.js'
 import { saveServiceSettings, saveSlaTargets } from '../../commands/admin.js'
-import { PRIORITIES } from '../../domain/lifecycle.js'
-import { flag, text, type FormBody, type FormErrors } from '../forms.js'
+import { PRIORITIES, type Priority } from '../../domain/lifecycle.js'
+import { Checkbox, echo, Form, formFailure, OptionalInteger, type FormErrors } from '../forms.js'
+import { fieldMessages } from '../refusals.js'
 import adminQuarantine from './quarantine.js'
 import adminMail from './mail.js'
 import adminSync from './sync.js'
 import adminCatalog from './catalog.js'
 
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
+const SettingsForm = Form({
+  occurrence_via_portal: Checkbox, staff_may_close_without_requester: Checkbox, auto_close_days: OptionalInteger
+})
 
-function wholeNumber(raw: string, min: number, max: number): number | null {
-  if (!/^\d{1,7}$/.test(raw)) return null
-  const n = Number(raw)
-  return n >= min && n <= max ? n : null
-}
+type SlaField = `${Priority}_${'response' | 'resolution'}`
+/** Each priority's response and resolution targets, in minutes. */
+const SlaForm = Form(Object.fromEntries(PRIORITIES.flatMap((p) => [[`${p}_response`, OptionalInteger], [`${p}_resolution`, OptionalInteger]])) as Record<SlaField, typeof OptionalInteger>)
+const SLA_MESSAGES = Object.fromEntries(PRIORITIES.flatMap((p) => [[`${p}_response`, 'admin.sla.minutesRange'], [`${p}_resolution`, 'admin.sla.minutesRange']]))
 
 /** Administration: service settings and SLA policies (admins only). */
-export default async function admin(fastify: FastifyInstance) {
+export default async function admin(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
   await fastify.register(adminQuarantine, { prefix: '/quarantine' })
@@ -38,21 +41,22 @@ export default async function admin(fastify: FastifyInstance) {
     return reply.page('admin/settings', { title: request.t('admin.settings.title'), settings: await getSettings(fastify.db) })
   })
 
-  fastify.post('/settings', { schema: { body: FormSchema } }, async (request, reply) => {
-    const body = request.body as FormBody
+  fastify.post('/settings', { schema: { body: SettingsForm }, attachValidation: true }, async (request, reply) => {
+    const body = request.body
     const t = request.t
-    const days = wholeNumber(text(body, 'auto_close_days'), 1, 365)
+    // A value that is not a whole number is out of range like any other: the command says so.
+    const days = formFailure(request, { auto_close_days: 'admin.settings.daysRange' }) ? 0 : body.auto_close_days ?? 0
     const settings = {
-      occurrenceViaPortal: flag(body, 'occurrence_via_portal'),
-      staffMayCloseWithoutRequester: flag(body, 'staff_may_close_without_requester'),
-      autoCloseDays: days ?? 0
-    }
-    if (days === null) {
-      const errors: FormErrors = { auto_close_days: t('admin.settings.daysRange') }
-      return reply.page('admin/settings', { title: t('admin.settings.title'), settings, errors, formError: t('common.formErrors') }, 422)
+      occurrenceViaPortal: body.occurrence_via_portal !== undefined,
+      staffMayCloseWithoutRequester: body.staff_may_close_without_requester !== undefined,
+      autoCloseDays: days
     }
     const outcome = await saveServiceSettings(deps, personWho(request.actor!), settings)
-    if (!outcome.ok) throw forbidden()
+    if (!outcome.ok) {
+      if (outcome.refusal.code !== 'invalid') throw forbidden()
+      const errors = fieldMessages(t, outcome.refusal, { names: { autoCloseDays: 'auto_close_days' }, keys: { autoCloseDays: 'admin.settings.daysRange' } })
+      return reply.page('admin/settings', { title: t('admin.settings.title'), settings, errors, formError: t('common.formErrors') }, 422)
+    }
     request.log.info({ settings, by: request.actor!.id }, 'settings changed')
     reply.flash('success', t('admin.saved'))
     return reply.redirect('/admin/settings')
@@ -62,24 +66,25 @@ export default async function admin(fastify: FastifyInstance) {
     return reply.page('admin/sla', { title: request.t('admin.sla.title'), policies: await getSlaPolicies(fastify.db), priorities: PRIORITIES })
   })
 
-  fastify.post('/sla', { schema: { body: FormSchema } }, async (request, reply) => {
-    const body = request.body as FormBody
+  fastify.post('/sla', { schema: { body: SlaForm }, attachValidation: true }, async (request, reply) => {
+    const body = request.body
     const t = request.t
-    const errors: FormErrors = {}
-    const parsed = PRIORITIES.map((p) => {
-      const response = wholeNumber(text(body, `${p}_response`), 1, 525_600)
-      const resolution = wholeNumber(text(body, `${p}_resolution`), 1, 525_600)
-      if (response === null) errors[`${p}_response`] = t('admin.sla.minutesRange')
-      if (resolution === null) errors[`${p}_resolution`] = t('admin.sla.minutesRange')
-      else if (response !== null && resolution < response) errors[`${p}_resolution`] = t('admin.sla.resolutionAfterResponse')
-      return { priority: p, response, resolution }
-    })
-    if (Object.keys(errors).length > 0) {
-      const policies = Object.fromEntries(parsed.map((p) => [p.priority, { responseMinutes: text(body, `${p.priority}_response`), resolutionMinutes: text(body, `${p.priority}_resolution`) }]))
+    const failure = formFailure(request, SLA_MESSAGES)
+    const rerender = (errors: FormErrors) => {
+      const typed = echo(request)
+      const policies = Object.fromEntries(PRIORITIES.map((p) => [p, { responseMinutes: typed[`${p}_response`] ?? '', resolutionMinutes: typed[`${p}_resolution`] ?? '' }]))
       return reply.page('admin/sla', { title: t('admin.sla.title'), policies, priorities: PRIORITIES, errors, formError: t('common.formErrors') }, 422)
     }
-    const outcome = await saveSlaTargets(deps, personWho(request.actor!), parsed.map((p) => ({ priority: p.priority, responseMinutes: p.response!, resolutionMinutes: p.resolution! })))
-    if (!outcome.ok) throw forbidden()
+    // Ajv stops at a field that is not a number: that one is said, the others are not read.
+    if (failure) return rerender({ [failure.field]: failure.message })
+    const targets = PRIORITIES.map((p) => ({ priority: p, responseMinutes: body[`${p}_response`] ?? 0, resolutionMinutes: body[`${p}_resolution`] ?? 0 }))
+    const outcome = await saveSlaTargets(deps, personWho(request.actor!), targets)
+    if (!outcome.ok) {
+      if (outcome.refusal.code !== 'invalid') throw forbidden()
+      const names = Object.fromEntries(PRIORITIES.flatMap((p) => [[`${p}.responseMinutes`, `${p}_response`], [`${p}.resolutionMinutes`, `${p}_resolution`]]))
+      const keys = Object.fromEntries(PRIORITIES.flatMap((p) => [[`${p}.responseMinutes.out_of_range`, 'admin.sla.minutesRange'], [`${p}.resolutionMinutes.out_of_range`, 'admin.sla.minutesRange']]))
+      return rerender(fieldMessages(t, outcome.refusal, { names, keys }))
+    }
     reply.flash('success', t('admin.saved'))
     return reply.redirect('/admin/sla')
   })

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from '@sinclair/typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
 import { guard } from '../web.js'
+import { ButtonForm } from '../forms.js'
 import { notFound } from '../../plugins/app.js'
 import { countMailByStatus, getMail, isMailStatus, listMail, MAIL_STATUSES, type MailRow } from '../../db/mail-outbox.js'
 import { personWho } from '../../commands/kernel.js'
@@ -14,7 +16,6 @@ const ListQuery = Type.Object({
   page: Type.Optional(Type.String({ maxLength: 10 }))
 })
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
 const PER_PAGE = 50
 
@@ -22,7 +23,8 @@ const PER_PAGE = 50
  * The mail outbox (mounted at /admin/mail by the admin plugin): what is waiting, sent or dead,
  * each mail readable as sent, dead ones retryable.
  */
-export default async function adminMail(fastify: FastifyInstance) {
+export default async function adminMail(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   // The admin plugin guards too; this keeps the outbox closed wherever it is mounted.
   fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
 
@@ -40,7 +42,7 @@ export default async function adminMail(fastify: FastifyInstance) {
   }
 
   fastify.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
-    const query = request.query as Static<typeof ListQuery>
+    const query = request.query
     const status = isMailStatus(query.status) ? query.status : null
     const page = /^\d{1,6}$/.test(query.page ?? '') ? Math.max(Number(query.page), 1) : 1
     const result = await listMail(fastify.db, { status, page, perPage: PER_PAGE })
@@ -66,7 +68,7 @@ export default async function adminMail(fastify: FastifyInstance) {
   })
 
   fastify.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
-    const row = await getMail(fastify.db, (request.params as Static<typeof IdParams>).id)
+    const row = await getMail(fastify.db, request.params.id)
     if (!row) throw notFound()
     return reply.page('admin/mail-detail', {
       title: request.t('admin.mail.detail', { id: row.id }),
@@ -77,8 +79,8 @@ export default async function adminMail(fastify: FastifyInstance) {
     })
   })
 
-  fastify.post('/:id/retry', { schema: { params: IdParams, body: FormSchema } }, async (request, reply) => {
-    const row = await getMail(fastify.db, (request.params as Static<typeof IdParams>).id)
+  fastify.post('/:id/retry', { schema: { params: IdParams, body: ButtonForm } }, async (request, reply) => {
+    const row = await getMail(fastify.db, request.params.id)
     if (!row) throw notFound()
     const t = request.t
     const outcome = await retryMail({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), { mailId: row.id })

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from '@sinclair/typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
 import { guard } from '../web.js'
+import { ButtonForm } from '../forms.js'
 import { notFound } from '../../plugins/app.js'
 import { countQuarantine, getQuarantine, listQuarantine, type QuarantineView } from '../../db/mailbox.js'
 import { personWho } from '../../commands/kernel.js'
@@ -11,7 +13,6 @@ const ListQuery = Type.Object({
   page: Type.Optional(Type.String({ maxLength: 10 }))
 })
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
 const VIEWS: readonly QuarantineView[] = ['open', 'released', 'all']
 const PER_PAGE = 50
@@ -24,12 +25,13 @@ function isView(value: unknown): value is QuarantineView {
  * Incoming mail in quarantine (mounted at /admin/quarantine): why each message was refused,
  * its original for download, and "released" once someone dealt with it.
  */
-export default async function adminQuarantine(fastify: FastifyInstance) {
+export default async function adminQuarantine(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
   const base = (fastify.prefix || '/admin/quarantine').replace(/\/+$/, '')
 
   fastify.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
-    const query = request.query as Static<typeof ListQuery>
+    const query = request.query
     const view = isView(query.view) ? query.view : 'open'
     const page = /^\d{1,6}$/.test(query.page ?? '') ? Math.max(Number(query.page), 1) : 1
     const result = await listQuarantine(fastify.db, { view, page, perPage: PER_PAGE })
@@ -49,13 +51,13 @@ export default async function adminQuarantine(fastify: FastifyInstance) {
   })
 
   fastify.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
-    const row = await getQuarantine(fastify.db, (request.params as Static<typeof IdParams>).id)
+    const row = await getQuarantine(fastify.db, request.params.id)
     if (!row) throw notFound()
     return reply.page('admin/quarantine-detail', { title: request.t('admin.quarantine.detail', { id: row.id }), base, row })
   })
 
   fastify.get('/:id/raw', { schema: { params: IdParams } }, async (request, reply) => {
-    const row = await getQuarantine(fastify.db, (request.params as Static<typeof IdParams>).id)
+    const row = await getQuarantine(fastify.db, request.params.id)
     if (!row || !row.raw_sha256) throw notFound()
     // Always a download: the message is untrusted input and must never render as a page.
     return reply
@@ -66,8 +68,8 @@ export default async function adminQuarantine(fastify: FastifyInstance) {
       .send(fastify.store.open(row.raw_sha256))
   })
 
-  fastify.post('/:id/release', { schema: { params: IdParams, body: FormSchema } }, async (request, reply) => {
-    const row = await getQuarantine(fastify.db, (request.params as Static<typeof IdParams>).id)
+  fastify.post('/:id/release', { schema: { params: IdParams, body: ButtonForm } }, async (request, reply) => {
+    const row = await getQuarantine(fastify.db, request.params.id)
     if (!row) throw notFound()
     const t = request.t
     const outcome = await releaseQuarantinedMessage({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), { quarantineId: row.id })

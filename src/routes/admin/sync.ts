@@ -1,18 +1,20 @@
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from '@sinclair/typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
 import { guard } from '../web.js'
+import { ButtonForm } from '../forms.js'
 import { syncOverview } from '../../db/sync-overview.js'
 import { personWho } from '../../commands/kernel.js'
 import { retryAllCrmChanges, retryCrmChange } from '../../commands/admin.js'
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
 /**
  * The CRM sync (mounted at /admin/sync): which CRM, how the outbox stands, the last success and
  * error, a pause in force, API usage, and the changes that failed, each retryable.
  */
-export default async function adminSync(fastify: FastifyInstance) {
+export default async function adminSync(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
   const base = (fastify.prefix || '/admin/sync').replace(/\/+$/, '')
 
@@ -30,8 +32,8 @@ export default async function adminSync(fastify: FastifyInstance) {
     })
   })
 
-  fastify.post('/outbox/:id/retry', { schema: { params: IdParams, body: FormSchema } }, async (request, reply) => {
-    const { id } = request.params as Static<typeof IdParams>
+  fastify.post('/outbox/:id/retry', { schema: { params: IdParams, body: ButtonForm } }, async (request, reply) => {
+    const { id } = request.params
     const t = request.t
     const outcome = await retryCrmChange({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!), { rowId: id })
     if (outcome.ok && outcome.value) {
@@ -43,7 +45,7 @@ export default async function adminSync(fastify: FastifyInstance) {
     return reply.redirect(base)
   })
 
-  fastify.post('/retry-all', { schema: { body: FormSchema } }, async (request, reply) => {
+  fastify.post('/retry-all', { schema: { body: ButtonForm } }, async (request, reply) => {
     const outcome = await retryAllCrmChanges({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(request.actor!))
     const n = outcome.ok ? outcome.value : 0
     request.log.info({ rows: n, by: request.actor!.id }, 'all failed CRM changes queued again')

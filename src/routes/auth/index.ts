@@ -1,15 +1,19 @@
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { findLogin } from '../../db/people.js'
 import { personWho } from '../../commands/kernel.js'
 import { changePassword, setLanguage } from '../../commands/account.js'
 import { MIN_PASSWORD_LENGTH, verifyPassword } from '../../security/password.js'
 import { fieldMessages } from '../refusals.js'
-import { isLocale } from '../../i18n/index.js'
-import { text, type FormErrors } from '../forms.js'
+import { LOCALES } from '../../i18n/index.js'
+import { ButtonForm, Choice, Form, Text, type FormErrors } from '../forms.js'
 import { guard } from '../web.js'
 
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
+const LoginForm = Form({ email: Text, password: Text, next: Text })
+const PasswordForm = Form({ current_password: Text, new_password: Text, confirm_password: Text })
+/** '' follows the browser's language. */
+const LocaleForm = Form({ locale: Choice(['', ...LOCALES] as const, { default: '' }) })
 
 /** Only same-site paths may be a login's destination. */
 export function safeNext(next: string | undefined): string | null {
@@ -17,18 +21,19 @@ export function safeNext(next: string | undefined): string | null {
   return next
 }
 
-export default async function auth(fastify: FastifyInstance) {
+export default async function auth(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
   fastify.get('/login', {
     schema: { querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) }) }
   }, async (request, reply) => {
-    const { next } = request.query as { next?: string }
+    const { next } = request.query
     if (request.actor) return reply.redirect(safeNext(next) ?? '/')
     return reply.page('auth/login', { title: request.t('auth.login.title'), next: safeNext(next) ?? '' })
   })
 
   fastify.post('/login', {
-    schema: { body: FormSchema },
+    schema: { body: LoginForm },
     config: {
       rateLimit: {
         max: fastify.config.LOGIN_RATE_LIMIT,
@@ -37,12 +42,11 @@ export default async function auth(fastify: FastifyInstance) {
       }
     }
   }, async (request, reply) => {
-    const body = request.body as Record<string, unknown>
-    const email = text(body, 'email').toLowerCase()
-    const password = typeof body.password === 'string' ? body.password : ''
-    const next = safeNext(text(body, 'next'))
+    const body = request.body
+    const email = body.email.toLowerCase()
+    const next = safeNext(body.next)
     const login = email ? await findLogin(fastify.db, email) : undefined
-    const ok = await verifyPassword(password, login?.passwordHash)
+    const ok = await verifyPassword(body.password, login?.passwordHash)
     if (!login || !ok) {
       request.log.info({ email }, 'login refused')
       return reply.page('auth/login', {
@@ -56,7 +60,7 @@ export default async function auth(fastify: FastifyInstance) {
     return reply.redirect(next ?? (login.kind === 'staff' ? '/desk' : '/portal'))
   })
 
-  fastify.post('/logout', { schema: { body: FormSchema } }, async (request, reply) => {
+  fastify.post('/logout', { schema: { body: ButtonForm } }, async (request, reply) => {
     request.session.delete()
     return reply.redirect('/login')
   })
@@ -67,12 +71,11 @@ export default async function auth(fastify: FastifyInstance) {
     return reply.page('auth/account', { title: request.t('nav.account') })
   })
 
-  fastify.post('/account/password', { preHandler: loggedIn, schema: { body: FormSchema } }, async (request, reply) => {
+  fastify.post('/account/password', { preHandler: loggedIn, schema: { body: PasswordForm } }, async (request, reply) => {
     const actor = request.actor!
-    const body = request.body as Record<string, unknown>
-    const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '')
+    const body = request.body
     const t = request.t
-    const outcome = await changePassword(deps, personWho(actor), { current: str('current_password'), next: str('new_password'), confirm: str('confirm_password') })
+    const outcome = await changePassword(deps, personWho(actor), { current: body.current_password, next: body.new_password, confirm: body.confirm_password })
     if (!outcome.ok) {
       const errors: FormErrors = fieldMessages(t, outcome.refusal, {
         names: { current: 'current_password', next: 'new_password', confirm: 'confirm_password' }, params: { min: MIN_PASSWORD_LENGTH }
@@ -84,10 +87,10 @@ export default async function auth(fastify: FastifyInstance) {
     return reply.redirect('/account')
   })
 
-  fastify.post('/account/locale', { preHandler: loggedIn, schema: { body: FormSchema } }, async (request, reply) => {
+  fastify.post('/account/locale', { preHandler: loggedIn, schema: { body: LocaleForm } }, async (request, reply) => {
     const actor = request.actor!
-    const raw = text(request.body as Record<string, unknown>, 'locale')
-    await setLanguage(deps, personWho(actor), { locale: isLocale(raw) ? raw : null })
+    const { locale } = request.body
+    await setLanguage(deps, personWho(actor), { locale: locale === '' ? null : locale })
     await fastify.loadSessionActor(request)
     reply.flash('success', request.t('auth.locale.saved'))
     return reply.redirect('/account')

@@ -1,23 +1,31 @@
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { getTicketReceipt, type TicketDetail } from '../../db/ticket.js'
 import { personWho, type Outcome } from '../../commands/kernel.js'
 import { performTransition, type TransitionAction } from '../../commands/lifecycle/index.js'
 import { editTicketFields } from '../../commands/edit-fields.js'
 import { deleteTicket } from '../../commands/delete-ticket.js'
-import { LEVELS, PRIORITIES, type Level } from '../../domain/lifecycle.js'
-import type { TicketSource } from '../../db/schema.js'
 import { notFound } from '../../plugins/app.js'
-import { echo, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
+import { choices, echo, Form, formFailure, oneOf, OptionalId, Text, Version, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage, refusalStatus } from '../refusals.js'
-import { FormSchema, staffOf, ticketByNumber, whole } from './shared.js'
+import { staffOf, ticketByNumber } from './shared.js'
 import { DESK_ACTIONS, redirectAfterChange, renderTicket } from './ticket-page.js'
-import { optionalId } from './ticket.js'
 
 const ActionParams = Type.Object({
   number: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
   action: Type.String({ maxLength: 40 })
 })
+
+/** The forms of the side panel and the categorize card: each posts the version and its own fields. */
+const ActionForm = Form({
+  version: Version,
+  reason: Text, resolution: Text, closure_category: Text, closure_note: Text, target_desk_id: OptionalId,
+  category_id: OptionalId, product_id: OptionalId, desk_id: OptionalId, impact: Text, urgency: Text, priority: Text, source: Text
+})
+const FORM_MESSAGES = {
+  version: 'error.badRequest', target_desk_id: 'desk.escalate.chooseDesk', ...choices('category_id', 'product_id', 'desk_id')
+}
 
 /** Form names of the command fields that differ from their snake_case. */
 const WORDS = {
@@ -28,20 +36,20 @@ const WORDS = {
   }
 }
 
-export default async function actions(fastify: FastifyInstance) {
+export default async function actions(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const deps = { db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }
 
-  fastify.post('/tickets/:number/actions/:action', { schema: { params: ActionParams, body: FormSchema } }, async (request, reply) => {
-    const params = request.params as { number: number; action: string }
+  fastify.post('/tickets/:number/actions/:action', { schema: { params: ActionParams, body: ActionForm }, attachValidation: true }, async (request, reply) => {
+    const params = request.params
     const action = oneOf(params.action, DESK_ACTIONS)
     if (!action) throw notFound()
     const actor = staffOf(request)
     const who = personWho(actor)
     const t = request.t
     const ticket = await ticketByNumber(fastify, request, params.number)
-    const body = request.body as FormBody
     const fail = async (current: TicketDetail, status: number, formError: string, errors: FormErrors = {}) =>
-      renderTicket(fastify, request, reply, current, { status, failed: action, errors, values: echo(body), formError })
+      renderTicket(fastify, request, reply, current, { status, failed: action, errors, values: echo(request), formError })
     const refused = async (outcome: Extract<Outcome<unknown>, { ok: false }>) => {
       const r = outcome.refusal
       if (r.code === 'not_found') throw notFound()
@@ -52,21 +60,19 @@ export default async function actions(fastify: FastifyInstance) {
       return fail(status === 409 ? await ticketByNumber(fastify, request, params.number) : ticket, status, message, errors)
     }
 
-    const version = whole(text(body, 'version'))
-    if (version === null) return fail(ticket, 422, t('error.badRequest'))
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure?.field === 'version') return fail(ticket, 422, failure.message)
+    if (failure) return fail(ticket, 422, t('common.formErrors'), { [failure.field]: failure.message })
+    const body = request.body
+    const version = body.version
 
     if (action === 'categorize') {
-      // '' is "none" for the selects that may be empty; a value that is not an id is no choice at all (-1).
-      const picked = (name: string) => {
-        const value = optionalId(body, name)
-        return value === undefined ? -1 : value
-      }
-      const impact = text(body, 'impact')
-      const urgency = text(body, 'urgency')
+      // A desk is always needed: none (null) is no choice at all (-1), for the command to refuse.
+      const { impact, urgency } = body
       const outcome = await editTicketFields(deps, who, {
-        ticketId: ticket.id, version, categoryId: picked('category_id'), productId: picked('product_id'), deskId: picked('desk_id') ?? -1,
-        impact: impact === '' ? null : impact, urgency: urgency === '' ? null : urgency, priority: text(body, 'priority') || null,
-        source: text(body, 'source') || ticket.source
+        ticketId: ticket.id, version, categoryId: body.category_id, productId: body.product_id, deskId: body.desk_id ?? -1,
+        impact: impact === '' ? null : impact, urgency: urgency === '' ? null : urgency, priority: body.priority || null,
+        source: body.source || ticket.source
       })
       if (!outcome.ok) return refused(outcome)
       const result = outcome.value
@@ -78,19 +84,16 @@ export default async function actions(fastify: FastifyInstance) {
     }
 
     if (action === 'delete') {
-      const outcome = await deleteTicket(deps, who, { ticketId: ticket.id, version, reason: text(body, 'reason') })
+      const outcome = await deleteTicket(deps, who, { ticketId: ticket.id, version, reason: body.reason })
       if (!outcome.ok) return refused(outcome)
       request.log.info({ ticketId: ticket.id, staffId: actor.id }, 'ticket deleted at the desk')
       reply.flash('success', t('desk.action.done.delete', { number: ticket.number }))
       return reply.redirect('/desk')
     }
 
-    const targetDesk = optionalId(body, 'target_desk_id')
     const outcome = await performTransition(deps, who, action as TransitionAction, {
-      ticketId: ticket.id, version,
-      reason: text(body, 'reason'), resolution: text(body, 'resolution'),
-      closureCategory: text(body, 'closure_category'), closureNote: text(body, 'closure_note'),
-      targetDeskId: targetDesk === undefined ? -1 : targetDesk
+      ticketId: ticket.id, version, reason: body.reason, resolution: body.resolution,
+      closureCategory: body.closure_category, closureNote: body.closure_note, targetDeskId: body.target_desk_id
     })
     if (!outcome.ok) return refused(outcome)
     request.log.info({ ticketId: ticket.id, action, staffId: actor.id }, 'ticket transition at the desk')

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { personWho, type Refused } from '../../commands/kernel.js'
 import { addChecklistItem, addCost, setChecklistItemDone } from '../../commands/ticket-extras.js'
 import { notFound } from '../../plugins/app.js'
-import { echo, text, type FormBody } from '../forms.js'
+import { Choice, echo, Form, formFailure, Text } from '../forms.js'
 import { fieldMessages, refusalStatus } from '../refusals.js'
-import { deskTicketForm, FormSchema, NumberParams } from './shared.js'
+import { deskTicketForm, NumberParams } from './shared.js'
 import { renderTicket, type DeskForm } from './ticket-page.js'
 import type { TicketDetail } from '../../db/ticket.js'
 
@@ -13,6 +14,12 @@ const ItemParams = Type.Object({
   number: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
   item: Type.Integer({ minimum: 1, maximum: 2_147_483_647 })
 })
+
+const ChecklistForm = Form({ label: Text })
+/** The item's tick box posts what it becomes: 1 done, 0 not done. */
+const TickForm = Form({ done: Choice(['0', '1'] as const) })
+/** The amount is text: people write 45,90 as well as 45.90. */
+const CostForm = Form({ description: Text, amount: Text })
 
 /** "45", "45.9", "45,99": an amount in cents, or null. Thousands separators are not accepted. */
 export function parseAmount(raw: string): number | null {
@@ -22,7 +29,8 @@ export function parseAmount(raw: string): number | null {
 }
 
 /** Checklists and costs: staff work on them while the ticket still takes notes. */
-export default async function extras(fastify: FastifyInstance) {
+export default async function extras(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const deps = { db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }
 
   /** A refusal: the ticket no longer takes work (409), or a field to fix (422). */
@@ -31,41 +39,40 @@ export default async function extras(fastify: FastifyInstance) {
     const t = request.t
     const status = refusalStatus(refusal)
     if (status !== 422) {
-      return renderTicket(fastify, request, reply, ticket, { status, failed: form, values: echo(request.body as FormBody), formError: t('desk.extras.closed', { status: t('status.' + ticket.status) }) })
+      return renderTicket(fastify, request, reply, ticket, { status, failed: form, values: echo(request), formError: t('desk.extras.closed', { status: t('status.' + ticket.status) }) })
     }
-    const errors = fieldMessages(t, refusal, { keys: { 'amount.out_of_range': 'desk.costs.amountInvalid' } })
-    return renderTicket(fastify, request, reply, ticket, { status, failed: form, errors, values: echo(request.body as FormBody), formError: t('common.formErrors') })
+    const errors = fieldMessages(t, refusal, { names: { amountCents: 'amount' }, keys: { 'amountCents.out_of_range': 'desk.costs.amountInvalid' } })
+    return renderTicket(fastify, request, reply, ticket, { status, failed: form, errors, values: echo(request), formError: t('common.formErrors') })
   }
 
-  fastify.post('/tickets/:number/checklist', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { actor, ticket, t, body } = await deskTicketForm(fastify, request)
-    const outcome = await addChecklistItem(deps, personWho(actor), { ticketId: ticket.id, label: text(body, 'label') })
+  fastify.post('/tickets/:number/checklist', { schema: { params: NumberParams, body: ChecklistForm } }, async (request, reply) => {
+    const { actor, ticket, t } = await deskTicketForm(fastify, request)
+    const outcome = await addChecklistItem(deps, personWho(actor), { ticketId: ticket.id, label: request.body.label })
     if (!outcome.ok) return refused(request, reply, ticket, 'checklist', outcome.refusal)
     reply.flash('success', t('desk.checklist.added'))
     return reply.redirect(`/desk/tickets/${ticket.number}#checklist`)
   })
 
-  fastify.post('/tickets/:number/checklist/:item', { schema: { params: ItemParams, body: FormSchema } }, async (request, reply) => {
-    const { item } = request.params as { item: number }
-    const { actor, ticket, t, body } = await deskTicketForm(fastify, request)
-    const done = text(body, 'done')
-    if (done !== '1' && done !== '0') {
-      return renderTicket(fastify, request, reply, ticket, { status: 422, failed: 'checklist', formError: t('error.badRequest') })
-    }
+  fastify.post('/tickets/:number/checklist/:item', { schema: { params: ItemParams, body: TickForm }, attachValidation: true }, async (request, reply) => {
+    const { item } = request.params
+    const { actor, ticket, t } = await deskTicketForm(fastify, request)
+    const failure = formFailure(request, { done: 'error.badRequest' })
+    if (failure) return renderTicket(fastify, request, reply, ticket, { status: 422, failed: 'checklist', formError: failure.message })
+    const { done } = request.body
     const outcome = await setChecklistItemDone(deps, personWho(actor), { ticketId: ticket.id, itemId: item, done: done === '1' })
     if (!outcome.ok) return refused(request, reply, ticket, 'checklist', outcome.refusal)
     reply.flash('success', t(done === '1' ? 'desk.checklist.ticked' : 'desk.checklist.unticked'))
     return reply.redirect(`/desk/tickets/${ticket.number}#checklist`)
   })
 
-  fastify.post('/tickets/:number/costs', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { actor, ticket, t, body } = await deskTicketForm(fastify, request)
-    const raw = text(body, 'amount')
+  fastify.post('/tickets/:number/costs', { schema: { params: NumberParams, body: CostForm } }, async (request, reply) => {
+    const { actor, ticket, t } = await deskTicketForm(fastify, request)
+    const { description, amount: raw } = request.body
     const amount = raw === '' ? 0 : parseAmount(raw) ?? -1
-    const outcome = await addCost(deps, personWho(actor), { ticketId: ticket.id, description: text(body, 'description'), amountCents: amount })
+    const outcome = await addCost(deps, personWho(actor), { ticketId: ticket.id, description, amountCents: amount })
     if (!outcome.ok) {
       // An empty amount is a missing field, not a wrong one.
-      if (raw === '' && outcome.refusal.fields.amount) outcome.refusal.fields.amount = { problem: 'required' }
+      if (raw === '' && outcome.refusal.fields.amountCents) outcome.refusal.fields.amountCents = { problem: 'required' }
       return refused(request, reply, ticket, 'cost', outcome.refusal)
     }
     reply.flash('success', t('desk.costs.added'))

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { accountsOfContacts, contactAccounts, getContact, searchContacts } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
@@ -7,13 +8,22 @@ import { personWho } from '../../commands/kernel.js'
 import { openTicket } from '../../commands/open-ticket.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
 import { STAFF_SOURCES } from '../../domain/ticket.js'
-import { echo, files, id, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
+import { choices, echo, Files, files, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages } from '../refusals.js'
-import { FormSchema, staffOf, whole } from './shared.js'
+import { staffOf, whole } from './shared.js'
 
 const NewQuery = Type.Object({
   contact: Type.Optional(Type.String({ maxLength: 12 })),
   q: Type.Optional(Type.String({ maxLength: 200 }))
+})
+
+/** The contact comes first: Ajv stops at the first field that fails, so it is read whenever another field fails. */
+const NewTicketForm = Form({
+  contact_id: OptionalId,
+  account_id: OptionalId, product_id: OptionalId, category_id: OptionalId, desk_id: OptionalId,
+  priority: Text, title: Text, description: Text, url: Text, attachments: Files,
+  /** Staff say how the client reached them (phone, e-mail, portal). */
+  source: Text
 })
 
 interface PickerState {
@@ -55,15 +65,10 @@ async function renderForm(fastify: FastifyInstance, request: FastifyRequest, rep
   }, state.status ?? 200)
 }
 
-/** An optional id field: '' is none; a value that is not an id is no choice at all (-1, refused by the command). */
-function pickedId(body: FormBody, name: string): number | null {
-  if (text(body, name) === '') return null
-  return id(body, name) ?? -1
-}
-
-export default async function newTicket(fastify: FastifyInstance) {
+export default async function newTicket(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   fastify.get('/tickets/new', { schema: { querystring: NewQuery } }, async (request, reply) => {
-    const query = request.query as { contact?: string; q?: string }
+    const query = request.query
     if (query.contact === undefined || query.contact === '') return renderPicker(fastify, request, reply, { q: query.q })
     const contactId = whole(query.contact)
     const contact = contactId === null ? undefined : await getContact(fastify.db, contactId)
@@ -73,32 +78,29 @@ export default async function newTicket(fastify: FastifyInstance) {
     return renderForm(fastify, request, reply, contact)
   })
 
-  fastify.post('/tickets', { schema: { body: FormSchema } }, async (request, reply) => {
+  fastify.post('/tickets', { schema: { body: NewTicketForm }, attachValidation: true }, async (request, reply) => {
     const actor = staffOf(request)
     const t = request.t
-    const body = request.body as FormBody
-    const contactId = id(body, 'contact_id')
+    const body = request.body
+    const failure = formFailure(request, choices('contact_id', 'account_id', 'product_id', 'category_id', 'desk_id'))
+    // A number unless the contact is what failed (the body is as the schema left it when it stopped).
+    const contactId = typeof body.contact_id === 'number' ? body.contact_id : null
     const contact = contactId === null ? undefined : await getContact(fastify.db, contactId)
     if (!contact || contact.active !== 1) {
       return renderPicker(fastify, request, reply, { status: 422, formError: t('desk.new.contactNotFound') })
     }
+    if (failure) {
+      const errors = { [failure.field]: failure.message }
+      return renderForm(fastify, request, reply, contact, { status: 422, errors, values: echo(request), formError: t('common.formErrors') })
+    }
     const outcome = await openTicket({ db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }, personWho(actor), {
-      contactId: contact.id,
-      accountId: pickedId(body, 'account_id'),
-      productId: pickedId(body, 'product_id'),
-      categoryId: pickedId(body, 'category_id'),
-      deskId: pickedId(body, 'desk_id'),
-      priority: text(body, 'priority'),
-      title: text(body, 'title'),
-      description: text(body, 'description'),
-      url: text(body, 'url'),
-      files: files(body, 'attachments'),
-      // Staff say how the client reached them (phone, e-mail, portal).
-      source: text(body, 'source')
+      contactId: contact.id, accountId: body.account_id, productId: body.product_id, categoryId: body.category_id, deskId: body.desk_id,
+      priority: body.priority, title: body.title, description: body.description, url: body.url,
+      files: files(request, body.attachments), source: body.source
     })
     if (!outcome.ok) {
       const errors = fieldMessages(t, outcome.refusal, { params: { max: fastify.config.MAX_ATTACHMENT_MB } })
-      return renderForm(fastify, request, reply, contact, { status: 422, errors, values: echo(body), formError: t('common.formErrors') })
+      return renderForm(fastify, request, reply, contact, { status: 422, errors, values: echo(request), formError: t('common.formErrors') })
     }
     const created = outcome.value
     request.log.info({ ticketId: created.id, contactId: contact.id, staffId: actor.id }, 'ticket opened on behalf of a contact')

@@ -1,18 +1,23 @@
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { listTickets } from '../../db/ticket-search.js'
 import { getStaff } from '../../db/people.js'
 import { personWho } from '../../commands/kernel.js'
 import { setAvailability } from '../../commands/assignment.js'
 import { DESK_DEFAULTS, SCOPES } from '../../domain/search.js'
-import { oneOf, text } from '../forms.js'
-import { FormSchema, staffOf } from './shared.js'
+import { Choice, Form, formFailure } from '../forms.js'
+import { staffOf } from './shared.js'
 import { notFound } from '../../plugins/app.js'
 import { readSearchPage, searchChoices, SearchQuerySchema } from '../search-page.js'
 import { slaView } from '../sla-view.js'
 
 export { SCOPES }
 
-export default async function queue(fastify: FastifyInstance) {
+/** The toggle posts what the staff member becomes. */
+const AvailabilityForm = Form({ availability: Choice(['available', 'unavailable'] as const) })
+
+export default async function queue(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   /** The staff queue: the advanced search over the tickets of the staff member's desks. */
   fastify.get('/', { schema: { querystring: SearchQuerySchema } }, async (request, reply) => {
     const actor = staffOf(request)
@@ -33,14 +38,15 @@ export default async function queue(fastify: FastifyInstance) {
     })
   })
 
-  fastify.post('/availability', { schema: { body: FormSchema } }, async (request, reply) => {
+  fastify.post('/availability', { schema: { body: AvailabilityForm }, attachValidation: true }, async (request, reply) => {
     const actor = staffOf(request)
     const t = request.t
-    const wanted = oneOf(text(request.body as Record<string, unknown>, 'availability'), ['available', 'unavailable'] as const)
-    if (!wanted) {
-      reply.flash('error', t('error.badRequest'))
+    const failure = formFailure(request, { availability: 'error.badRequest' })
+    if (failure) {
+      reply.flash('error', failure.message)
       return reply.redirect('/desk')
     }
+    const wanted = request.body.availability
     const outcome = await setAvailability({ db: fastify.db, clock: fastify.clock, random: fastify.random }, personWho(actor), { available: wanted === 'available' })
     if (!outcome.ok) throw notFound()
     if (wanted === 'unavailable') {

@@ -8,9 +8,7 @@ import {
 } from '../../domain/lifecycle.js'
 import type { StaffActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
-import type { FormBody } from '../forms.js'
 
-export const FormSchema = Type.Record(Type.String(), Type.Unknown())
 export const NumberParams = Type.Object({ number: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
 
 /** The guard on the desk plugin has already refused everyone but staff. */
@@ -30,14 +28,14 @@ export async function ticketByNumber(fastify: FastifyInstance, request: FastifyR
 
 /**
  * What a form posted to a desk ticket (`/tickets/:number/...`) reads first: the staff member, the
- * ticket (404 when missing or not theirs), the form, and the lifecycle on that ticket (asked for
- * only by the forms that need it).
+ * ticket (404 when missing or not theirs), and the lifecycle on that ticket (asked for only by
+ * the forms that need it).
  */
 export async function deskTicketForm(fastify: FastifyInstance, request: FastifyRequest) {
   const { number } = request.params as { number: number }
   const actor = staffOf(request)
   const ticket = await ticketByNumber(fastify, request, number)
-  return { number, actor, ticket, t: request.t, body: request.body as FormBody, lifecycle: () => deskLifecycle(fastify, actor, ticket) }
+  return { number, actor, ticket, t: request.t, lifecycle: () => deskLifecycle(fastify, actor, ticket) }
 }
 
 /** A positive whole number from a form field, or null. */

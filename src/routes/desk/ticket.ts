@@ -1,16 +1,26 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { listHistory, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { personWho, type Refused } from '../../commands/kernel.js'
 import { addNote } from '../../commands/add-note.js'
 import { registerOccurrence } from '../../commands/register-occurrence.js'
 import { transferTicket } from '../../commands/transfer.js'
-import { MAX_MINUTES, NOTE_MODES } from '../../domain/ticket.js'
-import type { Translate } from '../../i18n/index.js'
+import { NOTE_MODES } from '../../domain/ticket.js'
 import { notFound } from '../../plugins/app.js'
-import { echo, files, flag, id, oneOf, text, type FormBody, type FormErrors } from '../forms.js'
+import { Checkbox, Choice, choices, echo, Files, files, Form, formFailure, OptionalId, Text, Version, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage, refusalStatus, type FieldWords } from '../refusals.js'
-import { deskTicketForm, FormSchema, NumberParams, staffOf, ticketByNumber, whole } from './shared.js'
+import { deskTicketForm, NumberParams, staffOf, ticketByNumber, whole } from './shared.js'
 import { openedBy, redirectAfterChange, renderTicket, type DeskForm } from './ticket-page.js'
+
+const TransferForm = Form({ version: Version, assignee_id: OptionalId, account_id: OptionalId, product_id: OptionalId, note: Text })
+const NoteForm = Form({
+  mode: Choice(NOTE_MODES), body: Text, occurred_at: Text, minutes_spent: Text,
+  visible_to_requester: Checkbox, send_email: Checkbox, attachments: Files
+})
+const OccurrenceForm = Form({
+  category: Text, origin: Text, description: Text, occurred_at: Text, minutes_spent: Text,
+  visible_to_requester: Checkbox, notify_responsible: Checkbox, attachments: Files
+})
 
 /** How the note and occurrence forms name what the commands refuse. */
 const NOTE_WORDS: FieldWords = {
@@ -18,15 +28,11 @@ const NOTE_WORDS: FieldWords = {
   keys: { 'minutesSpent.out_of_range': 'desk.reply.minutesRange', 'occurredAt.invalid_choice': 'desk.occurredAt.invalid' }
 }
 
-/** An optional id field: '' is "none" (null), anything else must be a valid id (undefined = invalid). */
-export function optionalId(body: FormBody, name: string): number | null | undefined {
-  if (text(body, name) === '') return null
-  return id(body, name) ?? undefined
-}
-
-/** Minutes spent: empty is none; anything but whole minutes is out of range (-1), as the command says. */
-function minutesField(body: FormBody): number | null {
-  const raw = text(body, 'minutes_spent')
+/**
+ * Minutes spent: empty is none; anything but whole minutes is out of range (-1), for the command
+ * to say so beside the other fields' messages (which is why the schema takes it as text).
+ */
+function minutesField(raw: string): number | null {
   if (raw === '') return null
   return whole(raw) ?? -1
 }
@@ -35,8 +41,7 @@ function minutesField(body: FormBody): number | null {
  * When the occurrence happened, from a datetime-local field read as UTC (the times the app
  * shows are UTC); a date that does not exist is passed on as given, for the command to refuse.
  */
-function occurredAtField(body: FormBody): string | null {
-  const raw = text(body, 'occurred_at')
+function occurredAtField(raw: string): string | null {
   if (raw === '') return null
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(raw)
   const date = m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], m[6] ? +m[6] : 0)) : null
@@ -45,21 +50,22 @@ function occurredAtField(body: FormBody): string | null {
   return date.toISOString()
 }
 
-export default async function ticketPage(fastify: FastifyInstance) {
+export default async function ticketPage(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const deps = { db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }
 
   /** Re-renders the page with one form failed; a refusal or conflict shows the current ticket. */
   function failed(request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, form: DeskForm, status: number, formError: string, errors: FormErrors = {}) {
-    return renderTicket(fastify, request, reply, ticket, { status, failed: form, errors, values: echo(request.body as FormBody), formError })
+    return renderTicket(fastify, request, reply, ticket, { status, failed: form, errors, values: echo(request), formError })
   }
 
   fastify.get('/tickets/:number', { schema: { params: NumberParams } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
+    const { number } = request.params
     return renderTicket(fastify, request, reply, await ticketByNumber(fastify, request, number))
   })
 
   fastify.get('/tickets/:number/history', { schema: { params: NumberParams } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
+    const { number } = request.params
     const ticket = await ticketByNumber(fastify, request, number)
     const createdBy = await openedBy(fastify, ticket)
     const events = (await listHistory(fastify.db, ticket.id)).map((e) =>
@@ -70,7 +76,7 @@ export default async function ticketPage(fastify: FastifyInstance) {
   })
 
   fastify.get('/tickets/:number/occurrences', { schema: { params: NumberParams } }, async (request, reply) => {
-    const { number } = request.params as { number: number }
+    const { number } = request.params
     const ticket = await ticketByNumber(fastify, request, number)
     const [{ notes }, createdBy] = await Promise.all([listNotes(fastify.db, staffOf(request), ticket.id), openedBy(fastify, ticket)])
     return reply.page('desk/occurrences', {
@@ -94,31 +100,33 @@ export default async function ticketPage(fastify: FastifyInstance) {
       : message, errors)
   }
 
-  fastify.post('/tickets/:number/transfer', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { actor, t, ticket, body } = await deskTicketForm(fastify, request)
-    const version = whole(text(body, 'version'))
-    // '' keeps the ticket as it is: a transfer hands the ticket on, it does not leave it without anyone.
-    const assigneeId = text(body, 'assignee_id') === '' ? undefined : id(body, 'assignee_id') ?? -1
-    const accountId = text(body, 'account_id') === '' ? undefined : id(body, 'account_id') ?? -1
-    const productId = optionalId(body, 'product_id')
-    if (version === null) return failed(request, reply, ticket, 'transfer', 422, t('error.badRequest'))
+  fastify.post('/tickets/:number/transfer', { schema: { params: NumberParams, body: TransferForm }, attachValidation: true }, async (request, reply) => {
+    const { actor, t, ticket } = await deskTicketForm(fastify, request)
+    const failure = formFailure(request, { version: 'error.badRequest', ...choices('assignee_id', 'account_id', 'product_id') })
+    if (failure?.field === 'version') return failed(request, reply, ticket, 'transfer', 422, failure.message)
+    if (failure) return failed(request, reply, ticket, 'transfer', 422, t('common.formErrors'), { [failure.field]: failure.message })
+    const { version, note } = request.body
+    // None (null) keeps the assignee and the client as they are: a transfer hands the ticket on, it does not leave it without anyone.
+    const assigneeId = request.body.assignee_id ?? undefined
+    const accountId = request.body.account_id ?? undefined
+    const productId = request.body.product_id
 
-    const outcome = await transferTicket(deps, personWho(actor), { ticketId: ticket.id, version, assigneeId, accountId, productId: productId === undefined ? -1 : productId, note: text(body, 'note') })
+    const outcome = await transferTicket(deps, personWho(actor), { ticketId: ticket.id, version, assigneeId, accountId, productId, note })
     if (!outcome.ok) return refusedForm(request, reply, ticket, 'transfer', outcome.refusal)
     reply.flash('success', t('desk.transfer.done'))
     return redirectAfterChange(fastify, request, reply, ticket)
   })
 
-  fastify.post('/tickets/:number/notes', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { actor, t, ticket, body } = await deskTicketForm(fastify, request)
-    const mode = oneOf(text(body, 'mode'), NOTE_MODES)
-    if (!mode) return failed(request, reply, ticket, 'note', 422, t('common.formErrors'), { mode: t('validation.invalidChoice') })
-    const minutes = minutesField(body)
-    const occurredAt = occurredAtField(body)
-    const visible = mode === 'note' && flag(body, 'visible_to_requester')
+  fastify.post('/tickets/:number/notes', { schema: { params: NumberParams, body: NoteForm }, attachValidation: true }, async (request, reply) => {
+    const { actor, t, ticket } = await deskTicketForm(fastify, request)
+    const failure = formFailure(request, choices('mode'))
+    if (failure) return failed(request, reply, ticket, 'note', 422, t('common.formErrors'), { [failure.field]: failure.message })
+    const body = request.body
+    const mode = body.mode
+    const visible = mode === 'note' && body.visible_to_requester !== undefined
     const outcome = await addNote(deps, personWho(actor), {
-      ticketId: ticket.id, mode, body: text(body, 'body'), visibleToRequester: visible, sendEmail: mode === 'note' && flag(body, 'send_email'),
-      minutesSpent: minutes, occurredAt, files: files(body, 'attachments'), source: 'portal'
+      ticketId: ticket.id, mode, body: body.body, visibleToRequester: visible, sendEmail: mode === 'note' && body.send_email !== undefined,
+      minutesSpent: minutesField(body.minutes_spent), occurredAt: occurredAtField(body.occurred_at), files: files(request, body.attachments), source: 'portal'
     })
     if (!outcome.ok) return refusedForm(request, reply, ticket, 'note', outcome.refusal, NOTE_WORDS)
     const result = outcome.value
@@ -133,14 +141,13 @@ export default async function ticketPage(fastify: FastifyInstance) {
     return reply.redirect(`/desk/tickets/${ticket.number}#note-${result.noteId}`)
   })
 
-  fastify.post('/tickets/:number/occurrences', { schema: { params: NumberParams, body: FormSchema } }, async (request, reply) => {
-    const { actor, t, ticket, body } = await deskTicketForm(fastify, request)
-    const minutes = minutesField(body)
-    const occurredAt = occurredAtField(body)
+  fastify.post('/tickets/:number/occurrences', { schema: { params: NumberParams, body: OccurrenceForm } }, async (request, reply) => {
+    const { actor, t, ticket } = await deskTicketForm(fastify, request)
+    const body = request.body
     const outcome = await registerOccurrence(deps, personWho(actor), {
-      ticketId: ticket.id, category: text(body, 'category'), origin: text(body, 'origin'), description: text(body, 'description'),
-      occurredAt, minutesSpent: minutes, files: files(body, 'attachments'), source: 'portal',
-      visibleToRequester: flag(body, 'visible_to_requester'), notifyResponsible: flag(body, 'notify_responsible')
+      ticketId: ticket.id, category: body.category, origin: body.origin, description: body.description,
+      occurredAt: occurredAtField(body.occurred_at), minutesSpent: minutesField(body.minutes_spent), files: files(request, body.attachments), source: 'portal',
+      visibleToRequester: body.visible_to_requester !== undefined, notifyResponsible: body.notify_responsible !== undefined
     })
     if (!outcome.ok) return refusedForm(request, reply, ticket, 'occurrence', outcome.refusal, NOTE_WORDS)
     request.log.info({ ticketId: ticket.id, noteId: outcome.value.noteId }, 'occurrence registered at the desk')

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from '@sinclair/typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { contactAccounts } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
 import { personWho } from '../../commands/kernel.js'
@@ -7,10 +7,16 @@ import { openTicket } from '../../commands/open-ticket.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
 import { LIMITS } from '../../domain/ticket.js'
 import type { ContactActor } from '../../domain/permissions.js'
-import { echo, files, id, text, type FormBody, type FormErrors } from '../forms.js'
+import { choices, echo, Files, files, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages } from '../refusals.js'
 
-const FormSchema = Type.Record(Type.String(), Type.Unknown())
+const NewTicketForm = Form({
+  account_id: OptionalId, product_id: OptionalId, category_id: OptionalId, desk_id: OptionalId,
+  priority: Text, title: Text, description: Text, url: Text, attachments: Files,
+  /** "new" from the "save and open another" button. */
+  next: Text
+})
+const CHOICES = choices('account_id', 'product_id', 'category_id', 'desk_id')
 
 /** Catalog items grouped by their area, in the order the query returns them. */
 function groupByArea<T extends { area_id: number; area_name: string }>(items: T[]) {
@@ -23,7 +29,8 @@ function groupByArea<T extends { area_id: number; area_name: string }>(items: T[
   return areas
 }
 
-export default async function newTicket(fastify: FastifyInstance) {
+export default async function newTicket(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const db = fastify.db
 
   async function renderForm(request: FastifyRequest, reply: FastifyReply, opts: { values?: Record<string, string>; errors?: FormErrors; status?: number } = {}) {
@@ -49,22 +56,24 @@ export default async function newTicket(fastify: FastifyInstance) {
 
   fastify.get('/tickets/new', async (request, reply) => renderForm(request, reply))
 
-  fastify.post('/tickets', { schema: { body: FormSchema } }, async (request, reply) => {
+  fastify.post('/tickets', { schema: { body: NewTicketForm }, attachValidation: true }, async (request, reply) => {
     const actor = request.actor as ContactActor
-    const body = request.body as FormBody
     const t = request.t
+    const failure = formFailure(request, CHOICES)
+    if (failure) return renderForm(request, reply, { values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const body = request.body
     const outcome = await openTicket({ db, store: fastify.store, clock: fastify.clock, random: fastify.random }, personWho(actor), {
-      accountId: id(body, 'account_id'), productId: id(body, 'product_id'), categoryId: id(body, 'category_id'), deskId: id(body, 'desk_id'),
-      priority: text(body, 'priority'), title: text(body, 'title'), description: text(body, 'description'),
-      url: text(body, 'url'), files: files(body, 'attachments'), source: 'portal'
+      accountId: body.account_id, productId: body.product_id, categoryId: body.category_id, deskId: body.desk_id,
+      priority: body.priority, title: body.title, description: body.description,
+      url: body.url, files: files(request, body.attachments), source: 'portal'
     })
     if (!outcome.ok) {
       const errors = fieldMessages(t, outcome.refusal, { params: { max: fastify.config.MAX_ATTACHMENT_MB } })
-      return renderForm(request, reply, { values: echo(body), errors, status: 422 })
+      return renderForm(request, reply, { values: echo(request), errors, status: 422 })
     }
     const created = outcome.value
     request.log.info({ ticketId: created.id, number: created.number, assigneeId: created.assigneeId }, 'ticket opened in the portal')
     reply.flash('success', t('ticket.created', { number: created.number }))
-    return reply.redirect(text(body, 'next') === 'new' ? '/portal/tickets/new' : `/portal/tickets/${created.number}`)
+    return reply.redirect(body.next === 'new' ? '/portal/tickets/new' : `/portal/tickets/${created.number}`)
   })
 }

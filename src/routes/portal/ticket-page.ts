@@ -19,7 +19,6 @@ import { ticketApprovalState } from '../../db/approval.js'
 
 // A string, so /portal/tickets/abc is a plain 404 like any ticket the client may not see.
 export const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })
-export const FormSchema = Type.Record(Type.String(), Type.Unknown())
 
 export const REQUESTER: LifecycleActor = { role: 'requester' }
 

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { listHistory, listNotes } from '../../db/ticket.js'
 import type { TicketEvent } from '../../db/schema.js'
 import { personWho } from '../../commands/kernel.js'
 import { addNote } from '../../commands/add-note.js'
 import type { ContactActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
-import { echo, files, text, type FormBody } from '../forms.js'
+import { echo, Files, files, Form, Text } from '../forms.js'
 import { fieldMessages, refusalMessage, refusalStatus } from '../refusals.js'
-import { FormSchema, loadTicket, Params, renderTicket, replyGate } from './ticket-page.js'
+import { loadTicket, Params, renderTicket, replyGate } from './ticket-page.js'
 
 export { replyGate, type ReplyGate } from './ticket-page.js'
 
@@ -23,7 +24,10 @@ export function clientHistory(events: TicketEvent[]): TicketEvent[] {
     .map((e) => (STAFF_NOTE_ACTIONS.has(e.action) ? { ...e, note: null } : e))
 }
 
-export default async function ticketPage(fastify: FastifyInstance) {
+const ReplyForm = Form({ body: Text, attachments: Files })
+
+export default async function ticketPage(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const db = fastify.db
 
   fastify.get('/tickets/:number', { schema: { params: Params } }, async (request, reply) => {
@@ -53,13 +57,13 @@ export default async function ticketPage(fastify: FastifyInstance) {
     })
   })
 
-  fastify.post('/tickets/:number/replies', { schema: { params: Params, body: FormSchema } }, async (request, reply) => {
+  fastify.post('/tickets/:number/replies', { schema: { params: Params, body: ReplyForm } }, async (request, reply) => {
     const ticket = await loadTicket(fastify, request)
-    const body = request.body as FormBody
+    const body = request.body
     const t = request.t
-    const uploads = files(body, 'attachments')
+    const uploads = files(request, body.attachments)
     const outcome = await addNote({ db, store: fastify.store, clock: fastify.clock, random: fastify.random }, personWho(request.actor as ContactActor), {
-      ticketId: ticket.id, mode: 'reply', body: text(body, 'body'), files: uploads, source: 'portal'
+      ticketId: ticket.id, mode: 'reply', body: body.body, files: uploads, source: 'portal'
     })
     if (!outcome.ok) {
       const refusal = outcome.refusal
@@ -68,11 +72,11 @@ export default async function ticketPage(fastify: FastifyInstance) {
       const status = refusalStatus(refusal)
       if (status === 422) {
         const errors = fieldMessages(t, refusal, { params: { max: fastify.config.MAX_ATTACHMENT_MB }, keys: { 'body.required': 'portal.reply.empty' } })
-        return renderTicket(fastify, request, reply, fresh, { failed: 'reply', values: echo(body), errors, formError: t('common.formErrors'), status })
+        return renderTicket(fastify, request, reply, fresh, { failed: 'reply', values: echo(request), errors, formError: t('common.formErrors'), status })
       }
       // The ticket takes no replies (e.g. staff cancelled it meanwhile): say why, as the page does.
       const gate = replyGate(fresh)
-      return renderTicket(fastify, request, reply, fresh, { alert: gate.open ? refusalMessage(t, refusal) : t(gate.messageKey), failed: 'reply', values: echo(body), status })
+      return renderTicket(fastify, request, reply, fresh, { alert: gate.open ? refusalMessage(t, refusal) : t(gate.messageKey), failed: 'reply', values: echo(request), status })
     }
     const result = outcome.value
     if (result.childTicket) {
