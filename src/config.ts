@@ -22,6 +22,8 @@ const ConfigSchema = Type.Object({
   LOGIN_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   ROLE: Type.Union([Type.Literal('web'), Type.Literal('worker'), Type.Literal('all')], { default: 'all' }),
+  /** A worker keeps what it is doing (a drain, a poll, a job pass, claimed rows) by renewing a lease; a crashed one's work is taken over this long after its last renewal. */
+  LEASE_SECONDS: Type.Integer({ minimum: 2, maximum: 600, default: 15 }),
   // Outgoing mail: with no SMTP_URL nothing is sent and notifications wait in the outbox.
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Casebridge <support@localhost>' }),

@@ -3,7 +3,7 @@
  * an overlap window, deduplicated) and applies what CRM users changed through the same domain
  * rules the portal uses: owner, account, product and priority; published comments become replies.
  */
-import { acquireLease, releaseLease } from '../src/work/lease.js'
+import { LeaseLost, withLease, type HeldLease } from '../src/work/lease.js'
 import { crmWho } from '../src/commands/kernel.js'
 import { applyCrmCaseChange, applyCrmComment, type CaseChange } from '../src/commands/crm-inbound.js'
 import { importCrmRecord } from '../src/commands/crm-reference.js'
@@ -15,6 +15,7 @@ import {
   type TicketForInbound
 } from '../src/db/crm-tickets.js'
 import { saveProgress } from '../src/work/state.js'
+import { cleanText } from '../src/domain/text.js'
 import type { Priority } from '../src/db/schema.js'
 import type { ChangePage, CrmCase, CrmComment } from './crm/adapter.js'
 import { CrmCallError } from './crm/adapter.js'
@@ -22,7 +23,6 @@ import { INBOUND_FIELDS, casePriority, sameId, shadowValue, ticketPriority, type
 import { pausedUntil, recordCallFailure, recordCallSuccess, type SyncContext } from './crm/context.js'
 
 export const INBOUND_LEASE = 'crm-inbound'
-const LEASE_MS = 10 * 60_000
 /** SystemModstamp is set when a transaction starts, so a slow one can commit "in the past": look back this far. */
 export const DEFAULT_OVERLAP_MS = 5 * 60_000
 const EPOCH = '1970-01-01T00:00:00.000Z'
@@ -45,6 +45,8 @@ export interface InboundReport {
   /** Records that could not be applied (logged with their error). */
   failed: number
   calls: number
+  /** The inbound lease went to another worker mid-poll: this one stopped. */
+  leaseLost?: boolean
 }
 
 /** Salesforce datetimes ("2026-11-23T10:00:00.000+0000") as epoch milliseconds. */
@@ -86,16 +88,18 @@ async function saveCursor(ctx: SyncContext, name: string, cursor: Cursor, overla
 
 /** Walks every page after the cursor, applying each record not seen yet and moving the cursor page by page. */
 async function walk<T extends { Id: string; SystemModstamp: string }>(
-  ctx: SyncContext, name: string, overlapMs: number,
+  ctx: SyncContext, lease: HeldLease, name: string, overlapMs: number,
   first: (since: string) => Promise<ChangePage<T>>, apply: (records: T[]) => Promise<void>,
   content: (r: T) => string = () => ''
 ): Promise<number> {
   const keyOf = (r: T) => `${r.Id}@${r.SystemModstamp}#${content(r)}`
   const cursor = await loadCursor(ctx, name)
   const since = new Date(Math.max(0, Date.parse(cursor.at) - overlapMs)).toISOString()
+  lease.assertHeld()
   let page: ChangePage<T> | null = await first(since)
   let count = 0
   while (page) {
+    lease.assertHeld()
     const fresh = page.records.filter((r) => !cursor.seen.has(keyOf(r)))
     await apply(fresh)
     count += fresh.length
@@ -105,6 +109,7 @@ async function walk<T extends { Id: string; SystemModstamp: string }>(
       if (at > cursor.at) cursor.at = at
     }
     await saveCursor(ctx, name, cursor, overlapMs)
+    lease.assertHeld()
     const next: Promise<ChangePage<T>> | null = page.more()
     page = next ? await next : null
   }
@@ -116,34 +121,41 @@ export async function pollInbound(ctx: SyncContext, opts: { overlapMs?: number }
   const report: InboundReport = { skipped: null, pausedUntil: null, cases: 0, applied: 0, echoes: 0, overruled: 0, refused: 0, unmapped: 0, replies: 0, failed: 0, calls: 0 }
   const paused = await pausedUntil(ctx)
   if (paused) return { ...report, skipped: 'paused', pausedUntil: paused }
-  if (!(await acquireLease(ctx.db, INBOUND_LEASE, ctx.holder, ctx.clock(), LEASE_MS))) return { ...report, skipped: 'leased' }
   const overlap = opts.overlapMs ?? DEFAULT_OVERLAP_MS
   const before = ctx.crm.calls
-  try {
-    const integration = await ctx.crm.integrationUserId()
-    report.cases = await walk(ctx, 'case', overlap, (since) => ctx.crm.changedCases(since), async (records) => {
-      for (const rec of records) {
-        try {
-          await applyCase(ctx, rec, integration, report)
-        } catch (err) {
-          // one Case we cannot apply must not stop the others behind it (the cursor moves on)
-          if (err instanceof CrmCallError) throw err
-          report.failed++
-          ctx.log.error({ err, caseId: rec.Id, ticketId: rec.externalId }, 'could not apply a CRM Case change')
+  const held = await withLease(ctx, INBOUND_LEASE, ctx.holder, ctx.leaseMs, async (lease) => {
+    try {
+      const integration = await ctx.crm.integrationUserId()
+      report.cases = await walk(ctx, lease, 'case', overlap, (since) => ctx.crm.changedCases(since), async (records) => {
+        for (const rec of records) {
+          lease.assertHeld()
+          try {
+            await applyCase(ctx, rec, integration, report)
+          } catch (err) {
+            // one Case we cannot apply must not stop the others behind it (the cursor moves on)
+            if (err instanceof CrmCallError || err instanceof LeaseLost) throw err
+            report.failed++
+            ctx.log.error({ err, caseId: rec.Id, ticketId: rec.externalId }, 'could not apply a CRM Case change')
+          }
         }
+      }, (r) => [r.OwnerId, r.AccountId, r.ProductId, r.Priority, r.LastModifiedById].join('|'))
+      await walk(ctx, lease, 'comment', overlap, (since) => ctx.crm.changedComments(since), async (records) => {
+        await applyComments(ctx, records, integration, report)
+      })
+    } catch (err) {
+      if (err instanceof LeaseLost) {
+        // another worker polls now; the cursor was saved page by page
+        report.leaseLost = true
+        return
       }
-    }, (r) => [r.OwnerId, r.AccountId, r.ProductId, r.Priority, r.LastModifiedById].join('|'))
-    await walk(ctx, 'comment', overlap, (since) => ctx.crm.changedComments(since), async (records) => {
-      await applyComments(ctx, records, integration, report)
-    })
-  } catch (err) {
-    if (!(err instanceof CrmCallError)) throw err
-    report.pausedUntil = await recordCallFailure(ctx, err)
-    ctx.log.warn({ code: err.code, kind: err.kind }, 'CRM inbound poll failed')
-  } finally {
-    report.calls = ctx.crm.calls - before
-    await releaseLease(ctx.db, INBOUND_LEASE, ctx.holder)
-  }
+      if (!(err instanceof CrmCallError)) throw err
+      report.pausedUntil = await recordCallFailure(ctx, err)
+      ctx.log.warn({ code: err.code, kind: err.kind }, 'CRM inbound poll failed')
+    } finally {
+      report.calls = ctx.crm.calls - before
+    }
+  })
+  if (!held.ran) return { ...report, skipped: 'leased' }
   if (report.calls > 0 && report.pausedUntil === null) await recordCallSuccess(ctx, 'inbound')
   if (report.applied || report.replies || report.refused) ctx.log.info({ ...report }, 'CRM changes applied')
   return report
@@ -195,7 +207,8 @@ const CONFLICT_RETRIES = 3
  * (otherwise it is compared again), so a change made in the portal meanwhile is never
  * overwritten: it is either the later one and stands, or the earlier one and the CRM's applies on top.
  */
-async function applyCase(ctx: SyncContext, rec: CrmCase, integration: string, report: InboundReport): Promise<void> {
+async function applyCase(ctx: SyncContext, raw: CrmCase, integration: string, report: InboundReport): Promise<void> {
+  const rec = cleaned(raw)
   const ticketId = rec.externalId && /^\d{1,12}$/.test(rec.externalId) ? Number(rec.externalId) : null
   if (ticketId === null) return
   for (let attempt = 1; ; attempt++) {
@@ -293,9 +306,17 @@ async function compareCase(ctx: SyncContext, rec: CrmCase, t: TicketForInbound, 
   return change
 }
 
+/**
+ * A CRM record with its text cleaned (src/domain/text.ts): a NUL or a broken surrogate in what a
+ * CRM user wrote is dropped from it, rather than the comment or the change being refused.
+ */
+function cleaned<T extends object>(record: T): T {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === 'string' ? cleanText(v) : v])) as T
+}
+
 /** Published comments written by CRM users become staff replies (never sent back: source crm, comment id kept). */
 async function applyComments(ctx: SyncContext, records: CrmComment[], integration: string, report: InboundReport): Promise<void> {
-  const candidates = records.filter((c) => c.IsPublished && !sameId(c.CreatedById, integration) && (c.CommentBody ?? '').trim() !== '')
+  const candidates = records.map(cleaned).filter((c) => c.IsPublished && !sameId(c.CreatedById, integration) && (c.CommentBody ?? '').trim() !== '')
   if (candidates.length === 0) return
   const tickets = await ticketIdsByCase(ctx.db, candidates.map((c) => c.ParentId))
   const known = await linkedCommentIds(ctx.db, candidates.map((c) => c.Id))

@@ -3,7 +3,7 @@
  * comments (200 per call, one per Case per call so a Case's comments keep their order). Every
  * per-record result is read; failures retry with backoff and jitter or are parked as dead.
  */
-import { acquireLease, releaseLease } from '../src/work/lease.js'
+import { LeaseLost, withLease, type HeldLease } from '../src/work/lease.js'
 import { caseRowState, getOutboxRow } from '../src/db/crm-outbox.js'
 import type { OutboxRows } from '../src/db/outbox.js'
 import { outbox } from '../src/work/outbox.js'
@@ -16,7 +16,6 @@ import { caseValues, changedValues, commentValues, sameComment, type CaseValues 
 import { pausedUntil, recordCallFailure, recordCallSuccess, type SyncContext } from './crm/context.js'
 
 export const OUTBOX_LEASE = 'crm-outbox'
-const LEASE_MS = 10 * 60_000
 const COLLECTION = 200
 
 /** Per-record errors worth another try; anything else is the record's own fault and is parked at once. */
@@ -53,6 +52,8 @@ export interface DrainReport {
   dead: number
   deferred: number
   calls: number
+  /** The outbox lease went to another worker mid-drain: this one stopped before its next call. */
+  leaseLost?: boolean
 }
 
 /** Test seam: runs after each CRM write call returns, before its results are recorded. */
@@ -77,34 +78,40 @@ export async function drainOutbox(ctx: SyncContext, opts: { batchRows?: number; 
   }
   const paused = await pausedUntil(ctx)
   if (paused) return { ...report, skipped: 'paused', pausedUntil: paused }
-  if (!(await acquireLease(ctx.db, OUTBOX_LEASE, ctx.holder, ctx.clock(), LEASE_MS))) return { ...report, skipped: 'leased' }
   const callsBefore = ctx.crm.calls
-  try {
-    const batchRows = opts.batchRows ?? 2000
-    const maxRows = opts.maxRows ?? Infinity
-    while (report.claimed < maxRows) {
-      await acquireLease(ctx.db, OUTBOX_LEASE, ctx.holder, ctx.clock(), LEASE_MS)
-      const { rows } = await CRM.claim(ctx.db, ctx.clock(), { limit: Math.min(batchRows, maxRows - report.claimed), leaseMs: LEASE_MS })
-      if (rows.length === 0) break
-      report.claimed += rows.length
-      const pass = new Pass(ctx, rows, report, opts.hooks ?? {})
-      try {
-        await pass.run()
-      } catch (err) {
-        if (!(err instanceof Aborted)) {
-          // Not a CRM refusal but a fault of ours: what was claimed goes back with its try counted,
-          // so the next drain first looks in the CRM for what this one may have written.
-          await CRM.release(ctx.db, pass.unsettled(), ctx.clock(), null, { keepAttempt: true }).catch(() => undefined)
-          throw err
+  const held = await withLease(ctx, OUTBOX_LEASE, ctx.holder, ctx.leaseMs, async (lease) => {
+    try {
+      const batchRows = opts.batchRows ?? 2000
+      const maxRows = opts.maxRows ?? Infinity
+      while (report.claimed < maxRows) {
+        lease.assertHeld()
+        const { rows } = await CRM.claim(ctx.db, ctx.clock(), { limit: Math.min(batchRows, maxRows - report.claimed), leaseMs: ctx.leaseMs })
+        if (rows.length === 0) break
+        report.claimed += rows.length
+        const pass = new Pass(ctx, lease, rows, report, opts.hooks ?? {})
+        try {
+          await pass.run()
+        } catch (err) {
+          if (err instanceof LeaseLost) {
+            // Another worker has the outbox now: its rows come back to it when their claims run out.
+            report.leaseLost = true
+            break
+          }
+          if (!(err instanceof Aborted)) {
+            // Not a CRM refusal but a fault of ours: what was claimed goes back with its try counted,
+            // so the next drain first looks in the CRM for what this one may have written.
+            await CRM.release(ctx.db, pass.unsettled(), ctx.clock(), null, { keepAttempt: true }).catch(() => undefined)
+            throw err
+          }
+          report.pausedUntil = await pausedUntil(ctx)
+          break
         }
-        report.pausedUntil = await pausedUntil(ctx)
-        break
       }
+    } finally {
+      report.calls = ctx.crm.calls - callsBefore
     }
-  } finally {
-    report.calls = ctx.crm.calls - callsBefore
-    await releaseLease(ctx.db, OUTBOX_LEASE, ctx.holder)
-  }
+  })
+  if (!held.ran) return { ...report, skipped: 'leased' }
   if (report.calls > 0 && report.pausedUntil === null) await recordCallSuccess(ctx, 'outbound')
   if (report.claimed > 0) ctx.log.info({ ...report }, 'CRM outbox drained')
   return report
@@ -116,8 +123,17 @@ class Pass {
   private open: Map<number, OutboxRow>
   private readonly caseIds = new Map<number, string>()
 
-  constructor(private readonly ctx: SyncContext, rows: OutboxRow[], private readonly report: DrainReport, private readonly hooks: DrainHooks) {
+  constructor(private readonly ctx: SyncContext, private readonly lease: HeldLease, rows: OutboxRow[], private readonly report: DrainReport, private readonly hooks: DrainHooks) {
     this.open = new Map(rows.map((r) => [r.id, r]))
+  }
+
+  /**
+   * Before every CRM call: the outbox lease must still be ours (else stop: another worker took
+   * over), and the rows this pass still holds stay claimed for another lease period.
+   */
+  private async beforeCall(): Promise<void> {
+    this.lease.assertHeld()
+    if (this.open.size > 0) await CRM.extend(this.ctx.db, [...this.open.keys()], this.ctx.clock(), this.ctx.leaseMs)
   }
 
   private now(): string {
@@ -213,6 +229,7 @@ class Pass {
       const batch = outgoing.slice(i, i + COLLECTION)
       const inFlight = batch.flatMap((b) => b.rows)
       let results
+      await this.beforeCall()
       try {
         results = await ctx.crm.upsertCases(batch.map((b) => ({ externalId: String(b.ticket.id), values: b.sent })))
       } catch (err) {
@@ -312,6 +329,7 @@ class Pass {
           return { caseId: b.note.crm_case_id!, body: c.CommentBody, isPublished: c.IsPublished }
         })
         let results
+        await this.beforeCall()
         try {
           results = await ctx.crm.createComments(records)
         } catch (err) {
@@ -371,6 +389,7 @@ class Pass {
     const suspect = [...queues.values()].flat().filter((q) => q.row.attempts > 1)
     if (suspect.length === 0) return
     let existing
+    await this.beforeCall()
     try {
       existing = await ctx.crm.commentsBy([...new Set(suspect.map((s) => s.note.crm_case_id!))], await ctx.crm.integrationUserId())
     } catch (err) {

@@ -2,6 +2,9 @@ import type { Config } from '../src/config.js'
 import type { Db } from '../src/db/index.js'
 import type { Logger } from '../src/log.js'
 import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import { startHeartbeat } from '../src/work/heartbeat.js'
+import { VERSION } from '../src/version.js'
 import { every } from '../src/work/schedule.js'
 import { runScheduledJobs } from './jobs/index.js'
 import { runExportJobs } from './jobs/exports.js'
@@ -35,19 +38,46 @@ export function startCrmSync(ctx: SyncContext, intervalMs: number): { stop(): Pr
   }, { log: ctx.log, name: 'crm sync' })
 }
 
-/** The worker role: scheduled jobs, mail out and in, CRM sync. */
+/** Where a URL points, without its credentials (user names and passwords never leave the process). */
+function bareUrl(url: string | undefined | null): string | null {
+  if (!url) return null
+  try {
+    const u = new URL(url)
+    return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname === '/' ? '' : u.pathname}`
+  } catch {
+    return null
+  }
+}
+
+/** What a worker runs with, as the admin pages show it: no secrets. */
+export function publishedSettings(config: Config, crmUrl?: string): Record<string, unknown> {
+  const sf = config.crm.salesforce
+  return {
+    smtp: { configured: Boolean(config.SMTP_URL), server: bareUrl(config.SMTP_URL), from: config.MAIL_FROM, pollSeconds: config.MAIL_POLL_SECONDS },
+    imap: { configured: Boolean(config.IMAP_URL), mailbox: bareUrl(config.IMAP_URL), pollSeconds: config.IMAP_POLL_SECONDS },
+    crm: sf ? { kind: 'salesforce', url: sf.instanceUrl ?? sf.loginUrl, auth: sf.auth } : { kind: 'emulator', url: crmUrl ?? `http://127.0.0.1:${config.EMULATOR_PORT}` },
+    syncSeconds: config.SYNC_INTERVAL_SECONDS,
+    leaseSeconds: config.LEASE_SECONDS,
+    publicUrl: config.publicUrl,
+    database: config.databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres',
+    node: process.version
+  }
+}
+
+/** The worker role: scheduled jobs, mail out and in, CRM sync, and its heartbeat. */
 export async function startWorker(opts: { config: Config; db: Db; log: Logger; crmUrl?: string }): Promise<Worker> {
   const { db, log } = opts
-  const holder = `worker-${process.pid}-${randomUUID().slice(0, 8)}`
+  // One name per process, on every lease and claim it takes: host, pid and a random part.
+  const holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const jobs: { stop(): Promise<void> }[] = [
     every(60_000, async () => {
-      await runScheduledJobs(db, new Date(), holder, log)
+      await runScheduledJobs(db, new Date(), holder, log, opts.config.LEASE_SECONDS * 1000)
     }, { log, name: 'scheduled jobs' })
   ]
   // XLSX exports asked for on the web: each job is claimed by one worker, so several may run.
   const exportsStop = new AbortController()
   const exportsLoop = every(opts.config.EXPORT_POLL_SECONDS * 1000, async () => {
-    await runExportJobs({ db, config: opts.config, holder, log: log.child({ worker: 'exports' }), signal: exportsStop.signal })
+    await runExportJobs({ db, config: opts.config, holder, log: log.child({ worker: 'exports' }), signal: exportsStop.signal, leaseMs: opts.config.LEASE_SECONDS * 1000 })
   }, { log, name: 'exports' })
   jobs.push({ stop: async () => { exportsStop.abort(); await exportsLoop.stop() } })
   // Outgoing mail: drains the mail outbox over SMTP (stays queued when SMTP_URL is unset).
@@ -58,6 +88,14 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger; c
   const crmLog = log.child({ worker: 'crm' })
   const crm = createSyncContext({ db, crm: createCrmAdapter(opts.config, crmLog, opts.crmUrl), config: opts.config, log: crmLog, holder })
   jobs.push(startCrmSync(crm, opts.config.SYNC_INTERVAL_SECONDS * 1000))
-  log.info('worker started')
-  return { stop: async () => { await Promise.all(jobs.map((j) => j.stop())) } }
+  const heartbeat = startHeartbeat({ db, clock: () => new Date(), log }, {
+    holder, role: opts.config.ROLE, host: hostname(), pid: process.pid, version: VERSION, settings: publishedSettings(opts.config, opts.crmUrl)
+  }, Math.max(1000, Math.floor((opts.config.LEASE_SECONDS * 1000) / 3)))
+  log.info({ holder }, 'worker started')
+  return {
+    stop: async () => {
+      await Promise.all(jobs.map((j) => j.stop()))
+      await heartbeat.stop()
+    }
+  }
 }

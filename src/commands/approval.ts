@@ -79,8 +79,10 @@ export async function decideApproval(deps: Pick<Deps, 'db' | 'clock' | 'random'>
   if (!claims) throw new ApprovalRefused('invalid')
   const first = await getApprovalLink(deps.db, claims.approvalId)
   if (!first) throw new ApprovalRefused('invalid')
-  if (!choice.approve && (choice.reason.trim() === '' || choice.reason.length > LIMITS.comment)) {
-    throw new Refused('invalid', { fields: { reason: choice.reason.trim() === '' ? { problem: 'required' } : { problem: 'too_long', params: { max: LIMITS.comment } } } })
+  if (!choice.approve) {
+    const check = new FieldCheck()
+    check.text('reason', choice.reason, LIMITS.comment)
+    check.refuse()
   }
   // The lifecycle gives approvals to the system role; the history names the manager who decided.
   const approver: Who = { ref: { type: 'contact', id: first.approver_contact_id, name: first.approver_name }, role: 'system' }

@@ -9,9 +9,11 @@ import { OPEN_STATES } from '../domain/lifecycle.js'
 import { Refused, run, SYSTEM, type Deps, type Outcome, type Who } from './kernel.js'
 
 /** Hands unassigned open tickets to available staff by least load, oldest first; each in its own transaction. */
-export async function assignBacklog(deps: Pick<Deps, 'db' | 'clock' | 'random'>, opts: { limit?: number } = {}): Promise<number> {
+export async function assignBacklog(deps: Pick<Deps, 'db' | 'clock' | 'random'>, opts: { limit?: number; stillHeld?: () => void } = {}): Promise<number> {
   let assigned = 0
   for (const t of await unassignedOpenTickets(deps.db, opts.limit ?? 500)) {
+    // a job pass that lost its lease stops here (the function throws)
+    opts.stillHeld?.()
     const outcome = await run(deps, SYSTEM, async (uow) => {
       const next = pickLeastLoaded(await eligibleStaffLoads(uow.trx, t.desk_id, t.product_id), uow.random)
       if (next === null) return false

@@ -5,6 +5,7 @@ import {
   linkCrmUser, ticketsWithCaseOf, upsertCrmAccount, upsertCrmContact, upsertCrmProduct, type ReferenceOutcome
 } from '../db/crm-reference.js'
 import { run, SYSTEM, type Deps, type UnitOfWork } from './kernel.js'
+import { cleanText } from '../domain/text.js'
 
 export interface CrmAccount { Id: string; Name: string }
 export interface CrmContact { Id: string; Name: string; Email: string | null; Phone: string | null; AccountId: string | null }
@@ -19,7 +20,9 @@ export type CrmReference =
 
 /** Imports one record; what it did (linked, updated, created, unchanged, unlinked, skipped). */
 export async function importCrmRecord(deps: Pick<Deps, 'db' | 'clock' | 'random'>, ref: CrmReference): Promise<string> {
-  const outcome = await run(deps, SYSTEM, (uow) => importIn(uow, ref))
+  // CRM text nobody can send again: kept, with what neither database stores alike taken out.
+  const record = Object.fromEntries(Object.entries(ref.record).map(([key, value]) => [key, typeof value === 'string' ? cleanText(value) : value]))
+  const outcome = await run(deps, SYSTEM, (uow) => importIn(uow, { ...ref, record } as CrmReference))
   if (!outcome.ok) throw outcome.refusal
   return outcome.value
 }

@@ -13,6 +13,7 @@ import type { Recipient as RecipientRole } from '../domain/lifecycle.js'
 import type { Role } from '../domain/lifecycle.js'
 import type { RefusalCode as LifecycleRefusalCode } from '../domain/lifecycle.js'
 import type { Actor } from '../domain/permissions.js'
+import { hasForbiddenControl } from '../domain/text.js'
 import type { AttachmentStore } from '../storage/attachments.js'
 
 export interface Deps {
@@ -67,6 +68,8 @@ export type FieldProblem =
   | 'required' | 'too_long' | 'invalid_choice' | 'invalid_url' | 'file_too_large' | 'catalog_or_product'
   | 'not_on_desk' | 'not_requesters_account' | 'same_desk' | 'in_future' | 'out_of_range' | 'needs_visible' | 'too_early'
   | 'too_short' | 'mismatch' | 'wrong_password' | 'invalid_email' | 'taken'
+  /** A control character (other than tab and line breaks) or broken Unicode: src/domain/text.ts. */
+  | 'invalid_characters'
 
 export interface FieldRefusal {
   problem: FieldProblem
@@ -117,9 +120,10 @@ export class FieldCheck {
   get ok(): boolean {
     return Object.keys(this.fields).length === 0
   }
-  /** Text that must be there and not be longer than `max`. */
+  /** Text that must be there, hold only characters both databases store alike, and not be longer than `max`. */
   text(field: string, value: string, max: number, required = true): void {
-    if (required && value.trim() === '') this.add(field, 'required')
+    if (hasForbiddenControl(value)) this.add(field, 'invalid_characters')
+    else if (required && value.trim() === '') this.add(field, 'required')
     else if (value.length > max) this.add(field, 'too_long', { max })
   }
   refuse(): void {

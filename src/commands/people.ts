@@ -1,5 +1,6 @@
 // Adding people (the CLI today; the administration pages later) and their API tokens.
 import { emailTaken, findLogin, insertContact, insertStaff } from '../db/people.js'
+import { LIMITS } from '../domain/ticket.js'
 import { insertApiToken } from '../db/token.js'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../security/password.js'
 import { newApiToken } from '../security/token.js'
@@ -25,7 +26,7 @@ export async function addPerson(deps: Pick<Deps, 'db' | 'clock' | 'random'>, inp
   const email = input.email.trim().toLowerCase()
   const check = new FieldCheck()
   if (!EMAIL.test(email)) check.add('email', 'invalid_email')
-  if (!input.name.trim()) check.add('name', 'required')
+  check.text('name', input.name, LIMITS.name)
   if (input.password.length < MIN_PASSWORD_LENGTH) check.add('password', 'too_short', { min: MIN_PASSWORD_LENGTH })
   if (input.role === 'client' && input.accountIds.length === 0) check.add('accountIds', 'required')
   const passwordHash = check.ok ? await hashPassword(input.password) : null

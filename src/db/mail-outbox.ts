@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import type { Executor } from './index.js'
 import type { MailStatus } from './schema.js'
+import { base32Encode } from '../domain/thread-token.js'
 
 export interface MailToSend {
   ticketId: number | null
@@ -14,7 +16,9 @@ export async function insertMail(db: Executor, mail: MailToSend, now: string): P
   await db.insertInto('mail_outbox').values({
     // No language of their own: '' lets delivery use DEFAULT_LOCALE.
     ticket_id: mail.ticketId, recipient: mail.recipient, locale: mail.locale ?? '', template: mail.template,
-    data: JSON.stringify(mail.data), next_attempt_at: now, created_at: now
+    data: JSON.stringify(mail.data), next_attempt_at: now, created_at: now,
+    // The Message-ID's unique part, fixed now: every attempt sends the same message.
+    message_key: base32Encode(randomBytes(10))
   }).execute()
 }
 

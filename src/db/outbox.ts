@@ -55,6 +55,25 @@ export async function claimRows<N extends OutboxName>(db: Executor, name: N, opt
   return (rows as unknown as OutboxRows[N][]).sort((a, b) => a.id - b.id)
 }
 
+/** Keeps claimed rows claimed until `leaseUntil` (a drain still working on them renews its claim). */
+export async function extendClaims(db: Executor, name: OutboxName, ids: number[], leaseUntil: string): Promise<void> {
+  const { db: k, table } = q(db, name)
+  for (const part of chunk(ids, 500)) {
+    await k.updateTable(table).set({ next_attempt_at: leaseUntil }).where('id', 'in', part).where('status', '=', 'pending').execute()
+  }
+}
+
+/**
+ * Renews one row's claim from `lease` to `leaseUntil`, only if the row is still under that claim:
+ * false when the claim ran out and another drainer took the row (it must not be sent here then).
+ */
+export async function renewClaim(db: Executor, name: OutboxName, id: number, lease: string, leaseUntil: string): Promise<boolean> {
+  const { db: k, table } = q(db, name)
+  const res = await k.updateTable(table).set({ next_attempt_at: leaseUntil })
+    .where('id', '=', id).where('status', '=', 'pending').where('next_attempt_at', '=', lease).executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}
+
 /** Marks rows sent/done (only while still pending, and, given `lease`, only if still under that claim). */
 export async function completeRows(db: Executor, name: OutboxName, ids: number[], now: string, lease?: string): Promise<void> {
   const { db: k, table } = q(db, name)

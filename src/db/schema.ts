@@ -212,6 +212,24 @@ export interface ApiTokenTable {
   created_at: CreatedAt
 }
 
+export type IdempotencyStatus = 'in_flight' | 'done'
+
+/** A POST the JSON API answered for an Idempotency-Key, per API token: replayed to a retry for 24 hours. */
+export interface ApiIdempotencyTable {
+  id: Id
+  token_id: number
+  idempotency_key: string
+  /** sha256 (hex) of the method, the path and the body: the same key for another request is refused. */
+  fingerprint: string
+  status: IdempotencyStatus
+  response_status: number | null
+  /** The headers replayed with the body (JSON): content-type, location. */
+  response_headers: string | null
+  response_body: string | null
+  created_at: Timestamp
+  completed_at: Timestamp | null
+}
+
 export interface CounterTable {
   name: string
   value: number
@@ -273,6 +291,8 @@ export interface MailOutboxTable {
   next_attempt_at: Timestamp
   last_error: string | null
   sent_at: Timestamp | null
+  /** Fixed when queued: the Message-ID's unique part, the same on every attempt. */
+  message_key: string | null
   created_at: CreatedAt
 }
 
@@ -283,6 +303,18 @@ export interface JobLeaseTable {
 }
 
 export type CrmOutboxKind = 'case' | 'comment'
+
+/** One row per worker process: alive (beat_at), what it runs with, minus secrets (settings, JSON). */
+export interface WorkerHeartbeatTable {
+  holder: string
+  role: string
+  host: string
+  pid: number
+  version: string
+  settings: string
+  started_at: Timestamp
+  beat_at: Timestamp
+}
 
 export interface CrmOutboxTable {
   id: Id
@@ -423,6 +455,7 @@ export interface Database {
   attachment: AttachmentTable
   ticket_event: TicketEventTable
   api_token: ApiTokenTable
+  api_idempotency: ApiIdempotencyTable
   counter: CounterTable
   setting: SettingTable
   sla_policy: SlaPolicyTable
@@ -431,6 +464,7 @@ export interface Database {
   survey: SurveyTable
   mail_outbox: MailOutboxTable
   job_lease: JobLeaseTable
+  worker_heartbeat: WorkerHeartbeatTable
   crm_outbox: CrmOutboxTable
   crm_shadow: CrmShadowTable
   sync_state: SyncStateTable

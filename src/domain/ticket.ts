@@ -10,7 +10,9 @@ export const LIMITS = {
   label: 100,
   itemLabel: 200,
   reason: 20_000,
-  comment: 2_000
+  comment: 2_000,
+  /** A person's or a token's name. */
+  name: 200
 } as const
 
 /** Minutes a single note or occurrence may record as time spent. */
@@ -39,7 +41,9 @@ export function namesCatalogOrProduct(t: { productId: number | null; categoryId:
 
 /** An http(s) address of reasonable length. */
 export function isWebUrl(value: string): boolean {
-  if (value.length > LIMITS.url) return false
+  // The URL parser drops tabs and line breaks and percent-encodes other controls: the stored text
+  // would not be the address that was checked.
+  if (value.length > LIMITS.url || /[\u0000-\u001F\u007F]/.test(value)) return false
   try {
     const u = new URL(value)
     return u.protocol === 'http:' || u.protocol === 'https:'

@@ -37,6 +37,8 @@ export function mailSettings(config: Pick<Config, 'MAIL_FROM' | 'REPLY_TO_ADDRES
 export interface OutboxRowLike extends MailRowLike {
   ticket_id: number | null
   recipient: string
+  /** Fixed when the mail was queued (older rows have none): the Message-ID's unique part. */
+  message_key?: string | null
 }
 
 export interface ComposedMail {
@@ -61,8 +63,12 @@ function positive(value: unknown): number | null {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null
 }
 
-/** The message for a row; `suffix` makes its Message-ID unique (random unless given). */
-export function composeMail(row: OutboxRowLike, settings: MailSettings, key: Uint8Array, suffix = base32Encode(randomBytes(10))): ComposedMail {
+/**
+ * The message for a row; `suffix` makes its Message-ID unique: the row's own key, fixed when it
+ * was queued, so an attempt made again after a crash is the same message (random for rows
+ * queued before there were keys).
+ */
+export function composeMail(row: OutboxRowLike, settings: MailSettings, key: Uint8Array, suffix = row.message_key ?? base32Encode(randomBytes(10))): ComposedMail {
   const data = parseData(row.data)
   const token = row.ticket_id === null ? null : signToken({
     ticketId: row.ticket_id, noteId: positive(data.noteId), recipient: recipientKind(data.recipientRole)

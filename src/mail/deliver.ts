@@ -8,6 +8,8 @@ import type { Logger } from '../log.js'
 import { composeMail, mailSettings, type ComposedMail, type MailSettings } from './compose.js'
 import { mailTokenKey } from '../security/mail-key.js'
 import { outbox } from '../work/outbox.js'
+import { DEFAULT_LEASE_MS } from '../work/lease.js'
+import type { OutboxRows } from '../db/outbox.js'
 import { backoffMs, MAIL_RETRY } from '../work/backoff.js'
 import { every } from '../work/schedule.js'
 import { mailFiles, withoutAttachments, type MailAttachment, type MailFiles } from './attachments.js'
@@ -33,6 +35,10 @@ export interface MailDeps {
   maxPerDrain?: number
   /** Files a mail may attach must lie under this folder (DATA_DIR). */
   attachmentRoot?: string
+  /** Mails sent at once over the pooled connections (default 4). */
+  concurrency?: number
+  /** The time claims are renewed from (default: the drain's start). */
+  clock?: () => Date
 }
 
 export interface DrainReport {
@@ -41,7 +47,6 @@ export interface DrainReport {
   dead: number
 }
 
-const DEFAULT_LEASE_MS = 10 * 60_000
 
 /** The mail outbox: rows claimed in order of their ids, retried with the mail backoff. */
 const MAIL = outbox('mail', { policy: MAIL_RETRY })
@@ -78,54 +83,73 @@ export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainR
   const batchSize = deps.batchSize ?? 10
   const maxPerDrain = deps.maxPerDrain ?? 200
   const random = deps.random ?? Math.random
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
+  const transport = deps.transport
   let handled = 0
-  while (handled < maxPerDrain) {
-    const { rows, lease } = await MAIL.claim(deps.db, now, { limit: Math.min(batchSize, maxPerDrain - handled), leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS })
-    if (rows.length === 0) break
-    for (const row of rows) {
-      handled++
-      const log = deps.log?.child({ mailId: row.id, ticketId: row.ticket_id, template: row.template })
-      let mail: ComposedMail
-      let files: MailFiles
-      try {
-        files = mailFiles(row, deps.attachmentRoot)
-        mail = composeMail(files.missing ? withoutAttachments(row) : row, deps.settings, deps.key)
-      } catch (err) {
-        // Rendering is deterministic: retrying the same row cannot help.
-        await MAIL.park(deps.db, row.id, now, `render failed: ${describeError(err)}`, lease)
-        report.dead++
-        log?.error({ err }, 'mail cannot be rendered')
-        continue
-      }
-      try {
-        const { token: _token, ...message } = mail
-        await deps.transport.sendMail(files.attachments.length > 0 ? { ...message, attachments: files.attachments } : message)
-      } catch (err) {
-        const error = describeError(err)
-        // The claim counted this attempt already.
-        if (row.attempts >= deps.settings.maxAttempts || isPermanentFailure(err)) {
-          await MAIL.park(deps.db, row.id, now, error, lease)
-          report.dead++
-          log?.warn({ attempts: row.attempts, error }, 'mail parked as dead')
-        } else {
-          const next = await MAIL.retry(deps.db, row, now, error, { random, lease })
-          report.retried++
-          log?.info({ attempts: row.attempts, error, next }, 'mail not sent, will retry')
-        }
-        continue
-      }
-      await MAIL.complete(deps.db, [row.id], now)
-      report.sent++
-      log?.debug({ messageId: mail.messageId }, 'mail sent')
+
+  /** One claimed row: renewed, rendered, sent, settled. Never throws for the mail's own faults. */
+  const deliver = async (row: OutboxRows['mail'], claim: string) => {
+    const log = deps.log?.child({ mailId: row.id, ticketId: row.ticket_id, template: row.template })
+    // The claim is renewed (and checked) right before the send: a row whose claim ran out may
+    // have gone to another drainer, and then it is not sent here.
+    const lease = await MAIL.renew(deps.db, row.id, claim, deps.clock?.() ?? now, leaseMs)
+    if (lease === null) {
+      log?.info('claim lost to another drainer; not sent here')
+      return
     }
+    let mail: ComposedMail
+    let files: MailFiles
+    try {
+      files = mailFiles(row, deps.attachmentRoot)
+      mail = composeMail(files.missing ? withoutAttachments(row) : row, deps.settings, deps.key)
+    } catch (err) {
+      // Rendering is deterministic: retrying the same row cannot help.
+      await MAIL.park(deps.db, row.id, now, `render failed: ${describeError(err)}`, lease)
+      report.dead++
+      log?.error({ err }, 'mail cannot be rendered')
+      return
+    }
+    try {
+      const { token: _token, ...message } = mail
+      await transport.sendMail(files.attachments.length > 0 ? { ...message, attachments: files.attachments } : message)
+    } catch (err) {
+      const error = describeError(err)
+      // The claim counted this attempt already.
+      if (row.attempts >= deps.settings.maxAttempts || isPermanentFailure(err)) {
+        await MAIL.park(deps.db, row.id, now, error, lease)
+        report.dead++
+        log?.warn({ attempts: row.attempts, error }, 'mail parked as dead')
+      } else {
+        const next = await MAIL.retry(deps.db, row, now, error, { random, lease })
+        report.retried++
+        log?.info({ attempts: row.attempts, error, next }, 'mail not sent, will retry')
+      }
+      return
+    }
+    await MAIL.complete(deps.db, [row.id], now)
+    report.sent++
+    log?.debug({ messageId: mail.messageId }, 'mail sent')
+  }
+
+  while (handled < maxPerDrain) {
+    const { rows, lease } = await MAIL.claim(deps.db, now, { limit: Math.min(batchSize, maxPerDrain - handled), leaseMs })
+    if (rows.length === 0) break
+    handled += rows.length
+    // A few at a time over the pooled connections.
+    const queue = [...rows]
+    await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 4, queue.length) }, async () => {
+      for (let row = queue.shift(); row; row = queue.shift()) await deliver(row, lease)
+    }))
   }
   return report
 }
 
 /** A nodemailer SMTP transport for SMTP_URL (timeouts can be overridden in the URL's query). */
 export function smtpTransport(url: string): MailTransport {
+  // Pooled: connections stay open between messages (one TLS handshake and login per connection,
+  // not per mail) and several mails go out at once.
   return nodemailer.createTransport({
-    url, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000
+    url, pool: true, maxConnections: 4, maxMessages: 500, connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000
   })
 }
 
@@ -151,7 +175,10 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   const { config, db, log } = opts
   const clock = opts.clock ?? (() => new Date())
   const transport = opts.transport !== undefined ? opts.transport : config.SMTP_URL ? smtpTransport(config.SMTP_URL) : null
-  const deps: MailDeps = { db, settings: mailSettings(config), key: mailTokenKey(config), transport, log, random: opts.random, attachmentRoot: config.dataDir }
+  const deps: MailDeps = {
+    db, settings: mailSettings(config), key: mailTokenKey(config), transport, log, random: opts.random, attachmentRoot: config.dataDir,
+    leaseMs: config.LEASE_SECONDS * 1000, clock
+  }
   const intervalMs = opts.intervalMs ?? Math.round(config.MAIL_POLL_SECONDS * 1000)
   if (!transport) log.warn('SMTP_URL is not set: notifications stay in the mail outbox (see /admin/mail)')
 

@@ -35,7 +35,8 @@ const PROBLEM_KEYS: Record<FieldProblem, string> = {
   mismatch: 'auth.password.mismatch',
   wrong_password: 'auth.password.wrongCurrent',
   invalid_email: 'validation.invalidEmail',
-  taken: 'validation.invalidChoice'
+  taken: 'validation.invalidChoice',
+  invalid_characters: 'validation.invalidCharacters'
 }
 
 export interface FieldWords {

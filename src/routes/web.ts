@@ -8,6 +8,7 @@ import attachments from './attachments.js'
 import exportRoutes from './exports.js'
 import approvals from './approvals.js'
 import { trimForm } from './forms.js'
+import { holdsForbiddenText } from '../domain/text.js'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -35,7 +36,9 @@ export default async function web(fastify: FastifyInstance) {
     await fastify.loadSessionActor(request)
   })
   // Text is read as people mean it, without the spaces around it (passwords as typed).
+  // A query string holding a control character is no search anyone typed (and PostgreSQL refuses NUL).
   fastify.addHook('preValidation', async (request) => {
+    if (holdsForbiddenText(request.query)) throw new HttpError(400, 'bad_query', request.t('error.badRequest'))
     trimForm(request)
   })
   // A route with `attachValidation` answers its own form's failures; anything else (the path) is a 400, as without it.

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { cleanText, clipText } from '../domain/text.js'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
@@ -22,7 +23,7 @@ const SAFE_INLINE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp
 /** Browsers' file names may carry paths and control characters: keep the last segment, printable only. */
 export function cleanFilename(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? ''
-  const cleaned = base.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(0, 200)
+  const cleaned = clipText(cleanText(base).replace(/[\u0000-\u001f\u007f"]/g, '').trim(), 200)
   return cleaned || 'attachment'
 }
 

@@ -27,12 +27,14 @@ export interface SyncContext {
   maxAttempts: number
   /** Who holds the sync leases (one per worker process). */
   holder: string
+  /** How long the sync's leases and row claims last without renewal (LEASE_SECONDS). */
+  leaseMs: number
 }
 
 export interface SyncContextOptions {
   db: Db
   crm: CrmAdapter
-  config: Pick<Config, 'crm' | 'publicUrl' | 'DEFAULT_LOCALE' | 'CRM_MAX_ATTEMPTS'>
+  config: Pick<Config, 'crm' | 'publicUrl' | 'DEFAULT_LOCALE' | 'CRM_MAX_ATTEMPTS' | 'LEASE_SECONDS'>
   log: Logger
   clock?: () => Date
   random?: () => number
@@ -49,7 +51,8 @@ export function createSyncContext(opts: SyncContextOptions): SyncContext {
     clock: opts.clock ?? (() => new Date()),
     random: opts.random ?? Math.random,
     maxAttempts: opts.config.CRM_MAX_ATTEMPTS,
-    holder: opts.holder ?? `sync-${process.pid}-${randomUUID().slice(0, 8)}`
+    holder: opts.holder ?? `sync-${process.pid}-${randomUUID().slice(0, 8)}`,
+    leaseMs: opts.config.LEASE_SECONDS * 1000
   }
 }
 

@@ -15,6 +15,7 @@ import {
 import { isUniqueViolation, personWho } from '../../src/commands/kernel.js'
 import { openTicketByEmail, quarantineEmail, replyByEmail, type InboundMessage } from '../../src/commands/mail-intake.js'
 import { LIMITS } from '../../src/domain/ticket.js'
+import { cleanText, clipText } from '../../src/domain/text.js'
 import { UNKNOWN_SENDER_TEMPLATE } from '../../src/domain/notifications.js'
 import { verifyToken } from '../../src/domain/thread-token.js'
 import { translator } from '../../src/i18n/index.js'
@@ -82,10 +83,10 @@ export function mayAnswerUnknownSender(lastAnsweredAt: string | null, now: Date,
   return !Number.isFinite(last) || now.getTime() - last >= windowMs
 }
 
-/** A Message-ID to dedupe on: the header's, else one derived from the bytes. */
+/** A Message-ID to dedupe on: the header's (cleaned, see src/domain/text.ts), else one derived from the bytes. */
 export function dedupeMessageId(header: string | null | undefined, raw: Buffer | null, key: InboundKey): string {
-  const given = header?.trim()
-  if (given) return given.slice(0, 900)
+  const given = header ? cleanText(header).trim() : ''
+  if (given) return clipText(given, 900)
   if (raw) return `<sha256.${createHash('sha256').update(raw).digest('hex')}@casebridge.invalid>`
   return `<uid.${key.uidValidity}.${key.uid}@casebridge.invalid>`
 }
@@ -139,8 +140,11 @@ export interface Parsed {
 async function parse(source: Buffer, key: InboundKey): Promise<Parsed> {
   const parsed = await simpleParser(source, { skipImageLinks: true, skipTextLinks: true, maxHtmlLengthToParse: 5 * 1024 * 1024 })
   const headers = headerMap(parsed)
-  const from = parsed.from?.value.find((a) => a.address)?.address?.trim().toLowerCase() ?? null
-  return { parsed, headers, messageId: dedupeMessageId(parsed.messageId, source, key), from, subject: parsed.subject ?? null }
+  // What a message says is taken as it comes, minus what no database stores alike (NUL, broken surrogates).
+  const address = parsed.from?.value.find((a) => a.address)?.address
+  const from = address ? cleanText(address).trim().toLowerCase() || null : null
+  const subject = parsed.subject === undefined ? null : cleanText(parsed.subject)
+  return { parsed, headers, messageId: dedupeMessageId(parsed.messageId, source, key), from, subject }
 }
 
 /** A fetched message parsed and its original stored: work that needs no database. */
@@ -238,7 +242,7 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
     if (found !== undefined && participation && isParticipant(actor, participation)) ticketId = found
   }
 
-  let text = plain ? stripQuotedReply(fullText) : stripQuotedReply(htmlToSafeText(fullText))
+  let text = cleanText(plain ? stripQuotedReply(fullText) : stripQuotedReply(htmlToSafeText(fullText)))
   let internal = false
   if (actor.kind === 'staff') ({ internal, body: text } = internalMarker(text))
   const t = translator(deps.settings.defaultLocale)
@@ -257,7 +261,7 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
   if (!ticket || ticket.deleted_at) throw new Refusal('unknown_ticket', `ticket id ${ticketId}`)
   if (!canSeeTicket(actor, ticket)) throw new Refusal('not_allowed', `${p.from} on #${ticket.number}`, ticket.id)
 
-  const outcome = await replyByEmail({ ...deps, clock: () => now }, personWho(actor), { ticketId: ticket.id, internal, body: text, files: [...files, original], message })
+  const outcome = await replyByEmail({ ...deps, clock: () => now }, personWho(actor), { ticketId: ticket.id, internal, body: clipText(text, LIMITS.note), files: [...files, original], message })
   if (!outcome.ok) {
     if (outcome.refusal.code === 'not_found') throw new Refusal('unknown_ticket', `ticket id ${ticket.id}`)
     throw new Refusal('refused', outcome.refusal.code, ticket.id)
@@ -272,7 +276,8 @@ async function openTicketFromMail(deps: InboundDeps, actor: Extract<Actor, { kin
   const deskId = await inboundDesk(db, deps.settings.inboundDesk)
   if (deskId === undefined) throw new Refusal('refused', 'no desk to open the ticket on')
   const outcome = await openTicketByEmail({ ...deps, clock: () => now }, personWho(actor), {
-    accountId: accounts[0].id, deskId, title: titleFromSubject(p.subject) || t('inbound.noSubject'), description: text, files, message
+    accountId: accounts[0].id, deskId, title: clipText(titleFromSubject(p.subject) || t('inbound.noSubject'), LIMITS.title),
+    description: clipText(text, LIMITS.description), files, message
   })
   if (!outcome.ok) throw new Refusal('refused', outcome.refusal.code)
   return outcome.value
@@ -285,12 +290,14 @@ async function keepAttachments(deps: InboundDeps, parsed: ParsedMail): Promise<{
     const size = a.size ?? a.content.length
     if (a.related && size < INLINE_LOGO_BYTES) continue
     // Parts of a delivery report or an attached message body are kept whole in the original.
-    const filename = a.filename ?? `attachment-${files.length + skipped.length + 1}`
+    const filename = cleanText(a.filename ?? `attachment-${files.length + skipped.length + 1}`)
     if (size > deps.settings.maxAttachmentBytes) {
       skipped.push({ filename, size })
       continue
     }
-    files.push(await deps.store.keepBuffer(filename, a.contentType, a.content))
+    const kept = await deps.store.keepBuffer(filename, a.contentType, a.content)
+    // the store shortens long names, which may cut a surrogate pair
+    files.push({ ...kept, filename: cleanText(kept.filename) })
   }
   return { files, skipped }
 }
@@ -317,7 +324,9 @@ interface QuarantineFacts {
   stored?: StoredFile
 }
 
-async function quarantine(deps: InboundDeps, key: InboundKey, q: QuarantineFacts, now: Date): Promise<Outcome> {
+async function quarantine(deps: InboundDeps, key: InboundKey, facts: QuarantineFacts, now: Date): Promise<Outcome> {
+  // an envelope read from the server or an error's text may carry what the message carried
+  const q = { ...facts, from: facts.from === null ? null : cleanText(facts.from), subject: facts.subject === null ? null : cleanText(facts.subject), detail: cleanText(facts.detail) }
   const stored = q.stored ?? (q.raw ? await deps.store.keepBuffer('message.eml', 'message/rfc822', q.raw) : null)
   const answer = q.unknownSender && q.from && deps.settings.unknownSenderReply
     ? mayAnswerUnknownSender(await lastUnknownSenderReply(deps.db, q.from, UNKNOWN_SENDER_TEMPLATE), now)

@@ -6,7 +6,7 @@ import { slaStatus } from '../../src/domain/sla.js'
 import { autoCloseTicket } from '../../src/commands/lifecycle/auto-close.js'
 import { escalateSla } from '../../src/commands/sla-escalation.js'
 import { assignBacklog } from '../../src/commands/assignment.js'
-import { acquireLease, releaseLease } from '../../src/work/lease.js'
+import { DEFAULT_LEASE_MS, LeaseLost, withLease } from '../../src/work/lease.js'
 
 const DAY = 24 * 60 * 60 * 1000
 
@@ -18,20 +18,27 @@ interface JobDeps {
 
 const at = (db: Db, now: Date): JobDeps => ({ db, clock: () => now, random: Math.random })
 
+/** Throws when the pass must stop (its lease went to another worker); called before each ticket. */
+export type StillHeld = () => void
+
 /** Closes tickets left in Waiting for Closure longer than the auto-closure setting. */
-export async function autoCloseJob(db: Db, now: Date): Promise<number> {
+export async function autoCloseJob(db: Db, now: Date, stillHeld: StillHeld = () => {}): Promise<number> {
   const { autoCloseDays } = await getSettings(db)
   const due = await waitingForClosureSince(db, new Date(now.getTime() - autoCloseDays * DAY).toISOString(), 500)
   let closed = 0
-  // A refusal means another worker (or the requester) got there first: the ticket is no longer waiting.
-  for (const id of due) if ((await autoCloseTicket(at(db, now), id)).ok) closed++
+  for (const id of due) {
+    stillHeld()
+    // A refusal means another worker (or the requester) got there first: the ticket is no longer waiting.
+    if ((await autoCloseTicket(at(db, now), id)).ok) closed++
+  }
   return closed
 }
 
 /** Hierarchical escalation: tickets at risk or breached are reported once per level to the desk manager. */
-export async function slaEscalationJob(db: Db, now: Date): Promise<number> {
+export async function slaEscalationJob(db: Db, now: Date, stillHeld: StillHeld = () => {}): Promise<number> {
   let escalated = 0
   for (const t of await slaWatchList(db)) {
+    stillHeld()
     const status = slaStatus(t, now)
     if (status !== 'at_risk' && status !== 'breached') continue
     if (t.sla_alert === status) continue
@@ -47,18 +54,25 @@ export interface JobReport {
   assigned: number
 }
 
-/** One pass of every scheduled job under a lease, so two workers never run the same pass. */
-export async function runScheduledJobs(db: Db, now: Date, holder: string, log?: Logger): Promise<JobReport | null> {
-  if (!(await acquireLease(db, 'scheduled-jobs', holder, now, 5 * 60_000))) return null
-  try {
+/**
+ * One pass of every scheduled job under a lease, so two workers never run the same pass; the
+ * lease is renewed while the pass runs, and a pass that lost it stops before its next ticket.
+ * Null when another worker holds it.
+ */
+export async function runScheduledJobs(db: Db, now: Date, holder: string, log?: Logger, leaseMs = DEFAULT_LEASE_MS): Promise<JobReport | null> {
+  const held = await withLease({ db, clock: () => now, log }, 'scheduled-jobs', holder, leaseMs, (lease) => runAll(lease.assertHeld)).catch((err: unknown) => {
+    if (err instanceof LeaseLost) return { ran: false as const }
+    throw err
+  })
+  return held.ran ? held.value : null
+
+  async function runAll(stillHeld: StillHeld): Promise<JobReport> {
     const report = {
-      autoClosed: await autoCloseJob(db, now),
-      escalated: await slaEscalationJob(db, now),
-      assigned: await assignBacklog(at(db, now))
+      autoClosed: await autoCloseJob(db, now, stillHeld),
+      escalated: await slaEscalationJob(db, now, stillHeld),
+      assigned: await assignBacklog(at(db, now), { stillHeld })
     }
     if (log && (report.autoClosed || report.escalated || report.assigned)) log.info(report, 'scheduled jobs ran')
     return report
-  } finally {
-    await releaseLease(db, 'scheduled-jobs', holder)
   }
 }

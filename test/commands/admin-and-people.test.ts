@@ -180,6 +180,8 @@ t.test('people: add clients, staff and admins; API tokens', async (t) => {
     ['an address taken by a client', { email: ' BOB@acme.test ' }, { email: { problem: 'taken' } }],
     ['an address taken by staff', { email: 'ana@casebridge.test', role: 'staff' }, { email: { problem: 'taken' } }],
     ['no name', { name: '  ' }, { name: { problem: 'required' } }],
+    ['a name with a NUL in it', { name: 'Dana\u0000Dale' }, { name: { problem: 'invalid_characters' } }],
+    ['a name too long', { name: 'D'.repeat(201) }, { name: { problem: 'too_long', params: { max: 200 } } }],
     ['a short password', { password: 'short' }, { password: { problem: 'too_short', params: { min: 10 } } }],
     ['a client of no account', { accountIds: [] }, { accountIds: { problem: 'required' } }],
     ['everything at once', { email: 'x', name: '', password: '', accountIds: [] }, {

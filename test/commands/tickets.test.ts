@@ -132,6 +132,8 @@ t.test('open-ticket: every field refusal names its field and writes nothing', as
     ['no description', bob, { ...base, description: '' }, { description: { problem: 'required' } }],
     ['a description over the limit', bob, { ...base, description: 'x'.repeat(20_001) }, { description: { problem: 'too_long', params: { max: 20_000 } } }],
     ['a link that is not a web address', bob, { ...base, url: 'javascript:alert(1)' }, { url: { problem: 'invalid_url' } }],
+    ['a link with a control character in it', bob, { ...base, url: 'https://intranet.acme.test/a\u0000b' }, { url: { problem: 'invalid_url' } }],
+    ['a link with a line break in it', bob, { ...base, url: 'https://intranet.acme.test/a\nb' }, { url: { problem: 'invalid_url' } }],
     ['a file cut at the upload limit', bob, { ...base, files: [{ filename: 'scan.pdf', contentType: 'application/pdf', size: 1, sha256: 'x', tmpPath: '/nonexistent', truncated: true }] },
       { attachments: { problem: 'file_too_large', params: { filename: 'scan.pdf' } } }],
     ['a channel that does not exist', bob, { ...base, source: 'fax' }, { source: { problem: 'invalid_choice' } }],

@@ -64,15 +64,20 @@ export interface SmtpSink {
   received: ReceivedMail[]
   /** Recipients the server answers with 550 (a permanent refusal). */
   refuse: Set<string>
+  /** While true, a received message is kept but not answered (the sender waits, as on a slow server). */
+  hold: boolean
   close(): Promise<void>
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const received: ReceivedMail[] = []
   const refuse = new Set<string>()
+  const state = { hold: false }
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    // Senders keep pooled connections open: closing the sink ends them at once instead of waiting 30 s.
+    closeTimeout: 200,
     logger: false,
     onRcptTo(address, _session, callback) {
       if (refuse.has(address.address.toLowerCase())) {
@@ -87,7 +92,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       stream.on('data', (c: Buffer) => chunks.push(c))
       stream.on('end', () => {
         received.push(parseMail(Buffer.concat(chunks).toString('latin1'), session.envelope.rcptTo.map((r) => r.address)))
-        callback()
+        if (!state.hold) callback()
       })
     }
   })
@@ -98,6 +103,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     url: `smtp://127.0.0.1:${port}`,
     received,
     refuse,
+    get hold() { return state.hold },
+    set hold(value: boolean) { state.hold = value },
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { syncEnv, casesByTicket, allComments, type SyncEnv } from './helpers.js'
+import { syncEnv, casesByTicket, assertExactlyOnce, ticketsWithNotes } from './helpers.js'
 import { makeTicket, staffActor } from '../helpers/tickets.js'
 import { loginAs } from '../helpers/app.js'
 import { getSyncState } from '../../src/db/sync-state.js'
@@ -7,34 +7,6 @@ import { acquireLease } from '../../src/work/lease.js'
 import { createSyncContext } from '../../sync/crm/context.js'
 import { drainOutbox } from '../../sync/outbox.js'
 import { addTicketNote, performerOf } from '../helpers/commands.js'
-
-/** Every live ticket has exactly one Case; every note we wrote has exactly one comment, linked both ways. */
-async function assertExactlyOnce(t: Test, env: SyncEnv) {
-  const { db } = env
-  const reader = await env.reader()
-  const cases = await casesByTicket(reader)
-  const tickets = await db.selectFrom('ticket').select(['id', 'crm_case_id']).where('deleted_at', 'is', null).execute()
-  const wrong = tickets.filter((tk) => cases.get(String(tk.id))?.length !== 1 || cases.get(String(tk.id))![0].Id !== tk.crm_case_id)
-  t.same(wrong, [], `each of the ${tickets.length} tickets has exactly one Case`)
-  const notes = await db.selectFrom('note').select(['id', 'crm_comment_id']).where('source', '!=', 'crm').execute()
-  const comments = await allComments(reader)
-  t.equal(comments.length, notes.length, `one comment per note (${notes.length})`)
-  t.equal(new Set(notes.map((n) => n.crm_comment_id)).size, notes.length, 'each note linked to its own comment')
-  t.ok(notes.every((n) => n.crm_comment_id !== null && comments.some((c) => c.Id === n.crm_comment_id)), 'every link points at a real comment')
-  t.equal(await db.selectFrom('crm_outbox').select('id').where('status', '!=', 'done').executeTakeFirst(), undefined, 'nothing left in the outbox')
-}
-
-async function ticketsWithNotes(env: SyncEnv, n: number) {
-  const ana = await staffActor(env.db, env.ids, 'ana@casebridge.test')
-  const made = []
-  for (let i = 0; i < n; i++) {
-    const tk = await makeTicket(env.db, env.ids, { title: `Outage ticket ${i}`, contact: i % 2 ? 'bob@acme.test' : 'alice@acme.test' })
-    await addTicketNote({ db: env.db, clock: () => new Date() }, performerOf(ana), tk.id, { mode: 'reply', body: `Looking into ${i}` })
-    if (i % 3 === 0) await addTicketNote({ db: env.db, clock: () => new Date() }, performerOf(ana), tk.id, { mode: 'internal', body: `Note ${i}` })
-    made.push(tk)
-  }
-  return made
-}
 
 t.test('CRM down while 100 tickets are created, then back: exactly one Case per ticket and one comment per note', async (t) => {
   const env = await syncEnv(t)

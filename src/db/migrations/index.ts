@@ -10,6 +10,8 @@ import * as exportJobs from './20261123080000_exports.js'
 import * as searchIndexes from './20261123090000_search_indexes.js'
 import * as pgAccents from './20261123100000_pg_accents.js'
 import * as dropDuplicateAssigneeIndex from './20261205000000_drop_duplicate_assignee_index.js'
+import * as apiIdempotency from './20261206010000_api_idempotency.js'
+import * as workerHeartbeat from './20261206020000_worker_heartbeat.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -23,7 +25,9 @@ export const migrations: Record<string, Migration> = {
   '20261123080000_exports': exportJobs,
   '20261123090000_search_indexes': searchIndexes,
   '20261123100000_pg_accents': pgAccents,
-  '20261205000000_drop_duplicate_assignee_index': dropDuplicateAssigneeIndex
+  '20261205000000_drop_duplicate_assignee_index': dropDuplicateAssigneeIndex,
+  '20261206010000_api_idempotency': apiIdempotency,
+  '20261206020000_worker_heartbeat': workerHeartbeat
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -17,7 +17,19 @@ const messages: MessageCatalog = {
     'admin.sla.resolution': 'Resolution (minutes)',
     'admin.sla.minutesRange': 'Enter a whole number of minutes (1 to 525600).',
     'admin.sla.resolutionAfterResponse': 'The resolution target cannot be shorter than the response target.',
-    'survey.invalidRating': 'Choose a rating from 1 to 5.'
+    'survey.invalidRating': 'Choose a rating from 1 to 5.',
+    'admin.workers.title': 'Workers',
+    'admin.workers.none': 'No worker process has reported in the last {seconds} seconds: nothing sends mail, syncs the CRM or runs the scheduled jobs. Start one with ROLE=worker (or ROLE=all).',
+    'admin.workers.col.worker': 'Worker',
+    'admin.workers.col.started': 'Started',
+    'admin.workers.col.beat': 'Last heard from',
+    'admin.workers.col.leases': 'Running now',
+    'admin.workers.col.settings': 'Runs with',
+    'admin.workers.smtp': 'SMTP {server}',
+    'admin.workers.noSmtp': 'no SMTP server',
+    'admin.workers.imap': 'IMAP {mailbox}',
+    'admin.workers.noImap': 'no mailbox',
+    'admin.workers.crm': 'CRM {kind} {url}'
   },
   'pt-BR': {
     'admin.title': 'Administração',
@@ -35,7 +47,19 @@ const messages: MessageCatalog = {
     'admin.sla.resolution': 'Solução (minutos)',
     'admin.sla.minutesRange': 'Informe um número inteiro de minutos (1 a 525600).',
     'admin.sla.resolutionAfterResponse': 'A meta de solução não pode ser menor que a de resposta.',
-    'survey.invalidRating': 'Escolha uma nota de 1 a 5.'
+    'survey.invalidRating': 'Escolha uma nota de 1 a 5.',
+    'admin.workers.title': 'Workers',
+    'admin.workers.none': 'Nenhum processo worker se apresentou nos últimos {seconds} segundos: ninguém envia e-mails, sincroniza o CRM ou executa as tarefas agendadas. Inicie um com ROLE=worker (ou ROLE=all).',
+    'admin.workers.col.worker': 'Worker',
+    'admin.workers.col.started': 'Iniciado',
+    'admin.workers.col.beat': 'Último sinal',
+    'admin.workers.col.leases': 'Executando agora',
+    'admin.workers.col.settings': 'Configuração',
+    'admin.workers.smtp': 'SMTP {server}',
+    'admin.workers.noSmtp': 'sem servidor SMTP',
+    'admin.workers.imap': 'IMAP {mailbox}',
+    'admin.workers.noImap': 'sem caixa postal',
+    'admin.workers.crm': 'CRM {kind} {url}'
   }
 }
 

@@ -49,7 +49,8 @@ const messages: MessageCatalog = {
     'validation.invalidEmail': 'Enter a valid e-mail address.',
     'validation.fileTooLarge': 'The file {filename} is larger than the {max} MB limit; nothing was saved.',
     'validation.tooManyFiles': 'At most {max} files at once.',
-    'validation.invalidNumber': 'Enter a whole number.'
+    'validation.invalidNumber': 'Enter a whole number.',
+    'validation.invalidCharacters': 'Remove the control characters or broken symbols from this text.'
   },
   'pt-BR': {
     'app.name': 'Casebridge',
@@ -99,7 +100,8 @@ const messages: MessageCatalog = {
     'validation.invalidEmail': 'Informe um e-mail válido.',
     'validation.fileTooLarge': 'O arquivo {filename} excede o limite de {max} MB; nada foi salvo.',
     'validation.tooManyFiles': 'No máximo {max} arquivos por vez.',
-    'validation.invalidNumber': 'Informe um número inteiro.'
+    'validation.invalidNumber': 'Informe um número inteiro.',
+    'validation.invalidCharacters': 'Remova os caracteres de controle ou símbolos inválidos deste texto.'
   }
 }
 

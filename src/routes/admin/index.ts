@@ -13,6 +13,7 @@ import adminQuarantine from './quarantine.js'
 import adminMail from './mail.js'
 import adminSync from './sync.js'
 import adminCatalog from './catalog.js'
+import { runningWorkers } from './workers.js'
 
 const SettingsForm = Form({
   occurrence_via_portal: Checkbox, staff_may_close_without_requester: Checkbox, auto_close_days: OptionalInteger
@@ -34,7 +35,7 @@ export default async function admin(instance: FastifyInstance) {
   await fastify.register(adminCatalog, { prefix: '/catalog' })
 
   fastify.get('/', async (request, reply) => {
-    return reply.page('admin/index', { title: request.t('admin.title') })
+    return reply.page('admin/index', { title: request.t('admin.title'), workers: await runningWorkers(fastify), freshSeconds: fastify.config.LEASE_SECONDS })
   })
 
   fastify.get('/settings', async (request, reply) => {

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { guard } from '../web.js'
 import { ButtonForm } from '../forms.js'
 import { notFound } from '../../plugins/app.js'
+import { mailSending, runningWorkers } from './workers.js'
 import { countMailByStatus, getMail, isMailStatus, listMail, MAIL_STATUSES, type MailRow } from '../../db/mail-outbox.js'
 import { personWho } from '../../commands/kernel.js'
 import { retryMail } from '../../commands/admin.js'
@@ -61,7 +62,7 @@ export default async function adminMail(instance: FastifyInstance) {
       counts: await countMailByStatus(fastify.db),
       result,
       rows: result.items.map((row) => ({ row, ...preview(row) })),
-      smtpConfigured: Boolean(fastify.config.SMTP_URL),
+      sending: mailSending(await runningWorkers(fastify), Boolean(fastify.config.SMTP_URL)),
       linkFor: (p: number) => linkFor(p),
       statusLink: (s: string | null) => linkFor(1, s)
     })
@@ -75,7 +76,7 @@ export default async function adminMail(instance: FastifyInstance) {
       base,
       row,
       ...preview(row),
-      smtpConfigured: Boolean(fastify.config.SMTP_URL)
+      sending: mailSending(await runningWorkers(fastify), Boolean(fastify.config.SMTP_URL))
     })
   })
 

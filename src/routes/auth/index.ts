@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { findLogin } from '../../db/people.js'
+import { hasForbiddenControl } from '../../domain/text.js'
 import { personWho } from '../../commands/kernel.js'
 import { changePassword, setLanguage } from '../../commands/account.js'
 import { MIN_PASSWORD_LENGTH, verifyPassword } from '../../security/password.js'
@@ -45,7 +46,7 @@ export default async function auth(instance: FastifyInstance) {
     const body = request.body
     const email = body.email.toLowerCase()
     const next = safeNext(body.next)
-    const login = email ? await findLogin(fastify.db, email) : undefined
+    const login = email && !hasForbiddenControl(email) ? await findLogin(fastify.db, email) : undefined
     const ok = await verifyPassword(body.password, login?.passwordHash)
     if (!login || !ok) {
       request.log.info({ email }, 'login refused')

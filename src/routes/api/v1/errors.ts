@@ -12,6 +12,13 @@ export class InvalidFieldsError extends HttpError {
   }
 }
 
+/** A part of the request no schema covers (a header) that is not what the API takes: 400 `validation_error`. */
+export class RequestValidationError extends HttpError {
+  constructor(readonly fields: Record<string, string>) {
+    super(400, 'validation_error', Object.values(fields)[0] ?? '')
+  }
+}
+
 export const unauthorized = (t: Translate) => new HttpError(401, 'unauthorized', t('api.error.unauthorized'))
 export const ticketNotFound = (t: Translate) => new HttpError(404, 'not_found', t('api.error.ticketNotFound'))
 export const forbidden = (message: string) => new HttpError(403, 'forbidden', message)
@@ -49,10 +56,11 @@ interface AjvError {
 
 const CONTEXT_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' }
 
-/** `/a/0/b` -> `a[0].b`; the missing property for `required`. */
+/** `/a/0/b` -> `a[0].b`; the missing property for `required`, the unknown one for `additionalProperties`. */
 function fieldName(e: AjvError): string {
   const parts = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
   if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') parts.push(e.params.missingProperty)
+  if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') parts.push(e.params.additionalProperty)
   return parts.reduce((out, p) => (/^\d+$/.test(p) ? `${out}[${p}]` : out ? `${out}.${p}` : p), '')
 }
 
@@ -73,6 +81,8 @@ export function describeSchemaError(t: Translate, e: AjvError, context: string):
     case 'minimum': return { field, message: t('api.validation.minimum', { field, limit: Number(p.limit) }) }
     case 'maximum': return { field, message: t('api.validation.maximum', { field, limit: Number(p.limit) }) }
     case 'enum': return { field, message: t('api.validation.enum', { field, values: (p.allowedValues as unknown[]).join(', ') }) }
+    case 'additionalProperties': return { field, message: t('api.validation.unknownField', { field }) }
+    case 'invalidCharacters': return { field, message: t('api.validation.invalidCharacters', { field }) }
     default: return { field, message: t('api.validation.invalid', { field }) }
   }
 }
@@ -96,7 +106,9 @@ export function sendApiError(error: FastifyError, request: FastifyRequest, reply
     }
     return reply.code(400).send(errorBody('validation_error', Object.values(fields)[0], fields))
   }
-  if (error instanceof InvalidFieldsError) return reply.code(422).send(errorBody(error.code, error.message, error.fields))
+  if (error instanceof InvalidFieldsError || error instanceof RequestValidationError) {
+    return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.fields))
+  }
   if (error instanceof HttpError) {
     if (error.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="casebridge"')
     return reply.code(error.statusCode).send(errorBody(error.code, error.message))

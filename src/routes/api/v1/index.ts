@@ -5,6 +5,8 @@ import { errorBody, sendApiError, unauthorized } from './errors.js'
 import tickets from './tickets.js'
 import transitions from './transitions.js'
 import attachments from './attachments.js'
+import { strictInput } from './validation.js'
+import { idempotentPosts } from './idempotency.js'
 
 // Tokens are `cb_` + base64url; anything far longer is not worth a database look-up.
 const BEARER = /^Bearer\s+([A-Za-z0-9_\-.~+/]{1,200}=*)\s*$/i
@@ -20,8 +22,9 @@ function bearerToken(request: FastifyRequest): string | null {
  * authenticates with `Authorization: Bearer <token>` and then obeys the portal's permissions.
  */
 export default async function apiV1(fastify: FastifyInstance) {
-  // JSON only: form and multipart bodies belong to the web pages.
-  fastify.removeContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'])
+  // JSON bodies only, read strictly (./validation.ts); queries and paths as before.
+  strictInput(fastify)
+  idempotentPosts(fastify)
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('cache-control', 'no-store')
@@ -31,6 +34,7 @@ export default async function apiV1(fastify: FastifyInstance) {
     const actor = owner ? await loadActor(fastify.db, owner.kind, owner.id) : undefined
     if (!owner || !actor) throw unauthorized(request.t)
     fastify.setActor(request, actor)
+    request.apiTokenId = owner.tokenId
     request.log.debug({ tokenId: owner.tokenId, actor: `${actor.kind}:${actor.id}` }, 'api caller')
   })
 

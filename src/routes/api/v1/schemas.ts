@@ -156,6 +156,7 @@ export const TicketList = Type.Object({
   perPage: Type.Integer()
 })
 
+// Request bodies name every property they take: anything else is refused (400), never ignored.
 export const NewTicketBody = Type.Object({
   title: Type.String({ minLength: 1, maxLength: LIMITS.title }),
   description: Type.String({ minLength: 1, maxLength: LIMITS.description }),
@@ -166,12 +167,12 @@ export const NewTicketBody = Type.Object({
   categoryId: Type.Optional(Id),
   deskId: Type.Optional(Id),
   priority: Type.Optional(StringEnum(PRIORITIES))
-})
+}, { additionalProperties: false })
 
 export const NewNoteBody = Type.Object({
   body: Type.String({ minLength: 1, maxLength: LIMITS.note }),
   visibility: Type.Optional(StringEnum(['public', 'internal'] as const))
-})
+}, { additionalProperties: false })
 
 export const TransitionBody = Type.Object({
   action: StringEnum(TRANSITION_ACTIONS),
@@ -181,7 +182,7 @@ export const TransitionBody = Type.Object({
   closureNote: Type.Optional(Type.String({ maxLength: LIMITS.note })),
   targetDeskId: Type.Optional(Id),
   version: Type.Optional(Type.Integer({ minimum: 0, description: 'the version you read; 409 when the ticket changed since' }))
-})
+}, { additionalProperties: false })
 
 export const TransferBody = Type.Object({
   assigneeId: Type.Optional(NullableId),
@@ -189,4 +190,4 @@ export const TransferBody = Type.Object({
   productId: Type.Optional(NullableId),
   note: Type.Optional(Type.String({ maxLength: LIMITS.note })),
   version: Type.Optional(Type.Integer({ minimum: 0, description: 'the version you read; 409 when the ticket changed since' }))
-})
+}, { additionalProperties: false })
