@@ -148,6 +148,8 @@ export interface TicketTable {
   deleted_at: Timestamp | null
   version: ColumnType<number, number | undefined, number>
   sla_alert: ColumnType<string | null, string | null | undefined, string | null>
+  /** When the SLA job next looks at the ticket (kept by src/db/ticket-write.ts from the SLA columns). */
+  sla_watch_at: ColumnType<string | null, string | null | undefined, string | null>
   created_at: CreatedAt
   updated_at: Timestamp
 }

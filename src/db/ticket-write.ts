@@ -4,6 +4,7 @@ import type { Updateable } from 'kysely'
 import type { Executor } from './index.js'
 import type { NewNote, NewTicket, NewTicketEvent, TicketTable } from './schema.js'
 import type { StoredFile } from '../storage/attachments.js'
+import { slaWatchAt } from '../domain/sla.js'
 
 /** The columns a command may change on a ticket (its id, number, version and timestamps are kept by this module). */
 export type TicketChanges = Omit<Updateable<TicketTable>, 'id' | 'number' | 'version' | 'created_at' | 'updated_at'>
@@ -27,7 +28,31 @@ export async function nextCounter(trx: Executor, name: string): Promise<number> 
 }
 
 export async function insertTicket(trx: Executor, values: NewTicket): Promise<{ id: number; number: number; version: number }> {
-  return trx.insertInto('ticket').values(values).returning(['id', 'number', 'version']).executeTakeFirstOrThrow()
+  const watched = values.created_at === undefined ? null : {
+    state: values.state, created_at: values.created_at, response_due_at: values.response_due_at ?? null,
+    resolution_due_at: values.resolution_due_at ?? null, first_response_at: values.first_response_at ?? null, resolved_at: values.resolved_at ?? null,
+    sla_paused_at: values.sla_paused_at ?? null, sla_paused_ms: values.sla_paused_ms ?? 0, sla_alert: values.sla_alert ?? null, deleted_at: values.deleted_at ?? null
+  }
+  return trx.insertInto('ticket').values({ ...values, sla_watch_at: watched && slaWatchAt(watched) }).returning(['id', 'number', 'version']).executeTakeFirstOrThrow()
+}
+
+/** The columns `slaWatchAt` reads: a change to any of them stores the ticket's watch instant again. */
+const SLA_COLUMNS = [
+  'state', 'created_at', 'response_due_at', 'resolution_due_at', 'first_response_at', 'resolved_at', 'sla_paused_at', 'sla_paused_ms', 'sla_alert', 'deleted_at'
+] as const
+
+/** Stores when the SLA job next looks at the ticket, from its row as it now is. */
+export async function refreshSlaWatch(trx: Executor, ticketId: number): Promise<string | null> {
+  const row = await trx.selectFrom('ticket').select(SLA_COLUMNS).where('id', '=', ticketId).executeTakeFirst()
+  if (!row) return null
+  const watch = slaWatchAt(row)
+  await trx.updateTable('ticket').set({ sla_watch_at: watch }).where('id', '=', ticketId).execute()
+  return watch
+}
+
+/** Puts the ticket's next SLA look at `at` (the job's guard when a look changed nothing). */
+export async function setSlaWatch(trx: Executor, ticketId: number, at: string | null): Promise<void> {
+  await trx.updateTable('ticket').set({ sla_watch_at: at }).where('id', '=', ticketId).execute()
 }
 
 /**
@@ -38,7 +63,9 @@ export async function updateTicket(trx: Executor, ticketId: number, version: num
   const res = await trx.updateTable('ticket')
     .set((eb) => ({ ...changes, updated_at: at, version: eb('version', '+', 1) }))
     .where('id', '=', ticketId).where('version', '=', version).executeTakeFirst()
-  return Number(res.numUpdatedRows) === 1
+  if (Number(res.numUpdatedRows) !== 1) return false
+  if (SLA_COLUMNS.some((column) => column in changes)) await refreshSlaWatch(trx, ticketId)
+  return true
 }
 
 /** Links a ticket to its Case; metadata only, so the ticket's version is left alone. */
@@ -49,8 +76,9 @@ export async function setCaseLink(trx: Executor, ticketId: number, caseId: strin
 
 /** The time of the first public staff answer, once. */
 export async function markFirstResponse(trx: Executor, ticketId: number, at: string): Promise<void> {
-  await trx.updateTable('ticket').set({ first_response_at: at })
-    .where('id', '=', ticketId).where('first_response_at', 'is', null).execute()
+  const res = await trx.updateTable('ticket').set({ first_response_at: at })
+    .where('id', '=', ticketId).where('first_response_at', 'is', null).executeTakeFirst()
+  if (Number(res.numUpdatedRows) === 1) await refreshSlaWatch(trx, ticketId)
 }
 
 /** Records an SLA alert level once: false when the ticket's level is no longer `from`. */
@@ -59,7 +87,9 @@ export async function setSlaAlert(trx: Executor, ticketId: number, from: string 
     .where('id', '=', ticketId)
     .where((eb) => (from === null ? eb('sla_alert', 'is', null) : eb('sla_alert', '=', from)))
     .executeTakeFirst()
-  return Number(res.numUpdatedRows) === 1
+  if (Number(res.numUpdatedRows) !== 1) return false
+  await refreshSlaWatch(trx, ticketId)
+  return true
 }
 
 export async function insertNote(trx: Executor, values: NewNote): Promise<number> {

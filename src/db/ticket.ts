@@ -154,10 +154,17 @@ export async function waitingForClosureSince(db: Executor, cutoff: string, limit
 }
 
 /** Open tickets with a resolution target not yet reported as breached (the SLA escalation job). */
-export async function slaWatchList(db: Executor) {
+/** Tickets whose SLA watch instant has come (the oldest first), at most `limit`: through ticket_sla_watch_idx. */
+export async function dueForSlaCheck(db: Executor, now: string, limit: number): Promise<number[]> {
+  const rows = await db.selectFrom('ticket').select('id')
+    .where('sla_watch_at', 'is not', null).where('sla_watch_at', '<=', now)
+    .orderBy('sla_watch_at').orderBy('id').limit(limit).execute()
+  return rows.map((r) => r.id)
+}
+
+/** What the SLA job needs of one ticket (null when deleted). */
+export async function slaWatchTicket(db: Executor, ticketId: number) {
   return db.selectFrom('ticket')
     .select(['id', 'number', 'title', 'state', 'created_at', 'response_due_at', 'resolution_due_at', 'first_response_at', 'resolved_at', 'sla_paused_at', 'sla_paused_ms', 'sla_alert'])
-    .where('state', 'in', OPEN_STATES).where('deleted_at', 'is', null).where('resolution_due_at', 'is not', null)
-    .where((eb) => eb.or([eb('sla_alert', 'is', null), eb('sla_alert', '!=', 'breached')]))
-    .execute()
+    .where('id', '=', ticketId).where('deleted_at', 'is', null).executeTakeFirst() ?? null
 }

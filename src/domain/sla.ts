@@ -1,4 +1,4 @@
-import type { Priority } from './lifecycle.js'
+import { OPEN_STATES, type Priority } from './lifecycle.js'
 
 export interface SlaTargets {
   responseMinutes: number
@@ -98,4 +98,37 @@ export function resume(state: PauseState, now: Date): Omit<PauseState, 'first_re
     response_due_at: state.first_response_at ? state.response_due_at : shift(state.response_due_at),
     resolution_due_at: shift(state.resolution_due_at)
   }
+}
+
+/** What decides when a ticket's SLA level can change with time alone. */
+export interface SlaWatched extends SlaTicket {
+  /** The level already reported to the desk manager. */
+  sla_alert: string | null
+  deleted_at?: string | null
+}
+
+/**
+ * The first instant at which `slaStatus` may report a level beyond `sla_alert` without anything
+ * else happening to the ticket: when it becomes at risk or breached. Null when time alone changes
+ * nothing (closed, deleted, no target, already reported breached, or on hold within its target).
+ * Every write to these columns stores it again (src/db/ticket-write.ts), and the SLA job reads
+ * only the tickets whose instant has come.
+ */
+export function slaWatchAt(ticket: SlaWatched): string | null {
+  if (ticket.deleted_at || !ticket.resolution_due_at || !(OPEN_STATES as readonly string[]).includes(ticket.state) || ticket.sla_alert === 'breached') return null
+  const due = Date.parse(ticket.resolution_due_at)
+  if (ticket.sla_paused_at) {
+    // On hold: paused, or breached already if the pause began after the target.
+    return Date.parse(ticket.sla_paused_at) > due ? ticket.sla_paused_at : null
+  }
+  // slaStatus says breached once now is past a due time: one millisecond after it.
+  const responseDue = !ticket.first_response_at && ticket.response_due_at ? Date.parse(ticket.response_due_at) : Infinity
+  let at = Math.min(due, responseDue) + 1
+  if (ticket.sla_alert !== 'at_risk') {
+    const start = Date.parse(ticket.created_at)
+    const held = ticket.sla_paused_ms ?? 0
+    const window = due - start - held
+    if (window > 0) at = Math.min(at, Math.ceil(start + held + AT_RISK_SHARE * window))
+  }
+  return new Date(at).toISOString()
 }

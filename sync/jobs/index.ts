@@ -1,10 +1,9 @@
 import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
 import { getSettings } from '../../src/db/settings.js'
-import { slaWatchList, waitingForClosureSince } from '../../src/db/ticket.js'
-import { slaStatus } from '../../src/domain/sla.js'
+import { dueForSlaCheck, waitingForClosureSince } from '../../src/db/ticket.js'
 import { autoCloseTicket } from '../../src/commands/lifecycle/auto-close.js'
-import { escalateSla } from '../../src/commands/sla-escalation.js'
+import { checkSla } from '../../src/commands/sla-escalation.js'
 import { assignBacklog } from '../../src/commands/assignment.js'
 import { DEFAULT_LEASE_MS, LeaseLost, withLease } from '../../src/work/lease.js'
 
@@ -34,18 +33,25 @@ export async function autoCloseJob(db: Db, now: Date, stillHeld: StillHeld = () 
   return closed
 }
 
-/** Hierarchical escalation: tickets at risk or breached are reported once per level to the desk manager. */
+/** Tickets the SLA job reads at a time. */
+export const SLA_BATCH = 200
+
+/**
+ * Hierarchical escalation: tickets at risk or breached are reported once per level to the desk
+ * manager. Only tickets whose watch instant has come are read (an index range, in batches), not
+ * every open ticket; each look stores the next instant, so the pass ends.
+ */
 export async function slaEscalationJob(db: Db, now: Date, stillHeld: StillHeld = () => {}): Promise<number> {
   let escalated = 0
-  for (const t of await slaWatchList(db)) {
-    stillHeld()
-    const status = slaStatus(t, now)
-    if (status !== 'at_risk' && status !== 'breached') continue
-    if (t.sla_alert === status) continue
-    const outcome = await escalateSla(at(db, now), { ticketId: t.id, number: t.number, title: t.title, from: t.sla_alert, to: status })
-    if (outcome.ok && outcome.value) escalated++
+  for (;;) {
+    const due = await dueForSlaCheck(db, now.toISOString(), SLA_BATCH)
+    for (const ticketId of due) {
+      stillHeld()
+      const outcome = await checkSla(at(db, now), ticketId)
+      if (outcome.ok && outcome.value) escalated++
+    }
+    if (due.length < SLA_BATCH) return escalated
   }
-  return escalated
 }
 
 export interface JobReport {

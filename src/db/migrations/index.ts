@@ -12,6 +12,7 @@ import * as pgAccents from './20261123100000_pg_accents.js'
 import * as dropDuplicateAssigneeIndex from './20261205000000_drop_duplicate_assignee_index.js'
 import * as apiIdempotency from './20261206010000_api_idempotency.js'
 import * as workerHeartbeat from './20261206020000_worker_heartbeat.js'
+import * as slaWatch from './20261206025000_sla_watch.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -27,7 +28,8 @@ export const migrations: Record<string, Migration> = {
   '20261123100000_pg_accents': pgAccents,
   '20261205000000_drop_duplicate_assignee_index': dropDuplicateAssigneeIndex,
   '20261206010000_api_idempotency': apiIdempotency,
-  '20261206020000_worker_heartbeat': workerHeartbeat
+  '20261206020000_worker_heartbeat': workerHeartbeat,
+  '20261206025000_sla_watch': slaWatch
 }
 
 export const migrationProvider: MigrationProvider = {
