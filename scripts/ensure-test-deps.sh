@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the system programs the test suite drives for real are installed:
 # Chromium (browser journeys, with an emoji font for faithful screenshots) and
-# Dovecot (IMAP/LMTP for the mail tests).
+# Dovecot (IMAP/LMTP for the mail tests) and PostgreSQL (the suite's second database).
 # Runs as npm's `pretest`, so it must be a fast no-op when everything is present.
 # As root on Debian/Ubuntu it installs what is missing with apt-get; otherwise it
 # says what to install and fails, because the tests would fail later and less clearly.
@@ -15,12 +15,17 @@ REQUIRED=(
   "fonts-noto-color-emoji /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
   "dovecot-imapd /usr/lib/dovecot/imap"
   "dovecot-lmtpd /usr/lib/dovecot/lmtp"
+  # The suite runs a second time on PostgreSQL (scripts/pg-test.sh starts a throwaway cluster).
+  "postgresql /usr/lib/postgresql/*/bin/initdb"
 )
+
+# A proof may be a glob (PostgreSQL's directory carries its major version).
+present() { compgen -G "$1" >/dev/null; }
 
 missing=()
 for entry in "${REQUIRED[@]}"; do
   read -r package proof <<<"$entry"
-  [[ -e "$proof" ]] || missing+=("$package")
+  present "$proof" || missing+=("$package")
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
@@ -55,7 +60,7 @@ rm -f "$log"
 still=()
 for entry in "${REQUIRED[@]}"; do
   read -r package proof <<<"$entry"
-  [[ -e "$proof" ]] || still+=("$package ($proof)")
+  present "$proof" || still+=("$package ($proof)")
 done
 if [[ ${#still[@]} -ne 0 ]]; then
   say "installed, but still missing: ${still[*]}"

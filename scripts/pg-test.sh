@@ -2,11 +2,12 @@
 # Runs test files against a throwaway PostgreSQL cluster instead of SQLite: starts a cluster in
 # a temporary directory, runs tap with TEST_DATABASE_URL (test/helpers/app.ts then gives each
 # test its own fresh database), and stops and deletes the cluster however tap ends.
-# Not part of `npm test`: the suite's default stays SQLite.
+# `npm test` (scripts/test.sh) runs the whole suite through it after the SQLite run.
 #
 #   scripts/pg-test.sh test/db/search.test.ts test/web/reports.test.ts ...
+#   scripts/pg-test.sh --run npx tsx bench/scale/run.ts     (any command, with TEST_DATABASE_URL)
 #
-# PG_BIN   PostgreSQL's bin directory (default: /usr/lib/postgresql/15/bin, else pg_config's)
+# PG_BIN   PostgreSQL's bin directory (default: the newest /usr/lib/postgresql/*/bin, else pg_config's)
 # PG_PORT  port to listen on, 127.0.0.1 only (default 55439)
 # KEEP_PG=1 leaves the cluster running afterwards and prints its URL (stop it with
 #           `pg_ctl -D <dir>/data stop`, as the cluster's owner).
@@ -23,7 +24,9 @@ say() { printf 'pg-test: %s\n' "$*" >&2; }
 
 bin="${PG_BIN:-}"
 if [[ -z "$bin" ]]; then
-  if [[ -x /usr/lib/postgresql/15/bin/initdb ]]; then bin=/usr/lib/postgresql/15/bin
+  # Debian's package, the newest major version installed.
+  newest="$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -n 1 || true)"
+  if [[ -n "$newest" ]]; then bin="$(dirname "$newest")"
   elif command -v pg_config >/dev/null 2>&1; then bin="$(pg_config --bindir)"
   fi
 fi
@@ -76,4 +79,10 @@ pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 start >/dev/null
 url="postgres://casebridge@127.0.0.1:$port/postgres"
 say "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on port $port"
 
-if (( $# > 0 )); then TEST_DATABASE_URL="$url" npx tap "$@"; fi
+if [[ "${1:-}" == --run ]]; then
+  # Any command (a benchmark) with the cluster's URL.
+  shift
+  TEST_DATABASE_URL="$url" "$@"
+elif (( $# > 0 )); then
+  TEST_DATABASE_URL="$url" npx tap "$@"
+fi

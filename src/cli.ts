@@ -1,27 +1,48 @@
 import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
-import { realpathSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig, ConfigError, type Config } from './config.js'
-import { createDb, migrateToLatest, type Db } from './db/index.js'
+import { createDb, isSqliteUrl, migrateToLatest, type Db } from './db/index.js'
+import { copyInstallation, CopyFailed, CopyRefused } from './commands/db-copy.js'
+import { AttachmentStore } from './storage/attachments.js'
 import { seedDemo, isEmpty } from './commands/demo.js'
 import { resolveNamed } from './db/catalog.js'
 import { addPerson, createApiToken } from './commands/people.js'
+import { setAccountActive } from './commands/sessions.js'
+import { invitePerson } from './commands/account-links.js'
+import { SYSTEM } from './commands/kernel.js'
 import type { Refused } from './commands/kernel.js'
 import { MIN_PASSWORD_LENGTH } from './security/password.js'
+import { emulatorCredentials } from './security/emulator-credentials.js'
 
 const USAGE = `usage: casebridge <command>
 
   migrate                         apply pending database migrations
   seed --demo [--json]            load the demo organisation (on an empty database)
   user add --role client|staff|admin --email E --name N
-           [--account A]... [--manager] [--desk D]... [--password P]
-                                  add a person (A and D are names or ids); prints a generated password when none is given
+           [--account A]... [--manager] [--desk D]... [--password P | --invite]
+                                  add a person (A and D are names or ids); prints a generated password when none is
+                                  given, or with --invite mails them a link to set their own (valid 7 days)
+  user invite --email E           mail a person a new invitation link to set their password
+  user disable --email E          turn an account off: no login, no API, every session ended at once
+  user enable --email E           turn it on again
   token create --email E [--name N]
                                   create an API token for a person; prints only the token
   sync                            one CRM sync pass (reference data, the outbox, CRM changes); prints a summary
-  emulator [--port N] [--host H] [--file F]
-                                  run the Salesforce emulator alone (port EMULATOR_PORT or 3001, data under DATA_DIR)
+  emulator [--port N] [--host H] [--file F] [--test-mode]
+                                  run the Salesforce emulator alone (port EMULATOR_PORT or 3001, data under DATA_DIR);
+                                  tokens only for the client in DATA_DIR/emulator-credentials.json (or
+                                  SALESFORCE_CLIENT_ID/SECRET); --test-mode (or EMULATOR_TEST_MODE=1) adds fault control
+  backup --to DIR                 SQLite: copy the database (online) and the files under DATA_DIR into DIR, with a
+                                  manifest of checksums and row counts; PostgreSQL: print how to use pg_dump
+  restore --from DIR [--force]    SQLite: check a backup's checksums, then put it in place under DATA_DIR
+                                  (--force replaces an existing database; stop the server first)
+  db copy --to postgres://… [--from FILE] [--files DIR]
+                                  copy a SQLite installation (the configured one, or FILE) and its files (under
+                                  DATA_DIR, or FILE's folder, or DIR) into an empty PostgreSQL database; checks
+                                  row counts and file checksums, prints a summary per table
 `
 
 export class UsageError extends Error {
@@ -88,20 +109,39 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, c
       args: argv.slice(2),
       options: {
         role: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' },
-        account: { type: 'string', multiple: true }, desk: { type: 'string', multiple: true }, manager: { type: 'boolean' }
+        account: { type: 'string', multiple: true }, desk: { type: 'string', multiple: true }, manager: { type: 'boolean' },
+        invite: { type: 'boolean' }
       }
     })
+    if (values.invite && values.password !== undefined) throw new UsageError('give either --password or --invite')
     const role = values.role
     if (role !== 'client' && role !== 'staff' && role !== 'admin') throw new UsageError('--role must be client, staff or admin')
     const email = values.email?.trim().toLowerCase() ?? ''
     if (!values.name?.trim()) throw new UsageError('--name is required')
-    const generated = values.password === undefined
-    const password = values.password ?? randomBytes(12).toString('base64url')
+    const invite = Boolean(values.invite)
+    const generated = values.password === undefined && !invite
+    const password = invite ? null : values.password ?? randomBytes(12).toString('base64url')
     const accountIds = role === 'client' ? await resolveIds(db, 'account', values.account ?? []) : []
     const deskIds = role === 'client' ? [] : await resolveIds(db, 'desk', values.desk ?? [])
-    const outcome = await addPerson(deps(db), { role, email, name: values.name, password, accountIds, manager: Boolean(values.manager), deskIds })
+    const outcome = await addPerson(deps(db), { role, email, name: values.name, password, invite, accountIds, manager: Boolean(values.manager), deskIds })
     if (!outcome.ok) throw new UsageError(refusalText(outcome.refusal, email))
-    out(generated ? `added ${role} ${email} with password ${password}` : `added ${role} ${email}`)
+    out(generated ? `added ${role} ${email} with password ${password}` : invite ? `added ${role} ${email}; invitation queued (the worker mails it)` : `added ${role} ${email}`)
+    return
+  }
+  if (command === 'user' && sub === 'invite') {
+    const { values } = parseArgs({ args: argv.slice(2), options: { email: { type: 'string' } } })
+    if (!values.email) throw new UsageError('--email is required')
+    const outcome = await invitePerson(deps(db), SYSTEM, { email: values.email })
+    if (!outcome.ok) throw new UsageError(refusalText(outcome.refusal, values.email))
+    out(`invitation queued for ${values.email.trim().toLowerCase()} (the worker mails it)`)
+    return
+  }
+  if (command === 'user' && (sub === 'disable' || sub === 'enable')) {
+    const { values } = parseArgs({ args: argv.slice(2), options: { email: { type: 'string' } } })
+    if (!values.email) throw new UsageError('--email is required')
+    const outcome = await setAccountActive(deps(db), SYSTEM, { email: values.email, active: sub === 'enable' })
+    if (!outcome.ok) throw new UsageError(refusalText(outcome.refusal, values.email))
+    out(`${sub === 'enable' ? 'enabled' : 'disabled'} ${values.email.trim().toLowerCase()}`)
     return
   }
   if (command === 'token' && sub === 'create') {
@@ -115,6 +155,65 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, c
   throw new UsageError(USAGE)
 }
 
+/** A database URL fit to print: the password left out. */
+function shownUrl(url: string): string {
+  if (isSqliteUrl(url)) return url.slice('sqlite:'.length)
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'the target database'
+  }
+}
+
+/** `casebridge db copy --to postgres://… [--from FILE] [--files DIR]`: SQLite to PostgreSQL, checked. */
+export async function runDbCommand(argv: string[], config: Config, out: Print = stdoutPrint): Promise<void> {
+  if (argv[0] !== 'copy') throw new UsageError(USAGE)
+  let values: { to?: string; from?: string; files?: string }
+  try {
+    ({ values } = parseArgs({ args: argv.slice(1), options: { to: { type: 'string' }, from: { type: 'string' }, files: { type: 'string' } } }))
+  } catch (err) {
+    throw new UsageError(`db copy: ${(err as Error).message}`)
+  }
+  if (!values.to || !/^postgres(ql)?:\/\//.test(values.to)) throw new UsageError('db copy needs --to postgres://user:password@host:port/database (an empty database)')
+  const from = values.from ? `sqlite:${resolve(values.from)}` : config.databaseUrl
+  if (!isSqliteUrl(from)) throw new UsageError('db copy reads a SQLite database: the configured DATABASE_URL is not one, so name the file with --from')
+  const sourceFile = from.slice('sqlite:'.length)
+  if (!existsSync(sourceFile)) throw new UsageError(`no SQLite database at ${sourceFile}`)
+  const filesDir = resolve(values.files ?? (values.from ? dirname(sourceFile) : config.dataDir))
+  const source = await createDb(from)
+  const target = await createDb(values.to)
+  try {
+    const applied = await migrateToLatest(source)
+    if (applied.length > 0) out(`source migrated first: ${applied.join(', ')}`)
+    const report = await copyInstallation({
+      source, target, files: new AttachmentStore(join(filesDir, 'attachments'), join(filesDir, 'exports')),
+      progress: (line) => out(`… ${line}`)
+    })
+    out(`copied ${sourceFile} (files from ${filesDir}) into ${shownUrl(values.to)}`)
+    const width = Math.max(...report.tables.map((r) => r.table.length), 5)
+    out(`${'table'.padEnd(width)}  ${'rows'.padStart(9)}`)
+    for (const r of report.tables) {
+      const extra = r.copied !== r.rows ? ` (+${r.copied - r.rows} files from disk)` : ''
+      out(`${r.table.padEnd(width)}  ${String(r.copied).padStart(9)}${extra}`)
+    }
+    const { attachments: a, exports: e } = report
+    out(`files: ${a.fromDisk} attachment(s) from disk (${a.bytes} bytes), ${a.alreadyInDatabase} already in the database; ` +
+      `${e.fromDisk} export file(s)${e.missing > 0 ? `, ${e.missing} gone (they show as expired)` : ''}`)
+    if (report.nulsRemoved > 0) out(`${report.nulsRemoved} text value(s) held a NUL character, which PostgreSQL cannot store: it was removed`)
+    out(`verified: ${report.tables.length} tables with the same row counts; ${a.stored} stored attachment(s) hashed again from the copied bytes`)
+    out(`id sequences moved past the copied ids in ${report.sequences} table(s)`)
+    out('next: start Casebridge with DATABASE_URL set to the new database; its files are kept in the database (FILE_STORE=db, the default on PostgreSQL)')
+  } catch (err) {
+    if (err instanceof CopyRefused || err instanceof CopyFailed) throw new UsageError(`db copy: ${err.message}`)
+    throw err
+  } finally {
+    await source.destroy()
+    await target.destroy()
+  }
+}
+
 async function main() {
   const config = loadConfig()
   if (process.argv[2] === 'emulator') {
@@ -122,12 +221,31 @@ async function main() {
     const { runEmulatorCommand, EmulatorUsageError } = await import('../sync/emulator/cli.js')
     const args = process.argv.slice(3)
     if (!args.some((a) => a === '--file' || a.startsWith('--file='))) args.push('--file', config.crm.emulatorFile)
+    // the same credentials as the bundled emulator, so `casebridge sync` and the worker get in
+    const creds = emulatorCredentials(config)
+    const secretWhere = creds.clientFrom === 'environment' ? 'secret: SALESFORCE_CLIENT_SECRET' : `secret: clientSecret in ${creds.file}`
     try {
-      await runEmulatorCommand(args)
+      await runEmulatorCommand(args, { credentials: { ...creds, secretWhere, passwordWhere: `crmUserPassword in ${creds.file}` } })
     } catch (err) {
       if (err instanceof EmulatorUsageError) throw new UsageError(err.message)
       throw err
     }
+    return
+  }
+  if (process.argv[2] === 'backup' || process.argv[2] === 'restore') {
+    // Before any database is opened: a restore must find none, and a backup copies it as it is.
+    const { runBackupCommand, BackupError } = await import('./backup.js')
+    try {
+      await runBackupCommand(process.argv.slice(2), config, stdoutPrint)
+    } catch (err) {
+      if (err instanceof BackupError) throw new UsageError(err.message)
+      throw err
+    }
+    return
+  }
+  if (process.argv[2] === 'db') {
+    // Opens the databases it names itself: the configured one may already be the new PostgreSQL.
+    await runDbCommand(process.argv.slice(3), config, stdoutPrint)
     return
   }
   const db = await createDb(config.databaseUrl)

@@ -13,6 +13,8 @@ const ConfigSchema = Type.Object({
   SESSION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   COOKIE_SECURE: Type.Boolean({ default: true }),
   MAX_ATTACHMENT_MB: Type.Number({ exclusiveMinimum: 0, maximum: 1024, default: 25 }),
+  /** Where attachments and export files live: `fs` (under DATA_DIR) or `db` (in the database); default `db` on PostgreSQL, `fs` on SQLite. */
+  FILE_STORE: Type.Optional(Type.Union([Type.Literal('fs'), Type.Literal('db')])),
   SEED: Type.Union([Type.Literal('demo'), Type.Literal('none')], { default: 'demo' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -20,10 +22,15 @@ const ConfigSchema = Type.Object({
   ),
   DEFAULT_LOCALE: Type.Union([Type.Literal('en'), Type.Literal('pt-BR')], { default: 'en' }),
   LOGIN_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
+  /** Failed logins one account may take in LOGIN_ACCOUNT_WINDOW_MINUTES, from any address, before its logins wait. */
+  LOGIN_ACCOUNT_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
+  LOGIN_ACCOUNT_WINDOW_MINUTES: Type.Integer({ minimum: 1, maximum: 1440, default: 15 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   ROLE: Type.Union([Type.Literal('web'), Type.Literal('worker'), Type.Literal('all')], { default: 'all' }),
   /** A worker keeps what it is doing (a drain, a poll, a job pass, claimed rows) by renewing a lease; a crashed one's work is taken over this long after its last renewal. */
   LEASE_SECONDS: Type.Integer({ minimum: 2, maximum: 600, default: 15 }),
+  /** Bearer token a Prometheus scraper sends to read /metrics; unset, /metrics does not exist (404). */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^\\S+$' })),
   // Outgoing mail: with no SMTP_URL nothing is sent and notifications wait in the outbox.
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Casebridge <support@localhost>' }),
@@ -54,6 +61,8 @@ const ConfigSchema = Type.Object({
   SALESFORCE_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   SALESFORCE_JWT_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   EMULATOR_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  /** The bundled emulator serves fault control over HTTP (for tests and benchmarks only). */
+  EMULATOR_TEST_MODE: Type.Boolean({ default: false }),
   /** JSON object merged over the default ticket status/state -> Case Status map. */
   CRM_STATUS_MAP: Type.Optional(Type.String({ minLength: 2 })),
   /** JSON object merged over the default ticket priority -> Case Priority map. */
@@ -77,6 +86,8 @@ export interface Config extends RawConfig {
   attachmentsDir: string
   maxAttachmentBytes: number
   exportsDir: string
+  /** FILE_STORE, or its default for the database. */
+  fileStore: 'fs' | 'db'
   crm: CrmSettings
 }
 
@@ -97,7 +108,10 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-const SECRET_NAMES = ['SESSION_SECRET', 'DATABASE_URL', 'SMTP_URL', 'MAIL_TOKEN_SECRET', 'SALESFORCE_CLIENT_SECRET', 'SALESFORCE_PASSWORD', 'IMAP_URL']
+/** The largest attachment MAX_ATTACHMENT_MB may allow with FILE_STORE=db. */
+export const MAX_DB_FILE_MB = 512
+
+const SECRET_NAMES = ['SESSION_SECRET', 'DATABASE_URL', 'SMTP_URL', 'MAIL_TOKEN_SECRET', 'SALESFORCE_CLIENT_SECRET', 'SALESFORCE_PASSWORD', 'IMAP_URL', 'METRICS_TOKEN']
 
 /** Reads `NAME_FILE` for secrets so they can come from mounted files. */
 function withSecretFiles(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
@@ -135,10 +149,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const raw = converted as RawConfig
   const dataDir = resolve(raw.DATA_DIR)
   const port = raw.PORT
+  const databaseUrl = raw.DATABASE_URL ?? `sqlite:${join(dataDir, 'casebridge.db')}`
+  const fileStore = raw.FILE_STORE ?? (databaseUrl.startsWith('sqlite:') ? 'fs' : 'db')
+  // A file in the database is one column value, read whole when it is kept: PostgreSQL takes at most 1 GB.
+  if (fileStore === 'db' && raw.MAX_ATTACHMENT_MB > MAX_DB_FILE_MB) {
+    throw new ConfigError(`invalid configuration:\n  MAX_ATTACHMENT_MB: must be at most ${MAX_DB_FILE_MB} when files are kept in the database (FILE_STORE=db) (got ${raw.MAX_ATTACHMENT_MB})`)
+  }
   return {
     ...raw,
     dataDir,
-    databaseUrl: raw.DATABASE_URL ?? `sqlite:${join(dataDir, 'casebridge.db')}`,
+    databaseUrl,
+    fileStore,
     publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     attachmentsDir: join(dataDir, 'attachments'),
     exportsDir: join(dataDir, 'exports'),

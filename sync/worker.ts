@@ -4,13 +4,15 @@ import type { Logger } from '../src/log.js'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { startHeartbeat } from '../src/work/heartbeat.js'
+import type { WorkerStats } from '../src/db/worker-heartbeat.js'
 import { VERSION } from '../src/version.js'
 import { every } from '../src/work/schedule.js'
 import { runScheduledJobs } from './jobs/index.js'
 import { runExportJobs } from './jobs/exports.js'
-import { startImapPoller } from './imap/poller.js'
+import { startImapPoller, type RunReport } from './imap/poller.js'
 import { startMailWorker } from '../src/mail/deliver.js'
 import { createCrmAdapter, createSyncContext, type SyncContext } from './crm/context.js'
+import type { CrmAdapter } from './crm/adapter.js'
 import { drainOutbox } from './outbox.js'
 import { pollInbound } from './inbound.js'
 import { importReference } from './reference.js'
@@ -64,6 +66,30 @@ export function publishedSettings(config: Config, crmUrl?: string): Record<strin
   }
 }
 
+/** A worker's running counts: mail drains and IMAP passes report in, the CRM adapter is read at each beat. */
+export function workerCounts(crm: Pick<CrmAdapter, 'calls' | 'apiUsage'>, imap: boolean) {
+  const mail = { sent: 0, retried: 0, dead: 0 }
+  let lastPass: { at: string; waiting: number } | null = null
+  return {
+    mailDrained(report: { sent: number; retried: number; dead: number }) {
+      mail.sent += report.sent
+      mail.retried += report.retried
+      mail.dead += report.dead
+    },
+    imapPass(at: Date, waiting: number) {
+      lastPass = { at: at.toISOString(), waiting }
+    },
+    snapshot(): WorkerStats {
+      const usage = crm.apiUsage()
+      return {
+        mail: { ...mail },
+        crm: { calls: crm.calls, apiUsed: usage?.used ?? null, apiMax: usage?.max ?? null },
+        imap: imap ? { lastPassAt: lastPass?.at ?? null, waiting: lastPass?.waiting ?? 0 } : null
+      }
+    }
+  }
+}
+
 /** The worker role: scheduled jobs, mail out and in, CRM sync, and its heartbeat. */
 export async function startWorker(opts: { config: Config; db: Db; log: Logger; crmUrl?: string }): Promise<Worker> {
   const { db, log } = opts
@@ -80,16 +106,22 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger; c
     await runExportJobs({ db, config: opts.config, holder, log: log.child({ worker: 'exports' }), signal: exportsStop.signal, leaseMs: opts.config.LEASE_SECONDS * 1000 })
   }, { log, name: 'exports' })
   jobs.push({ stop: async () => { exportsStop.abort(); await exportsLoop.stop() } })
-  // Outgoing mail: drains the mail outbox over SMTP (stays queued when SMTP_URL is unset).
-  jobs.push(startMailWorker({ config: opts.config, db, log: log.child({ worker: 'mail' }) }))
-  // Incoming mail: IDLE/polling on IMAP_URL, one run at a time, reconnecting with backoff.
-  if (opts.config.IMAP_URL) jobs.push(startImapPoller({ config: opts.config, db, log }))
   // CRM sync: the configured Salesforce org, else the emulator the server started (crmUrl).
   const crmLog = log.child({ worker: 'crm' })
   const crm = createSyncContext({ db, crm: createCrmAdapter(opts.config, crmLog, opts.crmUrl), config: opts.config, log: crmLog, holder })
+  const counts = workerCounts(crm.crm, Boolean(opts.config.IMAP_URL))
+  // Outgoing mail: drains the mail outbox over SMTP (stays queued when SMTP_URL is unset).
+  jobs.push(startMailWorker({ config: opts.config, db, log: log.child({ worker: 'mail' }), onDrain: (report) => counts.mailDrained(report) }))
+  // Incoming mail: IDLE/polling on IMAP_URL, one run at a time, reconnecting with backoff.
+  if (opts.config.IMAP_URL) {
+    const poller = startImapPoller({ config: opts.config, db, log })
+    poller.on('run', (report: RunReport) => counts.imapPass(new Date(), report.waiting))
+    jobs.push(poller)
+  }
   jobs.push(startCrmSync(crm, opts.config.SYNC_INTERVAL_SECONDS * 1000))
   const heartbeat = startHeartbeat({ db, clock: () => new Date(), log }, {
-    holder, role: opts.config.ROLE, host: hostname(), pid: process.pid, version: VERSION, settings: publishedSettings(opts.config, opts.crmUrl)
+    holder, role: opts.config.ROLE, host: hostname(), pid: process.pid, version: VERSION, settings: publishedSettings(opts.config, opts.crmUrl),
+    stats: () => counts.snapshot()
   }, Math.max(1000, Math.floor((opts.config.LEASE_SECONDS * 1000) / 3)))
   log.info({ holder }, 'worker started')
   return {

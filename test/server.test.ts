@@ -1,14 +1,16 @@
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import jsforce from 'jsforce'
 import { createDb } from '../src/db/index.js'
+import { browserSession } from './emulator/helpers.js'
 
 // The server started exactly as the README says, with `npm start`, in its own process.
 const ROOT = new URL('../', import.meta.url).pathname
 const CONFIG_KEYS = ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_URL_FILE', 'PUBLIC_URL', 'SESSION_SECRET', 'SESSION_SECRET_FILE',
-  'COOKIE_SECURE', 'MAX_ATTACHMENT_MB', 'SEED', 'LOG_LEVEL', 'DEFAULT_LOCALE', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'ROLE']
+  'COOKIE_SECURE', 'MAX_ATTACHMENT_MB', 'SEED', 'LOG_LEVEL', 'DEFAULT_LOCALE', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'ROLE', 'METRICS_TOKEN']
 
 interface Server {
   child: ChildProcess
@@ -91,7 +93,7 @@ async function countPeople(dir: string): Promise<number> {
 
 t.test('npm start on an empty data directory: migrates, seeds, prints the logins, serves', async (t) => {
   const dir = dataDir(t)
-  const server = start(t, { DATA_DIR: dir })
+  const server = start(t, { DATA_DIR: dir, METRICS_TOKEN: 'server-test-metrics-token' })
   const url = await fullyStarted(server)
   const out = server.stdout()
   t.match(out, /"msg":"database migrated"/, 'migrates the new database')
@@ -104,7 +106,22 @@ t.test('npm start on an empty data directory: migrates, seeds, prints the logins
 
   const health = await fetch(`${url}/healthz`)
   t.equal(health.status, 200, '/healthz answers')
-  t.same(await health.json(), { status: 'ok', database: 'ok' }, 'and reports the database')
+  t.same(await health.json(), { status: 'ok' }, 'alive')
+  // Ready once this process's own worker has beaten (ROLE=all).
+  let ready = await fetch(`${url}/readyz`)
+  for (const deadline = Date.now() + 15_000; ready.status !== 200 && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    ready = await fetch(`${url}/readyz`)
+  }
+  t.equal(ready.status, 200, '/readyz: ready')
+  t.match(await ready.json(), { status: 'ready', checks: { database: { ok: true }, migrations: { ok: true }, worker: { ok: true, detail: /^1 running/ } } })
+  const metrics = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer server-test-metrics-token' } })
+  t.equal(metrics.status, 200, '/metrics with the token')
+  const exposition = await metrics.text()
+  t.match(exposition, /^casebridge_workers 1$/m, 'the worker reports through the database')
+  t.match(exposition, /^casebridge_worker_info\{host="[^"]+",pid="\d+",role="all",version="[^"]+"\} 1$/m, 'by host and pid')
+  t.match(exposition, /^casebridge_worker_crm_calls_total\{host="[^"]+",pid="\d+"\} \d+$/m, 'with its counts')
+  t.equal((await fetch(`${url}/metrics`)).status, 401, 'not without it')
 
   const login = await fetch(`${url}/login`)
   t.equal(login.status, 200, '/login answers')
@@ -140,6 +157,10 @@ t.test('SEED=none leaves the database without people; ROLE=web runs no worker', 
   const server = start(t, { DATA_DIR: dir, SEED: 'none', ROLE: 'web' })
   const url = await listening(server)
   t.equal((await fetch(`${url}/healthz`)).status, 200, 'serves')
+  const ready = await fetch(`${url}/readyz`)
+  t.equal(ready.status, 503, 'but is not ready without any worker')
+  t.match(await ready.json(), { status: 'not_ready', checks: { database: { ok: true }, migrations: { ok: true }, worker: { ok: false } } })
+  t.equal((await fetch(`${url}/metrics`)).status, 404, 'no METRICS_TOKEN, no /metrics')
   t.notMatch(server.stdout(), 'demo organisation loaded', 'no logins printed')
   t.notMatch(server.stdout(), 'worker started', 'no worker in the web role')
   await stop(t, server)
@@ -165,4 +186,42 @@ t.test('a bad setting stops the start with a message naming it', async (t) => {
   const role = start(t, { DATA_DIR: dir, ROLE: 'everything' })
   t.equal(await role.exited, 1, 'a bad ROLE stops it too')
   t.match(role.stderr(), /ROLE: /, 'naming ROLE')
+})
+
+t.test('npm start with no CRM configured: the bundled emulator wants its generated credentials, and the sync has them', async (t) => {
+  const dir = dataDir(t)
+  const server = start(t, { DATA_DIR: dir, EMULATOR_PORT: '0', SYNC_INTERVAL_SECONDS: '1' })
+  await fullyStarted(server)
+  const crmUrl = (await waitFor(server, /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"Salesforce emulator started/))[1]
+  const file = join(dir, 'emulator-credentials.json')
+  t.match(server.stdout(), `"credentials":"${file}"`, 'the log says where the credentials are')
+  t.equal(statSync(file).mode & 0o777, 0o600, 'generated under DATA_DIR, for the owner only')
+  const creds = JSON.parse(readFileSync(file, 'utf8')) as { clientId: string; clientSecret: string; crmUserPassword: string }
+  t.notMatch(server.stdout(), creds.clientSecret, 'the secret is never logged')
+  t.notMatch(server.stdout(), creds.crmUserPassword, 'nor the password')
+
+  const token = await fetch(`${crmUrl}/services/oauth2/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=any&client_secret=any'
+  })
+  t.equal(token.status, 400, 'no token for any client id and secret')
+  t.equal((await token.json() as { error: string }).error, 'invalid_client_id')
+  t.equal((await fetch(`${crmUrl}/`, { redirect: 'manual' })).status, 302, 'the Case browser wants a sign-in')
+  t.equal((await fetch(`${crmUrl}/__emulator/faults`)).status, 404, 'no fault control')
+
+  // the worker syncs the demo tickets to Cases with the generated credentials
+  const db = await createDb(`sqlite:${join(dir, 'casebridge.db')}`)
+  t.teardown(() => db.destroy())
+  let synced: { id: number; title: string; crm_case_id: string | null } | undefined
+  for (const deadline = Date.now() + 60_000; !synced && Date.now() < deadline;) {
+    synced = await db.selectFrom('ticket').select(['id', 'title', 'crm_case_id']).where('crm_case_id', 'is not', null).orderBy('id').executeTakeFirst()
+    if (!synced) await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  t.ok(synced, 'a ticket got its Case')
+  const conn = new jsforce.Connection({ oauth2: { loginUrl: crmUrl, clientId: creds.clientId, clientSecret: creds.clientSecret }, version: '62.0' })
+  await conn.authorize({ grant_type: 'client_credentials' })
+  const found = await conn.query<{ Id: string; Subject: string }>(`SELECT Id, Subject FROM Case WHERE Portal_Ticket_Id__c = '${synced!.id}'`)
+  t.same(found.records.map((r) => [r.Id, r.Subject]), [[synced!.crm_case_id, synced!.title]], 'the Case in the emulator is the ticket\'s')
+  const cookie = await browserSession(crmUrl, 'crm.user@casebridge.emulator', creds.crmUserPassword)
+  t.match((await fetch(`${crmUrl}/`, { headers: { cookie } }).then((r) => r.text())), synced!.title, 'and a CRM user signed in with the generated password sees it')
+  await stop(t, server)
 })

@@ -17,7 +17,7 @@ import { createDb, migrateToLatest } from '../../src/db/index.js'
 import { seedDemo } from '../../src/commands/demo.js'
 import { mailTokenKey } from '../../src/security/mail-key.js'
 import { messageIdFor, replyAddressFor, signToken } from '../../src/domain/thread-token.js'
-import { AttachmentStore } from '../../src/storage/attachments.js'
+import { createFileStore } from '../../src/db/file-store.js'
 import { ImapPoller } from '../../sync/imap/poller.js'
 import { Dovecot, freePort } from '../../test/helpers/dovecot.js'
 
@@ -71,7 +71,7 @@ async function main() {
     sample()
     const baseRss = peakRss
     const sampler = setInterval(sample, 50)
-    const poller = new ImapPoller({ config, db, log: pino({ level: 'silent' }), store: new AttachmentStore(config.attachmentsDir) })
+    const poller = new ImapPoller({ config, db, log: pino({ level: 'silent' }), store: createFileStore(config, db) })
     const start = process.hrtime.bigint()
     const cpuStart = process.cpuUsage()
     poller.start()

@@ -12,7 +12,7 @@
 // The emulator runs in its own process (`casebridge emulator`), so this process's CPU time is the
 // sync's own. Nothing here is stored: a temporary directory is removed at the end.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -40,9 +40,12 @@ const dir = mkdtempSync(join(tmpdir(), 'casebridge-bench-sync-'))
 const say = (s: string) => process.stdout.write(s + '\n')
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 
+// the emulator grants tokens to this client only; its CRM users' password is generated under DATA_DIR
+const CLIENT = { clientId: 'bench', clientSecret: 'bench-secret' }
+
 async function startEmulatorProcess(): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'emulator', '--port', '0', '--file', join(dir, 'emulator.db')], {
-    cwd: root, env: { ...process.env, DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'inherit']
+    cwd: root, env: { ...process.env, DATA_DIR: dir, SALESFORCE_CLIENT_ID: CLIENT.clientId, SALESFORCE_CLIENT_SECRET: CLIENT.clientSecret }, stdio: ['ignore', 'pipe', 'inherit']
   })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c })
@@ -68,9 +71,9 @@ async function main() {
   await seedDemo(db)
   const emulator = await startEmulatorProcess()
   try {
-    const adapter = new SalesforceAdapter({ settings: { auth: 'client_credentials', loginUrl: emulator.url, instanceUrl: null, clientId: 'bench', clientSecret: 'bench' } })
+    const adapter = new SalesforceAdapter({ settings: { auth: 'client_credentials', loginUrl: emulator.url, instanceUrl: null, ...CLIENT } })
     const ctx = createSyncContext({ db, crm: adapter, config, log: pino({ level: 'silent' }), holder: 'bench' })
-    const admin = new jsforce.Connection({ oauth2: { loginUrl: emulator.url, clientId: 'bench-setup', clientSecret: 'x' }, version: API_VERSION })
+    const admin = new jsforce.Connection({ oauth2: { loginUrl: emulator.url, ...CLIENT }, version: API_VERSION })
     await admin.authorize({ grant_type: 'client_credentials' })
     await mirrorPortalToCrm(db, admin)
     await importReference(ctx)
@@ -135,8 +138,9 @@ async function main() {
 
     // ------------------------------------------------------------ inbound
     await pollInbound(ctx)
-    const crmUser = new jsforce.Connection({ oauth2: { loginUrl: emulator.url, clientId: 'crm-ui', clientSecret: 'x' }, version: API_VERSION })
-    await crmUser.login('crm.user@casebridge.emulator', 'emulator')
+    const crmUser = new jsforce.Connection({ oauth2: { loginUrl: emulator.url, ...CLIENT }, version: API_VERSION })
+    const { crmUserPassword } = JSON.parse(readFileSync(join(dir, 'emulator-credentials.json'), 'utf8')) as { crmUserPassword: string }
+    await crmUser.login('crm.user@casebridge.emulator', crmUserPassword)
     const linked = await db.selectFrom('ticket').select(['crm_case_id', 'priority', 'assignee_id']).where('crm_case_id', 'is not', null).where('title', 'like', 'Bench ticket %').execute()
     const owners = ids.staff.map((s) => s.id)
     const users = new Map((await db.selectFrom('staff').select(['id', 'crm_user_id']).execute()).map((s) => [s.id, s.crm_user_id!]))

@@ -23,6 +23,8 @@ export interface AddNoteInput {
   source: TicketSource
   /** The version the author read; a note is refused as `conflict` when the ticket changed since. */
   version?: number
+  /** A reply by mail: the message's whole text when it differs from `body` (the quoted history). */
+  originalText?: string | null
 }
 
 export interface NoteAdded {
@@ -88,7 +90,7 @@ export async function addNoteIn(uow: UnitOfWork, deps: Pick<Deps, 'store'>, inpu
   checkNoteFields(check, input, uow.now)
   if (input.mode === 'note' && input.sendEmail && !input.visibleToRequester) check.add('sendEmail', 'needs_visible')
   check.refuse()
-  const files = await keepFiles(deps, input.files ?? [])
+  const files = await keepFiles(deps, input.files ?? [], uow.trx)
 
   if (decision.effects.spawnChild) {
     const child = await openFollowUp(uow, ticket, input.body, files, input.source)
@@ -96,7 +98,7 @@ export async function addNoteIn(uow: UnitOfWork, deps: Pick<Deps, 'store'>, inpu
     return { noteId: null, childTicket: child }
   }
   const noteId = await addNoteRows(uow, ticket, {
-    kind: shape.kind, visibility: shape.visibility, body: input.body, source: input.source, files,
+    kind: shape.kind, visibility: shape.visibility, body: input.body, source: input.source, files, originalText: input.originalText ?? null,
     sendEmail: shape.notify.includes('requester') || Boolean(input.sendEmail), minutesSpent: input.minutesSpent ?? null, occurredAt: input.occurredAt ?? null
   })
   if (shape.notify.length > 0) {
@@ -116,6 +118,7 @@ export interface NoteRows {
   occurredAt?: string | null
   category?: string | null
   origin?: string | null
+  originalText?: string | null
 }
 
 /**
@@ -130,7 +133,7 @@ export async function addNoteRows(uow: UnitOfWork, ticket: Pick<TicketForChange,
     author_staff_id: actor.type === 'staff' ? actor.id : null, author_contact_id: actor.type === 'contact' ? actor.id : null,
     author_name: actor.name, source: n.source, send_email: n.sendEmail ? 1 : 0,
     occurred_at: n.occurredAt ?? null, minutes_spent: n.minutesSpent ?? null,
-    category: n.category ?? null, origin: n.origin ?? null, created_at: uow.at
+    category: n.category ?? null, origin: n.origin ?? null, original_text: n.originalText ?? null, created_at: uow.at
   })
   await insertAttachments(uow.trx, ticket.id, noteId, n.files, uow.at)
   await touchTicket(uow.trx, ticket.id, uow.at)

@@ -1,6 +1,9 @@
 // XLSX exports of a search: a person asks for one (a few at a time), the worker writes it and
 // marks it done with the "export ready" mail in the same transaction.
+import { basename } from 'node:path'
+import type { Executor } from '../db/index.js'
 import type { ExportArea } from '../db/schema.js'
+import type { FileStore } from '../storage/attachments.js'
 import {
   activeExports, claimNextExport, dueForExpiry, failExport, finishExport, insertExport, lockOwner, markExpired, releaseExport, renewExport,
   type ExportJob, type ExportOwner, type FinishedExport
@@ -23,10 +26,17 @@ export async function requestExport(deps: Deps, who: Who, input: { area: ExportA
   })
 }
 
-/** A written export is done (only if this worker still holds it), and its owner is told. False: it was taken over. */
-export async function completeExport(deps: Pick<Deps, 'db' | 'clock' | 'random'>, input: { exportId: number; holder: string; done: Omit<FinishedExport, 'now'>; mail: MailToSend }): Promise<boolean> {
+/**
+ * A written export is done (only if this worker still holds it): its file goes into the store
+ * (`done.filePath` names it there) and its owner is told. False: it was taken over.
+ */
+export async function completeExport(
+  deps: Pick<Deps, 'db' | 'clock' | 'random'> & { store: FileStore<Executor> },
+  input: { exportId: number; holder: string; localFile: string; done: Omit<FinishedExport, 'now'>; mail: MailToSend }
+): Promise<boolean> {
   const outcome = await run(deps, SYSTEM, async (uow) => {
     if (!(await finishExport(uow.trx, input.exportId, input.holder, { ...input.done, now: uow.at }))) return false
+    await deps.store.putFile('export', input.done.filePath, input.localFile, uow.trx)
     await uow.mail(input.mail)
     return true
   })
@@ -66,6 +76,11 @@ export async function exportsDueForExpiry(deps: WorkDeps) {
   return dueForExpiry(deps.db, deps.clock().toISOString())
 }
 
-export async function expireExport(deps: WorkDeps, exportId: number): Promise<void> {
-  await markExpired(deps.db, exportId)
+/** An export's download time is over: its file is deleted and the job marked expired. */
+export async function expireExport(deps: WorkDeps & { store: FileStore<Executor> }, job: { id: number; file_path: string | null }): Promise<void> {
+  const outcome = await run(deps, SYSTEM, async (uow) => {
+    if (job.file_path) await deps.store.remove('export', basename(job.file_path), uow.trx)
+    await markExpired(uow.trx, job.id)
+  })
+  if (!outcome.ok) throw outcome.refusal
 }

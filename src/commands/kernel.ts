@@ -4,7 +4,7 @@
  * mail-outbox and CRM-outbox rows explicitly. Channels (pages, API, mail, CRM, jobs) call
  * commands and translate their refusals; nothing else changes business data.
  */
-import type { Db, Trx } from '../db/index.js'
+import type { Db, Executor, Trx } from '../db/index.js'
 import type { ActorType } from '../db/schema.js'
 import { insertEvent } from '../db/ticket-write.js'
 import { insertMail, ticketParties, type MailToSend } from '../db/mail-outbox.js'
@@ -14,14 +14,14 @@ import type { Role } from '../domain/lifecycle.js'
 import type { RefusalCode as LifecycleRefusalCode } from '../domain/lifecycle.js'
 import type { Actor } from '../domain/permissions.js'
 import { hasForbiddenControl } from '../domain/text.js'
-import type { AttachmentStore } from '../storage/attachments.js'
+import type { FileStore } from '../storage/attachments.js'
 
 export interface Deps {
   db: Db
   clock: () => Date
   random: () => number
-  /** Where uploaded files are kept (commands that take attachments). */
-  store?: AttachmentStore
+  /** Where uploaded files are kept (commands that take attachments), in the command's transaction. */
+  store?: FileStore<Executor>
 }
 
 /** The name history rows and notes give the actor. */
@@ -68,6 +68,8 @@ export type FieldProblem =
   | 'required' | 'too_long' | 'invalid_choice' | 'invalid_url' | 'file_too_large' | 'catalog_or_product'
   | 'not_on_desk' | 'not_requesters_account' | 'same_desk' | 'in_future' | 'out_of_range' | 'needs_visible' | 'too_early'
   | 'too_short' | 'mismatch' | 'wrong_password' | 'invalid_email' | 'taken'
+  /** A two-factor code that does not match (or was already used). */
+  | 'wrong_code'
   /** A control character (other than tab and line breaks) or broken Unicode: src/domain/text.ts. */
   | 'invalid_characters'
 

@@ -6,6 +6,7 @@ import {
   closeStaleInbound, insertQuarantine, markMoved, recordInbound, saveMailboxState, type InboundKey, type MailboxState
 } from '../db/mailbox.js'
 import { LIMITS } from '../domain/ticket.js'
+import { clipText } from '../domain/text.js'
 import type { StoredFile } from '../storage/attachments.js'
 import { run, SYSTEM, type Deps, type Outcome, type Who } from './kernel.js'
 import { addNoteIn } from './add-note.js'
@@ -23,11 +24,17 @@ export interface Applied {
   noteId: number | null
 }
 
-/** A reply by mail from someone allowed on the ticket: a note (or, on a closed ticket, a follow-up). */
-export async function replyByEmail(deps: Deps, who: Who, input: { ticketId: number; internal: boolean; body: string; files: StoredFile[]; message: InboundMessage }): Promise<Outcome<Applied>> {
+/**
+ * A reply by mail from someone allowed on the ticket: a note (or, on a closed ticket, a follow-up).
+ * `originalText` is the message's whole text, kept on the note when it differs from `body`.
+ */
+export async function replyByEmail(deps: Deps, who: Who, input: { ticketId: number; internal: boolean; body: string; originalText?: string | null; files: StoredFile[]; message: InboundMessage }): Promise<Outcome<Applied>> {
   return run(deps, who, async (uow) => {
+    const body = input.body.slice(0, LIMITS.note)
+    const original = input.originalText === undefined || input.originalText === null ? null : clipText(input.originalText, LIMITS.noteOriginal)
     const result = await addNoteIn(uow, deps, {
-      ticketId: input.ticketId, mode: input.internal ? 'internal' : 'reply', body: input.body.slice(0, LIMITS.note), files: input.files, source: 'email'
+      ticketId: input.ticketId, mode: input.internal ? 'internal' : 'reply', body, files: input.files, source: 'email',
+      originalText: original && original.trim() !== '' && original !== body ? original : null
     })
     const landed = result.childTicket?.id ?? input.ticketId
     const kind = result.childTicket ? 'ticket' as const : 'note' as const

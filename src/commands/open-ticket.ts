@@ -1,5 +1,6 @@
 // Open a ticket, whatever the channel: the portal, the desk on a client's behalf, the API, an
 // e-mail from a known contact, or a reply to a closed ticket (a follow-up linked to it).
+import type { Trx } from '../db/index.js'
 import type { Level, Priority, TicketSource, TicketType } from '../db/schema.js'
 import { eligibleStaffLoads, staffNames } from '../db/ticket.js'
 import { insertAttachments, insertTicket, nextCounter } from '../db/ticket-write.js'
@@ -69,7 +70,7 @@ export async function openTicket(deps: Deps, who: Who, input: OpenTicketInput): 
 /** The same inside another command's transaction (a ticket opened by e-mail is recorded with its message). */
 export async function openTicketIn(uow: UnitOfWork, deps: Pick<Deps, 'store'>, input: OpenTicketInput): Promise<OpenedTicket> {
   const draft = await checkNewTicket(uow, input)
-  const files = await keepFiles(deps, input.files ?? [])
+  const files = await keepFiles(deps, input.files ?? [], uow.trx)
   return insertNewTicket(uow, draft, files)
 }
 
@@ -128,13 +129,13 @@ async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput): Promise<
   }
 }
 
-/** Moves received uploads into the store; files kept earlier (e-mail) pass through. */
-export async function keepFiles(deps: Pick<Deps, 'store'>, files: (UploadedFile | StoredFile)[]): Promise<StoredFile[]> {
+/** Moves received uploads into the store, in the command's transaction; files kept earlier (e-mail) pass through. */
+export async function keepFiles(deps: Pick<Deps, 'store'>, files: (UploadedFile | StoredFile)[], trx: Trx): Promise<StoredFile[]> {
   const kept: StoredFile[] = []
   for (const f of files) {
     if (!('tmpPath' in f)) kept.push(f)
     else if (!deps.store) throw new Error('no attachment store to keep uploads in')
-    else kept.push(await deps.store.keep(f))
+    else kept.push(await deps.store.keep(f, trx))
   }
   return kept
 }

@@ -4,13 +4,17 @@ import { LIMITS } from '../domain/ticket.js'
 import { insertApiToken } from '../db/token.js'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../security/password.js'
 import { newApiToken } from '../security/token.js'
+import { queueInvitation } from './account-links.js'
 import { FieldCheck, run, SYSTEM, unwrap, type Deps, type Outcome, type UnitOfWork } from './kernel.js'
 
 export interface NewPerson {
   role: 'client' | 'staff' | 'admin'
   email: string
   name: string
-  password: string
+  /** null: no password yet; with `invite`, the person sets one through the invitation link. */
+  password: string | null
+  /** Mail an invitation to set a password (in the same transaction). */
+  invite?: boolean
   /** Clients: the accounts they belong to (at least one). */
   accountIds: number[]
   /** Clients: account manager of those accounts. */
@@ -27,9 +31,9 @@ export async function addPerson(deps: Pick<Deps, 'db' | 'clock' | 'random'>, inp
   const check = new FieldCheck()
   if (!EMAIL.test(email)) check.add('email', 'invalid_email')
   check.text('name', input.name, LIMITS.name)
-  if (input.password.length < MIN_PASSWORD_LENGTH) check.add('password', 'too_short', { min: MIN_PASSWORD_LENGTH })
+  if (input.password !== null && input.password.length < MIN_PASSWORD_LENGTH) check.add('password', 'too_short', { min: MIN_PASSWORD_LENGTH })
   if (input.role === 'client' && input.accountIds.length === 0) check.add('accountIds', 'required')
-  const passwordHash = check.ok ? await hashPassword(input.password) : null
+  const passwordHash = check.ok && input.password !== null ? await hashPassword(input.password) : null
   return run(deps, SYSTEM, async (uow) => {
     if (EMAIL.test(email) && await emailTaken(uow.trx, email)) check.add('email', 'taken')
     check.refuse()
@@ -37,6 +41,7 @@ export async function addPerson(deps: Pick<Deps, 'db' | 'clock' | 'random'>, inp
     const id = input.role === 'client'
       ? await insertContact(uow.trx, { name, email, passwordHash, accounts: input.accountIds.map((accountId) => ({ accountId, isManager: input.manager })), now: uow.at })
       : await insertStaff(uow.trx, { name, email, passwordHash, role: input.role, deskIds: input.deskIds, canDelete: input.role === 'admin', now: uow.at })
+    if (input.invite) await queueInvitation(uow, { kind: input.role === 'client' ? 'contact' : 'staff', id })
     return { id }
   })
 }

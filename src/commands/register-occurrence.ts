@@ -34,7 +34,7 @@ export async function registerOccurrence(deps: Deps, who: Who, input: Occurrence
     check.text('origin', input.origin, LIMITS.label, staff)
     checkNoteFields(check, { ...input, body: input.description }, uow.now, 'description')
     check.refuse()
-    const files = await keepFiles(deps, input.files ?? [])
+    const files = await keepFiles(deps, input.files ?? [], uow.trx)
     const requester = uow.who.role === 'requester'
     const noteId = await addNoteRows(uow, ticket, {
       kind: 'occurrence', visibility: requester || input.visibleToRequester ? 'public' : 'internal', body: input.description,

@@ -157,6 +157,28 @@ export async function ticketParticipation(db: Executor, ticketId: number) {
   }
 }
 
+/**
+ * The texts our notifications about a ticket carried (notes, reasons, resolutions: the data of
+ * its mail) or may have carried (its notes), newest first: what a reply may quote without `>`,
+ * told apart from answers typed between its lines.
+ */
+export async function notificationTexts(db: Executor, ticketId: number, limit = 200): Promise<string[]> {
+  const rows = await db.selectFrom('mail_outbox').select('data').where('ticket_id', '=', ticketId).orderBy('id', 'desc').limit(limit).execute()
+  const notes = await db.selectFrom('note').select('body').where('ticket_id', '=', ticketId).orderBy('id', 'desc').limit(limit).execute()
+  const texts = new Set<string>(notes.map((n) => n.body))
+  for (const row of rows) {
+    let data: unknown
+    try {
+      data = JSON.parse(row.data)
+    } catch {
+      continue
+    }
+    if (!data || typeof data !== 'object') continue
+    for (const value of Object.values(data)) if (typeof value === 'string' && value.trim() !== '') texts.add(value)
+  }
+  return [...texts]
+}
+
 /** The ticket a mail may land on, with what visibility checks need. */
 export async function inboundTicket(db: Executor, ticketId: number) {
   return db.selectFrom('ticket').select(['id', 'number', 'account_id', 'contact_id', 'desk_id', 'assignee_id', 'deleted_at', 'state'])

@@ -51,6 +51,10 @@ export interface StaffTable {
   locale: string | null
   crm_user_id: string | null
   active: ColumnType<Flag, Flag | undefined, Flag>
+  /** Base32 TOTP secret; set while being enrolled, kept once `totp_enabled_at` is set. */
+  totp_secret: ColumnType<string | null, string | null | undefined, string | null>
+  totp_enabled_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>
   created_at: CreatedAt
 }
 
@@ -173,6 +177,8 @@ export interface NoteTable {
   category: string | null
   origin: string | null
   crm_comment_id: ColumnType<string | null, string | null | undefined, string | null>
+  /** The whole text of the e-mail a note came from, quoted history included, when it differs from `body`. */
+  original_text: ColumnType<string | null, string | null | undefined, string | null>
   created_at: CreatedAt
 }
 
@@ -211,7 +217,67 @@ export interface ApiTokenTable {
   name: string | null
   last_used_at: Timestamp | null
   revoked_at: Timestamp | null
+  expires_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>
   created_at: CreatedAt
+}
+
+export interface WebSessionTable {
+  id: Id
+  token_hash: string
+  staff_id: number | null
+  contact_id: number | null
+  created_at: Timestamp
+  last_seen_at: Timestamp
+  user_agent: string | null
+  ip: string | null
+  second_factor_pending: ColumnType<Flag, Flag | undefined, Flag>
+  ended_at: Timestamp | null
+  ended_reason: string | null
+}
+
+export type SecurityEventKind =
+  | 'login' | 'login_failed' | 'login_throttled' | 'logout' | 'password_changed' | 'password_reset_requested' | 'password_reset'
+  | 'invitation_sent' | 'invitation_accepted' | 'session_revoked' | 'sessions_revoked' | 'token_created' | 'token_revoked'
+  | 'two_factor_enabled' | 'two_factor_disabled' | 'two_factor_failed' | 'recovery_code_used' | 'recovery_codes_renewed'
+  | 'account_disabled' | 'account_enabled'
+
+export interface SecurityEventTable {
+  id: Id
+  kind: SecurityEventKind
+  staff_id: number | null
+  contact_id: number | null
+  email: string | null
+  ip: string | null
+  user_agent: string | null
+  detail: string | null
+  created_at: Timestamp
+}
+
+export interface ThrottleTable {
+  key: string
+  hits: number
+  resets_at: Timestamp
+}
+
+export type AccountLinkPurpose = 'reset' | 'invite'
+
+export interface AccountLinkTable {
+  id: Id
+  purpose: AccountLinkPurpose
+  token_hash: string
+  staff_id: number | null
+  contact_id: number | null
+  created_at: Timestamp
+  expires_at: Timestamp
+  used_at: Timestamp | null
+}
+
+export interface RecoveryCodeTable {
+  id: Id
+  staff_id: number
+  code_hash: string
+  used_at: Timestamp | null
+  created_at: Timestamp
 }
 
 export type IdempotencyStatus = 'in_flight' | 'done'
@@ -316,6 +382,18 @@ export interface WorkerHeartbeatTable {
   settings: string
   started_at: Timestamp
   beat_at: Timestamp
+  /** What the worker counted since it started (JSON, WorkerStats); null from workers that predate it. */
+  stats: ColumnType<string | null, string | null | undefined, string | null>
+}
+
+/** A file kept in the database (FILE_STORE=db): an attachment by its SHA-256, an export by its file name. */
+export interface StoredBlobTable {
+  kind: 'attachment' | 'export'
+  key: string
+  sha256: string
+  size: number
+  bytes: Buffer
+  created_at: Timestamp
 }
 
 export interface CrmOutboxTable {
@@ -457,6 +535,11 @@ export interface Database {
   attachment: AttachmentTable
   ticket_event: TicketEventTable
   api_token: ApiTokenTable
+  web_session: WebSessionTable
+  security_event: SecurityEventTable
+  throttle: ThrottleTable
+  account_link: AccountLinkTable
+  recovery_code: RecoveryCodeTable
   api_idempotency: ApiIdempotencyTable
   counter: CounterTable
   setting: SettingTable
@@ -472,6 +555,7 @@ export interface Database {
   sync_state: SyncStateTable
   approval: ApprovalTable
   export_job: ExportJobTable
+  stored_blob: StoredBlobTable
 }
 
 export type Account = Selectable<AccountTable>

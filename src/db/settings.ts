@@ -4,18 +4,22 @@ import type { LifecyclePolicy } from '../domain/lifecycle.js'
 export interface Settings extends LifecyclePolicy {
   /** Days a resolved ticket waits for the requester before it closes by itself. */
   autoCloseDays: number
+  /** Staff and admins must use two-factor authentication (they set it up at their next login). */
+  staffTwoFactorRequired: boolean
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   occurrenceViaPortal: true,
   staffMayCloseWithoutRequester: false,
-  autoCloseDays: 7
+  autoCloseDays: 7,
+  staffTwoFactorRequired: false
 }
 
 const KEYS: Record<keyof Settings, string> = {
   occurrenceViaPortal: 'occurrence_via_portal',
   staffMayCloseWithoutRequester: 'staff_may_close_without_requester',
-  autoCloseDays: 'auto_close_days'
+  autoCloseDays: 'auto_close_days',
+  staffTwoFactorRequired: 'staff_two_factor_required'
 }
 
 export async function getSettings(db: Executor): Promise<Settings> {
@@ -26,7 +30,8 @@ export async function getSettings(db: Executor): Promise<Settings> {
   return {
     occurrenceViaPortal: flag('occurrenceViaPortal', DEFAULT_SETTINGS.occurrenceViaPortal),
     staffMayCloseWithoutRequester: flag('staffMayCloseWithoutRequester', DEFAULT_SETTINGS.staffMayCloseWithoutRequester),
-    autoCloseDays: Number.isInteger(days) && days > 0 ? days : DEFAULT_SETTINGS.autoCloseDays
+    autoCloseDays: Number.isInteger(days) && days > 0 ? days : DEFAULT_SETTINGS.autoCloseDays,
+    staffTwoFactorRequired: flag('staffTwoFactorRequired', DEFAULT_SETTINGS.staffTwoFactorRequired)
   }
 }
 

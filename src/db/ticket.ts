@@ -3,7 +3,7 @@
 import type { Executor } from './index.js'
 import type { State } from '../domain/lifecycle.js'
 import { OPEN_STATES } from '../domain/lifecycle.js'
-import { canSeeNote, canSeeTicket, type Actor } from '../domain/permissions.js'
+import { canSeeNote, canSeeOriginalText, canSeeTicket, type Actor } from '../domain/permissions.js'
 import { listColumns, scopeTicketsToActor } from './ticket-search.js'
 
 /** One ticket with the names a page shows, or undefined when missing or not visible to the actor. */
@@ -71,7 +71,7 @@ export async function eligibleStaffLoads(db: Executor, deskId: number, productId
   return rows.map((r) => ({ staffId: r.id, openCount: Number(r.open_count) }))
 }
 
-/** Notes the actor may see, oldest first, each with its attachments. */
+/** Notes the actor may see, oldest first, each with its attachments (and its mail's whole text when they may read it). */
 export async function listNotes(db: Executor, actor: Actor, ticketId: number) {
   let q = db.selectFrom('note').selectAll().where('ticket_id', '=', ticketId)
   if (actor.kind === 'contact') q = q.where('visibility', '=', 'public')
@@ -82,7 +82,7 @@ export async function listNotes(db: Executor, actor: Actor, ticketId: number) {
   const byNote = new Map<number | null, typeof attachments>()
   for (const a of attachments) byNote.set(a.note_id, [...(byNote.get(a.note_id) ?? []), a])
   return {
-    notes: notes.map((n) => ({ ...n, attachments: byNote.get(n.id) ?? [] })),
+    notes: notes.map((n) => ({ ...n, original_text: canSeeOriginalText(actor, n) ? n.original_text : null, attachments: byNote.get(n.id) ?? [] })),
     descriptionAttachments: byNote.get(null) ?? []
   }
 }

@@ -49,6 +49,15 @@ export function canSeeNote(actor: Actor, note: { visibility: string }): boolean 
   return actor.kind === 'staff' || note.visibility === 'public'
 }
 
+/**
+ * Whether the actor may read the whole text of the mail a note came from (its quoted history):
+ * staff always, a client only for a client's mail. A staff member's mail client may have quoted
+ * a notification meant for staff (a transfer's mail carries its internal note).
+ */
+export function canSeeOriginalText(actor: Actor, note: { author_contact_id: number | null }): boolean {
+  return actor.kind === 'staff' || note.author_contact_id !== null
+}
+
 export function isAdmin(actor: Actor | null | undefined): actor is StaffActor {
   return actor?.kind === 'staff' && actor.role === 'admin'
 }

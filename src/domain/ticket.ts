@@ -6,6 +6,8 @@ export const LIMITS = {
   description: 20_000,
   url: 2_000,
   note: 20_000,
+  /** The whole text of the e-mail a note came from (quoted history included). */
+  noteOriginal: 200_000,
   /** Occurrence category and origin, checklist labels and cost descriptions are short labels. */
   label: 100,
   itemLabel: 200,

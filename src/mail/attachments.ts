@@ -1,14 +1,12 @@
 // Files a queued mail carries (an export's spreadsheet): the outbox row names them in its data
-// as `attachments: [{ path, filename, contentType }]`; the drainer attaches those still on disk.
+// as `attachments: [{ path, filename, contentType }]` (the disk store) or `[{ kind, key, filename,
+// contentType }]` (the database store); the drainer attaches those still there.
 import { existsSync, statSync } from 'node:fs'
 import { isAbsolute, relative, resolve } from 'node:path'
+import { checkedKey, type FileKind, type FileStore } from '../storage/attachments.js'
 import { parseData, type MailRowLike } from './render.js'
 
-export interface MailAttachment {
-  filename: string
-  path: string
-  contentType: string
-}
+export type MailAttachment = { filename: string; contentType: string } & ({ path: string } | { content: Buffer })
 
 export interface MailFiles {
   attachments: MailAttachment[]
@@ -21,20 +19,40 @@ function inside(root: string, path: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
 }
 
-/** The row's attachments that exist (and lie under `root`, when given). */
-export function mailFiles(row: MailRowLike, root?: string): MailFiles {
+const KINDS: readonly string[] = ['attachment', 'export'] satisfies FileKind[]
+
+function validKey(kind: FileKind, key: string): string | null {
+  try {
+    return checkedKey(kind, key)
+  } catch {
+    return null
+  }
+}
+
+/** The row's attachments that exist: on disk (under `root`, when given) or in `store`. */
+export async function mailFiles(row: MailRowLike, root?: string, store?: Pick<FileStore, 'read'>): Promise<MailFiles> {
   const listed = parseData(row.data).attachments
   const out: MailFiles = { attachments: [], missing: false }
   if (!Array.isArray(listed)) return out
   for (const item of listed as unknown[]) {
-    const a = item as Partial<MailAttachment> | null
-    if (!a || typeof a.path !== 'string' || typeof a.filename !== 'string' || !isAbsolute(a.path)) continue
+    const a = item as { path?: unknown; kind?: unknown; key?: unknown; filename?: unknown; contentType?: unknown } | null
+    if (!a || typeof a.filename !== 'string') continue
+    const contentType = typeof a.contentType === 'string' ? a.contentType : 'application/octet-stream'
+    if (typeof a.kind === 'string' && KINDS.includes(a.kind) && typeof a.key === 'string') {
+      const key = validKey(a.kind as FileKind, a.key)
+      // A store that cannot answer throws: the mail is tried again, not sent without its file.
+      const content = store && key ? await store.read(a.kind as FileKind, key) : null
+      if (content) out.attachments.push({ filename: a.filename, content, contentType })
+      else out.missing = true
+      continue
+    }
+    if (typeof a.path !== 'string' || !isAbsolute(a.path)) continue
     const ok = (!root || inside(root, a.path)) && existsSync(a.path) && statSync(a.path).isFile()
     if (!ok) {
       out.missing = true
       continue
     }
-    out.attachments.push({ filename: a.filename, path: a.path, contentType: typeof a.contentType === 'string' ? a.contentType : 'application/octet-stream' })
+    out.attachments.push({ filename: a.filename, path: a.path, contentType })
   }
   return out
 }

@@ -5,7 +5,7 @@ import type { Config } from '../config.js'
 import type { Locale } from '../domain/permissions.js'
 import { parseData, renderMail, type MailRowLike } from './render.js'
 import { approvalMailData, APPROVAL_TEMPLATE } from './approval-links.js'
-import { isLocale } from '../i18n/index.js'
+import { formatDateTime, isLocale } from '../i18n/index.js'
 import {
   bareAddress, base32Encode, domainOf, messageIdFor, replyAddressFor, signToken, threadRootId,
   RECIPIENT_KINDS, type RecipientKind
@@ -59,6 +59,14 @@ function recipientKind(value: unknown): RecipientKind | null {
   return typeof value === 'string' && (RECIPIENT_KINDS as readonly string[]).includes(value) ? (value as RecipientKind) : null
 }
 
+/** A password reset or invitation mail: its link on this site, and until when it works. */
+function accountLinkData(data: Record<string, unknown>, publicUrl: string, locale: Locale): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (typeof data.linkPath === 'string' && /^\/(password\/reset|invitation)\/[A-Za-z0-9_-]+$/.test(data.linkPath)) out.linkUrl = `${publicUrl}${data.linkPath}`
+  if (typeof data.expiresAt === 'string' && !Number.isNaN(Date.parse(data.expiresAt))) out.expiresOn = formatDateTime(data.expiresAt, locale)
+  return out
+}
+
 function positive(value: unknown): number | null {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : null
 }
@@ -74,9 +82,12 @@ export function composeMail(row: OutboxRowLike, settings: MailSettings, key: Uin
     ticketId: row.ticket_id, noteId: positive(data.noteId), recipient: recipientKind(data.recipientRole)
   }, key)
   // An approval request's links are signed here, where the key is (mail/approval-links.ts).
+  const locale = isLocale(row.locale) ? row.locale : settings.defaultLocale
   const shown = row.template === APPROVAL_TEMPLATE
-    ? { ...data, ...approvalMailData(data, { publicUrl: settings.publicUrl, mailKey: key, locale: isLocale(row.locale) ? row.locale : settings.defaultLocale }) }
-    : data
+    ? { ...data, ...approvalMailData(data, { publicUrl: settings.publicUrl, mailKey: key, locale }) }
+    : row.template.startsWith('account.')
+      ? { ...data, ...accountLinkData(data, settings.publicUrl, locale) }
+      : data
   const rendered = renderMail({ ...row, data: shown }, { publicUrl: settings.publicUrl, defaultLocale: settings.defaultLocale, token })
   const headers: Record<string, string> = {
     // RFC 3834: tells well-behaved autoresponders not to answer us (no mail loops).

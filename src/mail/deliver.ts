@@ -13,6 +13,8 @@ import type { OutboxRows } from '../db/outbox.js'
 import { backoffMs, MAIL_RETRY } from '../work/backoff.js'
 import { every } from '../work/schedule.js'
 import { mailFiles, withoutAttachments, type MailAttachment, type MailFiles } from './attachments.js'
+import { createFileStore } from '../db/file-store.js'
+import type { FileStore } from '../storage/attachments.js'
 
 /** The part of a nodemailer transport the drainer uses; tests may hand in their own. */
 export interface MailTransport {
@@ -35,6 +37,8 @@ export interface MailDeps {
   maxPerDrain?: number
   /** Files a mail may attach must lie under this folder (DATA_DIR). */
   attachmentRoot?: string
+  /** Where files a mail names by store key are read (FILE_STORE=db). */
+  store?: Pick<FileStore, 'read'>
   /** Mails sent at once over the pooled connections (default 4). */
   concurrency?: number
   /** The time claims are renewed from (default: the drain's start). */
@@ -97,10 +101,25 @@ export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainR
       log?.info('claim lost to another drainer; not sent here')
       return
     }
-    let mail: ComposedMail
     let files: MailFiles
     try {
-      files = mailFiles(row, deps.attachmentRoot)
+      files = await mailFiles(row, deps.attachmentRoot, deps.store)
+    } catch (err) {
+      // The file store did not answer (the database, with FILE_STORE=db): tried again later, never sent without its file.
+      const error = `attachment unreadable: ${describeError(err)}`
+      if (row.attempts >= deps.settings.maxAttempts) {
+        await MAIL.park(deps.db, row.id, now, error, lease)
+        report.dead++
+        log?.warn({ attempts: row.attempts, error }, 'mail parked as dead')
+      } else {
+        const next = await MAIL.retry(deps.db, row, now, error, { random, lease })
+        report.retried++
+        log?.warn({ err, next }, 'mail attachment unreadable, will retry')
+      }
+      return
+    }
+    let mail: ComposedMail
+    try {
       mail = composeMail(files.missing ? withoutAttachments(row) : row, deps.settings, deps.key)
     } catch (err) {
       // Rendering is deterministic: retrying the same row cannot help.
@@ -162,6 +181,8 @@ export interface MailWorkerOptions {
   /** Overrides the transport built from SMTP_URL (tests). */
   transport?: MailTransport | null
   intervalMs?: number
+  /** Told what each scheduled drain did (the worker counts it for /metrics). */
+  onDrain?: (report: DrainReport) => void
 }
 
 export interface MailWorker {
@@ -177,12 +198,18 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   const transport = opts.transport !== undefined ? opts.transport : config.SMTP_URL ? smtpTransport(config.SMTP_URL) : null
   const deps: MailDeps = {
     db, settings: mailSettings(config), key: mailTokenKey(config), transport, log, random: opts.random, attachmentRoot: config.dataDir,
+    store: createFileStore(config, db),
     leaseMs: config.LEASE_SECONDS * 1000, clock
   }
   const intervalMs = opts.intervalMs ?? Math.round(config.MAIL_POLL_SECONDS * 1000)
   if (!transport) log.warn('SMTP_URL is not set: notifications stay in the mail outbox (see /admin/mail)')
 
-  const schedule = every(intervalMs, () => drainMailOutbox(deps, clock()), { log, name: 'mail drain', startNow: transport !== null })
+  const drain = async () => {
+    const report = await drainMailOutbox(deps, clock())
+    opts.onDrain?.(report)
+    return report
+  }
+  const schedule = every(intervalMs, drain, { log, name: 'mail drain', startNow: transport !== null })
   return {
     drainNow: () => schedule.runNow(),
     async stop() {

@@ -48,7 +48,7 @@ export const MAIL_TEMPLATES = [
 ] as const
 
 const STAFF_ROLES = new Set(['assignee', 'desk_manager'])
-const TEMPLATE_NAME = /^(ticket|note|export)\.([a-z_]{1,40})$/
+const TEMPLATE_NAME = /^(ticket|note|export|account)\.([a-z_]{1,40})$/
 const found = new Map<string, string | null>()
 
 /** The template file for a queued template name, or null when there is none (fallback). */

@@ -3,12 +3,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Actor, Locale } from '../domain/permissions.js'
 import { browserLocale, formatDateTime, translator, type Translate } from '../i18n/index.js'
 import { loadActor } from '../db/people.js'
+import { findLiveSession, type LiveSession } from '../db/sessions.js'
+import { hashSecretToken } from '../security/token.js'
+import { noteSessionUse, SESSION_IDLE_MS, type ClientInfo } from '../commands/sessions.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null
     locale: Locale
     t: Translate
+    /** The server-side session the cookie names, once checked (null: none, or it has ended). */
+    webSession: LiveSession | null
+    /** Where the request came from, for security events. */
+    client(): ClientInfo
   }
   interface FastifyReply {
     /** Renders a view inside the layout with the shared context (t, actor, csrf, flash). */
@@ -37,6 +44,11 @@ export default fp(async function appPlugins(fastify) {
   fastify.decorateRequest('actor', null)
   fastify.decorateRequest('locale', null as unknown as Locale)
   fastify.decorateRequest('t', null as unknown as Translate)
+  fastify.decorateRequest('webSession', null)
+  fastify.decorateRequest('client', function (this: FastifyRequest): ClientInfo {
+    const agent = this.headers['user-agent']
+    return { ip: this.ip ?? null, userAgent: typeof agent === 'string' ? agent : null }
+  })
 
   function setActor(request: FastifyRequest, actor: Actor | null) {
     request.actor = actor
@@ -47,17 +59,33 @@ export default fp(async function appPlugins(fastify) {
 
   fastify.addHook('onRequest', async (request) => {
     setActor(request, null)
+    request.webSession = null
   })
 
+  // The cookie names a session; the server says whether it still holds (one look-up by a unique
+  // index), so a logout, a password change or an account turned off ends it at once.
   fastify.decorate('loadSessionActor', async (request: FastifyRequest) => {
-    const who = request.session.get('who')
-    if (!who) return
-    const actor = await loadActor(fastify.db, who.kind, who.id)
-    if (!actor) {
+    const token = request.session.get('sid')
+    if (!token) return
+    const now = fastify.clock()
+    const live = await findLiveSession(fastify.db, hashSecretToken(token), new Date(now.getTime() - SESSION_IDLE_MS).toISOString())
+    if (!live) {
       request.session.delete()
       return
     }
+    request.webSession = live
+    // Password given, second factor not yet: no actor; only the second-factor page serves it.
+    if (live.secondFactorPending) return
+    const actor = await loadActor(fastify.db, live.person.kind, live.person.id)
+    if (!actor) {
+      request.session.delete()
+      request.webSession = null
+      return
+    }
     setActor(request, actor)
+    if (now.getTime() - Date.parse(live.lastSeenAt) > 60_000) {
+      await noteSessionUse({ db: fastify.db, clock: fastify.clock, random: fastify.random }, { sessionId: live.id })
+    }
   })
 
   fastify.decorateReply('flash', function (this: FastifyReply, kind: 'success' | 'error' | 'info', text: string) {

@@ -13,9 +13,10 @@ import view from '@fastify/view'
 import fastifyStatic from '@fastify/static'
 import { Eta } from 'eta'
 import type { Config } from '../config.js'
-import type { Db } from '../db/index.js'
+import type { Db, Executor } from '../db/index.js'
+import { createFileStore } from '../db/file-store.js'
 import type { Clock } from '../domain/clock.js'
-import { AttachmentStore, type UploadedFile } from '../storage/attachments.js'
+import type { FileStore, UploadedFile } from '../storage/attachments.js'
 
 export const ROOT = new URL('../../', import.meta.url).pathname
 
@@ -25,17 +26,21 @@ declare module 'fastify' {
     db: Db
     clock: Clock
     random: () => number
-    store: AttachmentStore
+    /** Attachments and export files: on disk or in the database (FILE_STORE). */
+    store: FileStore<Executor>
   }
   interface FastifyRequest {
     /** Files received in this request that still sit in the temp folder. */
     uploads: UploadedFile[]
+    /** True while a multipart body is being read: an error then is the body's (cut short, no boundary). */
+    readingBody: boolean
   }
 }
 
 declare module '@fastify/secure-session' {
   interface SessionData {
-    who: { kind: 'contact' | 'staff'; id: number }
+    /** The session's token; the server keeps its hash in `web_session`. */
+    sid: string
     flash: { kind: 'success' | 'error' | 'info'; text: string }
   }
 }
@@ -67,7 +72,7 @@ export default fp(async function external(fastify, opts: CoreOptions) {
   fastify.decorate('db', opts.db)
   fastify.decorate('clock', opts.clock)
   fastify.decorate('random', opts.random)
-  const store = new AttachmentStore(config.attachmentsDir)
+  const store = createFileStore(config, opts.db)
   fastify.decorate('store', store)
 
   await fastify.register(helmet, {
@@ -95,6 +100,11 @@ export default fp(async function external(fastify, opts: CoreOptions) {
   fastify.addHook('onResponse', async (request) => {
     if (request.uploads.length > 0) await store.discard(request.uploads)
   })
+  // Bracket the multipart reader's own preValidation hook, so an error can tell it came from there.
+  fastify.decorateRequest('readingBody', false)
+  fastify.addHook('preValidation', async (request) => {
+    request.readingBody = true
+  })
   await fastify.register(multipart, {
     attachFieldsToBody: 'keyValues',
     throwFileSizeLimit: false,
@@ -105,6 +115,10 @@ export default fp(async function external(fastify, opts: CoreOptions) {
       // Empty file inputs still arrive as a part: nothing to keep.
       ;(part as unknown as { value: unknown }).value = file.size === 0 && !part.filename ? undefined : file
     }
+  })
+
+  fastify.addHook('preValidation', async (request) => {
+    request.readingBody = false
   })
 
   await fastify.register(secureSession, {

@@ -20,6 +20,6 @@ export default async function attachments(fastify: FastifyInstance) {
       .header('content-length', String(file.size))
       .header('content-disposition', `${disposition}; filename*=UTF-8''${encodeURIComponent(file.filename)}`)
       .header('cache-control', 'private, no-store')
-      .send(fastify.store.open(file.sha256))
+      .send(await fastify.store.open('attachment', file.sha256))
   })
 }

@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { basename } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
@@ -145,15 +143,15 @@ export default async function exportRoutes(instance: FastifyInstance) {
     if (!job) throw notFound()
     if (isExpired(job, fastify.clock())) return expiredPage(request, reply)
     if (job.status !== 'done' || !job.file_path) throw notFound()
-    const file = join(fastify.config.exportsDir, basename(job.file_path))
-    const info = await stat(file).catch(() => null)
-    if (!info) return expiredPage(request, reply)
+    const key = basename(job.file_path)
+    const size = await fastify.store.size('export', key)
+    if (size === null) return expiredPage(request, reply)
     const filename = exportFileName(request.t('exports.fileName'), job.id, job.created_at)
     return reply
       .header('content-type', XLSX_CONTENT_TYPE)
-      .header('content-length', String(info.size))
+      .header('content-length', String(size))
       .header('content-disposition', `attachment; filename="${filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`)
       .header('cache-control', 'private, no-store')
-      .send(createReadStream(file))
+      .send(await fastify.store.open('export', key))
   })
 }

@@ -36,7 +36,8 @@ const PROBLEM_KEYS: Record<FieldProblem, string> = {
   wrong_password: 'auth.password.wrongCurrent',
   invalid_email: 'validation.invalidEmail',
   taken: 'validation.invalidChoice',
-  invalid_characters: 'validation.invalidCharacters'
+  invalid_characters: 'validation.invalidCharacters',
+  wrong_code: 'twoFactor.wrongCode'
 }
 
 export interface FieldWords {

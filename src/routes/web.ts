@@ -9,8 +9,11 @@ import exportRoutes from './exports.js'
 import approvals from './approvals.js'
 import { trimForm } from './forms.js'
 import { holdsForbiddenText } from '../domain/text.js'
+import { twoFactorSetupDue } from '../db/security.js'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** Where staff may go while their two-factor setup is due. */
+const SETUP_PATHS = /^\/(account(\/two-factor(\/[a-z-]+)?)?|logout|static\/.*)(\?|$)/
 
 /** Redirects anonymous visitors to the login page; refuses logged-in people of the wrong kind. */
 export function guard(allowed: (request: FastifyRequest) => boolean) {
@@ -32,8 +35,15 @@ export default async function web(fastify: FastifyInstance) {
   // Pages post forms (urlencoded or multipart); JSON belongs to the API under /api/v1, so a JSON
   // body here can never pose as a form or as its uploaded files.
   fastify.removeContentTypeParser('application/json')
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', async (request, reply) => {
     await fastify.loadSessionActor(request)
+    // Admins may require staff to use two-factor authentication: until they set it up, staff
+    // reach only their account (to set it up) and the logout.
+    const actor = request.actor
+    if (actor?.kind === 'staff' && !SETUP_PATHS.test(request.url) && await twoFactorSetupDue(fastify.db, actor.id)) {
+      if (request.method === 'GET') return reply.redirect('/account/two-factor')
+      throw new HttpError(403, 'forbidden', 'two-factor authentication required')
+    }
   })
   // Text is read as people mean it, without the spaces around it (passwords as typed).
   // A query string holding a control character is no search anyone typed (and PostgreSQL refuses NUL).
@@ -53,7 +63,11 @@ export default async function web(fastify: FastifyInstance) {
 
   fastify.setErrorHandler(async (error: FastifyError, request, reply) => {
     const t = request.t
-    const status = error.statusCode ?? 500
+    // A multipart body that breaks while it is read (no boundary, cut short) fails inside the
+    // parser with a plain Error and no status: the request's fault, and nothing was handled yet.
+    const brokenBody = error.statusCode === undefined && request.readingBody
+    if (brokenBody) request.log.info({ err: error.message }, 'malformed multipart body')
+    const status = brokenBody ? 400 : error.statusCode ?? 500
     if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
       return renderError(request, reply, 403, 'error.forbidden.title', t('error.csrf'))
     }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { cleanText, clipText } from '../domain/text.js'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -37,8 +37,86 @@ export function dispositionFor(contentType: string): 'inline' | 'attachment' {
   return SAFE_INLINE.has(contentType) ? 'inline' : 'attachment'
 }
 
-export class AttachmentStore {
-  constructor(readonly root: string) {}
+/**
+ * What a stored file is: an attachment (kept by its SHA-256, so the same bytes are stored once,
+ * and never changed) or an export's spreadsheet (kept by its file name, deleted when it expires).
+ */
+export type FileKind = 'attachment' | 'export'
+
+/** How a queued mail names a file it attaches: a path on disk, or a file in the database store. */
+export type MailFileRef = { path: string } | { kind: FileKind; key: string }
+
+/**
+ * Where files live: on disk (`AttachmentStore`, below) or in the database
+ * (`DatabaseFileStore`, src/db/file-store.ts), chosen by FILE_STORE. Both behave alike: uploads
+ * arrive in a local temporary file first, `keep` moves them into the store. Writes take the
+ * transaction of the command that keeps the file (`tx`): the database store writes in it, so
+ * the file and the rows naming it commit (or not) together; the disk ignores it.
+ */
+export interface FileStore<Tx = unknown> {
+  readonly backend: 'fs' | 'db'
+  /** Streams an upload to a local temporary file, hashing as it goes. */
+  receive(stream: Readable & { truncated?: boolean }, filename: string | undefined, mimetype: string | undefined): Promise<UploadedFile>
+  /** Removes received files that were not kept. */
+  discard(files: UploadedFile[]): Promise<void>
+  /** Moves a received file into content-addressed storage (same bytes are stored once). */
+  keep(file: UploadedFile, tx?: Tx): Promise<StoredFile>
+  keepBuffer(filename: string, contentType: string, data: Buffer, tx?: Tx): Promise<StoredFile>
+  /** Moves a finished local file (an export) into the store under `key`; its size in bytes. */
+  putFile(kind: FileKind, key: string, localPath: string, tx?: Tx): Promise<number>
+  /** The stored file's size, or null when there is none. */
+  size(kind: FileKind, key: string): Promise<number | null>
+  /** The stored file's bytes as a stream (an error when there is none). */
+  open(kind: FileKind, key: string): Promise<Readable>
+  /** The stored file's bytes, or null when there is none. */
+  read(kind: FileKind, key: string): Promise<Buffer | null>
+  remove(kind: FileKind, key: string, tx?: Tx): Promise<void>
+  /** How a queued mail names the file, so the mail drain finds it (on another machine too). */
+  mailRef(kind: FileKind, key: string): MailFileRef
+}
+
+const SHA256 = /^[0-9a-f]{64}$/
+
+/** A stored file's key, checked: an attachment's is its SHA-256 (hex), an export's a plain file name. */
+export function checkedKey(kind: FileKind, key: string): string {
+  const ok = kind === 'attachment' ? SHA256.test(key) : key !== '' && basename(key) === key && key !== '.' && key !== '..'
+  if (!ok) throw new Error(`not a stored ${kind} key: ${JSON.stringify(key)}`)
+  return key
+}
+
+/** Streams an upload to a new file in `dir`, hashing as it goes. */
+export async function receiveToTemp(dir: string, stream: Readable & { truncated?: boolean }, filename: string | undefined, mimetype: string | undefined): Promise<UploadedFile> {
+  await mkdir(dir, { recursive: true })
+  const tmpPath = join(dir, randomUUID())
+  const hash = createHash('sha256')
+  let size = 0
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk)
+      size += chunk.length
+      cb(null, chunk)
+    }
+  })
+  await pipeline(stream, meter, createWriteStream(tmpPath))
+  return {
+    filename: cleanFilename(filename), contentType: cleanContentType(mimetype), size,
+    sha256: hash.digest('hex'), tmpPath, truncated: Boolean(stream.truncated)
+  }
+}
+
+export function sha256Of(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** The disk store (FILE_STORE=fs): attachments under `root` by their hash, exports under `exportsDir` by name. */
+export class AttachmentStore implements FileStore {
+  readonly backend = 'fs'
+  readonly exportsDir: string
+
+  constructor(readonly root: string, exportsDir?: string) {
+    // DATA_DIR/attachments and DATA_DIR/exports side by side, as config.ts lays them out.
+    this.exportsDir = exportsDir ?? join(root, '..', 'exports')
+  }
 
   private tmpDir() {
     return join(this.root, 'tmp')
@@ -48,27 +126,16 @@ export class AttachmentStore {
     return join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256)
   }
 
-  /** Streams an upload to a temp file, hashing as it goes. */
-  async receive(stream: Readable & { truncated?: boolean }, filename: string | undefined, mimetype: string | undefined): Promise<UploadedFile> {
-    await mkdir(this.tmpDir(), { recursive: true })
-    const tmpPath = join(this.tmpDir(), randomUUID())
-    const hash = createHash('sha256')
-    let size = 0
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk)
-        size += chunk.length
-        cb(null, chunk)
-      }
-    })
-    await pipeline(stream, meter, createWriteStream(tmpPath))
-    return {
-      filename: cleanFilename(filename), contentType: cleanContentType(mimetype), size,
-      sha256: hash.digest('hex'), tmpPath, truncated: Boolean(stream.truncated)
-    }
+  /** Where a stored file of either kind lies. */
+  pathOf(kind: FileKind, key: string): string {
+    checkedKey(kind, key)
+    return kind === 'attachment' ? this.pathFor(key) : join(this.exportsDir, key)
   }
 
-  /** Moves a received file into content-addressed storage (same bytes are stored once). */
+  async receive(stream: Readable & { truncated?: boolean }, filename: string | undefined, mimetype: string | undefined): Promise<UploadedFile> {
+    return receiveToTemp(this.tmpDir(), stream, filename, mimetype)
+  }
+
   async keep(file: UploadedFile): Promise<StoredFile> {
     const target = this.pathFor(file.sha256)
     const exists = await stat(target).then(() => true, () => false)
@@ -82,10 +149,9 @@ export class AttachmentStore {
   }
 
   async keepBuffer(filename: string, contentType: string, data: Buffer): Promise<StoredFile> {
-    const sha256 = createHash('sha256').update(data).digest('hex')
+    const sha256 = sha256Of(data)
     const target = this.pathFor(sha256)
     await mkdir(join(target, '..'), { recursive: true })
-    const { writeFile } = await import('node:fs/promises')
     await writeFile(target, data)
     return { filename: cleanFilename(filename), contentType: cleanContentType(contentType), size: data.length, sha256 }
   }
@@ -94,7 +160,34 @@ export class AttachmentStore {
     await Promise.all(files.map((f) => rm(f.tmpPath, { force: true })))
   }
 
-  open(sha256: string): Readable {
-    return createReadStream(this.pathFor(sha256))
+  async putFile(kind: FileKind, key: string, localPath: string): Promise<number> {
+    const target = this.pathOf(kind, key)
+    await mkdir(join(target, '..'), { recursive: true })
+    await rename(localPath, target)
+    return (await stat(target)).size
+  }
+
+  async size(kind: FileKind, key: string): Promise<number | null> {
+    const info = await stat(this.pathOf(kind, key)).catch(() => null)
+    return info?.isFile() ? info.size : null
+  }
+
+  async open(kind: FileKind, key: string): Promise<Readable> {
+    return createReadStream(this.pathOf(kind, key))
+  }
+
+  async read(kind: FileKind, key: string): Promise<Buffer | null> {
+    return readFile(this.pathOf(kind, key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null
+      throw err
+    })
+  }
+
+  async remove(kind: FileKind, key: string): Promise<void> {
+    await rm(this.pathOf(kind, key), { force: true })
+  }
+
+  mailRef(kind: FileKind, key: string): MailFileRef {
+    return { path: this.pathOf(kind, key) }
   }
 }

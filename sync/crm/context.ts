@@ -8,6 +8,7 @@ import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
 import { translator } from '../../src/i18n/index.js'
 import { getSyncState, SYNC_STATE } from '../../src/db/sync-state.js'
+import { emulatorCredentials } from '../../src/security/emulator-credentials.js'
 import { saveProgress } from '../../src/work/state.js'
 import { backoffMs, CRM_AUTH, CRM_LIMIT, CRM_UNAVAILABLE } from '../../src/work/backoff.js'
 import type { CrmAdapter } from './adapter.js'
@@ -57,13 +58,16 @@ export function createSyncContext(opts: SyncContextOptions): SyncContext {
 }
 
 /** The adapter for the configured org, or for the emulator at `emulatorUrl` when none is configured. */
-export function createCrmAdapter(config: Pick<Config, 'crm' | 'EMULATOR_PORT'>, log: Logger, emulatorUrl?: string): SalesforceAdapter {
+export function createCrmAdapter(
+  config: Pick<Config, 'crm' | 'EMULATOR_PORT' | 'dataDir' | 'SALESFORCE_CLIENT_ID' | 'SALESFORCE_CLIENT_SECRET'>, log: Logger, emulatorUrl?: string
+): SalesforceAdapter {
   const sf = config.crm.salesforce
   if (sf) return new SalesforceAdapter({ settings: sf, log })
   const url = emulatorUrl ?? `http://127.0.0.1:${config.EMULATOR_PORT}`
-  // the emulator grants client-credentials tokens to any client id and secret
+  // the bundled emulator grants tokens only to the credentials kept under DATA_DIR (or configured)
+  const { clientId, clientSecret } = emulatorCredentials(config)
   return new SalesforceAdapter({
-    settings: { auth: 'client_credentials', loginUrl: url, instanceUrl: null, clientId: 'casebridge', clientSecret: 'casebridge-local' },
+    settings: { auth: 'client_credentials', loginUrl: url, instanceUrl: null, clientId, clientSecret },
     log,
     label: `emulator ${url}`
   })

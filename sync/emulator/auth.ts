@@ -1,14 +1,16 @@
 /** OAuth 2.0 token endpoint (client credentials, password, refresh token, JWT bearer, authorization code) and SOAP login. */
-import { createHmac, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto'
+import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify, type KeyObject } from 'node:crypto'
 import { OAuthError } from './errors.js'
 import type { EmulatorStore } from './store.js'
 
 export interface AuthOptions {
-  /** When set, only this client id (and secret) is accepted; otherwise any client id and secret are. */
-  clientId?: string
-  clientSecret?: string
+  /** The connected app: only this client id and secret are accepted. */
+  clientId: string
+  clientSecret: string
   /** PEM public key: JWT bearer assertions must carry a valid RS256 signature from its private key. */
   jwtPublicKey?: string
+  /** Without `jwtPublicKey`, accept unsigned JWT assertions (test mode only: anyone could forge one). */
+  unsignedAssertions: boolean
   tokenTtlSeconds: number
   /** The user client-credentials tokens run as. */
   integrationUserId: () => string
@@ -26,6 +28,12 @@ export interface TokenResponse {
 }
 
 const b64url = (buf: Buffer) => buf.toString('base64url')
+
+/** Compares two secrets in constant time (hashed first, so their lengths leak nothing either). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest()
+  return timingSafeEqual(digest(given), digest(expected))
+}
 
 function unescapeXml(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&')
@@ -69,11 +77,11 @@ export class Auth {
     this.store.dropToken(token)
   }
 
+  /** Salesforce's answers: an unknown client id is `invalid_client_id`, a wrong or missing secret `invalid_client` (both 400). */
   private checkClient(clientId: string | undefined, clientSecret: string | undefined, needSecret: boolean): void {
-    if (!clientId) throw new OAuthError(400, 'invalid_client_id', 'client identifier invalid')
-    if (this.opts.clientId && clientId !== this.opts.clientId) throw new OAuthError(400, 'invalid_client_id', 'client identifier invalid')
+    if (typeof clientId !== 'string' || !sameSecret(clientId, this.opts.clientId)) throw new OAuthError(400, 'invalid_client_id', 'client identifier invalid')
     if (needSecret && !clientSecret) throw new OAuthError(400, 'invalid_client', 'invalid client credentials')
-    if (clientSecret !== undefined && this.opts.clientSecret && clientSecret !== this.opts.clientSecret) {
+    if (clientSecret !== undefined && (typeof clientSecret !== 'string' || !sameSecret(clientSecret, this.opts.clientSecret))) {
       throw new OAuthError(400, 'invalid_client', 'invalid client credentials')
     }
   }
@@ -95,7 +103,7 @@ export class Auth {
       id,
       token_type: 'Bearer',
       issued_at: issuedAt,
-      signature: createHmac('sha256', this.opts.clientSecret ?? this.store.orgId).update(id + issuedAt).digest('base64'),
+      signature: createHmac('sha256', this.opts.clientSecret).update(id + issuedAt).digest('base64'),
       scope: 'api'
     }
     if (withRefresh) {
@@ -128,7 +136,8 @@ export class Auth {
         return this.response(baseUrl, row.userId, params.client_id ?? null, false)
       }
       case 'authorization_code': {
-        this.checkClient(params.client_id, params.client_secret, false)
+        // the code alone is not enough: the web server flow needs the app's secret too
+        this.checkClient(params.client_id, params.client_secret, true)
         const row = params.code ? this.store.getToken(params.code) : undefined
         if (!row || row.kind !== 'code' || (row.expiresAt !== null && row.expiresAt <= this.clock().getTime())) {
           throw new OAuthError(400, 'invalid_grant', 'invalid authorization code')
@@ -159,6 +168,8 @@ export class Auth {
     } catch {
       throw new OAuthError(400, 'invalid_grant', 'invalid assertion')
     }
+    // with no key to check it against, only a test double may take an assertion on trust
+    if (!this.publicKey && !this.opts.unsignedAssertions) throw new OAuthError(400, 'invalid_grant', 'invalid assertion')
     if (this.publicKey) {
       const ok = header.alg === 'RS256' && verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, Buffer.from(parts[2], 'base64url'))
       if (!ok) throw new OAuthError(400, 'invalid_grant', 'invalid assertion')

@@ -6,12 +6,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { parse as parseQueryString } from 'node:querystring'
 import { registerApi, versionsList, type CallStats } from './api.js'
 import { Auth } from './auth.js'
+import { registerBrowser } from './browser.js'
 import { createRecord, parseValues } from './dml.js'
 import { OAuthError, SfError, notFound } from './errors.js'
 import { Faults, type FaultCommand } from './faults.js'
 import { buildSchema, type CustomFieldSpec } from './schema.js'
 import { EmulatorStore } from './store.js'
-import { renderCase, renderCaseList, renderNotFound } from './view.js'
+import { renderNotFound } from './view.js'
 
 export { EmulatorStore } from './store.js'
 export { Faults } from './faults.js'
@@ -33,10 +34,24 @@ export interface EmulatorOptions {
   /** Access tokens stop working this long after they are issued (default 2 hours). */
   tokenTtlSeconds?: number
   clock?: () => Date
-  /** Only this client id/secret get tokens; by default any client id and secret do. */
-  clientId?: string
-  clientSecret?: string
-  /** PEM public key that verifies JWT bearer assertions (unverified when absent). */
+  /** The connected app: only this client id and secret get tokens (there is no open default). */
+  clientId: string
+  clientSecret: string
+  /**
+   * Test mode, for tests and benchmarks only: serves the fault control over HTTP
+   * (`/__emulator/faults`, a 404 otherwise) and takes JWT assertions unsigned when no
+   * `jwtPublicKey` is set.
+   */
+  testMode?: boolean
+  /**
+   * Locks the users down: every CRM user signs in with this password (also users created
+   * earlier on the same file, with another one) and the integration user only through the
+   * connected app. Their tokens from before a change end.
+   */
+  crmUserPassword?: string
+  /** Shown on the Case browser's sign-in page (who may sign in, where the password is). */
+  loginHint?: string
+  /** PEM public key that verifies JWT bearer assertions (unchecked only in test mode). */
   jwtPublicKey?: string
   /** Daily API allowance reported in Sforce-Limit-Info and /limits (default 100,000). */
   apiLimit?: number
@@ -55,8 +70,6 @@ export interface EmulatorOptions {
   publicUrl?: string
   /** A pino logger (e.g. a child of the root logger), or true/false for Fastify's own. */
   logger?: boolean | FastifyBaseLogger
-  /** Serve POST /__emulator/faults (default true). */
-  faultsOverHttp?: boolean
 }
 
 export interface Emulator {
@@ -67,7 +80,7 @@ export interface Emulator {
   integrationUserId: string
   /** API calls served, by endpoint and by `Sforce-Call-Options: client=` tag. */
   calls: CallStats
-  /** Adds a CRM user who can log in with the password grant (or SOAP login); returns the User id. */
+  /** Adds a CRM user who can log in with the password grant (or SOAP login), with `crmUserPassword` when set; returns the User id. */
   createUser(seed: UserSeed): string
   /** Looks up a User id by username. */
   userId(username: string): string | undefined
@@ -86,6 +99,7 @@ export const DEFAULT_CRM_USERS: UserSeed[] = [
 ]
 
 export function createEmulator(opts: EmulatorOptions): Emulator {
+  if (!opts.clientId || !opts.clientSecret) throw new Error('the emulator needs clientId and clientSecret: it grants tokens to that connected app only')
   const clock = opts.clock ?? (() => new Date())
   const schema = buildSchema(opts.customFields)
   const store = new EmulatorStore(opts.file, schema)
@@ -94,6 +108,9 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   const tokenTtlSeconds = opts.tokenTtlSeconds ?? 7200
 
   const userId = (username: string) => store.findBy(userObj, 'Username', username)[0]
+  // locked down, every CRM user gets the one password and the integration user (who creates itself) none
+  const passwordFor = (seed: UserSeed, isIntegration: boolean) =>
+    opts.crmUserPassword === undefined ? seed.password : isIntegration ? undefined : opts.crmUserPassword
 
   const createUser = (seed: UserSeed, actingAs?: string): string => {
     const existing = userId(seed.username)
@@ -107,7 +124,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       const id = createRecord(store, userObj, values, {
         userId: actingAs ?? presetId!, now: clock(), autoAssignOwnerId: null, closedStatuses: [], takeLockFault: () => false
       }, { autoAssign: false, presetId })
-      if (seed.password) store.setPassword(id, seed.password)
+      const password = passwordFor(seed, !actingAs)
+      if (password) store.setPassword(id, password)
       return id
     })
   }
@@ -116,10 +134,13 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   const integrationSeed = opts.integrationUser ?? DEFAULT_INTEGRATION_USER
   const integrationUserId = userId(integrationSeed.username) ?? createUser(integrationSeed)
   for (const u of opts.users ?? DEFAULT_CRM_USERS) createUser(u, integrationUserId)
+  if (opts.crmUserPassword !== undefined) lockUsers(store, integrationUserId, opts.crmUserPassword)
+  // tokens of another connected app (an earlier client id) end with the change
+  store.dropOtherClientsTokens(opts.clientId)
 
   const faults = new Faults(opts.apiLimit ?? 100_000, () => store.expireAccessTokens(clock().getTime()))
   const auth = new Auth(store, {
-    clientId: opts.clientId, clientSecret: opts.clientSecret, jwtPublicKey: opts.jwtPublicKey,
+    clientId: opts.clientId, clientSecret: opts.clientSecret, jwtPublicKey: opts.jwtPublicKey, unsignedAssertions: opts.testMode === true,
     tokenTtlSeconds, integrationUserId: () => integrationUserId
   }, clock)
   store.purgeExpiredTokens(clock().getTime() - 86_400_000)
@@ -222,18 +243,10 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
   // ------------------------------------------------------------ HTML view and fault control
 
-  app.get('/', async (req, reply) => {
-    const pageNo = Number((req.query as { page?: string }).page ?? 1) || 1
-    return reply.type('text/html; charset=utf-8').send(renderCaseList(store, pageNo))
-  })
+  registerBrowser(app, { store, loginHint: opts.loginHint })
 
-  app.get('/cases/:id', async (req, reply) => {
-    const html = renderCase(store, (req.params as { id: string }).id)
-    if (!html) return reply.code(404).type('text/html; charset=utf-8').send(renderNotFound())
-    return reply.type('text/html; charset=utf-8').send(html)
-  })
-
-  if (opts.faultsOverHttp !== false) {
+  // anyone who reaches the port could take the CRM down: only a test double offers it
+  if (opts.testMode === true) {
     app.get('/__emulator/faults', async () => faults.state())
     app.post('/__emulator/faults', async (req, reply) => {
       const cmd = (req.body ?? {}) as FaultCommand
@@ -295,6 +308,20 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     }
   }
   return emulator
+}
+
+/** Every CRM user signs in with `password`; the integration user with none. A user whose password changes loses their sessions. */
+function lockUsers(store: EmulatorStore, integrationUserId: string, password: string): void {
+  for (const user of store.list('User')) {
+    if (user.id === integrationUserId) {
+      if (!store.hasPassword(user.id)) continue
+      store.dropPassword(user.id)
+    } else {
+      if (store.checkPassword(user.id, password)) continue
+      store.setPassword(user.id, password)
+    }
+    store.dropUserTokens(user.id)
+  }
 }
 
 /** Creates the emulator and listens on `port` (0 for any free port). */

@@ -184,6 +184,15 @@ export class EmulatorStore {
     this.stmts.setCredential.run(userId, `${salt.toString('hex')}:${hash.toString('hex')}`)
   }
 
+  /** The user can no longer sign in with a password (only through the connected app). */
+  dropPassword(userId: string): void {
+    this.stmts.dropCredential.run(userId)
+  }
+
+  hasPassword(userId: string): boolean {
+    return this.stmts.credential.get(userId) !== undefined
+  }
+
   checkPassword(userId: string, password: string): boolean {
     const row = this.stmts.credential.get(userId)
     if (!row) return false
@@ -191,6 +200,16 @@ export class EmulatorStore {
     const expected = Buffer.from(hashHex, 'hex')
     const actual = scryptSync(password, Buffer.from(saltHex, 'hex'), 32, { N: 1024 })
     return timingSafeEqual(expected, actual)
+  }
+
+  /** Ends every session and refresh token of one user (their password changed). */
+  dropUserTokens(userId: string): void {
+    this.stmts.dropUserTokens.run(userId)
+  }
+
+  /** Ends tokens issued to any other connected app than `clientId` (the app's credentials changed). */
+  dropOtherClientsTokens(clientId: string): void {
+    this.stmts.dropOtherClients.run(clientId)
   }
 
   addToken(row: TokenRow): void {
@@ -237,6 +256,9 @@ function prepare(db: Database.Database) {
     earliestDeleted: db.prepare<[string], { d: string | null }>('SELECT MIN(deleted_at) AS d FROM record WHERE type = ? AND is_deleted = 1'),
     credential: db.prepare<[string], { password_hash: string }>('SELECT password_hash FROM credential WHERE user_id = ?'),
     setCredential: db.prepare('INSERT INTO credential (user_id, password_hash) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash'),
+    dropCredential: db.prepare('DELETE FROM credential WHERE user_id = ?'),
+    dropUserTokens: db.prepare('DELETE FROM token WHERE user_id = ?'),
+    dropOtherClients: db.prepare('DELETE FROM token WHERE client_id IS NOT NULL AND client_id != ?'),
     getToken: db.prepare<[string], { token: string; kind: TokenRow['kind']; user_id: string; client_id: string | null; expires_at: number | null }>(
       'SELECT token, kind, user_id, client_id, expires_at FROM token WHERE token = ?'),
     addToken: db.prepare('INSERT INTO token (token, kind, user_id, client_id, expires_at) VALUES (?, ?, ?, ?, ?)'),

@@ -22,11 +22,19 @@ th{background:#eef1f5;font-weight:600}
 .comment pre,.desc{white-space:pre-wrap;font:inherit;margin:.3rem 0 0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;background:#fff;padding:.8rem;border:1px solid #e3e6ea}
 dt{color:#6b7280}dd{margin:0}nav.pages{margin:.8rem 0}
+header form{display:inline;float:right}header button{font:inherit;color:#fff;background:none;border:1px solid #cfe0f5;border-radius:3px;cursor:pointer}
+form.login{background:#fff;border:1px solid #e3e6ea;padding:1rem;max-width:24rem}form.login label{display:block;margin:0 0 .7rem}
+form.login input{display:block;width:100%;box-sizing:border-box;font:inherit;padding:.3rem;margin-top:.2rem}
+.error{color:#b91c1c;font-weight:600}
 `
 
-function page(title: string, body: string): string {
+/** `viewer`: the signed-in CRM user's name, shown with a sign-out button. */
+function page(title: string, body: string, viewer?: string): string {
+  const who = viewer
+    ? `<form method="post" action="/logout"><span style="color:#cfe0f5">${escapeHtml(viewer)}</span> <button type="submit">Sign out</button></form>`
+    : ''
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · Salesforce emulator</title><style>${STYLE}</style></head>` +
-    `<body><header><a href="/">Salesforce emulator</a> <span class="muted" style="color:#cfe0f5">· read-only view of Cases</span></header><main>${body}</main></body></html>`
+    `<body><header><a href="/">Salesforce emulator</a> <span class="muted" style="color:#cfe0f5">· read-only view of Cases</span>${who}</header><main>${body}</main></body></html>`
 }
 
 function nameOf(store: EmulatorStore, id: unknown): string {
@@ -43,7 +51,7 @@ function when(v: unknown): string {
 const PAGE_SIZE = 50
 
 /** GET / : the newest Cases first. */
-export function renderCaseList(store: EmulatorStore, pageNo: number): string {
+export function renderCaseList(store: EmulatorStore, pageNo: number, viewer: string): string {
   const all = store.list('Case').map((r) => r.data)
   all.sort((a, b) => String(b.LastModifiedDate).localeCompare(String(a.LastModifiedDate)))
   const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE))
@@ -63,11 +71,11 @@ export function renderCaseList(store: EmulatorStore, pageNo: number): string {
   const body = all.length === 0
     ? '<h1>Cases</h1><p class="muted">No Cases yet. Tickets synced from the portal appear here.</p>'
     : `<h1>Cases <span class="muted">(${all.length})</span></h1><table><thead><tr><th>Case Number</th><th>Subject</th><th>Status</th><th>Priority</th><th>Owner</th><th>Account</th><th>Portal ticket</th><th>Last modified</th></tr></thead><tbody>${rows}</tbody></table>${nav}`
-  return page('Cases', body)
+  return page('Cases', body, viewer)
 }
 
 /** GET /cases/:id : one Case with its fields and comments, oldest comment first; null when unknown. */
-export function renderCase(store: EmulatorStore, id: string): string | null {
+export function renderCase(store: EmulatorStore, id: string, viewer: string): string | null {
   const rec = store.get(id)
   if (!rec || rec.type !== 'Case' || rec.isDeleted) return null
   const c = rec.data
@@ -94,9 +102,22 @@ export function renderCase(store: EmulatorStore, id: string): string | null {
   const body = `<p><a href="/">← All Cases</a></p><h1>Case ${escapeHtml(c.CaseNumber)}: ${escapeHtml(c.Subject)}</h1>` +
     `<dl>${fields}</dl><h2>Description</h2><div class="desc">${escapeHtml(c.Description) || '<span class="muted">None.</span>'}</div>` +
     `<h2>Comments <span class="muted">(${comments.length})</span></h2>${commentHtml}`
-  return page(`Case ${String(c.CaseNumber)}`, body)
+  return page(`Case ${String(c.CaseNumber)}`, body, viewer)
 }
 
 export function renderNotFound(): string {
   return page('Not found', '<p><a href="/">← All Cases</a></p><h1>Case not found</h1><p class="muted">It may have been deleted.</p>')
+}
+
+/** GET /login : a CRM user signs in to see the Cases; `hint` says where this emulator's passwords are. */
+export function renderLogin(opts: { next: string; username?: string; hint?: string; error?: string }): string {
+  const body = '<h1>Sign in</h1><p class="muted">The Case browser shows every Case: sign in as a CRM user of this emulator.</p>' +
+    (opts.hint ? `<p class="muted">${escapeHtml(opts.hint)}</p>` : '') +
+    (opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : '') +
+    '<form class="login" method="post" action="/login">' +
+    `<input type="hidden" name="next" value="${escapeHtml(opts.next)}">` +
+    `<label>Username <input name="username" autocomplete="username" required value="${escapeHtml(opts.username ?? '')}"></label>` +
+    '<label>Password <input type="password" name="password" autocomplete="current-password" required></label>' +
+    '<button type="submit">Sign in</button></form>'
+  return page('Sign in', body)
 }

@@ -1,106 +1,248 @@
-// What a person wrote in a reply, without the history their mail client quoted below it or the
-// signature it added. Pure functions; table-tested per mail client in test/imap/content.test.ts.
-import EmailReplyParser from 'email-reply-parser'
+// What a person wrote in a reply: their own words kept whole (answers written between quoted
+// lines with the lines they answer, text written below the quote, the sign-off, forwarded
+// messages with their headers), and only what is not theirs removed: the quoted history of our
+// notification, our footer, `-- ` signatures, disclaimers, client lines and image placeholders.
+// Pure functions; every client's format is in test/fixtures/mail/replies/ (npm run mail:score).
 import { convert } from 'html-to-text'
-import { messagesFor } from '../../src/i18n/index.js'
+import {
+  headerAt, isBanner, isBoilerplate, isClientLine, isContextNoise, isDisclaimer, isFooterEnd, isFooterLine, isOurs, isPrintLine, isSignatureStart,
+  showLine, splitLine, withoutImages, withoutMarkers, type Line
+} from './reply-lines.js'
 
-// The "type your reply above this line" banner of our own notifications, in every language.
-const REPLY_ABOVE = (['en', 'pt-BR'] as const).map((l) => messagesFor(l)['mail.replyAbove']).filter((s): s is string => Boolean(s))
-
-/** Lines that start the quoted history in the clients we know (checked on whole lines). */
-const QUOTE_HEADERS: RegExp[] = [
-  // Gmail, Apple Mail, iPhone, Android, Thunderbird: "On <date>, <name> wrote:" (may wrap once)
-  /^\s*On\s[^\n]{1,300}(\n[^\n]{1,200})?\bwrote:\s*$/m,
-  // Portuguese: "Em <data>, <nome> escreveu:" (Gmail wraps it)
-  /^\s*Em\s[^\n]{1,300}(\n[^\n]{1,200})?\bescreveu:\s*$/m,
-  // Outlook / Samsung separators
-  /^\s*-{2,}\s*(Original Message|Mensagem original|Mensaje original|Message d'origine|Ursprüngliche Nachricht)\s*-{2,}\s*$/im,
-  /^\s*-{5,}\s*(Forwarded message|Mensagem encaminhada)\s*-{5,}\s*$/im,
-  /^\s*_{20,}\s*$/m,
-  // Outlook without a separator: a From: line followed by Sent:/Date: (any language Outlook uses)
-  /^\s*\*?(From|De|Von|Van|Da)\s?:\*?\s[^\n]+\n\s*\*?(Sent|Date|Enviado|Enviada|Data|Gesendet|Envoyé|Verzonden)\s?:\*?\s/im
-]
-
-/** Signature lines that end what was written (mobile "sent from" lines, the "-- " delimiter). */
-const SIGNATURE_LINES: RegExp[] = [
-  /^-- ?$/,
-  /^(Sent from|Sent with|Get Outlook for|Enviado do meu|Enviado de meu|Enviado pelo|Enviado a partir do|Obter o Outlook para|Von meinem|Envoyé de mon)\b.{0,80}$/i
-]
-
-function cutAt(text: string, index: number): string {
-  return index >= 0 ? text.slice(0, index) : text
+/** Line breaks as `\n`, no-break and narrow spaces as spaces, invisible marks (BOM, zero-width space) gone. */
+export function normalizeText(text: string): string {
+  return text.replace(/\r\n?/g, '\n').replace(/[\u00a0\u202f\u2007]/g, ' ').replace(/[\u200b\u200e\u200f\ufeff]/g, '')
 }
-
-/** The earliest position where quoted history starts, or -1. */
-export function quoteStart(text: string): number {
-  let earliest = -1
-  const consider = (i: number) => {
-    if (i >= 0 && (earliest < 0 || i < earliest)) earliest = i
-  }
-  for (const banner of REPLY_ABOVE) {
-    const i = text.indexOf(banner)
-    if (i >= 0) consider(text.lastIndexOf('\n', i) + 1)
-  }
-  for (const re of QUOTE_HEADERS) consider(text.search(re))
-  // A block of "> " lines is quoted history too, wherever it starts.
-  const quoted = /^>[^\n]*(\n>[^\n]*)+/m.exec(text)
-  if (quoted) consider(quoted.index)
-  return earliest
-}
-
-function dropSignature(text: string): string {
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    if (SIGNATURE_LINES.some((re) => re.test(lines[i].trimEnd())) && i > 0) return lines.slice(0, i).join('\n')
-  }
-  return text
-}
-
-const parser = new EmailReplyParser()
 
 /**
- * The new text of a reply: quoted history (per client), our reply-above banner, the body marker
- * and trailing signatures removed. Falls back to the whole text when stripping leaves nothing.
+ * What tells our notifications apart: who sends them (MAIL_FROM's name and address, the reply-to
+ * address), as quote headers name the sender, and the texts they carried (the note a reply
+ * answers), which tell answers typed between the lines of an unprefixed quote from the quote.
  */
-export function stripQuotedReply(input: string): string {
-  const text = input.replace(/\r\n?/g, '\n').replace(/\u00a0/g, ' ')
-  let visible = cutAt(text, quoteStart(text))
-  visible = dropSignature(visible)
-  // The library knows more languages' quote headers; it only ever shortens what we kept.
-  const library = parser.parseReply(visible)
-  if (library.trim().length > 0 && library.length < visible.length) visible = library
-  visible = visible.replace(/\[cb-ref:[a-z2-7]{16,64}\]/gi, '')
-  const cleaned = visible.split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n{3,}/g, '\n\n').trim()
-  return cleaned || text.trim()
+export interface Ours {
+  names?: string[]
+  addresses?: string[]
+  texts?: string[]
 }
 
-// Where mail clients start the quoted part of an HTML reply: everything from there on goes.
-const HTML_QUOTE_MARKERS = [
-  /<div[^>]*class="?gmail_quote/i,
-  /<div[^>]*class="?moz-cite-prefix/i,
-  /<blockquote/i,
-  /<div[^>]*id="?(divRplyFwdMsg|appendonsend|mail-editor-reference-message-container)/i,
-  /<hr[^>]*id="?stopSpelling/i
-]
+function squeeze(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
 
-/** Plain text of an HTML body (scripts, styles and images dropped), quoted part removed. */
-export function htmlToSafeText(html: string): string {
-  let cut = html.length
-  for (const re of HTML_QUOTE_MARKERS) {
-    const m = re.exec(html)
-    if (m && m.index < cut) cut = m.index
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** Whether header lines name our sender: one of its names, or its address (plus-addressed too). */
+function namesUs(header: Line[], ours: Ours): boolean {
+  if (header.length === 0) return false
+  // The sender's line only: a forwarded message sent *to* us names us in its To line.
+  const text = header.map((l) => l.text).filter((t) => !/^\W{0,2}(to|cc|bcc|para|cco|subject|assunto|date|data|sent|enviad[oa]s?(?: em)?)\W{0,2}\s*:/i.test(t.trim())).join('\n')
+  const patterns = [
+    ...(ours.names ?? []).filter((n) => n.trim().length >= 3).map((n) => new RegExp(`(?<![\\p{L}\\p{N}])${escape(n.trim())}(?![\\p{L}\\p{N}])`, 'iu')),
+    ...(ours.addresses ?? []).filter((a) => a.includes('@')).map((a) => {
+      const at = a.lastIndexOf('@')
+      return new RegExp(`(?<![\\w.+-])${escape(a.slice(0, at))}(\\+[^@\\s<>]*)?@${escape(a.slice(at + 1))}(?![\\w.-])`, 'i')
+    })
+  ]
+  return patterns.some((re) => re.test(text))
+}
+
+/** A part of the message: the text before any header (`header` 0), or one header and what follows it. */
+interface Section {
+  lines: Line[]
+  header: number
+}
+
+function sectionsOf(lines: Line[]): Section[] {
+  const sections: Section[] = [{ lines: [], header: 0 }]
+  for (let i = 0; i < lines.length;) {
+    const found = headerAt(lines, i)
+    // Our banner opens our notification when a client quoted it with no header of its own.
+    const banner = !found && sections.length === 1 && lines[i].depth === 0 && isBanner(lines[i].text)
+    if (found || banner) {
+      const header = found?.lines ?? 0
+      sections.push({ lines: lines.slice(i, i + header), header })
+      i += header
+      if (banner) sections[sections.length - 1].lines.push(lines[i++])
+      continue
+    }
+    sections[sections.length - 1].lines.push(lines[i++])
   }
-  const text = convert(html.slice(0, cut), {
+  return sections
+}
+
+/** What someone wrote in one stretch of their own lines, without what clients and servers add. */
+function ownWords(texts: string[]): string[] {
+  const signature = texts.findIndex(isSignatureStart)
+  const kept: string[] = []
+  for (const raw of signature >= 0 ? texts.slice(0, signature) : texts) {
+    if (isBanner(raw) || isFooterLine(raw) || isClientLine(raw) || isPrintLine(raw)) continue
+    const text = withoutImages(withoutMarkers(raw)).trimEnd()
+    if (text.trim() === '' && raw.trim() !== '') continue
+    kept.push(text)
+  }
+  // Disclaimers follow the words, never come between them: only trailing ones go.
+  for (;;) {
+    while (kept.length > 0 && kept[kept.length - 1].trim() === '') kept.pop()
+    let start = kept.length
+    while (start > 0 && kept[start - 1].trim() !== '') start--
+    if (start === kept.length || !isDisclaimer(kept.slice(start).join('\n'))) break
+    kept.length = start
+  }
+  while (kept.length > 0 && kept[0].trim() === '') kept.shift()
+  return kept
+}
+
+/** The quoted lines an answer answers: the last quoted paragraph before it, without our notification's own lines. */
+function contextOf(quoted: Line[]): string[] {
+  let end = quoted.length
+  while (end > 0 && quoted[end - 1].text.trim() === '') end--
+  let start = end
+  while (start > 0 && quoted[start - 1].text.trim() !== '') start--
+  return quoted.slice(start, end)
+    .filter((l) => !isContextNoise(l.text))
+    .map((l) => showLine({ depth: l.depth, text: withoutImages(withoutMarkers(l.text)).trimEnd() }))
+    .filter((s) => s.replace(/^>+/, '').trim() !== '')
+}
+
+type Piece = string[]
+
+/**
+ * Lines where quoted runs and the author's own runs alternate. When the quotes are our
+ * notification, each answer keeps the quoted paragraph it follows and the rest of the quote
+ * goes; other quotes are the author's to keep.
+ */
+function alternating(lines: Line[], oursQuoted: boolean): Piece[] {
+  const pieces: Piece[] = []
+  let current: Piece = []
+  let quoted: Line[] = []
+  for (let i = 0; i < lines.length;) {
+    if (lines[i].depth > 0) {
+      const run: Line[] = []
+      while (i < lines.length && lines[i].depth > 0) run.push(lines[i++])
+      if (oursQuoted) quoted = run
+      else current.push(...run.map((l) => showLine({ depth: l.depth, text: withoutImages(withoutMarkers(l.text)).trimEnd() })))
+      continue
+    }
+    const own: string[] = []
+    while (i < lines.length && lines[i].depth === 0) own.push(lines[i++].text)
+    const words = ownWords(own)
+    if (words.length === 0) continue
+    if (oursQuoted) {
+      const context = contextOf(quoted)
+      pieces.push(context.length > 0 ? [...context, '', ...words] : words)
+    } else {
+      // The author's own quoting stays as they laid it out.
+      const gap = current.length > 0 && own[0].trim() === ''
+      current.push(...(gap ? ['', ...words] : words))
+      if (own[own.length - 1].trim() === '' && i < lines.length) current.push('')
+    }
+  }
+  if (current.length > 0) pieces.push(current)
+  return pieces
+}
+
+function quotesOurs(lines: Line[]): boolean {
+  return lines.some((l) => l.depth > 0 && isOurs(l.text))
+}
+
+function sectionPieces(section: Section, ours: Ours): Piece[] {
+  const { lines, header } = section
+  if (header === 0 && !lines.some((l) => l.depth === 0 && isBanner(l.text))) return alternating(lines, quotesOurs(lines))
+  if (!lines.some((l) => isOurs(l.text)) && !namesUs(lines.slice(0, header), ours)) {
+    // Not our notification: a forwarded message, or history that is not ours to drop.
+    const kept = lines.map((l) => showLine({ depth: l.depth, text: withoutImages(withoutMarkers(l.text)).trimEnd() }))
+    return [kept]
+  }
+  const body = lines.slice(header)
+  const first = body.find((l) => l.text.trim() !== '')
+  if (first && first.depth > 0) return alternating(body, true)
+  // Quoted without `>` (Outlook, Yahoo, Notes, Samsung): our notification runs to its footer;
+  // what follows it was written below the quote.
+  let end = -1
+  body.forEach((l, i) => {
+    if (l.depth === 0 && isFooterEnd(l.text)) end = i
+  })
+  if (end < 0) return []
+  const after = body.slice(end + 1)
+  const sent = (ours.texts ?? []).map((t) => normalizeText(t))
+  if (sent.length === 0) return alternating(after, quotesOurs(after))
+  // Each line of what we sent; or, long enough not to be a short answer, a part of it (clients
+  // rewrap lines) or the whole of it (some run a note's lines together).
+  const sentLines = new Set(sent.flatMap((t) => t.split('\n')).map(squeeze).filter(Boolean))
+  const whole = sent.map(squeeze).join('\n')
+  // Knowing what we sent, a line of the quote that is neither that nor our notification's own was
+  // typed into it: an answer (Outlook users answer inline in colour; plain text keeps no colour).
+  let previous = false
+  const marked = body.slice(0, end + 1).map((l) => {
+    const t = squeeze(l.text)
+    // The short rest of a rewrapped line counts as sent when the line before it was.
+    const sentLine = sentLines.has(t) || ((t.length >= 20 || previous) && t !== '' && whole.includes(t))
+    previous = sentLine
+    return t === '' || sentLine || isBoilerplate(t) ? { depth: 1, text: l.text } : l
+  })
+  return [...alternating(marked, true), ...alternating(after, quotesOurs(after))]
+}
+
+function assemble(pieces: Piece[]): string {
+  const lines: string[] = []
+  for (const piece of pieces) {
+    if (piece.length === 0) continue
+    if (lines.length > 0) lines.push('')
+    lines.push(...piece)
+  }
+  return lines.map((l) => l.trimEnd()).join('\n').replace(/\n{3,}/g, '\n\n').trim()
+}
+
+/**
+ * The text a person wrote in a reply (see the top of this file). Empty when nothing in it is
+ * theirs: a reply that only quotes our notification. Quoted history is ours when it holds a line
+ * of our notifications or its header names `sender` (a quote trimmed to one question).
+ */
+export function stripQuotedReply(input: string, ours: Ours = {}): string {
+  const lines = normalizeText(input).split('\n').map(splitLine)
+  return assemble(sectionsOf(lines).flatMap((s) => sectionPieces(s, ours)))
+}
+
+/** Plain text of an HTML body: scripts, styles and images dropped, quoted parts prefixed with `>`. */
+export function htmlToSafeText(html: string): string {
+  const text = convert(html, {
     wordwrap: false,
     selectors: [
       { selector: 'img', format: 'skip' },
       { selector: 'a', options: { hideLinkHrefIfSameAsText: true, ignoreHref: false } },
+      { selector: 'blockquote', options: { trimEmptyLines: false } },
+      // Line breaks that only CSS keeps (our notifications print the note this way).
+      { selector: '[style*="white-space:pre"]', format: 'pre' },
+      { selector: '[style*="white-space: pre"]', format: 'pre' },
       { selector: 'script', format: 'skip' },
       { selector: 'style', format: 'skip' },
       { selector: 'head', format: 'skip' }
     ]
   })
-  return text.replace(/\n{3,}/g, '\n\n').trim()
+  return normalizeText(text).split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n{3,}/g, '\n\n').trim()
+}
+
+export interface ReplyText {
+  /** What the author wrote (see stripQuotedReply). */
+  text: string
+  /** The whole decoded text of the message (its HTML as text when it has no plain part). */
+  original: string
+}
+
+/** The text of a message's body, from its text/plain part, else its HTML. */
+export function replyText(body: { text?: string | null; html?: string | null }, plain: boolean, ours: Ours = {}): ReplyText {
+  const original = plain ? (body.text ?? '').replace(/\r\n?/g, '\n').trim() : htmlToSafeText(body.html ?? '')
+  return { text: stripQuotedReply(original, ours), original }
+}
+
+/** Our sender as configured: MAIL_FROM (`Name <address>`) and the reply-to address. */
+export function ourSender(mailFrom: string, replyTo: string | null | undefined): Required<Pick<Ours, 'names' | 'addresses'>> {
+  const m = /^\s*"?([^"<]*?)"?\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(mailFrom)
+  const names = m && m[1] ? [m[1]] : []
+  const addresses = [m ? m[2] : mailFrom.trim(), ...(replyTo ? [replyTo] : [])].filter((a) => /^[^\s@]+@[^\s@]+$/.test(a))
+  return { names, addresses: [...new Set(addresses.map((a) => a.toLowerCase()))] }
 }
 
 /** A staff reply whose first line is `#internal` becomes an internal note; the line itself goes. */

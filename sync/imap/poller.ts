@@ -5,11 +5,13 @@ import { ImapFlow, type FetchMessageObject, type MailboxObject } from 'imapflow'
 import type { Config } from '../../src/config.js'
 import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
-import { AttachmentStore } from '../../src/storage/attachments.js'
+import type { FileStore } from '../../src/storage/attachments.js'
+import { createFileStore } from '../../src/db/file-store.js'
 import { mailTokenKey } from '../../src/security/mail-key.js'
 import { getMailboxState, inboundByUids, unmovedInbound } from '../../src/db/mailbox.js'
 import { recordMessagesMoved, saveMailboxPosition, startMailboxOver } from '../../src/commands/mail-intake.js'
 import { applyMessage, prepareMessage, quarantineUnprocessable, type FetchedMessage, type InboundDeps, type Outcome, type Prepared } from './process.js'
+import { ourSender } from './content.js'
 import {
   fetchBatches, hasUidValidityChanged, parseImapUrl, pendingUids, reconnectDelayMs, resumeFrom, uidSet, type ImapTarget
 } from './state.js'
@@ -22,13 +24,15 @@ export interface RunReport {
   duplicates: number
   moved: number
   uidValidityChanged: boolean
+  /** Messages found but left for the next run (more than one run handles). */
+  waiting: number
 }
 
 export interface ImapPollerOptions {
   config: Config
   db: Db
   log: Logger
-  store?: AttachmentStore
+  store?: FileStore
   clock?: () => Date
   random?: () => number
   /** Overrides IMAP_URL. */
@@ -47,7 +51,7 @@ export interface ImapPollerOptions {
 const BATCH_BYTES = 32 * 1024 * 1024
 
 function emptyReport(): RunReport {
-  return { fetched: 0, notes: 0, tickets: 0, quarantined: 0, duplicates: 0, moved: 0, uidValidityChanged: false }
+  return { fetched: 0, notes: 0, tickets: 0, quarantined: 0, duplicates: 0, moved: 0, uidValidityChanged: false, waiting: 0 }
 }
 
 function folderPath(name: string): string[] {
@@ -88,7 +92,7 @@ export class ImapPoller extends EventEmitter {
     const config = opts.config
     this.deps = {
       db: opts.db,
-      store: opts.store ?? new AttachmentStore(config.attachmentsDir),
+      store: opts.store ?? createFileStore(config, opts.db),
       key: mailTokenKey(config),
       clock: opts.clock ?? (() => new Date()),
       random: this.random,
@@ -99,7 +103,8 @@ export class ImapPoller extends EventEmitter {
         unknownSenderReply: config.UNKNOWN_SENDER_REPLY,
         inboundDesk: config.INBOUND_DESK ?? null,
         publicUrl: config.publicUrl,
-        defaultLocale: config.DEFAULT_LOCALE
+        defaultLocale: config.DEFAULT_LOCALE,
+        ours: ourSender(config.MAIL_FROM, config.REPLY_TO_ADDRESS)
       }
     }
   }
@@ -283,7 +288,9 @@ export class ImapPoller extends EventEmitter {
       if (leftover.length > 0) await this.moveDecided(client, leftover, report)
 
       const found = mailbox.exists > 0 ? (await client.search({ uid: `${nextUid}:*` }, { uid: true })) || [] : []
-      const uids = pendingUids(found, nextUid).slice(0, this.opts.maxPerRun ?? 2000)
+      const pending = pendingUids(found, nextUid)
+      const uids = pending.slice(0, this.opts.maxPerRun ?? 2000)
+      report.waiting = pending.length - uids.length
       if (uids.length > 0) {
         const meta = (await client.fetchAll(uidSet(uids), { uid: true, size: true, envelope: true }, { uid: true }))
           .sort((a, b) => a.uid - b.uid)

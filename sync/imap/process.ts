@@ -10,7 +10,7 @@ import type { Locale } from '../../src/domain/permissions.js'
 import { canSeeTicket, type Actor } from '../../src/domain/permissions.js'
 import { findLogin, loadActor, contactAccounts } from '../../src/db/people.js'
 import {
-  inboundDesk, inboundTicket, knownMessageIds, lastUnknownSenderReply, ticketIdByNumber, ticketParticipation, type InboundKey
+  inboundDesk, inboundTicket, knownMessageIds, lastUnknownSenderReply, notificationTexts, ticketIdByNumber, ticketParticipation, type InboundKey
 } from '../../src/db/mailbox.js'
 import { isUniqueViolation, personWho } from '../../src/commands/kernel.js'
 import { openTicketByEmail, quarantineEmail, replyByEmail, type InboundMessage } from '../../src/commands/mail-intake.js'
@@ -19,10 +19,10 @@ import { cleanText, clipText } from '../../src/domain/text.js'
 import { UNKNOWN_SENDER_TEMPLATE } from '../../src/domain/notifications.js'
 import { verifyToken } from '../../src/domain/thread-token.js'
 import { translator } from '../../src/i18n/index.js'
-import type { AttachmentStore, StoredFile } from '../../src/storage/attachments.js'
+import type { FileStore, StoredFile } from '../../src/storage/attachments.js'
 import { classifyAutomated } from './classify.js'
 import { chooseThread, isParticipant, titleFromSubject } from './threading.js'
-import { htmlToSafeText, internalMarker, stripQuotedReply } from './content.js'
+import { internalMarker, replyText, type Ours } from './content.js'
 
 export interface InboundSettings {
   maxInboundBytes: number
@@ -32,11 +32,13 @@ export interface InboundSettings {
   inboundDesk: string | null
   publicUrl: string
   defaultLocale: Locale
+  /** Who our notifications come from (see `ourSender`), to tell their quoted history in replies. */
+  ours?: Pick<Ours, 'names' | 'addresses'>
 }
 
 export interface InboundDeps {
   db: Db
-  store: AttachmentStore
+  store: FileStore
   key: Uint8Array
   clock: () => Date
   random: () => number
@@ -213,7 +215,7 @@ async function senderOf(deps: InboundDeps, address: string): Promise<Actor | und
   return actor
 }
 
-async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw: Buffer, original: StoredFile, now: Date) {
+async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw: Buffer, originalFile: StoredFile, now: Date) {
   const { db } = deps
   if (!p.from) throw new Refusal('broken', 'no From address')
   const automated = classifyAutomated({ headers: p.headers, from: p.from, subject: p.subject, contentType: p.headers.get('content-type') ?? null })
@@ -242,7 +244,11 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
     if (found !== undefined && participation && isParticipant(actor, participation)) ticketId = found
   }
 
-  let text = cleanText(plain ? stripQuotedReply(fullText) : stripQuotedReply(htmlToSafeText(fullText)))
+  // What we sent on the ticket tells answers typed between the lines of an unquoted history.
+  const texts = ticketId === null ? [] : await notificationTexts(db, ticketId)
+  const reply = replyText({ text: p.parsed.text, html: typeof p.parsed.html === 'string' ? p.parsed.html : null }, plain, { ...deps.settings.ours, texts })
+  let text = cleanText(reply.text)
+  const originalText = cleanText(reply.original)
   let internal = false
   if (actor.kind === 'staff') ({ internal, body: text } = internalMarker(text))
   const t = translator(deps.settings.defaultLocale)
@@ -254,14 +260,16 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
 
   if (ticketId === null) {
     if (actor.kind !== 'contact') throw new Refusal('no_ticket', 'staff mail without a thread token')
-    return openTicketFromMail(deps, actor, p, text, [...files, original], message, t, now)
+    return openTicketFromMail(deps, actor, p, text, [...files, originalFile], message, t, now)
   }
 
   const ticket = await inboundTicket(db, ticketId)
   if (!ticket || ticket.deleted_at) throw new Refusal('unknown_ticket', `ticket id ${ticketId}`)
   if (!canSeeTicket(actor, ticket)) throw new Refusal('not_allowed', `${p.from} on #${ticket.number}`, ticket.id)
 
-  const outcome = await replyByEmail({ ...deps, clock: () => now }, personWho(actor), { ticketId: ticket.id, internal, body: clipText(text, LIMITS.note), files: [...files, original], message })
+  const outcome = await replyByEmail({ ...deps, clock: () => now }, personWho(actor), {
+    ticketId: ticket.id, internal, body: clipText(text, LIMITS.note), originalText, files: [...files, originalFile], message
+  })
   if (!outcome.ok) {
     if (outcome.refusal.code === 'not_found') throw new Refusal('unknown_ticket', `ticket id ${ticket.id}`)
     throw new Refusal('refused', outcome.refusal.code, ticket.id)

@@ -1,14 +1,18 @@
 // The worker's XLSX exports: claims requested exports one at a time, streams the owner's search
-// into a spreadsheet file (one batch of rows in memory at a time), then marks the job done and
-// queues the e-mail that carries the file. Also deletes files whose download time is over.
+// into a spreadsheet file (one batch of rows in memory at a time, written under DATA_DIR/exports
+// whatever the file store), then marks the job done, moves the file into the file store (on disk
+// or in the database) and queues the e-mail that carries it, in one transaction. Also deletes
+// files whose download time is over.
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { readdir, rename, rm, stat } from 'node:fs/promises'
+import { readdir, rm, stat } from 'node:fs/promises'
 import { mkdirSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import ExcelJS from 'exceljs'
 import type { Config } from '../../src/config.js'
-import type { Db } from '../../src/db/index.js'
+import type { Db, Executor } from '../../src/db/index.js'
+import { createFileStore } from '../../src/db/file-store.js'
+import type { FileStore } from '../../src/storage/attachments.js'
 import type { Logger } from '../../src/log.js'
 import { systemClock, type Clock } from '../../src/domain/clock.js'
 import type { Actor, Locale } from '../../src/domain/permissions.js'
@@ -24,11 +28,13 @@ import {
   XLSX_CONTENT_TYPE, type ExportJob
 } from '../../src/db/exports.js'
 
-export type ExportConfig = Pick<Config, 'exportsDir' | 'publicUrl' | 'DEFAULT_LOCALE' | 'EXPORT_TTL_DAYS' | 'EXPORT_MAX_ATTACH_MB'>
+export type ExportConfig = Pick<Config, 'exportsDir' | 'publicUrl' | 'DEFAULT_LOCALE' | 'EXPORT_TTL_DAYS' | 'EXPORT_MAX_ATTACH_MB' | 'fileStore' | 'dataDir' | 'attachmentsDir'>
 
 export interface ExportDeps {
   db: Db
   config: ExportConfig
+  /** Where finished files go (default: the one FILE_STORE names). */
+  store?: FileStore<Executor>
   /** Names this worker in claims (each claim adds its own random part). */
   holder: string
   clock?: Clock
@@ -148,12 +154,9 @@ function describe(err: unknown): string {
 /** Deletes the files of exports whose download time is over, and partial files left by dead workers. */
 export async function expireExports(deps: ExportDeps): Promise<number> {
   const clock = deps.clock ?? systemClock
-  const work = { db: deps.db, clock, random: Math.random }
+  const work = { db: deps.db, clock, random: Math.random, store: deps.store ?? createFileStore(deps.config, deps.db) }
   const due = await exportsDueForExpiry(work)
-  for (const job of due) {
-    if (job.file_path) await rm(join(deps.config.exportsDir, basename(job.file_path)), { force: true })
-    await expireExport(work, job.id)
-  }
+  for (const job of due) await expireExport(work, job)
   let names: string[] = []
   try {
     names = await readdir(deps.config.exportsDir)
@@ -170,7 +173,8 @@ export async function expireExports(deps: ExportDeps): Promise<number> {
 }
 
 /** One pass: expire old files, then write waiting exports one at a time. */
-export async function runExportJobs(deps: ExportDeps): Promise<ExportReport> {
+export async function runExportJobs(given: ExportDeps): Promise<ExportReport> {
+  const deps = { ...given, store: given.store ?? createFileStore(given.config, given.db) }
   const clock = deps.clock ?? systemClock
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
   const report: ExportReport = { done: 0, failed: 0, expired: await expireExports(deps) }
@@ -208,10 +212,10 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
   const startedAt = clock()
   const search = { ...filters, page: undefined, perPage: undefined, now: startedAt }
 
+  const store = deps.store ?? createFileStore(config, db)
   // Named per claim, so a worker that lost its claim never writes over the one that took it.
   const name = `${job.file_key}-${job.attempts}.xlsx`
-  const file = join(config.exportsDir, name)
-  const part = `${file}.part`
+  const part = join(config.exportsDir, `${name}.part`)
   try {
     mkdirSync(config.exportsDir, { recursive: true })
     const rowsTotal = await countTickets(db, actor, search)
@@ -242,27 +246,26 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
     } finally {
       await workbook.commit()
     }
-    await rename(part, file)
-    const size = (await stat(file)).size
+    const size = (await stat(part)).size
 
     const finishedAt = clock()
     const expiresAt = new Date(finishedAt.getTime() + config.EXPORT_TTL_DAYS * DAY).toISOString()
     const filename = exportFileName(t('exports.fileName'), job.id, job.created_at)
     const attach = size <= config.EXPORT_MAX_ATTACH_MB * 1024 * 1024
-    const done = await completeExport({ db, clock: () => finishedAt, random: Math.random }, {
-      exportId: job.id, holder, done: { rowsDone, filePath: name, fileSize: size, expiresAt },
+    const done = await completeExport({ db, store, clock: () => finishedAt, random: Math.random }, {
+      exportId: job.id, holder, localFile: part, done: { rowsDone, filePath: name, fileSize: size, expiresAt },
       mail: {
         ticketId: null, recipient: actor.email, locale, template: EXPORT_READY_TEMPLATE,
         data: {
           exportId: job.id, rowCount: rowsDone, rows: rowsDone.toLocaleString(locale), filename,
           expires: formatDateTime(expiresAt, locale), exportsUrl: `${config.publicUrl}/exports`,
           attached: attach ? 'yes' : 'no', tooLarge: attach ? '' : 'yes',
-          attachments: attach ? [{ path: file, filename, contentType: XLSX_CONTENT_TYPE }] : []
+          attachments: attach ? [{ ...store.mailRef('export', name), filename, contentType: XLSX_CONTENT_TYPE }] : []
         }
       }
     })
     if (!done) {
-      await rm(file, { force: true })
+      await rm(part, { force: true })
       return 'lost'
     }
     log?.info({ rows: rowsDone, bytes: size, ms: finishedAt.getTime() - startedAt.getTime() }, 'export written')
@@ -270,7 +273,7 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
   } catch (err) {
     // Best effort: the folder itself may be what failed.
     await rm(part, { force: true }).catch(() => undefined)
-    await rm(file, { force: true }).catch(() => undefined)
+    await store.remove('export', name).catch(() => undefined)
     if (err instanceof LostClaim) {
       log?.warn('export taken over by another worker')
       return 'lost'

@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { createHash } from 'node:crypto'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
@@ -239,9 +237,7 @@ t.test('attachments are listed with a download URL that obeys the same permissio
   const id = await ticketId(env, PRINTER)
   const content = Buffer.from('jam at tray 2\n')
   const sha256 = createHash('sha256').update(content).digest('hex')
-  const path = env.app.store.pathFor(sha256)
-  mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, content)
+  t.equal((await env.app.store.keepBuffer('printer log.txt', 'text/plain', content)).sha256, sha256)
   const now = new Date().toISOString()
   const note = await env.db.insertInto('note').values({ ticket_id: id, kind: 'internal', visibility: 'internal', body: 'log attached', author_name: 'Bruno Lima', source: 'portal', created_at: now }).returning('id').executeTakeFirstOrThrow()
   const onTicket = await env.db.insertInto('attachment').values({ ticket_id: id, note_id: null, filename: 'printer log.txt', content_type: 'text/plain', size: content.length, sha256, created_at: now }).returning('id').executeTakeFirstOrThrow()

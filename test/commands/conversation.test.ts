@@ -194,7 +194,7 @@ t.test('register-occurrence: staff classify what happened; the requester may des
   w = await writtenSince(db, mark)
   t.same(w.notes, [{ ticket: x.id, id: clientOcc.noteId, kind: 'occurrence', visibility: 'public', body: 'It happened again at 11:00', by: 'Bob Stone' }], 'a client\'s occurrence is always public, category and origin optional')
   t.same(w.mail, [], 'nobody is mailed unless asked')
-  unwrap(await saveServiceSettings(deps(), admin, { occurrenceViaPortal: false, staffMayCloseWithoutRequester: false, autoCloseDays: 7 }))
+  unwrap(await saveServiceSettings(deps(), admin, { occurrenceViaPortal: false, staffMayCloseWithoutRequester: false, autoCloseDays: 7, staffTwoFactorRequired: false }))
   await refusedUnchanged(t, db, occ(bob, request), { code: 'occurrence_via_portal_disabled' }, 'a client, with the portal setting off')
 
   const current = (await ticketRow(db, x.id)).version

@@ -21,6 +21,9 @@ import { mailTokenKey } from '../../src/security/mail-key.js'
 import { approvalKey } from '../../src/security/approval-token.js'
 import type { Db } from '../../src/db/index.js'
 import type { Config } from '../../src/config.js'
+import { createFileStore } from '../../src/db/file-store.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 const T0 = new Date('2026-04-06T09:00:00.000Z')
 const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000)
@@ -223,7 +226,7 @@ t.test('requestExport: a few waiting at a time per person; a failure leaves no j
 })
 
 t.test('exports, the worker\'s side: claim, progress, done with its mail (once), failed, released, expired', async (t) => {
-  const { db, bob, deps } = await scene(t)
+  const { db, bob, deps, config } = await scene(t)
   const first = unwrap(await requestExport(deps(T0), bob, { area: 'portal', query: 'q=a', locale: 'en' })).exportId
   const second = unwrap(await requestExport(deps(T0), bob, { area: 'portal', query: 'q=b', locale: 'en' })).exportId
   const job = (id: number) => db.selectFrom('export_job').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
@@ -236,19 +239,31 @@ t.test('exports, the worker\'s side: claim, progress, done with its mail (once),
   t.same(await job(first).then((j) => [j.rows_done, j.rows_total, j.lease_until]), [500, 1200, later(2.5).toISOString()], 'progress renews the claim')
   t.equal(await recordExportProgress(deps(later(1.5)), { exportId: first, holder: 'w2', rowsDone: 1, leaseMs: 60_000 }), false, 'not by another worker')
 
-  const done = { rowsDone: 1200, filePath: '/exports/a.xlsx', fileSize: 4096, expiresAt: later(60 * 24).toISOString() }
+  // The worker's file as it leaves the spreadsheet writer: the command moves it into the store.
+  const store = createFileStore(config, db)
+  const written = () => {
+    const file = join(config.exportsDir, `a-${Math.random().toString(36).slice(2)}.xlsx.part`)
+    mkdirSync(config.exportsDir, { recursive: true })
+    writeFileSync(file, 'spreadsheet')
+    return file
+  }
+  const finish = (at: Date, holder: string) => completeExport({ ...deps(at), store }, { exportId: first, holder, localFile: written(), done, mail })
+  const done = { rowsDone: 1200, filePath: 'a.xlsx', fileSize: 11, expiresAt: later(60 * 24).toISOString() }
   const mail = { ticketId: null, recipient: 'bob@acme.test', locale: 'en', template: 'export.ready', data: { exportId: first } }
-  await failsUnchanged(t, db, { table: 'mail_outbox', write: 'INSERT' }, () => completeExport(deps(later(2)), { exportId: first, holder: 'w1', done, mail }), 'the owner\'s mail is the last write')
+  await failsUnchanged(t, db, { table: 'mail_outbox', write: 'INSERT' }, () => finish(later(2), 'w1'), 'the owner\'s mail is the last write')
+  await store.remove('export', 'a.xlsx')
   let before = await allRows(db)
-  t.equal(await completeExport(deps(later(2)), { exportId: first, holder: 'w2', done, mail }), false, 'taken over: not ours to finish')
+  t.equal(await finish(later(2), 'w2'), false, 'taken over: not ours to finish')
   t.same(await allRows(db), before, 'and nothing written')
+  t.equal(await store.size('export', 'a.xlsx'), null, 'nor stored')
   const mark = await markRows(db)
-  t.equal(await completeExport(deps(later(2)), { exportId: first, holder: 'w1', done, mail }), true)
+  t.equal(await finish(later(2), 'w1'), true)
   t.same(await job(first).then((j) => [j.status, j.rows_done, j.file_path, j.file_size, j.expires_at, j.finished_at, j.holder]),
-    ['done', 1200, '/exports/a.xlsx', 4096, done.expiresAt, later(2).toISOString(), null])
+    ['done', 1200, 'a.xlsx', 11, done.expiresAt, later(2).toISOString(), null])
   t.same((await writtenSince(db, mark)).mail, [{ ticket: null, template: 'export.ready', to: 'bob@acme.test' }])
+  t.equal((await store.read('export', 'a.xlsx'))?.toString(), 'spreadsheet', 'the file is in the store')
   before = await allRows(db)
-  t.equal(await completeExport(deps(later(3)), { exportId: first, holder: 'w1', done, mail }), false, 'finishing twice')
+  t.equal(await finish(later(3), 'w1'), false, 'finishing twice')
   t.same(await allRows(db), before, 'sends no second mail')
 
   const next = await claimExport(deps(later(3)), { holder: 'w1', ...lease })
@@ -262,7 +277,8 @@ t.test('exports, the worker\'s side: claim, progress, done with its mail (once),
 
   t.same(await exportsDueForExpiry(deps(later(60 * 24 - 1))), [], 'not yet')
   const due = await exportsDueForExpiry(deps(later(60 * 24)))
-  t.same(due.map((d) => [d.id, d.file_path]), [[first, '/exports/a.xlsx']])
-  await expireExport(deps(later(60 * 24)), first)
+  t.same(due.map((d) => [d.id, d.file_path]), [[first, 'a.xlsx']])
+  await expireExport({ ...deps(later(60 * 24)), store }, due[0])
   t.same(await job(first).then((j) => [j.status, j.file_path]), ['expired', null])
+  t.equal(await store.size('export', 'a.xlsx'), null, 'and its file is deleted')
 })

@@ -240,7 +240,7 @@ t.test('close: from Resolved with a closure category; from an open status only w
   const open = await ticket()
   unwrap(await pickUpTicket(deps(later(5)), bruno, { ticketId: open.id }))
   await refusedUnchanged(t, db, close(bruno, { closureCategory: 'duplicate' }, open.id), { code: 'close_needs_requester' }, 'without the setting, the requester has the last word')
-  unwrap(await saveServiceSettings(deps(later(50)), admin, { staffMayCloseWithoutRequester: true, occurrenceViaPortal: true, autoCloseDays: 7 }))
+  unwrap(await saveServiceSettings(deps(later(50)), admin, { staffMayCloseWithoutRequester: true, occurrenceViaPortal: true, autoCloseDays: 7, staffTwoFactorRequired: false }))
   mark = await markRows(db)
   unwrap(await close(bruno, { closureCategory: 'duplicate' }, open.id)())
   row = await ticketRow(db, open.id)

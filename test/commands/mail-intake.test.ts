@@ -78,6 +78,21 @@ t.test('replyByEmail: a reply by mail becomes a note with its files, recorded wi
   t.same(await allRows(db), before, 'and its note is not left behind')
 })
 
+t.test('replyByEmail: the whole text of the mail is kept beside the note when it differs', async (t) => {
+  const { db, bob, ticket, deps } = await scene(t)
+  const x = await ticket()
+  const reply = async (body: string, originalText: string | null | undefined) => {
+    const applied = unwrap(await replyByEmail(deps(), bob, { ticketId: x.id, internal: false, body, originalText, files: [], message: message('bob@acme.test') }))
+    return (await db.selectFrom('note').select(['body', 'original_text']).where('id', '=', applied.noteId!).executeTakeFirstOrThrow()).original_text
+  }
+  const whole = 'Still jams.\n\nOn Mon, Casebridge <support@localhost> wrote:\n> Which tray?'
+  t.equal(await reply('Still jams.', whole), whole, 'the quoted history stays with the note')
+  t.equal(await reply('Same text.', 'Same text.'), null, 'nothing more to keep')
+  t.equal(await reply('No original.', undefined), null, 'a caller without one')
+  t.equal(await reply('Blank original.', '  \n '), null, 'a blank one')
+  t.equal((await reply('Long.', 'y'.repeat(250_000)))?.length, 200_000, 'a huge mail is cut at its limit')
+})
+
 t.test('replyByEmail: a reply to a closed ticket opens a follow-up; refusals write nothing, not even the message record', async (t) => {
   const { db, bob, bruno, hank, ticket, deps } = await scene(t)
   const x = await ticket({ title: 'Printer jams' })

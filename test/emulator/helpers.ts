@@ -6,6 +6,8 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../sync/e
 
 export const API_VERSION = '62.0'
 export const CRM_USER = { username: 'crm.user@casebridge.emulator', password: 'emulator' }
+/** The connected app every test emulator accepts (the emulator has no open default). */
+export const TEST_CLIENT = { clientId: 'casebridge-test', clientSecret: 'casebridge-test-secret' }
 
 interface Tap {
   teardown(fn: () => unknown): void
@@ -27,17 +29,21 @@ export interface EmulatorEnv {
   emu: Emulator
   url: string
   file: string
-  /** A jsforce connection authorized with client credentials (the integration user), re-authorizing on 401. */
+  /** A jsforce connection authorized with client credentials (the integration user; the emulator's client unless given), re-authorizing on 401. */
   connect(opts?: { clientId?: string; clientSecret?: string }): Promise<Connection>
   /** A second jsforce connection logged in as a CRM user (OAuth password grant). */
   crmConnection(username?: string, password?: string): Promise<Connection>
 }
 
-/** A fresh emulator on its own SQLite file, listening on a free port; closed at teardown. */
+/**
+ * A fresh emulator on its own SQLite file, listening on a free port; closed at teardown. Test
+ * mode (fault control over HTTP) and TEST_CLIENT unless the test says otherwise.
+ */
 export async function emulatorFor(t: Tap, opts: Partial<EmulatorOptions> = {}): Promise<EmulatorEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'casebridge-emulator-'))
   const file = join(dir, 'emulator.db')
-  const emu = await startEmulator({ file, port: 0, ...opts })
+  const emu = await startEmulator({ file, port: 0, testMode: true, ...TEST_CLIENT, ...opts })
+  const client = { clientId: opts.clientId ?? TEST_CLIENT.clientId, clientSecret: opts.clientSecret ?? TEST_CLIENT.clientSecret }
   const url = emu.url!
   t.teardown(async () => {
     await emu.close()
@@ -48,12 +54,12 @@ export async function emulatorFor(t: Tap, opts: Partial<EmulatorOptions> = {}): 
     url,
     file,
     async connect(c = {}) {
-      const conn = clientCredentialsConnection(url, c.clientId ?? 'casebridge-test', c.clientSecret ?? 'any-secret')
+      const conn = clientCredentialsConnection(url, c.clientId ?? client.clientId, c.clientSecret ?? client.clientSecret)
       await conn.authorize({ grant_type: 'client_credentials' })
       return conn
     },
     async crmConnection(username = CRM_USER.username, password = CRM_USER.password) {
-      const conn = new jsforce.Connection({ oauth2: { loginUrl: url, clientId: 'crm-ui', clientSecret: 'crm-ui-secret' }, version: API_VERSION })
+      const conn = new jsforce.Connection({ oauth2: { loginUrl: url, ...client }, version: API_VERSION })
       await conn.login(username, password)
       return conn
     }
@@ -83,6 +89,15 @@ export async function http(url: string, path: string, init: RequestInit & { toke
   let body: any = text
   try { body = JSON.parse(text) } catch { /* not JSON */ }
   return { status: res.status, headers: res.headers, body }
+}
+
+/** Signs in to the Case browser as a CRM user; the cookie header for the next requests. */
+export async function browserSession(url: string, username = CRM_USER.username, password = CRM_USER.password): Promise<string> {
+  const res = await fetch(`${url}/login`, {
+    method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username, password })
+  })
+  if (res.status !== 303) throw new Error(`sign-in to the Case browser refused (${res.status})`)
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
 }
 
 /** The errorCode and message jsforce surfaces for a failed call. */

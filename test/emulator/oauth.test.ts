@@ -1,37 +1,35 @@
 import t from 'tap'
 import { generateKeyPairSync, sign } from 'node:crypto'
 import jsforce from 'jsforce'
-import { API_VERSION, CRM_USER, clientCredentialsConnection, emulatorFor, failure, http, testClock } from './helpers.js'
+import { API_VERSION, CRM_USER, TEST_CLIENT, clientCredentialsConnection, emulatorFor, failure, http, testClock } from './helpers.js'
 
-t.test('client credentials: any client id and secret by default, runs as the integration user', async (t) => {
+const form = (body: Record<string, string>) => ({
+  method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString()
+})
+
+t.test('client credentials: the connected app gets a token that runs as the integration user', async (t) => {
   const env = await emulatorFor(t)
-  const conn = await env.connect({ clientId: 'whoever', clientSecret: 'whatever' })
+  const conn = await env.connect()
   t.equal(conn.instanceUrl, env.url, 'instance_url is the emulator itself')
   t.equal(conn.userInfo?.id, env.emu.integrationUserId)
   t.match(conn.accessToken, /^00D\w{12}!AQ/, 'a Salesforce-looking session id')
   const me = await conn.identity()
   t.equal(me.username, 'integration@casebridge.emulator')
 
-  const raw = await http(env.url, '/services/oauth2/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&client_id=a&client_secret=b'
-  })
+  const raw = await http(env.url, '/services/oauth2/token', form({ grant_type: 'client_credentials', client_id: TEST_CLIENT.clientId, client_secret: TEST_CLIENT.clientSecret }))
   t.equal(raw.status, 200)
   t.strictSame(Object.keys(raw.body).sort(), ['access_token', 'id', 'instance_url', 'issued_at', 'scope', 'signature', 'token_type'])
   t.equal(raw.body.token_type, 'Bearer')
   t.match(raw.body.id, `${env.url}/id/`)
   t.notOk(raw.body.refresh_token, 'client credentials never give a refresh token')
 
-  const noSecret = await http(env.url, '/services/oauth2/token', {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=a'
-  })
+  const noSecret = await http(env.url, '/services/oauth2/token', form({ grant_type: 'client_credentials', client_id: TEST_CLIENT.clientId }))
   t.equal(noSecret.status, 400)
   t.equal(noSecret.body.error, 'invalid_client')
+  const stranger = await http(env.url, '/services/oauth2/token', form({ grant_type: 'client_credentials', client_id: 'whoever', client_secret: 'whatever' }))
+  t.same([stranger.status, stranger.body], [400, { error: 'invalid_client_id', error_description: 'client identifier invalid' }], 'no token for any other client')
 
-  const badGrant = await http(env.url, '/services/oauth2/token', {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=magic&client_id=a'
-  })
+  const badGrant = await http(env.url, '/services/oauth2/token', form({ grant_type: 'magic', client_id: TEST_CLIENT.clientId }))
   t.same(badGrant.body, { error: 'unsupported_grant_type', error_description: 'grant type not supported' })
 })
 
@@ -111,7 +109,7 @@ t.test('authorization code and refresh token grants', async (t) => {
   const clock = testClock()
   const env = await emulatorFor(t, { clock: clock.clock, tokenTtlSeconds: 60 })
   const conn = new jsforce.Connection({
-    oauth2: { loginUrl: env.url, clientId: 'web-app', clientSecret: 'web-secret', redirectUri: 'http://localhost/callback' },
+    oauth2: { loginUrl: env.url, ...TEST_CLIENT, redirectUri: 'http://localhost/callback' },
     version: API_VERSION
   })
   const authorizeUrl = conn.oauth2.getAuthorizationUrl({ login_hint: CRM_USER.username, state: 'xyz' })
@@ -130,6 +128,11 @@ t.test('authorization code and refresh token grants', async (t) => {
   t.equal((await conn.query('SELECT Id FROM Case')).totalSize, 0)
   const bad = await failure(conn.oauth2.refreshToken('not-a-refresh-token'))
   t.equal(bad.errorCode, 'invalid_grant')
+
+  // a code is worth nothing without the app's secret
+  const again = new URL((await fetch(authorizeUrl, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!
+  const noSecret = await http(env.url, '/services/oauth2/token', form({ grant_type: 'authorization_code', code: again, client_id: TEST_CLIENT.clientId, redirect_uri: 'http://localhost/callback' }))
+  t.same([noSecret.status, noSecret.body.error], [400, 'invalid_client'])
 })
 
 t.test('JWT bearer: the assertion is verified with the configured public key', async (t) => {
@@ -140,7 +143,7 @@ t.test('JWT bearer: the assertion is verified with the configured public key', a
   const jwt = (key = privateKey, claims: Record<string, unknown> = {}) => {
     const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
     const head = enc({ alg: 'RS256' })
-    const body = enc({ iss: 'cb-app', sub: CRM_USER.username, aud: env.url, exp: Math.floor(clock.clock().getTime() / 1000) + 180, ...claims })
+    const body = enc({ iss: TEST_CLIENT.clientId, sub: CRM_USER.username, aud: env.url, exp: Math.floor(clock.clock().getTime() / 1000) + 180, ...claims })
     return `${head}.${body}.${sign('RSA-SHA256', Buffer.from(`${head}.${body}`), key).toString('base64url')}`
   }
   const conn = new jsforce.Connection({ oauth2: { loginUrl: env.url }, version: API_VERSION })
@@ -157,23 +160,31 @@ t.test('JWT bearer: the assertion is verified with the configured public key', a
   const stranger = await failure(new jsforce.Connection({ oauth2: { loginUrl: env.url }, version: API_VERSION })
     .authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwt(privateKey, { sub: 'nobody@crm.test' }) }))
   t.equal(stranger.errorCode, 'invalid_grant', 'unknown user')
+  const otherApp = await failure(new jsforce.Connection({ oauth2: { loginUrl: env.url }, version: API_VERSION })
+    .authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwt(privateKey, { iss: 'other-app' }) }))
+  t.equal(otherApp.errorCode, 'invalid_client_id', 'issued by another app')
 })
 
-t.test('JWT bearer in default mode: any well-formed, unexpired assertion for a known user', async (t) => {
-  const env = await emulatorFor(t)
+t.test('JWT bearer without a key: unsigned assertions only in test mode', async (t) => {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
-  const assertion = `${enc({ alg: 'RS256' })}.${enc({ iss: 'any-app', sub: 'integration@casebridge.emulator', aud: env.url, exp: Math.floor(Date.now() / 1000) + 300 })}.unsigned`
+  const unsigned = (url: string) => `${enc({ alg: 'RS256' })}.${enc({ iss: TEST_CLIENT.clientId, sub: 'integration@casebridge.emulator', aud: url, exp: Math.floor(Date.now() / 1000) + 300 })}.unsigned`
+  const env = await emulatorFor(t)
   const conn = new jsforce.Connection({ oauth2: { loginUrl: env.url }, version: API_VERSION })
-  await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion })
+  await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: unsigned(env.url) })
   t.equal(conn.userInfo?.id, env.emu.integrationUserId)
   const garbage = await failure(new jsforce.Connection({ oauth2: { loginUrl: env.url }, version: API_VERSION })
     .authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: 'not-a-jwt' }))
   t.equal(garbage.errorCode, 'invalid_grant')
+
+  const locked = await emulatorFor(t, { testMode: false })
+  const refused = await failure(new jsforce.Connection({ oauth2: { loginUrl: locked.url }, version: API_VERSION })
+    .authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: unsigned(locked.url) }))
+  t.equal(refused.errorCode, 'invalid_grant', 'outside test mode an assertion nobody can check is refused')
 })
 
 t.test('client-credentials connection helper re-authorizes after the emulator restarts tokens', async (t) => {
   const env = await emulatorFor(t)
-  const conn = clientCredentialsConnection(env.url, 'a', 'b')
+  const conn = clientCredentialsConnection(env.url, TEST_CLIENT.clientId, TEST_CLIENT.clientSecret)
   await conn.authorize({ grant_type: 'client_credentials' })
   env.emu.faults.expireTokens()
   t.equal((await conn.query('SELECT Id FROM Case')).totalSize, 0)

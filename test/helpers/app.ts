@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
@@ -67,7 +68,52 @@ export function sqliteOnly(reason: string): string | false {
   return onPostgres && `SQLite only: ${reason}`
 }
 
-/** Creates an empty database on the TEST_DATABASE_URL server; returns its URL and a dropper. */
+/**
+ * The name of a database on the server that holds the migrated schema, made once per server and
+ * set of migration files (the first test file to need it makes it, under an advisory lock; the
+ * others wait). Copying it (CREATE DATABASE ... TEMPLATE) takes a fraction of the time of running
+ * every migration again for each test.
+ */
+let templateReady: Promise<string> | null = null
+function migratedTemplate(adminUrl: string): Promise<string> {
+  templateReady ??= (async () => {
+    const dir = join(process.cwd(), 'src/db/migrations')
+    const hash = createHash('sha256')
+    for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)))
+    const name = `casebridge_template_${hash.digest('hex').slice(0, 16)}`
+    const pg = await import('pg')
+    const client = new pg.default.Client({ connectionString: adminUrl })
+    await client.connect()
+    try {
+      await client.query('SELECT pg_advisory_lock(4242)')
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+      if (exists.rowCount === 0) {
+        const building = `${name}_building_${process.pid}`
+        await client.query(`CREATE DATABASE ${building}`)
+        const url = new URL(adminUrl)
+        url.pathname = `/${building}`
+        const db = await createDb(url.toString())
+        await migrateToLatest(db)
+        await db.destroy()
+        // A closed pool's connections may still be on their way out: a template must have none.
+        for (let i = 0; i < 100; i++) {
+          const left = await client.query('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [building])
+          if (left.rowCount === 0) break
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        // Renamed once complete, so a half-built template is never copied.
+        await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`)
+      }
+      await client.query('SELECT pg_advisory_unlock(4242)')
+    } finally {
+      await client.end()
+    }
+    return name
+  })()
+  return templateReady
+}
+
+/** Creates a database on the TEST_DATABASE_URL server with the migrated schema; returns its URL and a dropper. */
 async function freshPgDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const pg = await import('pg')
   const name = `casebridge_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
@@ -80,7 +126,7 @@ async function freshPgDatabase(adminUrl: string): Promise<{ url: string; drop: (
       await client.end()
     }
   }
-  await admin(`CREATE DATABASE ${name}`)
+  await admin(`CREATE DATABASE ${name} TEMPLATE ${await migratedTemplate(adminUrl)}`)
   const url = new URL(adminUrl)
   url.pathname = `/${name}`
   // Not WITH (FORCE) at once: a closed pool's connections may still be on their way out (pg's

@@ -3,7 +3,7 @@ import t from 'tap'
 import { classifyAutomated } from '../../sync/imap/classify.js'
 import { chooseThread, isParticipant, subjectTicketNumber, titleFromSubject, type ThreadInput } from '../../sync/imap/threading.js'
 import { fetchBatches, hasUidValidityChanged, parseImapUrl, pendingUids, reconnectDelayMs, resumeFrom, uidSet } from '../../sync/imap/state.js'
-import { htmlToSafeText, internalMarker, stripQuotedReply } from '../../sync/imap/content.js'
+import { htmlToSafeText, internalMarker, ourSender, stripQuotedReply } from '../../sync/imap/content.js'
 import { dedupeMessageId, mayAnswerUnknownSender } from '../../sync/imap/process.js'
 import { bodyMarker, messageIdFor, replyAddressFor, signToken, verifyToken } from '../../src/domain/thread-token.js'
 
@@ -115,6 +115,8 @@ t.test('mailbox state decisions', async (t) => {
 })
 
 t.test('stripQuotedReply per client', async (t) => {
+  // Who sends our notifications, as the poller passes it from MAIL_FROM and REPLY_TO_ADDRESS.
+  const OURS = ourSender('Casebridge <support@x>', 'support@x')
   const q = '> Ticket #1: Printer\n> Reference: [cb-ref:abcdefghijklmnop]'
   const cases: { name: string; text: string; want: string }[] = [
     { name: 'Gmail', text: `Fine now.\n\nOn Mon, Nov 23, 2026 at 10:00 AM Casebridge <support@x> wrote:\n\n${q}`, want: 'Fine now.' },
@@ -132,16 +134,50 @@ t.test('stripQuotedReply per client', async (t) => {
     { name: 'our reply-above banner', text: 'Fine now.\n\n##- Please type your reply above this line -##\nTicket #1', want: 'Fine now.' },
     { name: 'our banner in Portuguese', text: 'Resolvido.\n\n##- Digite sua resposta acima desta linha -##\nChamado #1', want: 'Resolvido.' },
     { name: 'no quote at all', text: 'Just this.\nTwo lines.', want: 'Just this.\nTwo lines.' },
-    { name: 'only quoted text keeps the whole text', text: '> quoted only', want: '> quoted only' },
-    { name: 'CRLF and a stray marker', text: 'Fine now. [cb-ref:abcdefghijklmnop]\r\n', want: 'Fine now.' }
+    { name: 'a quote that is not ours stays', text: '> quoted only', want: '> quoted only' },
+    { name: 'CRLF and a stray marker', text: 'Fine now. [cb-ref:abcdefghijklmnop]\r\n', want: 'Fine now.' },
+    {
+      name: 'answers between quoted lines keep the line they answer',
+      text: `Hi,\n\nOn Mon, Casebridge <support@x> wrote:\n> ##- Please type your reply above this line -##\n>\n> Which browser?\n\nFirefox.\n\n> Since when?\nMonday.\n>\n${q}\n\nAlice`,
+      want: 'Hi,\n\n> Which browser?\n\nFirefox.\n\n> Since when?\n\nMonday.\n\nAlice'
+    },
+    { name: 'written below the quote', text: `On Mon, Casebridge <support@x> wrote:\n${q}\n\nFine now.\n\n-- \nAlice`, want: 'Fine now.' },
+    {
+      name: 'a forward keeps its header',
+      text: 'See below.\n\n---------- Forwarded message ---------\nFrom: Vendor <v@vendor.test>\nDate: Mon, Nov 23, 2026\nSubject: Declined\n\nCard declined.',
+      want: 'See below.\n\n---------- Forwarded message ---------\nFrom: Vendor <v@vendor.test>\nDate: Mon, Nov 23, 2026\nSubject: Declined\n\nCard declined.'
+    },
+    {
+      name: 'a disclaimer and a print line go, the sign-off stays',
+      text: 'Fine now.\n\nKind regards,\nAna\n\nThis e-mail is confidential and intended only for the addressee. If you received it in error, delete it.\n\nPlease consider the environment before printing this e-mail.',
+      want: 'Fine now.\n\nKind regards,\nAna'
+    },
+    { name: 'a word about confidentiality in the middle stays', text: 'Keep the report confidential, it is intended for the auditors only.\n\nThanks', want: 'Keep the report confidential, it is intended for the auditors only.\n\nThanks' },
+    { name: 'image placeholders go', text: 'See:\n[image: image.png]\nIt fails. [cid:image001.png@01DB3D5A.7F1E2B30]', want: 'See:\nIt fails.' },
+    { name: 'nothing but our quote is nothing', text: `On Mon, Casebridge <support@x> wrote:\n${q}`, want: '' },
+    { name: '"On ... wrote:" of someone else stays', text: 'On Monday the vendor wrote:\nCard declined.\n\nIs it related?', want: 'On Monday the vendor wrote:\nCard declined.\n\nIs it related?' }
   ]
-  for (const c of cases) t.equal(stripQuotedReply(c.text), c.want, c.name)
+  for (const c of cases) t.equal(stripQuotedReply(c.text, OURS), c.want, c.name)
+  t.equal(stripQuotedReply('Fine.\n\nOn 23/11/2026 10:00, Casebridge wrote:\n> Which browser?'), 'Fine.\n\nOn 23/11/2026 10:00, Casebridge wrote:\n> Which browser?', 'a trimmed quote is ours only when its header names our sender')
+  t.equal(stripQuotedReply('Fine.\n\nOn 23/11/2026 10:00, Casebridge wrote:\n> Which browser?', OURS), 'Fine.', 'named: dropped')
+})
+
+t.test('answers typed into a quote without ">" are told apart by what we sent', async (t) => {
+  const text = 'Hi Ana,\n\nFrom: Casebridge <support@x>\nSent: Monday\nTo: Alice\nSubject: [#1] Printer\n\n##- Please type your reply above this line -##\n\nTicket #1: Printer\n\nAna Souza replied to your ticket:\n\nWhich tray?\nTRAY 2\n\nView ticket #1: https://x.test/portal/tickets/1\n\nReference: [cb-ref:abcdefghijklmnop]'
+  t.equal(stripQuotedReply(text, { ...ourSender('Casebridge <support@x>', null), texts: ['Which tray?'] }), 'Hi Ana,\n\n> Which tray?\n\nTRAY 2')
+  t.equal(stripQuotedReply(text, ourSender('Casebridge <support@x>', null)), 'Hi Ana,', 'without what we sent, the quote goes whole')
+  const wrapped = text.replace('Which tray?', 'Which tray do you print from when the paper jams in the\nduplex unit?')
+  t.equal(stripQuotedReply(wrapped, { texts: ['Which tray do you print from when the paper jams in the duplex unit?'] }),
+    'Hi Ana,\n\n> Which tray do you print from when the paper jams in the\n> duplex unit?\n\nTRAY 2', 'a line the client rewrapped is still ours')
+  t.same(ourSender('"Example Support" <help@example.test>', 'help@example.test'), { names: ['Example Support'], addresses: ['help@example.test'] })
+  t.same(ourSender('help@example.test', undefined), { names: [], addresses: ['help@example.test'] })
 })
 
 t.test('htmlToSafeText and #internal', async (t) => {
-  const html = '<html><head><style>p{}</style><script>alert(1)</script></head><body><p>Hi <b>there</b> &amp; <a href="https://x.test/a">link</a></p><img src="x" onerror="alert(2)"><div class="gmail_quote">On Mon, X wrote:<blockquote>old</blockquote></div></body></html>'
+  const html = '<html><head><style>p{}</style><script>alert(1)</script></head><body><p>Hi <b>there</b> &amp; <a href="https://x.test/a">link</a></p><img src="x" onerror="alert(2)"><div class="gmail_quote">On Mon, Casebridge wrote:<blockquote>old<div style="white-space:pre-wrap">two\nlines</div></blockquote></div></body></html>'
   const text = htmlToSafeText(html)
-  t.equal(text, 'Hi there & link [https://x.test/a]')
+  t.equal(text, 'Hi there & link [https://x.test/a]\n\nOn Mon, Casebridge wrote:\n\n> old\n>\n> two\n> lines', 'the whole text: scripts, styles and images gone, quotes marked, CSS line breaks kept')
+  t.equal(stripQuotedReply(text, { names: ['Casebridge'] }), 'Hi there & link [https://x.test/a]')
   t.same(internalMarker('#internal\nSecret note'), { internal: true, body: 'Secret note' })
   t.same(internalMarker('  #INTERNAL  \n\nSecret'), { internal: true, body: 'Secret' })
   t.same(internalMarker('Public #internal later'), { internal: false, body: 'Public #internal later' })

@@ -12,7 +12,7 @@ import { drainMailOutbox, smtpTransport } from '../../src/mail/deliver.js'
 import { mailSettings } from '../../src/mail/compose.js'
 import { mailTokenKey } from '../../src/security/mail-key.js'
 import { ImapPoller } from '../../sync/imap/poller.js'
-import { AttachmentStore } from '../../src/storage/attachments.js'
+import { createFileStore } from '../../src/db/file-store.js'
 import { TOKEN_SECRET, MAILBOX_USER, waitFor } from './support.js'
 
 t.test('portal ticket → SMTP notice → staff answers by mail → IMAP → staff reply → client notice → CaseComment', async (t) => {
@@ -64,7 +64,7 @@ t.test('portal ticket → SMTP notice → staff answers by mail → IMAP → sta
   await dovecot.deliver(answer, replyTo, ticket.assignee_email)
 
   // 4. The poller (IDLE) adds it to the ticket as a staff reply.
-  const poller = new ImapPoller({ config, db, log: pino({ level: 'silent' }), store: new AttachmentStore(config.attachmentsDir), backoff: { baseMs: 100, maxMs: 1000 } })
+  const poller = new ImapPoller({ config, db, log: pino({ level: 'silent' }), store: createFileStore(config, db), backoff: { baseMs: 100, maxMs: 1000 } })
   t.teardown(() => poller.stop())
   poller.start()
   const note = await waitFor(() => db.selectFrom('note').selectAll().where('ticket_id', '=', ticket.id).where('source', '=', 'email').executeTakeFirst(), 15_000, 'the staff reply')

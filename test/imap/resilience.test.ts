@@ -17,7 +17,7 @@ t.test('killed after the commit and before the move: restarted, one note, not tw
   await dovecot.append(MAILBOX_USER, 'INBOX', [fixture('gmail.eml', env)])
 
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, DATA_DIR: env.dir, IMAP_URL: env.config.IMAP_URL!, MAIL_TOKEN_SECRET: env.config.MAIL_TOKEN_SECRET!, LOG_LEVEL: 'silent' },
+    env: { ...process.env, DATA_DIR: env.dir, DATABASE_URL: env.config.databaseUrl, IMAP_URL: env.config.IMAP_URL!, MAIL_TOKEN_SECRET: env.config.MAIL_TOKEN_SECRET!, LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'ignore', 'pipe']
   })
   let stderr = ''

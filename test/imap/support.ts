@@ -8,7 +8,6 @@ import { startDovecot, type Dovecot } from '../helpers/dovecot.js'
 import { mailTokenKey } from '../../src/security/mail-key.js'
 import { messageIdFor, signToken, type RecipientKind } from '../../src/domain/thread-token.js'
 import { ImapPoller, type ImapPollerOptions } from '../../sync/imap/poller.js'
-import { AttachmentStore } from '../../src/storage/attachments.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/mail/', import.meta.url))
 export const TOKEN_SECRET = 'test-mail-token-secret-0123456789abcdef'
@@ -62,7 +61,7 @@ export async function mailEnv(t: Tap, env: Record<string, string> = {}, mailbox 
     poller(opts = {}) {
       const p = new ImapPoller({
         config: app.config, db: app.db, log: pino({ level: process.env.IMAP_TEST_LOG ?? 'silent' }),
-        store: new AttachmentStore(app.config.attachmentsDir), pollMs: 60_000, backoff: { baseMs: 100, maxMs: 1000 }, ...opts
+        store: app.app.store, pollMs: 60_000, backoff: { baseMs: 100, maxMs: 1000 }, ...opts
       })
       pollers.push(p)
       return p

@@ -78,14 +78,13 @@ t.test('two worker processes at once close each ticket once', async (t) => {
   await saveSettings(env.db, { autoCloseDays: 1 })
   const tickets = []
   for (let i = 0; i < 20; i++) tickets.push(await resolvedTicket(env, at(1)))
-  const file = join(env.dir, 'casebridge.db')
   const tsx = join(process.cwd(), 'node_modules/.bin/tsx')
   const script = join(process.cwd(), 'test/fixtures/run-jobs.ts')
   const now = at(30).toISOString()
   for (const mode of ['no-lease', 'lease']) {
     if (mode === 'lease') for (let i = 0; i < 20; i++) tickets.push(await resolvedTicket(env, at(26)))
     const when = mode === 'lease' ? at(60).toISOString() : now
-    const outputs = await Promise.all(['w1', 'w2'].map((h) => run(tsx, [script, file, h, when, mode])))
+    const outputs = await Promise.all(['w1', 'w2'].map((h) => run(tsx, [script, env.config.databaseUrl, h, when, mode])))
     const results = outputs.map((o) => JSON.parse(o.stdout.trim()))
     t.ok(results.length === 2, `${mode}: both workers ran`)
   }

@@ -150,9 +150,11 @@ t.test('SMTP down: retried later with backoff, dead after the last attempt, retr
   t.match(detail.body, /ECONNREFUSED|connect/i, 'the last error is shown')
   t.match(detail.body, 'Replaced the pickup roller.', 'the mail is readable')
   now = at(60 * 25)
-  const retried = await admin.post(`/admin/mail/${id}/retry`, {}, { csrfFrom: `/admin/mail/${id}` })
+  // A day later: the admin's session idled out meanwhile; they log in again.
+  const later = await loginAs(env.app, 'admin@casebridge.test')
+  const retried = await later.post(`/admin/mail/${id}/retry`, {}, { csrfFrom: `/admin/mail/${id}` })
   t.equal(retried.statusCode, 302)
-  t.match((await admin.get(`/admin/mail/${id}`)).body, 'The mail is queued to be sent again.')
+  t.match((await later.get(`/admin/mail/${id}`)).body, 'The mail is queued to be sent again.')
   row = await mailRow(env, id)
   t.same([row.status, row.attempts, row.next_attempt_at], ['pending', 0, now.toISOString()], 'pending again with fresh attempts')
 

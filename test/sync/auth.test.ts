@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { emulatorFor, CRM_USER } from '../emulator/helpers.js'
+import { emulatorFor, CRM_USER, TEST_CLIENT } from '../emulator/helpers.js'
 import { loadConfig, ConfigError } from '../../src/config.js'
 import { createCrmAdapter } from '../../sync/crm/context.js'
 import { CrmCallError } from '../../sync/crm/adapter.js'
@@ -48,7 +48,7 @@ t.test('JWT bearer: a signed assertion, and a new one when the token expires', a
   const dir = tmp(t)
   writeFileSync(join(dir, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }))
   const config = loadConfig({
-    DATA_DIR: dir, SALESFORCE_LOGIN_URL: crm.url, SALESFORCE_AUTH: 'jwt', SALESFORCE_CLIENT_ID: 'cb-connected-app',
+    DATA_DIR: dir, SALESFORCE_LOGIN_URL: crm.url, SALESFORCE_AUTH: 'jwt', SALESFORCE_CLIENT_ID: TEST_CLIENT.clientId,
     SALESFORCE_USERNAME: 'integration@casebridge.emulator', SALESFORCE_JWT_KEY_FILE: join(dir, 'key.pem')
   })
   await upsertTwice(t, createCrmAdapter(config, log), () => crm.emu.faults.expireTokens())
@@ -56,7 +56,7 @@ t.test('JWT bearer: a signed assertion, and a new one when the token expires', a
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
   writeFileSync(join(dir, 'other.pem'), other.export({ type: 'pkcs8', format: 'pem' }))
   const forged = createCrmAdapter(loadConfig({
-    DATA_DIR: dir, SALESFORCE_LOGIN_URL: crm.url, SALESFORCE_AUTH: 'jwt', SALESFORCE_CLIENT_ID: 'cb-connected-app',
+    DATA_DIR: dir, SALESFORCE_LOGIN_URL: crm.url, SALESFORCE_AUTH: 'jwt', SALESFORCE_CLIENT_ID: TEST_CLIENT.clientId,
     SALESFORCE_USERNAME: 'integration@casebridge.emulator', SALESFORCE_JWT_KEY_FILE: join(dir, 'other.pem')
   }), log)
   const err = await forged.upsertCases([{ externalId: 'x', values: {} }]).catch((e: unknown) => e)
@@ -71,7 +71,7 @@ t.test('username and password for old orgs, logging in again when the session ex
   const dir = tmp(t)
   writeFileSync(join(dir, 'password'), CRM_USER.password + '\n')
   const config = loadConfig({
-    DATA_DIR: dir, SALESFORCE_LOGIN_URL: crm.url, SALESFORCE_AUTH: 'password', SALESFORCE_CLIENT_ID: 'cb-app', SALESFORCE_CLIENT_SECRET: 'cb-secret',
+    DATA_DIR: dir, SALESFORCE_LOGIN_URL: crm.url, SALESFORCE_AUTH: 'password', SALESFORCE_CLIENT_ID: TEST_CLIENT.clientId, SALESFORCE_CLIENT_SECRET: TEST_CLIENT.clientSecret,
     SALESFORCE_USERNAME: CRM_USER.username, SALESFORCE_PASSWORD_FILE: join(dir, 'password')
   })
   t.equal(config.crm.salesforce?.auth === 'password' && config.crm.salesforce.password, CRM_USER.password, 'the password comes from SALESFORCE_PASSWORD_FILE')

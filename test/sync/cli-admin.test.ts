@@ -1,7 +1,9 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { syncEnv } from './helpers.js'
+import { TEST_CLIENT } from '../emulator/helpers.js'
 import { loginAs } from '../helpers/app.js'
 import { makeTicket } from '../helpers/tickets.js'
 import { loadConfig } from '../../src/config.js'
@@ -10,7 +12,7 @@ import { crmSyncBadge } from '../../src/db/sync-overview.js'
 
 t.test('casebridge sync: one pass against the configured org, with a summary', async (t) => {
   const env = await syncEnv(t)
-  const config = loadConfig({ DATA_DIR: env.dir, LOG_LEVEL: 'silent', SALESFORCE_LOGIN_URL: env.crm.url, SALESFORCE_CLIENT_ID: 'cli', SALESFORCE_CLIENT_SECRET: 'cli-secret' })
+  const config = loadConfig({ DATA_DIR: env.dir, LOG_LEVEL: 'silent', SALESFORCE_LOGIN_URL: env.crm.url, SALESFORCE_CLIENT_ID: TEST_CLIENT.clientId, SALESFORCE_CLIENT_SECRET: TEST_CLIENT.clientSecret })
   const lines: string[] = []
   await runCli(['sync'], env.db, (l) => lines.push(l), config)
   const text = lines.join('\n')
@@ -39,8 +41,17 @@ t.test('casebridge emulator --port N runs the emulator alone', async (t) => {
     await new Promise((r) => setTimeout(r, 100))
   }
   t.equal(m[2], join(env.dir, 'emulator.db'), 'its data lives under DATA_DIR')
-  const res = await fetch(`${m[1]}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=any&client_secret=any' })
-  t.equal(res.status, 200, 'and grants client-credentials tokens to any client id and secret')
+  const file = join(env.dir, 'emulator-credentials.json')
+  t.equal(statSync(file).mode & 0o777, 0o600, 'its credentials are generated under DATA_DIR, for its owner only')
+  const creds = JSON.parse(readFileSync(file, 'utf8')) as { clientId: string; clientSecret: string }
+  t.match(out, `client id ${creds.clientId}, secret: clientSecret in ${file}`, 'it says where they are')
+  t.notMatch(out, creds.clientSecret, 'without printing the secret')
+  const token = (id: string, secret: string) => fetch(`${m![1]}/services/oauth2/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret })
+  })
+  t.equal((await token('any', 'any')).status, 400, 'no token for any client id and secret')
+  t.equal((await token(creds.clientId, creds.clientSecret)).status, 200, 'but one for the generated ones')
+  t.equal((await fetch(`${m[1]}/__emulator/faults`)).status, 404, 'no fault control outside test mode')
   child.kill('SIGTERM')
   t.equal(await exited, 0)
 })

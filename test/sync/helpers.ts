@@ -4,7 +4,7 @@ import { makeTicket, staffActor } from '../helpers/tickets.js'
 import { addTicketNote, performerOf } from '../helpers/commands.js'
 import type { Connection } from 'jsforce'
 import { testApp, type TestEnv, type TestAppOptions } from '../helpers/app.js'
-import { emulatorFor, type EmulatorEnv } from '../emulator/helpers.js'
+import { emulatorFor, TEST_CLIENT, type EmulatorEnv } from '../emulator/helpers.js'
 import type { EmulatorOptions } from '../../sync/emulator/index.js'
 import { SalesforceAdapter } from '../../sync/crm/salesforce.js'
 import { createSyncContext, type SyncContext } from '../../sync/crm/context.js'
@@ -41,7 +41,7 @@ export async function syncEnv(t: Tap, opts: { app?: TestAppOptions; emulator?: P
   const env = await testApp(t, { ...opts.app, env: { PUBLIC_URL: 'https://support.example.com', ...opts.env, ...opts.app?.env } })
   const crm = await emulatorFor(t, opts.emulator)
   const adapter = new SalesforceAdapter({
-    settings: { auth: 'client_credentials', loginUrl: crm.url, instanceUrl: null, clientId: 'casebridge-test', clientSecret: 'secret' },
+    settings: { auth: 'client_credentials', loginUrl: crm.url, instanceUrl: null, ...TEST_CLIENT },
     callTimeoutMs: 20_000
   })
   const now = { offset: 0, advance(ms: number) { this.offset += ms }, ms() { return Date.now() + this.offset } }

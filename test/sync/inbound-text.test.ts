@@ -7,7 +7,6 @@ import pino from 'pino'
 import { syncEnv } from './helpers.js'
 import { testApp } from '../helpers/app.js'
 import { mailTokenKey } from '../../src/security/mail-key.js'
-import { AttachmentStore } from '../../src/storage/attachments.js'
 import { applyMessage, prepareMessage, type InboundDeps } from '../../sync/imap/process.js'
 
 t.test('a CRM comment with a NUL becomes a reply without it', async (t) => {
@@ -42,7 +41,7 @@ const MAIL = (subject: string, body: string) => Buffer.from([
 t.test('a mail whose subject and body carry NUL opens a ticket, cleaned', async (t) => {
   const env = await testApp(t, { env: { MAIL_TOKEN_SECRET: 'test-mail-token-secret-0123456789abcdef' } })
   const deps: InboundDeps = {
-    db: env.db, store: new AttachmentStore(env.config.attachmentsDir), key: mailTokenKey(env.config), clock: () => new Date(), random: Math.random,
+    db: env.db, store: env.app.store, key: mailTokenKey(env.config), clock: () => new Date(), random: Math.random,
     log: pino({ level: 'silent' }),
     settings: { maxInboundBytes: 10 * 1024 * 1024, maxAttachmentBytes: 5 * 1024 * 1024, unknownSenderReply: false, inboundDesk: null, publicUrl: 'https://support.example.com', defaultLocale: 'en' }
   }

@@ -304,9 +304,9 @@ t.test('resend: a new link goes out and the old one is refused as replaced', asy
   const { env, setNow } = await clockedApp(t)
   const { ticket } = await openRequest(env)
   const oldToken = await latestToken(env, ticket.id)
-  const ana = await login(env, 'ana@casebridge.test')
-
   setNow(new Date(T0.getTime() + DAY))
+  // Logged in on the day she resends (a session idle for 12 hours ends).
+  const ana = await login(env, 'ana@casebridge.test')
   const res = await ana.post(`/desk/tickets/${ticket.number}/approval/resend`, { approver_id: '' }, { csrfFrom: `/desk/tickets/${ticket.number}` })
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, `/desk/tickets/${ticket.number}#approval`)

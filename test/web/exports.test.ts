@@ -21,10 +21,13 @@ const EN_DESK_HEADER = ['Number', 'Title', 'Type', 'Priority', 'State', 'Status'
   'Product', 'Service catalog item', 'Assignee', 'Created (UTC)', 'Last update (UTC)', 'Closed (UTC)', 'Response due (UTC)',
   'Time limit (UTC)', 'SLA', 'Link']
 
-/** A test app whose clock the test moves. */
+/**
+ * A test app whose clock the test moves. Its files are kept on disk (FILE_STORE=fs, on PostgreSQL
+ * too), where these tests read them; test/web/file-store.test.ts runs exports on the database store.
+ */
 async function clockedApp(t: Parameters<typeof testApp>[0], env: Record<string, string> = {}) {
   let now = T0
-  const app = await testApp(t, { clock: () => now, env: { PUBLIC_URL: 'https://help.example.com', ...env } })
+  const app = await testApp(t, { clock: () => now, env: { PUBLIC_URL: 'https://help.example.com', FILE_STORE: 'fs', ...env } })
   return { env: app, setNow: (d: Date) => { now = d }, clock: () => now }
 }
 
@@ -83,7 +86,7 @@ async function someTickets(env: TestEnv) {
 t.test('a client exports a filtered search: queued on screen, written by the worker, mailed, downloadable by the owner only', async (t) => {
   const { env, setNow, clock } = await clockedApp(t)
   await someTickets(env)
-  const bob = await loginAs(env.app, 'bob@acme.test')
+  let bob = await loginAs(env.app, 'bob@acme.test')
 
   t.match((await bob.get('/exports')).body, 'You have not exported anything yet', 'nothing at first')
   const asked = await bob.post('/exports', { area: 'portal', search: 'priority=high&page=2' }, { csrfFrom: '/exports' })
@@ -146,6 +149,8 @@ t.test('a client exports a filtered search: queued on screen, written by the wor
   }
 
   setNow(minutes(7 * DAY_MIN + 2))
+  // A week later his browser session has ended (12 hours idle): he logs in again.
+  bob = await loginAs(env.app, 'bob@acme.test')
   const late = await bob.get(href!)
   t.equal(late.statusCode, 410, 'gone after the expiry time')
   t.match(late.body, 'This export has expired')

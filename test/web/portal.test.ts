@@ -18,8 +18,9 @@ async function counts(env: TestEnv) {
   return { ticket: await n('ticket'), attachment: await n('attachment'), note: await n('note'), event: await n('ticket_event') }
 }
 
-/** Files kept in content-addressed storage (the tmp folder aside). */
-function storedFiles(env: TestEnv): string[] {
+/** Files kept in content-addressed storage (the tmp folder aside), on disk or in the database (FILE_STORE). */
+async function storedFiles(env: TestEnv): Promise<string[]> {
+  if (env.config.fileStore === 'db') return (await env.db.selectFrom('stored_blob').select('key').execute()).map((r) => r.key)
   const root = env.config.attachmentsDir
   if (!existsSync(root)) return []
   return readdirSync(root, { recursive: true, withFileTypes: true })
@@ -190,7 +191,7 @@ t.test('invalid new-ticket forms re-render with messages and create nothing', as
   t.equal(noCsrf.statusCode, 403, 'CSRF is checked on multipart forms too')
 
   t.same(await counts(env), before, 'no ticket, note, event or attachment row was written')
-  t.same(storedFiles(env), [], 'no file was kept')
+  t.same(await storedFiles(env), [], 'no file was kept')
 })
 
 t.test('My requests: filters, search, sort, order, pagination', async (t) => {
@@ -346,7 +347,7 @@ t.test('a reply with an over-size file creates nothing', async (t) => {
   t.match(res.body, 'The file dump.bin is larger than the 0.01 MB limit; nothing was saved.')
   t.match(res.body, 'Here is the dump.', 'the reply text is kept')
   t.same(await counts(env), before)
-  t.same(storedFiles(env), [])
+  t.same(await storedFiles(env), [])
 })
 
 t.test('internal notes and transfer notes are never shown to clients', async (t) => {
@@ -403,7 +404,7 @@ t.test('replies to cancelled tickets are refused; a reply to a closed ticket ope
   t.equal(r1.statusCode, 409)
   t.match(r1.body, 'This ticket was cancelled')
   t.same(await counts(env), before, 'nothing written')
-  t.same(storedFiles(env), [])
+  t.same(await storedFiles(env), [])
 
   const r2 = await bob.postMultipart(`/portal/tickets/${reset.number}/replies`, { body: 'Still broken' }, [], { csrfFrom: `/portal/tickets/${reset.number}` })
   t.equal(r2.statusCode, 302)

@@ -13,6 +13,10 @@ import * as dropDuplicateAssigneeIndex from './20261205000000_drop_duplicate_ass
 import * as apiIdempotency from './20261206010000_api_idempotency.js'
 import * as workerHeartbeat from './20261206020000_worker_heartbeat.js'
 import * as slaWatch from './20261206025000_sla_watch.js'
+import * as workerStats from './20261206040000_worker_stats.js'
+import * as storedBlob from './20261206060000_stored_blob.js'
+import * as noteOriginalText from './20261206070000_note_original_text.js'
+import * as sessionsAndSecurity from './20261206080000_sessions_and_security.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -29,7 +33,11 @@ export const migrations: Record<string, Migration> = {
   '20261205000000_drop_duplicate_assignee_index': dropDuplicateAssigneeIndex,
   '20261206010000_api_idempotency': apiIdempotency,
   '20261206020000_worker_heartbeat': workerHeartbeat,
-  '20261206025000_sla_watch': slaWatch
+  '20261206025000_sla_watch': slaWatch,
+  '20261206040000_worker_stats': workerStats,
+  '20261206060000_stored_blob': storedBlob,
+  '20261206070000_note_original_text': noteOriginalText,
+  '20261206080000_sessions_and_security': sessionsAndSecurity
 }
 
 export const migrationProvider: MigrationProvider = {

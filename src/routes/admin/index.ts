@@ -13,10 +13,12 @@ import adminQuarantine from './quarantine.js'
 import adminMail from './mail.js'
 import adminSync from './sync.js'
 import adminCatalog from './catalog.js'
+import adminSecurity from './security.js'
 import { runningWorkers } from './workers.js'
 
 const SettingsForm = Form({
-  occurrence_via_portal: Checkbox, staff_may_close_without_requester: Checkbox, auto_close_days: OptionalInteger
+  occurrence_via_portal: Checkbox, staff_may_close_without_requester: Checkbox, auto_close_days: OptionalInteger,
+  staff_two_factor_required: Checkbox
 })
 
 type SlaField = `${Priority}_${'response' | 'resolution'}`
@@ -33,6 +35,7 @@ export default async function admin(instance: FastifyInstance) {
   await fastify.register(adminMail, { prefix: '/mail' })
   await fastify.register(adminSync, { prefix: '/sync' })
   await fastify.register(adminCatalog, { prefix: '/catalog' })
+  await fastify.register(adminSecurity, { prefix: '/security' })
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title'), workers: await runningWorkers(fastify), freshSeconds: fastify.config.LEASE_SECONDS })
@@ -50,7 +53,8 @@ export default async function admin(instance: FastifyInstance) {
     const settings = {
       occurrenceViaPortal: body.occurrence_via_portal !== undefined,
       staffMayCloseWithoutRequester: body.staff_may_close_without_requester !== undefined,
-      autoCloseDays: days
+      autoCloseDays: days,
+      staffTwoFactorRequired: body.staff_two_factor_required !== undefined
     }
     const outcome = await saveServiceSettings(deps, personWho(request.actor!), settings)
     if (!outcome.ok) {

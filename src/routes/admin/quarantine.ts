@@ -65,7 +65,7 @@ export default async function adminQuarantine(instance: FastifyInstance) {
       .header('content-disposition', `attachment; filename="quarantine-${row.id}.eml"`)
       .header('x-content-type-options', 'nosniff')
       .header('cache-control', 'private, no-store')
-      .send(fastify.store.open(row.raw_sha256))
+      .send(await fastify.store.open('attachment', row.raw_sha256))
   })
 
   fastify.post('/:id/release', { schema: { params: IdParams, body: ButtonForm } }, async (request, reply) => {

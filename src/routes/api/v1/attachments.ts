@@ -23,6 +23,6 @@ export default async function attachmentRoutes(fastify: FastifyInstance) {
       .header('content-type', file.content_type)
       .header('content-length', String(file.size))
       .header('content-disposition', `${dispositionFor(file.content_type)}; filename*=UTF-8''${encodeURIComponent(file.filename)}`)
-      .send(fastify.store.open(file.sha256))
+      .send(await fastify.store.open('attachment', file.sha256))
   })
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { findTokenOwner } from '../../../db/token.js'
 import { loadActor } from '../../../db/people.js'
+import { noteTokenUse } from '../../../commands/sessions.js'
 import { errorBody, sendApiError, unauthorized } from './errors.js'
 import tickets from './tickets.js'
 import transitions from './transitions.js'
@@ -30,10 +31,15 @@ export default async function apiV1(fastify: FastifyInstance) {
     reply.header('cache-control', 'no-store')
     const token = bearerToken(request)
     if (!token) throw unauthorized(request.t)
-    const owner = await findTokenOwner(fastify.db, token)
+    const now = fastify.clock()
+    const owner = await findTokenOwner(fastify.db, token, now.toISOString())
     const actor = owner ? await loadActor(fastify.db, owner.kind, owner.id) : undefined
     if (!owner || !actor) throw unauthorized(request.t)
     fastify.setActor(request, actor)
+    // "Last used" on the account page, to the minute: one write a minute per token at most.
+    if (!owner.lastUsedAt || now.getTime() - Date.parse(owner.lastUsedAt) > 60_000) {
+      await noteTokenUse({ db: fastify.db, clock: fastify.clock, random: fastify.random }, { tokenId: owner.tokenId })
+    }
     request.apiTokenId = owner.tokenId
     request.log.debug({ tokenId: owner.tokenId, actor: `${actor.kind}:${actor.id}` }, 'api caller')
   })

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): type-checks the code, then runs the whole tap suite on
+# SQLite (a fresh file per test) and again on PostgreSQL (a throwaway cluster started by
+# scripts/pg-test.sh from Debian's package, a fresh database per test). Ends with one tap-style
+# summary line adding up both runs, which .ci/run reads.
+#
+#   npm test                          both databases, every test file
+#   npm test -- test/api/*.test.ts    both databases, these files
+#   TEST_DATABASES=sqlite npm test    one of them (sqlite | postgres | both, default both)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+which="${TEST_DATABASES:-both}"
+case "$which" in sqlite|postgres|both) ;; *) echo "TEST_DATABASES must be sqlite, postgres or both" >&2; exit 2 ;; esac
+
+npx tsc --noEmit || exit $?
+
+files=("$@")
+if (( ${#files[@]} == 0 )); then
+  mapfile -t files < <(find test -name '*.test.ts' | sort)
+fi
+
+logs="$(mktemp -d -t casebridge-test.XXXXXX)"
+trap 'rm -rf "$logs"' EXIT
+status=0
+runs=()
+
+if [[ "$which" != postgres ]]; then
+  echo "# --- SQLite ---"
+  start=$SECONDS
+  # pipefail: tap's status, not tee's.
+  TEST_DATABASE_URL= npx tap "${files[@]}" 2>&1 | tee "$logs/sqlite" || status=1
+  echo "# SQLite run: $(( SECONDS - start )) s"
+  runs+=(sqlite)
+fi
+if [[ "$which" != sqlite ]]; then
+  echo "# --- PostgreSQL ---"
+  start=$SECONDS
+  PG_PORT="${PG_PORT:-55439}" bash scripts/pg-test.sh "${files[@]}" 2>&1 | tee "$logs/postgres" || status=1
+  echo "# PostgreSQL run: $(( SECONDS - start )) s"
+  runs+=(postgres)
+fi
+
+# tap ends each run with "# { total: N, pass: N, fail: N, ... }" (zero counts left out).
+declare -A sum=([total]=0 [pass]=0 [fail]=0 [skip]=0 [todo]=0)
+for run in "${runs[@]}"; do
+  line="$(grep -E '^# \{ total: [0-9]+' "$logs/$run" | tail -n 1 || true)"
+  if [[ -z "$line" ]]; then
+    echo "# $run: no tap summary (the run did not finish)"
+    status=1
+    continue
+  fi
+  echo "# $run: ${line#\# }"
+  for key in total pass fail skip todo; do
+    n="$(grep -oE "$key: [0-9]+" <<<"$line" | grep -oE '[0-9]+' || echo 0)"
+    sum[$key]=$(( ${sum[$key]} + n ))
+  done
+done
+summary="total: ${sum[total]}, pass: ${sum[pass]}"
+for key in fail skip todo; do (( ${sum[$key]} > 0 )) && summary="$summary, $key: ${sum[$key]}"; done
+echo "# { $summary }"
+exit "$status"
