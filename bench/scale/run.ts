@@ -150,12 +150,15 @@ async function freePort(): Promise<number> {
 
 // ------------------------------------------------------------------------------------------ load
 
-interface Counters { requests: number; retries: number; failures: string[] }
+interface Counters { requests: number; retries: number; failures: string[]; why: Map<string, number> }
 
 /** POSTs JSON with an Idempotency-Key, on `bases` in turn: a network error or a 5xx is tried again on the next. */
 async function post(bases: string[], first: number, path: string, token: string, body: unknown, counters: Counters): Promise<any> {
   const key = randomUUID()
-  for (let attempt = 0; attempt < 20; attempt++) {
+  // A key whose first request died with its web process stays claimed until the API deems it
+  // abandoned (two minutes): keep retrying past that.
+  const giveUp = Date.now() + 180_000
+  for (let attempt = 0; Date.now() < giveUp; attempt++) {
     const base = bases[(first + attempt) % bases.length]
     counters.requests++
     try {
@@ -168,13 +171,17 @@ async function post(bases: string[], first: number, path: string, token: string,
         if (res.status >= 400) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`)
         return json
       }
+      counters.why.set(String(res.status), (counters.why.get(String(res.status)) ?? 0) + 1)
+      if (process.env.SCALE_DEBUG) say(`  ${path} attempt ${attempt}: ${res.status} ${(await res.text()).slice(0, 200)}`)
     } catch (err) {
-      if (err instanceof Error && /^\/api/.test(err.message)) throw err
+      if (err instanceof Error && err.message.startsWith(`${path}: `)) throw err
+      const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+      counters.why.set(code, (counters.why.get(code) ?? 0) + 1)
     }
     counters.retries++
-    await sleep(200 * (attempt + 1))
+    await sleep(Math.min(200 * (attempt + 1), 5_000))
   }
-  throw new Error(`${path}: no answer after 20 attempts`)
+  throw new Error(`${path}: no answer in 180 s`)
 }
 
 // ------------------------------------------------------------------------------------------ main
@@ -214,7 +221,9 @@ async function main(): Promise<void> {
 
     // Clients of the accounts, and every staff member of the desk, with an API token each.
     const product = await db.selectFrom('product').select('id').where('name', '=', PRODUCT).executeTakeFirstOrThrow()
-    const contacts = await db.selectFrom('contact').select('id').orderBy('id').execute()
+    // Clients of one account each (one who belongs to several names the account on each ticket).
+    const memberships = await db.selectFrom('contact_account').select(['contact_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('contact_id').execute()
+    const contacts = memberships.filter((m) => Number(m.n) === 1).map((m) => ({ id: m.contact_id })).sort((a, b) => a.id - b.id)
     const staff = await db.selectFrom('staff').innerJoin('desk_member', 'desk_member.staff_id', 'staff.id').innerJoin('desk', 'desk.id', 'desk_member.desk_id')
       .select(['staff.id', 'staff.available']).where('desk.name', '=', DESK).where('staff.role', '=', 'staff').execute()
     const specialists = await db.selectFrom('staff_product').select(['staff_id', 'product_id']).execute()
@@ -225,7 +234,7 @@ async function main(): Promise<void> {
     for (const s of staff) staffTokens.set(s.id, await createApiTokenFor({ db, clock: () => new Date(), random: Math.random }, { kind: 'staff', id: s.id }, 'scale'))
     const mailsBefore = await db.selectFrom('mail_outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
 
-    const counters: Counters = { requests: 0, retries: 0, failures: [] }
+    const counters: Counters = { requests: 0, retries: 0, failures: [], why: new Map() }
     let next = 0
     let done = 0
     let chaos: Promise<void> | null = null
@@ -262,6 +271,7 @@ async function main(): Promise<void> {
     const loadSeconds = (loadEnd - startedAt) / 1000
     say(`load: ${fmt(done)} tickets with a reply in ${loadSeconds.toFixed(1)} s (${fmt(done / loadSeconds, 1)} tickets/s, ${fmt(counters.requests)} requests, ${counters.retries} retried, ${counters.failures.length} failed)`)
     for (const f of counters.failures.slice(0, 5)) say(`  failure: ${f}`)
+    if (counters.why.size > 0) say(`  retried because: ${[...counters.why].map(([k, n]) => `${k} ×${n}`).join(', ')}`)
 
     // Wait for the outboxes to empty and every queued mail to arrive.
     const deadline = Date.now() + 180_000
@@ -297,8 +307,9 @@ async function main(): Promise<void> {
     check(cases.records.length === N && twice === 0 && linked === N, `Cases: ${fmt(cases.records.length)} for ${fmt(N)} tickets, ${twice} duplicated, ${fmt(linked)} tickets linked`)
     // A comment's body cannot be filtered on (a long text area, as in Salesforce): read them all.
     const allComments = await admin.query<{ CommentBody: string }>('SELECT CommentBody FROM CaseComment', { autoFetch: true, maxFetch: 1_000_000 })
-    const comments = allComments.records.filter((c) => c.CommentBody?.startsWith('Scale reply '))
-    const commentBodies = new Set(comments.map((c) => c.CommentBody))
+    // Each comment is headed by its author (sync/crm/mapping.ts), then the reply.
+    const comments = allComments.records.map((c) => /Scale reply \d+/.exec(c.CommentBody ?? '')?.[0]).filter((b): b is string => b !== undefined)
+    const commentBodies = new Set(comments)
     check(comments.length === N && commentBodies.size === N, `case comments: ${fmt(comments.length)} for ${fmt(N)} replies (${fmt(commentBodies.size)} distinct)`)
 
     const queued = await db.selectFrom('mail_outbox').select(['id', 'status', 'message_key']).execute()
@@ -310,9 +321,10 @@ async function main(): Promise<void> {
     check(notSent === 0, `mails: ${fmt(queued.length)} queued (${fmt(newMails)} by this load), ${notSent} not sent`)
     check(sink.received.length === expectedMails && dupMails === 0, `mails received: ${fmt(sink.received.length)} for ${fmt(expectedMails)} sent, ${dupMails} Message-IDs received twice`)
 
-    const open = await db.selectFrom('ticket').innerJoin('desk', 'desk.id', 'ticket.desk_id')
+    // What least load counts: each person's open tickets, on any desk.
+    const open = await db.selectFrom('ticket')
       .select(['ticket.assignee_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('desk.name', '=', DESK).where('ticket.state', 'in', ['open', 'in_progress', 'on_hold']).where('ticket.deleted_at', 'is', null)
+      .where('ticket.state', 'in', ['open', 'in_progress', 'on_hold']).where('ticket.deleted_at', 'is', null)
       .groupBy('ticket.assignee_id').execute()
     const loads = eligible.map((id) => Number(open.find((o) => o.assignee_id === id)?.n ?? 0))
     check(Math.max(...loads) - Math.min(...loads) <= 1, `least-load balance over the ${eligible.length} available staff of ${DESK} serving ${PRODUCT}: ${loads.join(' / ')} open tickets (max − min = ${Math.max(...loads) - Math.min(...loads)})`)

@@ -45,6 +45,9 @@ export interface MailDeps {
   clock?: () => Date
 }
 
+/** Mails one scheduled drain takes before it looks again (the claim query's batches add up to it). */
+export const MAX_PER_DRAIN = 200
+
 export interface DrainReport {
   sent: number
   retried: number
@@ -84,8 +87,8 @@ export function describeError(err: unknown): string {
 export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainReport> {
   const report: DrainReport = { sent: 0, retried: 0, dead: 0 }
   if (!deps.transport) return report
-  const batchSize = deps.batchSize ?? 10
-  const maxPerDrain = deps.maxPerDrain ?? 200
+  const batchSize = deps.batchSize ?? 20
+  const maxPerDrain = deps.maxPerDrain ?? MAX_PER_DRAIN
   const random = deps.random ?? Math.random
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
   const transport = deps.transport
@@ -204,15 +207,26 @@ export function startMailWorker(opts: MailWorkerOptions): MailWorker {
   const intervalMs = opts.intervalMs ?? Math.round(config.MAIL_POLL_SECONDS * 1000)
   if (!transport) log.warn('SMTP_URL is not set: notifications stay in the mail outbox (see /admin/mail)')
 
+  let stopping = false
+  // A drain takes up to MAX_PER_DRAIN mails; while it finds that many, the next one starts at
+  // once rather than after MAIL_POLL_SECONDS (a burst of notifications leaves as fast as the SMTP
+  // server takes them), until the outbox is empty or the worker stops.
   const drain = async () => {
-    const report = await drainMailOutbox(deps, clock())
-    opts.onDrain?.(report)
-    return report
+    const total: DrainReport = { sent: 0, retried: 0, dead: 0 }
+    for (;;) {
+      const report = await drainMailOutbox({ ...deps, maxPerDrain: MAX_PER_DRAIN }, clock())
+      opts.onDrain?.(report)
+      total.sent += report.sent
+      total.retried += report.retried
+      total.dead += report.dead
+      if (stopping || report.sent + report.retried + report.dead < MAX_PER_DRAIN) return total
+    }
   }
   const schedule = every(intervalMs, drain, { log, name: 'mail drain', startNow: transport !== null })
   return {
     drainNow: () => schedule.runNow(),
     async stop() {
+      stopping = true
       await schedule.stop()
       transport?.close?.()
     }
