@@ -9,6 +9,7 @@
 #
 # PG_BIN   PostgreSQL's bin directory (default: the newest /usr/lib/postgresql/*/bin, else pg_config's)
 # PG_PORT  port to listen on, 127.0.0.1 only (default 55439)
+# TAP_JOBS test files run at a time (default: .taprc's; scripts/test.sh gives 3)
 # KEEP_PG=1 leaves the cluster running afterwards and prints its URL (stop it with
 #           `pg_ctl -D <dir>/data stop`, as the cluster's owner).
 # As root, the cluster runs as the `postgres` user (PostgreSQL refuses to run as root).
@@ -84,5 +85,6 @@ if [[ "${1:-}" == --run ]]; then
   shift
   TEST_DATABASE_URL="$url" "$@"
 elif (( $# > 0 )); then
-  TEST_DATABASE_URL="$url" npx tap "$@"
+  # TAP_JOBS: files at a time (default: .taprc's).
+  TEST_DATABASE_URL="$url" npx tap ${TAP_JOBS:+--jobs "$TAP_JOBS"} "$@"
 fi

@@ -11,7 +11,7 @@ import { hasForbiddenControl } from '../domain/text.js'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../security/password.js'
 import { hashSecretToken, newLinkToken } from '../security/token.js'
 import { FieldCheck, Refused, run, SYSTEM, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
-import { recordSecurityEvent, type ClientInfo } from './sessions.js'
+import { recordSecurityEvent, typedAddress, type ClientInfo } from './sessions.js'
 
 export const RESET_LINK_MINUTES = 60
 export const INVITATION_DAYS = 7
@@ -44,8 +44,8 @@ async function sendLink(uow: UnitOfWork, person: PersonRef, purpose: AccountLink
  * work done: each case writes a security event and a throttle row.
  */
 export async function requestPasswordReset(deps: Deps, input: { email: string; client: ClientInfo }): Promise<Outcome<void>> {
-  const email = input.email.trim().toLowerCase().slice(0, 320)
-  const known = email && !hasForbiddenControl(email) ? await findLogin(deps.db, email) : undefined
+  const email = typedAddress(input.email)
+  const known = email && !hasForbiddenControl(input.email) ? await findLogin(deps.db, email) : undefined
   return run(deps, SYSTEM, async (uow) => {
     const perIp = await hitThrottle(uow.trx, `reset:ip:${input.client.ip ?? 'unknown'}`, uow.now, 3_600_000)
     const perAccount = await hitThrottle(uow.trx, `reset:account:${email}`, uow.now, 3_600_000)

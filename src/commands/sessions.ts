@@ -5,7 +5,7 @@ import { findLogin } from '../db/people.js'
 import { endSession, endSessionsOf, insertSession, touchSession, type PersonRef } from '../db/sessions.js'
 import { clearThrottle, hitThrottle, insertSecurityEvent, setPersonActive, throttleHits, twoFactorOf, type SecurityEventInput } from '../db/security.js'
 import { insertApiToken, revokeApiToken, touchApiToken } from '../db/token.js'
-import { hasForbiddenControl } from '../domain/text.js'
+import { cleanText, clipText, hasForbiddenControl } from '../domain/text.js'
 import { verifyPassword } from '../security/password.js'
 import { newApiToken, newSessionToken } from '../security/token.js'
 import { FieldCheck, Refused, run, SYSTEM, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
@@ -25,7 +25,11 @@ export interface LoginLimits {
 
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000
 
-const clip = (value: string | null, max: number) => (value === null ? null : value.slice(0, max))
+// What the rows keep of a request's own words: cleaned (PostgreSQL stores no NUL) and clipped.
+const clip = (value: string | null, max: number) => (value === null ? null : clipText(cleanText(value), max))
+
+/** The address typed at a login or a reset request, as throttles and events name it. */
+export const typedAddress = (email: string) => clipText(cleanText(email.trim().toLowerCase()), 320)
 const clientOf = (client: ClientInfo) => ({ ip: clip(client.ip, 64), userAgent: clip(client.userAgent, 400) })
 
 export async function recordSecurityEvent(uow: UnitOfWork, event: SecurityEventInput & { client?: ClientInfo }): Promise<void> {
@@ -57,7 +61,7 @@ const accountKey = (email: string) => `login:account:${email}`
  * made too many attempts: counted in the database, so every web process sees the same counts).
  */
 export async function logIn(deps: Deps, input: { email: string; password: string; client: ClientInfo; limits: LoginLimits }): Promise<Outcome<LoggedIn>> {
-  const email = input.email.trim().toLowerCase().slice(0, 320)
+  const email = typedAddress(input.email)
   const client = input.client
   const now = deps.clock()
   // Every attempt counts against the address it comes from; failures count against the account.
@@ -70,7 +74,7 @@ export async function logIn(deps: Deps, input: { email: string; password: string
     }))
     return { ok: false, refusal: new Refused('too_many') }
   }
-  const login = email && !hasForbiddenControl(email) ? await findLogin(deps.db, email) : undefined
+  const login = email && !hasForbiddenControl(input.email) ? await findLogin(deps.db, email) : undefined
   // Hashing is slow on purpose, and done for an unknown address too: both answers take as long.
   const ok = await verifyPassword(input.password, login?.passwordHash)
   if (!login || !ok) {

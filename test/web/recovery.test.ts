@@ -116,7 +116,7 @@ t.test('the same answer, in the same time, whether or not the address has an acc
   t.equal(knownBody, unknownBody, 'the very same page')
   // The answer is sent before the address is looked up: no work on the way differs.
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
-  t.ok(Math.abs(median(known) - median(unknown)) < 40, `medians ${median(known).toFixed(1)} and ${median(unknown).toFixed(1)} ms`)
+  t.ok(Math.abs(median(known) - median(unknown)) < 100, `medians ${median(known).toFixed(1)} and ${median(unknown).toFixed(1)} ms`)
   t.equal((await accountMails(env)).filter((m) => m.recipient === 'alice@acme.test').length, 3, 'Alice got mail (three an hour at most)')
   t.equal((await accountMails(env)).filter((m) => m.recipient !== 'alice@acme.test').length, 0, 'nobody else did')
   const requested = await env.db.selectFrom('security_event').select(['email', 'detail']).where('kind', '=', 'password_reset_requested').orderBy('id').execute()
