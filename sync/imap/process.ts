@@ -267,8 +267,12 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
   if (!ticket || ticket.deleted_at) throw new Refusal('unknown_ticket', `ticket id ${ticketId}`)
   if (!canSeeTicket(actor, ticket)) throw new Refusal('not_allowed', `${p.from} on #${ticket.number}`, ticket.id)
 
+  // A staff member's mail client may have quoted a staff-only notification (a transfer's internal
+  // note, say): on a reply clients read, the raw message is not attached; its whole text stays on
+  // the note (original_text), which the portal shows staff only.
+  const keepRaw = actor.kind === 'contact' || internal
   const outcome = await replyByEmail({ ...deps, clock: () => now }, personWho(actor), {
-    ticketId: ticket.id, internal, body: clipText(text, LIMITS.note), originalText, files: [...files, originalFile], message
+    ticketId: ticket.id, internal, body: clipText(text, LIMITS.note), originalText, files: keepRaw ? [...files, originalFile] : files, message
   })
   if (!outcome.ok) {
     if (outcome.refusal.code === 'not_found') throw new Refusal('unknown_ticket', `ticket id ${ticket.id}`)

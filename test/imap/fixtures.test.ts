@@ -33,7 +33,8 @@ const CASES: Expect[] = [
   { file: 'windows-1252.eml', messageId: '<cp1252-0011@acme.test>', result: 'note', body: 'The invoice says “paid” but we were charged €120 – twice.' },
   { file: 'encoded-subject.eml', messageId: '<encoded-0012@acme.test>', result: 'note', body: 'Encoded subject reply: ✓ done.' },
   { file: 'attachments.eml', messageId: '<attach-0013@acme.test>', result: 'note', body: 'Screenshot and log attached.', files: ['console-log.pdf', 'original-message.eml', 'screenshot.png'] },
-  { file: 'staff-reply.eml', messageId: '<staff-reply-0027@casebridge.test>', result: 'note', body: 'Hi Alice, please clear the cache and try again.', kind: 'reply', author: 'staff' },
+  // A staff reply clients read carries no raw message (it may quote a staff-only notification).
+  { file: 'staff-reply.eml', messageId: '<staff-reply-0027@casebridge.test>', result: 'note', body: 'Hi Alice, please clear the cache and try again.', kind: 'reply', author: 'staff', files: [] },
   { file: 'staff-internal.eml', messageId: '<staff-internal-0028@casebridge.test>', result: 'note', body: 'Checked the logs: the session cookie domain is wrong since the release.', kind: 'internal', author: 'staff' },
   { file: 'subject-only.eml', messageId: '<subject-only-0030@acme.test>', result: 'note', body: 'Adding one more detail by subject tag: it fails in Firefox too.' },
   { file: 'new-ticket.eml', messageId: '<new-ticket-0026@acme.test>', result: 'ticket' },
