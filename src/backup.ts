@@ -16,7 +16,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream, existsSync } from 'node:fs'
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import { Transform } from 'node:stream'
+import { hashingMeter } from './storage/attachments.js'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { Type, type Static } from '@sinclair/typebox'
@@ -74,17 +74,9 @@ async function hashFile(path: string): Promise<{ size: number; sha256: string }>
 /** Copies a file, hashing the bytes as they are written; the target must not exist yet. */
 async function copyHashed(from: string, to: string, mode?: number): Promise<{ size: number; sha256: string }> {
   await mkdir(dirname(to), { recursive: true })
-  const hash = createHash('sha256')
-  let size = 0
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk)
-      size += chunk.length
-      cb(null, chunk)
-    }
-  })
-  await pipeline(createReadStream(from), meter, createWriteStream(to, { flags: 'wx', mode }))
-  return { size, sha256: hash.digest('hex') }
+  const meter = hashingMeter()
+  await pipeline(createReadStream(from), meter.stream, createWriteStream(to, { flags: 'wx', mode }))
+  return meter.result()
 }
 
 /** Every file under `dir` (relative, with '/'), but those under the folders named in `skip`. */

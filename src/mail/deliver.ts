@@ -104,21 +104,25 @@ export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainR
       log?.info('claim lost to another drainer; not sent here')
       return
     }
-    let files: MailFiles
-    try {
-      files = await mailFiles(row, deps.attachmentRoot, deps.store)
-    } catch (err) {
-      // The file store did not answer (the database, with FILE_STORE=db): tried again later, never sent without its file.
-      const error = `attachment unreadable: ${describeError(err)}`
-      if (row.attempts >= deps.settings.maxAttempts) {
+    // A failed attempt (the claim counted it already): tried again later, or parked for good
+    // once it was the last one or can never succeed.
+    const failed = async (error: string, permanent: boolean) => {
+      if (row.attempts >= deps.settings.maxAttempts || permanent) {
         await MAIL.park(deps.db, row.id, now, error, lease)
         report.dead++
         log?.warn({ attempts: row.attempts, error }, 'mail parked as dead')
       } else {
         const next = await MAIL.retry(deps.db, row, now, error, { random, lease })
         report.retried++
-        log?.warn({ err, next }, 'mail attachment unreadable, will retry')
+        log?.info({ attempts: row.attempts, error, next }, 'mail not sent, will retry')
       }
+    }
+    let files: MailFiles
+    try {
+      files = await mailFiles(row, deps.attachmentRoot, deps.store)
+    } catch (err) {
+      // The file store did not answer (the database, with FILE_STORE=db): tried again later, never sent without its file.
+      await failed(`attachment unreadable: ${describeError(err)}`, false)
       return
     }
     let mail: ComposedMail
@@ -135,17 +139,7 @@ export async function drainMailOutbox(deps: MailDeps, now: Date): Promise<DrainR
       const { token: _token, ...message } = mail
       await transport.sendMail(files.attachments.length > 0 ? { ...message, attachments: files.attachments } : message)
     } catch (err) {
-      const error = describeError(err)
-      // The claim counted this attempt already.
-      if (row.attempts >= deps.settings.maxAttempts || isPermanentFailure(err)) {
-        await MAIL.park(deps.db, row.id, now, error, lease)
-        report.dead++
-        log?.warn({ attempts: row.attempts, error }, 'mail parked as dead')
-      } else {
-        const next = await MAIL.retry(deps.db, row, now, error, { random, lease })
-        report.retried++
-        log?.info({ attempts: row.attempts, error, next }, 'mail not sent, will retry')
-      }
+      await failed(describeError(err), isPermanentFailure(err))
       return
     }
     await MAIL.complete(deps.db, [row.id], now)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { keptOnce } from './mail-key.js'
 import { join } from 'node:path'
 import { ConfigError, type Config } from '../config.js'
 
@@ -43,23 +43,8 @@ function parse(file: string, text: string): Stored {
 }
 
 /** The kept credentials, generated on first use; written aside and linked into place, so racing processes agree. */
-function keptOnce(file: string, dir: string): Stored {
-  try {
-    return parse(file, readFileSync(file, 'utf8'))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  mkdirSync(dir, { recursive: true })
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
-  writeFileSync(tmp, JSON.stringify(generated(), null, 2) + '\n', { mode: 0o600 })
-  try {
-    linkSync(tmp, file)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  } finally {
-    rmSync(tmp, { force: true })
-  }
-  return parse(file, readFileSync(file, 'utf8'))
+function keptCredentials(file: string): Stored {
+  return parse(file, keptOnce(file, () => JSON.stringify(generated(), null, 2) + '\n'))
 }
 
 /**
@@ -73,7 +58,7 @@ export function emulatorCredentials(config: Pick<Config, 'dataDir' | 'SALESFORCE
     throw new ConfigError('invalid configuration:\n  SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET: set both (or neither) for the bundled emulator')
   }
   const file = join(config.dataDir, EMULATOR_CREDENTIALS_FILE)
-  const kept = keptOnce(file, config.dataDir)
+  const kept = keptCredentials(file)
   return id !== undefined && secret !== undefined
     ? { ...kept, clientId: id, clientSecret: secret, file, clientFrom: 'environment' }
     : { ...kept, file, clientFrom: 'file' }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Config } from '../config.js'
 
 /**
@@ -12,16 +12,23 @@ export function mailTokenKey(config: Pick<Config, 'MAIL_TOKEN_SECRET' | 'dataDir
     return createHash('sha256').update('casebridge-mail-token:').update(config.MAIL_TOKEN_SECRET).digest()
   }
   const file = join(config.dataDir, 'mail-token.key')
+  return Buffer.from(keptOnce(file, () => randomBytes(32).toString('base64')).trim(), 'base64')
+}
+
+/**
+ * The content of a generated file under DATA_DIR: read when it exists, else made by `make` and
+ * kept (mode 0600). Written aside then linked into place: when processes race, the first link
+ * wins and nobody ever reads a half-written file.
+ */
+export function keptOnce(file: string, make: () => string): string {
   try {
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')
+    return readFileSync(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
-  mkdirSync(config.dataDir, { recursive: true })
-  // Written aside then linked into place: when web and worker race, the first link wins and
-  // nobody ever reads a half-written key.
+  mkdirSync(dirname(file), { recursive: true })
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
-  writeFileSync(tmp, randomBytes(32).toString('base64'), { mode: 0o600 })
+  writeFileSync(tmp, make(), { mode: 0o600 })
   try {
     linkSync(tmp, file)
   } catch (err) {
@@ -29,5 +36,5 @@ export function mailTokenKey(config: Pick<Config, 'MAIL_TOKEN_SECRET' | 'dataDir
   } finally {
     rmSync(tmp, { force: true })
   }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')
+  return readFileSync(file, 'utf8')
 }

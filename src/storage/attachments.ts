@@ -84,23 +84,30 @@ export function checkedKey(kind: FileKind, key: string): string {
   return key
 }
 
-/** Streams an upload to a new file in `dir`, hashing as it goes. */
-export async function receiveToTemp(dir: string, stream: Readable & { truncated?: boolean }, filename: string | undefined, mimetype: string | undefined): Promise<UploadedFile> {
-  await mkdir(dir, { recursive: true })
-  const tmpPath = join(dir, randomUUID())
+/** A pass-through stream that counts and hashes (SHA-256) the bytes going through it. */
+export function hashingMeter(): { stream: Transform; result: () => { size: number; sha256: string } } {
   const hash = createHash('sha256')
   let size = 0
-  const meter = new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk)
       size += chunk.length
       cb(null, chunk)
     }
   })
-  await pipeline(stream, meter, createWriteStream(tmpPath))
+  return { stream, result: () => ({ size, sha256: hash.digest('hex') }) }
+}
+
+/** Streams an upload to a new file in `dir`, hashing as it goes. */
+export async function receiveToTemp(dir: string, stream: Readable & { truncated?: boolean }, filename: string | undefined, mimetype: string | undefined): Promise<UploadedFile> {
+  await mkdir(dir, { recursive: true })
+  const tmpPath = join(dir, randomUUID())
+  const meter = hashingMeter()
+  await pipeline(stream, meter.stream, createWriteStream(tmpPath))
+  const { size, sha256 } = meter.result()
   return {
     filename: cleanFilename(filename), contentType: cleanContentType(mimetype), size,
-    sha256: hash.digest('hex'), tmpPath, truncated: Boolean(stream.truncated)
+    sha256, tmpPath, truncated: Boolean(stream.truncated)
   }
 }
 
