@@ -2,8 +2,9 @@
 // recorded once sent, a failed request frees the key, and expired keys are swept. These rows are
 // the API channel's memory of what it answered, not business data, but they are written here all
 // the same so that every write has one place.
+import type { Trx } from '../db/index.js'
 import {
-  claimIdempotencyKey, deleteExpiredIdempotency, recordIdempotentResponse, releaseIdempotencyKey, type ClaimResult
+  claimIdempotencyKey, deleteExpiredIdempotency, markIdempotencyCommitted, recordIdempotentResponse, releaseIdempotencyKey, type ClaimResult
 } from '../db/idempotency.js'
 import type { Deps } from './kernel.js'
 
@@ -21,6 +22,21 @@ export async function claimApiKey(
   return claimIdempotencyKey(deps.db, { tokenId: input.tokenId, key: input.key, fingerprint: input.fingerprint, now: deps.clock().toISOString() }, {
     expiredBefore: before(deps, input.ttlMs), abandonedBefore: before(deps, input.abandonedMs)
   })
+}
+
+/**
+ * Deps for the claimed request's command: its result is kept with the key in the command's own
+ * transaction, so a retry after a crash between the commit and the answer is answered from it.
+ */
+export function committingKey<D extends Deps>(deps: D, id: number): D {
+  return {
+    ...deps,
+    recordOutcome: async (trx: Trx, value: unknown) => {
+      if (!(await markIdempotencyCommitted(trx, id, JSON.stringify(value ?? null)))) {
+        throw new Error(`idempotency claim ${id} was lost before its command committed`)
+      }
+    }
+  }
 }
 
 /** The answer sent for a claimed key, replayed to its retries. */

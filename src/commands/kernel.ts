@@ -22,6 +22,11 @@ export interface Deps {
   random: () => number
   /** Where uploaded files are kept (commands that take attachments), in the command's transaction. */
   store?: FileStore<Executor>
+  /**
+   * Called with the command's result inside its transaction, just before the commit: the API
+   * keeps it with the request's Idempotency-Key (src/commands/api-idempotency.ts).
+   */
+  recordOutcome?: (trx: Trx, value: unknown) => Promise<void>
 }
 
 /** The name history rows and notes give the actor. */
@@ -201,10 +206,14 @@ export class UnitOfWork {
  * Runs a command's body in one transaction. A refusal rolls everything back and comes back as
  * `{ ok: false }`; any other error is a fault and propagates.
  */
-export async function run<T>(deps: Pick<Deps, 'db' | 'clock' | 'random'>, who: Who, body: (uow: UnitOfWork) => Promise<T>): Promise<Outcome<T>> {
+export async function run<T>(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'recordOutcome'>, who: Who, body: (uow: UnitOfWork) => Promise<T>): Promise<Outcome<T>> {
   const now = deps.clock()
   try {
-    const value = await deps.db.transaction().execute((trx) => body(new UnitOfWork(trx, now, deps.random, who)))
+    const value = await deps.db.transaction().execute(async (trx) => {
+      const result = await body(new UnitOfWork(trx, now, deps.random, who))
+      await deps.recordOutcome?.(trx, result)
+      return result
+    })
     return { ok: true, value }
   } catch (err) {
     if (err instanceof Refused) return { ok: false, refusal: err }

@@ -45,15 +45,25 @@ export async function claimIdempotencyKey(db: Executor, claim: IdempotencyClaim,
   return { claimed: false, row: null }
 }
 
+/**
+ * In the command's transaction: the claimed request's command committed with this result. False
+ * when the claim is no longer this request's (deleted as abandoned): the caller must roll back.
+ */
+export async function markIdempotencyCommitted(db: Executor, id: number, outcome: string): Promise<boolean> {
+  const result = await db.updateTable('api_idempotency').set({ status: 'committed', outcome })
+    .where('id', '=', id).where('status', '=', 'in_flight').executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
 /** The answer sent for a claimed key, replayed to its retries. */
 export async function recordIdempotentResponse(db: Executor, id: number, response: { status: number; headers: Record<string, string>; body: string; now: string }): Promise<void> {
   await db.updateTable('api_idempotency').set({
     status: 'done', response_status: response.status, response_headers: JSON.stringify(response.headers), response_body: response.body,
     completed_at: response.now
-  }).where('id', '=', id).where('status', '=', 'in_flight').execute()
+  }).where('id', '=', id).where('status', 'in', ['in_flight', 'committed']).execute()
 }
 
-/** Frees a claimed key whose request failed: a retry runs again. */
+/** Frees a claimed key whose request failed before its command committed: a retry runs again. */
 export async function releaseIdempotencyKey(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('api_idempotency').where('id', '=', id).where('status', '=', 'in_flight').execute()
 }

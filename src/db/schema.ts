@@ -280,7 +280,8 @@ export interface RecoveryCodeTable {
   created_at: Timestamp
 }
 
-export type IdempotencyStatus = 'in_flight' | 'done'
+/** Claimed and running; its command committed (the outcome is kept) but no answer yet; answered. */
+export type IdempotencyStatus = 'in_flight' | 'committed' | 'done'
 
 /** A POST the JSON API answered for an Idempotency-Key, per API token: replayed to a retry for 24 hours. */
 export interface ApiIdempotencyTable {
@@ -294,6 +295,8 @@ export interface ApiIdempotencyTable {
   /** The headers replayed with the body (JSON): content-type, location. */
   response_headers: string | null
   response_body: string | null
+  /** The command's result (JSON), written in its transaction: what a retry is answered from if no answer was recorded. */
+  outcome: string | null
   created_at: Timestamp
   completed_at: Timestamp | null
 }

@@ -146,6 +146,46 @@ t.test('each POST route: notes, transitions, transfer', async (t) => {
   t.equal((await ana(`/tickets/${id}/transitions`, { action: 'pick_up' })).statusCode, 409, 'without the key it is refused: the ticket moved on')
 })
 
+t.test('a request that committed but died before its answer was recorded: the retry is answered from what it changed', async (t) => {
+  const e = await env(t)
+  const alice = poster(e.app, await apiToken(e.db, 'alice@acme.test'))
+  const ana = poster(e.app, await apiToken(e.db, 'ana@casebridge.test'))
+  const id = e.ticketId
+  const current = (await e.db.selectFrom('ticket').select('assignee_id').where('id', '=', id).executeTakeFirstOrThrow()).assignee_id
+  const target = [e.ids.staff['carla@casebridge.test'], e.ids.staff['diego@casebridge.test']].find((s) => s !== current)!
+  const calls: [string, typeof alice, string, object][] = [
+    ['a create', alice, '/tickets', { title: 'Printer offline', description: 'Since this morning.', productId: e.ids.product['Casebridge Cloud'] }],
+    ['a reply', alice, `/tickets/${id}/notes`, { body: 'Still broken.' }],
+    ['a transition', ana, `/tickets/${id}/transitions`, { action: 'pick_up' }],
+    ['a transfer', ana, `/tickets/${id}/transfer`, { assigneeId: target, note: 'Carla takes it.' }]
+  ]
+  for (const [name, post, url, body] of calls) {
+    const key = `crash-${name}`
+    const first = await post(url, body, key)
+    t.ok(first.statusCode === 200 || first.statusCode === 201, `${name}: ${first.statusCode} ${first.statusCode >= 400 ? first.body : ''}`)
+    const row = await e.db.selectFrom('api_idempotency').select(['id', 'outcome']).where('idempotency_key', '=', key).executeTakeFirstOrThrow()
+    t.ok(row.outcome, `${name}: the command's result was kept with the key`)
+    // the process died between the commit and recording the answer
+    await e.db.updateTable('api_idempotency').set({ status: 'committed', response_status: null, response_headers: null, response_body: null, completed_at: null })
+      .where('id', '=', row.id).execute()
+    const written = await counts(e)
+    const retry = await post(url, body, key)
+    t.equal(retry.statusCode, first.statusCode, `${name}: same status`)
+    t.same(retry.json(), first.json(), `${name}: the same answer, rebuilt`)
+    t.equal(retry.headers.location, first.headers.location, `${name}: same location`)
+    t.ok(replayed(retry), `${name}: marked as replayed`)
+    t.same(await counts(e), written, `${name}: nothing written again`)
+    const third = await post(url, body, key)
+    t.ok(replayed(third) && third.body === retry.body, `${name}: the rebuilt answer is recorded and replayed from then on`)
+    t.equal((await e.db.selectFrom('api_idempotency').select('status').where('id', '=', row.id).executeTakeFirstOrThrow()).status, 'done')
+  }
+  // a refused command keeps no outcome: its answer is the refusal
+  const refused = await ana(`/tickets/${id}/transitions`, { action: 'reopen' }, 'refused-transition')
+  t.equal(refused.statusCode, 409)
+  const refusedRow = await e.db.selectFrom('api_idempotency').select(['status', 'outcome']).where('idempotency_key', '=', 'refused-transition').executeTakeFirstOrThrow()
+  t.same(refusedRow, { status: 'done', outcome: null })
+})
+
 t.test('a 4xx first answer is replayed too; a 5xx frees the key', async (t) => {
   const e = await env(t)
   const alice = poster(e.app, await apiToken(e.db, 'alice@acme.test'))

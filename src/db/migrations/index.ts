@@ -17,6 +17,7 @@ import * as workerStats from './20261206040000_worker_stats.js'
 import * as storedBlob from './20261206060000_stored_blob.js'
 import * as noteOriginalText from './20261206070000_note_original_text.js'
 import * as sessionsAndSecurity from './20261206080000_sessions_and_security.js'
+import * as idempotencyOutcome from './20261206090000_idempotency_outcome.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -37,7 +38,8 @@ export const migrations: Record<string, Migration> = {
   '20261206040000_worker_stats': workerStats,
   '20261206060000_stored_blob': storedBlob,
   '20261206070000_note_original_text': noteOriginalText,
-  '20261206080000_sessions_and_security': sessionsAndSecurity
+  '20261206080000_sessions_and_security': sessionsAndSecurity,
+  '20261206090000_idempotency_outcome': idempotencyOutcome
 }
 
 export const migrationProvider: MigrationProvider = {

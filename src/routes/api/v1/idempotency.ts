@@ -1,12 +1,15 @@
 // Every retried API POST answered once. A POST sent with an `Idempotency-Key` claims the key for
 // its API token before it runs (an "in flight" row; of two at once, the unique key lets one
 // win), and the answer is recorded as it is sent; a retry within 24 hours gets that answer
-// again with `Idempotent-Replayed: true` and changes nothing. The route handlers know nothing
-// of it. The rows are the API channel's own bookkeeping, not business data.
+// again with `Idempotent-Replayed: true` and changes nothing. The route runs its command through
+// `once()`, which keeps the command's result with the key in the command's own transaction: a
+// retry after a crash between that commit and the recorded answer is answered from the kept
+// result, never by running the command again. The rows are the API channel's own bookkeeping.
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredIdempotency } from '../../../db/idempotency.js'
-import { claimApiKey, recordApiAnswer, releaseApiKey, sweepApiKeys } from '../../../commands/api-idempotency.js'
+import { claimApiKey, committingKey, recordApiAnswer, releaseApiKey, sweepApiKeys } from '../../../commands/api-idempotency.js'
+import type { Deps, Outcome } from '../../../commands/kernel.js'
 import { HttpError } from '../../../plugins/app.js'
 import type { Translate } from '../../../i18n/index.js'
 import { RequestValidationError } from './errors.js'
@@ -17,6 +20,8 @@ declare module 'fastify' {
     apiTokenId: number | null
     /** The api_idempotency row this request claimed, until its answer is recorded. */
     idempotencyClaim: number | null
+    /** A retry of a request whose command committed but whose answer was never recorded: that command's result. */
+    committedOutcome: { value: unknown } | null
   }
 }
 
@@ -59,11 +64,22 @@ function replay(reply: FastifyReply, row: StoredIdempotency): FastifyReply {
   return reply.code(row.response_status ?? 200).headers(headers).header('idempotent-replayed', 'true').send(row.response_body ?? '')
 }
 
+/**
+ * Runs the request's command once per Idempotency-Key: the retry of a committed request gets the
+ * first attempt's result without running it again; a claimed request keeps its result with the key.
+ */
+export async function once<T, D extends Deps>(request: FastifyRequest, deps: D, command: (deps: D) => Promise<Outcome<T>>): Promise<Outcome<T>> {
+  if (request.committedOutcome !== null) return { ok: true, value: request.committedOutcome.value as T }
+  const claim = request.idempotencyClaim
+  return command(claim === null ? deps : committingKey(deps, claim))
+}
+
 /** Adds the Idempotency-Key handling to the API instance (its POST routes). */
 export function idempotentPosts(fastify: FastifyInstance): void {
   const deps = { db: fastify.db, clock: fastify.clock }
   fastify.decorateRequest('apiTokenId', null)
   fastify.decorateRequest('idempotencyClaim', null)
+  fastify.decorateRequest('committedOutcome', null)
   let lastSweep = 0
 
   // After the body is parsed and before it is validated: a refused body is an answer too.
@@ -89,6 +105,14 @@ export function idempotentPosts(fastify: FastifyInstance): void {
     }
     const row = claim.row
     if (row && row.fingerprint !== fingerprint) throw keyReused(request.t)
+    if (row?.status === 'committed') {
+      // The first attempt's change is saved; its answer is rebuilt from what it changed.
+      request.log.info({ idempotencyId: row.id }, 'retried API request answered from its committed outcome')
+      request.idempotencyClaim = row.id
+      request.committedOutcome = { value: JSON.parse(row.outcome ?? 'null') as unknown }
+      reply.header('idempotent-replayed', 'true')
+      return
+    }
     if (!row || row.status !== 'done') throw keyInFlight(request.t)
     request.log.info({ idempotencyId: row.id }, 'retried API request answered again')
     return replay(reply, row)

@@ -10,6 +10,7 @@ import type { Actor } from '../../../domain/permissions.js'
 import { API_PARAMS, readSearch } from '../../../domain/search.js'
 import { apiRefusal, forbidden, invalidFields, ticketNotFound } from './errors.js'
 import { noteJson, ticketJson, ticketSummary } from './serialize.js'
+import { once } from './idempotency.js'
 import {
   ErrorResponses, ListQuery, NewNoteBody, NewTicketBody, NoteOrOpenedTicket, SORT_PARAMS, TicketJson, TicketList, TicketParams,
   TicketWithNotes, TransferBody
@@ -56,7 +57,7 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     if (actor.kind === 'contact' && body.contactId !== undefined && body.contactId !== actor.id) {
       throw forbidden(request.t('api.error.onBehalfStaffOnly'))
     }
-    const outcome = await openTicket(deps, personWho(actor), {
+    const outcome = await once(request, deps, (d) => openTicket(d, personWho(actor), {
       accountId: body.accountId ?? null,
       contactId: actor.kind === 'staff' ? body.contactId ?? null : null,
       productId: body.productId ?? null,
@@ -67,7 +68,7 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
       description: body.description.trim(),
       url: body.url?.trim() ?? '',
       source: 'api'
-    })
+    }))
     if (!outcome.ok) throw apiRefusal(request.t, outcome.refusal)
     const created = outcome.value
     request.log.info({ ticketId: created.id, number: created.number, assigneeId: created.assigneeId }, 'ticket opened through the API')
@@ -121,7 +122,9 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     const ticket = await visibleTicket(request, request.params.id)
     const visibility = request.body.visibility ?? 'public'
     if (visibility === 'internal' && actor.kind !== 'staff') throw forbidden(request.t('api.error.internalStaffOnly'))
-    const outcome = await addNote(deps, personWho(actor), { ticketId: ticket.id, mode: visibility === 'internal' ? 'internal' : 'reply', body: request.body.body.trim(), source: 'api' })
+    const outcome = await once(request, deps, (d) => addNote(d, personWho(actor), {
+      ticketId: ticket.id, mode: visibility === 'internal' ? 'internal' : 'reply', body: request.body.body.trim(), source: 'api'
+    }))
     if (!outcome.ok) throw apiRefusal(request.t, outcome.refusal, { keys: { 'body.required': 'api.validation.blank' }, params: { field: 'body' } })
     const result = outcome.value
     if (result.childTicket) {
@@ -147,9 +150,9 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     // Visibility first, so a client cannot tell a foreign ticket (404) from its own (403).
     const ticket = await visibleTicket(request, request.params.id)
     const { assigneeId, accountId, productId, version } = request.body
-    const outcome = await transferTicket(deps, personWho(actor), {
+    const outcome = await once(request, deps, (d) => transferTicket(d, personWho(actor), {
       ticketId: ticket.id, assigneeId, accountId, productId, note: request.body.note?.trim() || undefined, version, source: 'api'
-    })
+    }))
     if (!outcome.ok) {
       throw apiRefusal(t, outcome.refusal, {
         keys: {

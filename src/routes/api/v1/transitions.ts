@@ -5,6 +5,7 @@ import { personWho } from '../../../commands/kernel.js'
 import { performTransition } from '../../../commands/lifecycle/index.js'
 import { apiRefusal, ticketNotFound } from './errors.js'
 import { ticketJson } from './serialize.js'
+import { once } from './idempotency.js'
 import { ErrorResponses, TicketJson, TicketParams, TransitionBody } from './schemas.js'
 
 /** POST /tickets/:id/transitions: lifecycle actions; a refused one answers 409 with the reason. */
@@ -23,10 +24,10 @@ export default async function transitionRoutes(fastify: FastifyInstance) {
   }, async (request) => {
     const actor = request.actor!
     const b = request.body
-    const outcome = await performTransition(deps, personWho(actor), b.action, {
+    const outcome = await once(request, deps, (d) => performTransition(d, personWho(actor), b.action, {
       ticketId: request.params.id, version: b.version, reason: b.reason, resolution: b.resolution, closureCategory: b.closureCategory,
       closureNote: b.closureNote, targetDeskId: b.targetDeskId
-    })
+    }))
     if (!outcome.ok) throw apiRefusal(request.t, outcome.refusal)
     request.log.info({ ticketId: request.params.id, action: b.action }, 'ticket transition through the API')
     const row = (await getTicketForActor(db, actor, request.params.id)) ?? (await getTicketReceipt(db, request.params.id))
