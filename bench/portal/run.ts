@@ -38,7 +38,8 @@ import { ADMIN, PER_PAGE, searchCases, searchIds, type SearchCase } from './sear
 interface Target {
   name: string
   base: string
-  requests: { path: string }[]
+  /** GET unless told (the create target POSTs; its check creates a ticket too). */
+  requests: { path: string; method?: 'POST'; body?: string }[]
   headers: Record<string, string>
   /** p99 aim in ms (default 50, the page aim; the advanced search aims at 100). */
   aimP99?: number
@@ -86,9 +87,10 @@ async function login(base: string, email: string, password: string): Promise<str
 
 /** One request per target before measuring: the page must answer 200 with real content. */
 async function check(target: Target, expect: (body: string) => string | null): Promise<number> {
-  const res = await fetch(`${target.base}${target.requests[0].path}`, { headers: target.headers, redirect: 'manual' })
+  const first = target.requests[0]
+  const res = await fetch(`${target.base}${first.path}`, { method: first.method ?? 'GET', body: first.body, headers: target.headers, redirect: 'manual' })
   const body = await res.text()
-  if (res.status !== 200) throw new Error(`${target.name}: ${target.requests[0].path} answered ${res.status}`)
+  if (res.status !== (first.method === 'POST' ? 201 : 200)) throw new Error(`${target.name}: ${target.requests[0].path} answered ${res.status}`)
   const problem = expect(body)
   if (problem) throw new Error(`${target.name}: ${problem}`)
   return Buffer.byteLength(body)
@@ -174,6 +176,13 @@ async function main() {
   const staff = await findLogin(db, info.staff.email)
   if (!staff) throw new Error(`no staff ${info.staff.email}`)
   const token = await createApiTokenFor({ db, clock: () => new Date(), random: Math.random }, staff, 'bench')
+  const client = await findLogin(db, info.client.email)
+  if (!client) throw new Error(`no client ${info.client.email}`)
+  const clientToken = await createApiTokenFor({ db, clock: () => new Date(), random: Math.random }, client, 'bench')
+  // Tickets in the staff member's queue (the client's tickets may be on another desk).
+  const staffActor = await loadActor(db, staff.kind, staff.id)
+  if (!staffActor) throw new Error(`no staff ${info.staff.email}`)
+  const staffNumbers = (await listTickets(db, staffActor, { perPage: 20, now: new Date() })).items.map((t) => t.number)
   const word = info.search.word
 
   let all: (Target & { expect: (body: string) => string | null })[] = [
@@ -190,6 +199,18 @@ async function main() {
     {
       name: 'desk: staff queue (GET /desk)', base: appBase, requests: [{ path: '/desk' }], headers: { cookie: staffCookie },
       expect: (b) => (b.includes('/desk/tickets/') ? null : 'no ticket links in the queue')
+    },
+    {
+      name: 'desk: staff ticket page (GET /desk/tickets/:n)', base: appBase,
+      requests: staffNumbers.map((n) => ({ path: `/desk/tickets/${n}` })), headers: { cookie: staffCookie },
+      expect: (b) => (b.includes(`#${staffNumbers[0]}`) ? null : 'ticket number missing from its staff page')
+    },
+    {
+      // Each request opens a ticket (assigned by least load): the create path, end to end.
+      name: 'api: create a ticket (POST /api/v1/tickets)', base: appBase,
+      requests: [{ path: '/api/v1/tickets', method: 'POST', body: JSON.stringify({ title: 'Printer offline on the 3rd floor', description: 'Since this morning; restarted twice.' }) }],
+      headers: { authorization: `Bearer ${clientToken}`, 'content-type': 'application/json' },
+      expect: (b) => (/"number":\d+/.test(b) ? null : 'no ticket number in the answer')
     },
     {
       name: `api: GET /api/v1/tickets?q=${word}`, base: appBase, requests: [{ path: `/api/v1/tickets?q=${encodeURIComponent(word)}` }],
