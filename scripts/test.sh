@@ -41,7 +41,7 @@ if [[ "$which" != sqlite ]]; then
   # by default), or that drive a browser through pages whose every route the web tests already run
   # on PostgreSQL: once, on SQLite, is enough. (Run one on PostgreSQL by hand with
   # scripts/pg-test.sh FILE.) The rest, about 80 files, run again here.
-  once='^test/(architecture|server)\.test\.ts$|^test/(domain|emulator|browser)/|^test/imap/(decisions|replies)\.test\.ts$|^test/mail/(config|thread-token)\.test\.ts$|^test/sync/mapping\.test\.ts$|^test/api/refusals\.test\.ts$'
+  once='^test/(architecture|server)\.test\.ts$|^test/(domain|emulator|browser)/|^test/imap/(decisions|replies)\.test\.ts$|^test/mail/(config|thread-token)\.test\.ts$|^test/sync/mapping\.test\.ts$|^test/api/refusals\.test\.ts$|^test/db/statement-cache\.test\.ts$'
   pg_files=()
   for f in "${files[@]}"; do
     if (( $# > 0 )) || ! [[ "$f" =~ $once ]]; then pg_files+=("$f"); fi

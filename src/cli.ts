@@ -11,6 +11,7 @@ import { seedDemo, isEmpty } from './commands/demo.js'
 import { resolveNamed } from './db/catalog.js'
 import { addPerson, createApiToken } from './commands/people.js'
 import { setAccountActive } from './commands/sessions.js'
+import { checkStaffLoads } from './commands/assignment.js'
 import { invitePerson } from './commands/account-links.js'
 import { SYSTEM } from './commands/kernel.js'
 import type { Refused } from './commands/kernel.js'
@@ -39,6 +40,8 @@ const USAGE = `usage: casebridge <command>
                                   manifest of checksums and row counts; PostgreSQL: print how to use pg_dump
   restore --from DIR [--force]    SQLite: check a backup's checksums, then put it in place under DATA_DIR
                                   (--force replaces an existing database; stop the server first)
+  doctor [--repair]               check what the database keeps besides its rows (each staff member's open-ticket
+                                  count, which assignment reads) against the rows; --repair sets it right
   db copy --to postgres://… [--from FILE] [--files DIR]
                                   copy a SQLite installation (the configured one, or FILE) and its files (under
                                   DATA_DIR, or FILE's folder, or DIR) into an empty PostgreSQL database; checks
@@ -88,6 +91,20 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, c
     const { runSyncCommand } = await import('../sync/crm/cli.js')
     await runSyncCommand(db, config ?? loadConfig(), out)
     return
+  }
+  if (command === 'doctor') {
+    const { values } = parseArgs({ args: argv.slice(1), options: { repair: { type: 'boolean', default: false } } })
+    const drift = await checkStaffLoads(deps(db), { repair: values.repair })
+    if (drift.length === 0) {
+      out('staff open-ticket counts: all equal to the tickets')
+      return
+    }
+    for (const d of drift) out(`staff #${d.staffId} ${d.name}: kept ${d.kept} open tickets, real ${d.real}`)
+    if (values.repair) {
+      out(`repaired ${drift.length} staff open-ticket count(s)`)
+      return
+    }
+    throw new UsageError(`${drift.length} staff open-ticket count(s) differ from the tickets: run casebridge doctor --repair`)
   }
   if (command === 'migrate') {
     const applied = await migrateToLatest(db)

@@ -8,7 +8,7 @@
 // plain queue and My requests; its aim is p99 < 100 ms.
 //
 // Experiments (not the shipped configuration; each prints a note): --cache-intl reuses
-// Intl.DateTimeFormat objects, --stmt-cache reuses prepared statements, --pragma K=V sets a
+// Intl.DateTimeFormat objects, --pragma K=V sets a
 // SQLite pragma on the app's connection (e.g. --pragma cache_size=-262144).
 //
 // The real app (buildApp, logger off) and a bare Fastify server listen in this process; the
@@ -32,7 +32,7 @@ import { listTickets } from '../../src/db/ticket-search.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
 import type { Actor } from '../../src/domain/permissions.js'
 import type { BenchInfo } from './seed.js'
-import { cacheIntlFormatters, statementCachingDb } from './experiments.js'
+import { cacheIntlFormatters } from './experiments.js'
 import { ADMIN, PER_PAGE, searchCases, searchIds, type SearchCase } from './search-cases.js'
 
 interface Target {
@@ -90,7 +90,7 @@ async function check(target: Target, expect: (body: string) => string | null): P
   const first = target.requests[0]
   const res = await fetch(`${target.base}${first.path}`, { method: first.method ?? 'GET', body: first.body, headers: target.headers, redirect: 'manual' })
   const body = await res.text()
-  if (res.status !== (first.method === 'POST' ? 201 : 200)) throw new Error(`${target.name}: ${target.requests[0].path} answered ${res.status}`)
+  if (res.status !== (first.method === 'POST' ? 201 : 200)) throw new Error(`${target.name}: ${target.requests[0].path} answered ${res.status}: ${body.slice(0, 300)}`)
   const problem = expect(body)
   if (problem) throw new Error(`${target.name}: ${problem}`)
   return Buffer.byteLength(body)
@@ -133,7 +133,6 @@ async function main() {
       search: { type: 'boolean', default: false },
       out: { type: 'string' },
       'cache-intl': { type: 'boolean', default: false },
-      'stmt-cache': { type: 'boolean', default: false },
       pragma: { type: 'string', multiple: true, default: [] }
     }
   })
@@ -149,8 +148,7 @@ async function main() {
 
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
   const experiments: string[] = []
-  const db = values['stmt-cache'] ? statementCachingDb(info.dbFile) : await createDb(config.databaseUrl)
-  if (values['stmt-cache']) experiments.push('prepared statements cached')
+  const db = await createDb(config.databaseUrl)
   const applied = await migrateToLatest(db)
   if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`)
   for (const p of values.pragma ?? []) {
@@ -182,6 +180,7 @@ async function main() {
   // Tickets in the staff member's queue (the client's tickets may be on another desk).
   const staffActor = await loadActor(db, staff.kind, staff.id)
   if (!staffActor) throw new Error(`no staff ${info.staff.email}`)
+  const productId = (await db.selectFrom('product').select('id').orderBy('id').executeTakeFirstOrThrow()).id
   const staffNumbers = (await listTickets(db, staffActor, { perPage: 20, now: new Date() })).items.map((t) => t.number)
   const word = info.search.word
 
@@ -208,7 +207,7 @@ async function main() {
     {
       // Each request opens a ticket (assigned by least load): the create path, end to end.
       name: 'api: create a ticket (POST /api/v1/tickets)', base: appBase,
-      requests: [{ path: '/api/v1/tickets', method: 'POST', body: JSON.stringify({ title: 'Printer offline on the 3rd floor', description: 'Since this morning; restarted twice.' }) }],
+      requests: [{ path: '/api/v1/tickets', method: 'POST', body: JSON.stringify({ title: 'Printer offline on the 3rd floor', description: 'Since this morning; restarted twice.', productId })  }],
       headers: { authorization: `Bearer ${clientToken}`, 'content-type': 'application/json' },
       expect: (b) => (/"number":\d+/.test(b) ? null : 'no ticket number in the answer')
     },

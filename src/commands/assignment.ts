@@ -1,7 +1,7 @@
 // Assignment after the fact: tickets left without anyone (nobody was available) are handed out
 // by least load, when someone becomes available and by the scheduled job; staff say whether
 // they are available.
-import { eligibleStaffLoads, staffNames, ticketForChange, unassignedOpenTickets } from '../db/ticket.js'
+import { eligibleStaffLoads, rebuildStaffLoads, staffLoadDrift, staffNames, ticketForChange, unassignedOpenTickets } from '../db/ticket.js'
 import { lockTicket, updateTicket } from '../db/ticket-write.js'
 import { getStaff, setStaffAvailability } from '../db/people.js'
 import { pickLeastLoaded } from '../domain/assignment.js'
@@ -46,4 +46,20 @@ export async function setAvailability(deps: Deps, who: Who, input: { available: 
   if (!changed.ok) return changed
   const handedOut = input.available && changed.value ? await assignBacklog(deps) : 0
   return { ok: true, value: { handedOut } }
+}
+
+export type LoadDrift = Awaited<ReturnType<typeof staffLoadDrift>>
+
+/**
+ * Compares each staff member's kept open-ticket count (what least-load assignment reads) with the
+ * real count; with `repair`, sets the kept counts right in the same transaction. The drift found.
+ */
+export async function checkStaffLoads(deps: Pick<Deps, 'db' | 'clock' | 'random'>, opts: { repair: boolean }): Promise<LoadDrift> {
+  const outcome = await run(deps, SYSTEM, async (uow) => {
+    const drift = await staffLoadDrift(uow.trx)
+    if (opts.repair && drift.length > 0) await rebuildStaffLoads(uow.trx)
+    return drift
+  })
+  if (!outcome.ok) throw outcome.refusal
+  return outcome.value
 }

@@ -15,6 +15,7 @@ import {
   WRITTEN_BY_MIGRATIONS, type Row
 } from '../db/copy.js'
 import { blobSize, insertBlob, listBlobs, readBlobSlice } from '../db/stored-blob.js'
+import { rebuildStaffLoads } from '../db/ticket.js'
 import { sha256Of, type FileStore } from '../storage/attachments.js'
 
 /** The copy cannot start (what the operator must change is in the message); nothing was written. */
@@ -249,6 +250,8 @@ export async function copyInstallation(opts: CopyOptions): Promise<CopyReport> {
       }
 
       for (const p of plan) if ((await resetSequences(trx, p.table)).length > 0) report.sequences++
+      // The target's triggers counted each copied open ticket on top of the copied counts.
+      await rebuildStaffLoads(trx)
 
       say('verifying')
       const added = report.attachments.fromDisk + report.exports.fromDisk

@@ -10,6 +10,43 @@ export type Trx = Transaction<Database>
 /** Anything that can run a query: the database or a transaction inside it. */
 export type Executor = Db | Trx
 
+/** How many prepared statements a SQLite connection keeps (the app issues a few hundred distinct texts). */
+export const STATEMENT_CACHE_SIZE = 500
+
+/**
+ * The connection Kysely's SQLite driver talks to, keeping each distinct SQL text's prepared
+ * statement for reuse: Kysely calls `prepare` for every query, and better-sqlite3 plans the text
+ * afresh each time. Least recently used first out past `max`; a statement still being iterated
+ * (a streamed export) is never handed out twice, the caller gets a fresh one.
+ */
+export class StatementCache {
+  readonly #statements = new Map<string, SqliteDatabase.Statement>()
+  constructor(readonly sqlite: SqliteDatabase.Database, readonly max = STATEMENT_CACHE_SIZE) {}
+
+  prepare(text: string): SqliteDatabase.Statement {
+    const kept = this.#statements.get(text)
+    if (kept) {
+      if (kept.busy) return this.sqlite.prepare(text)
+      this.#statements.delete(text)
+      this.#statements.set(text, kept)
+      return kept
+    }
+    const statement = this.sqlite.prepare(text)
+    this.#statements.set(text, statement)
+    if (this.#statements.size > this.max) this.#statements.delete(this.#statements.keys().next().value!)
+    return statement
+  }
+
+  get size(): number {
+    return this.#statements.size
+  }
+
+  close(): void {
+    this.#statements.clear()
+    this.sqlite.close()
+  }
+}
+
 export function isSqliteUrl(url: string): boolean {
   return url.startsWith('sqlite:')
 }
@@ -24,7 +61,8 @@ export async function createDb(url: string): Promise<Db> {
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('synchronous = NORMAL')
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    const database = new StatementCache(sqlite) as unknown as SqliteDatabase.Database
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
   }
   const pg = await import('pg')
   const { Pool, types } = pg.default

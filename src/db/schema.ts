@@ -55,6 +55,8 @@ export interface StaffTable {
   totp_secret: ColumnType<string | null, string | null | undefined, string | null>
   totp_enabled_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>
   totp_last_step: ColumnType<number | null, number | null | undefined, number | null>
+  /** Open tickets assigned to them, kept by triggers on ticket (migration 20261206100000): least-load reads it. */
+  open_tickets: ColumnType<number, number | undefined, number>
   created_at: CreatedAt
 }
 

@@ -50,12 +50,10 @@ export async function getTicketIdByNumber(db: Executor, number: number): Promise
 
 /** Available staff allowed on a desk/product with their open-ticket counts (zero included). */
 export async function eligibleStaffLoads(db: Executor, deskId: number, productId: number | null) {
-  // One index-only count per candidate (ticket_live_assignee_state_idx), not a join over every ticket.
+  // Each candidate's open-ticket count is kept on their row (triggers on ticket): no count per create.
   const rows = await db.selectFrom('staff')
     .innerJoin('desk_member', (j) => j.onRef('desk_member.staff_id', '=', 'staff.id').on('desk_member.desk_id', '=', deskId))
-    .select(['staff.id', (eb) => eb.selectFrom('ticket').select((c) => c.fn.countAll<number>().as('n'))
-      .whereRef('ticket.assignee_id', '=', 'staff.id').where('ticket.state', 'in', OPEN_STATES).where('ticket.deleted_at', 'is', null)
-      .as('open_count')])
+    .select(['staff.id', 'staff.open_tickets'])
     .where('staff.available', '=', 1)
     .where('staff.active', '=', 1)
     .where((eb) => {
@@ -68,7 +66,33 @@ export async function eligibleStaffLoads(db: Executor, deskId: number, productId
       ])
     })
     .execute()
-  return rows.map((r) => ({ staffId: r.id, openCount: Number(r.open_count) }))
+  return rows.map((r) => ({ staffId: r.id, openCount: Number(r.open_tickets) }))
+}
+
+/** The real count of open tickets per staff member (those with none are left out). */
+function openTicketCounts(db: Executor) {
+  return db.selectFrom('ticket').select(['assignee_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('assignee_id', 'is not', null).where('state', 'in', OPEN_STATES).where('deleted_at', 'is', null)
+    .groupBy('assignee_id')
+}
+
+/** Staff whose kept open-ticket count differs from the real one: what `casebridge doctor` reports. */
+export async function staffLoadDrift(db: Executor): Promise<{ staffId: number; name: string; kept: number; real: number }[]> {
+  const real = new Map((await openTicketCounts(db).execute()).map((r) => [r.assignee_id!, Number(r.n)]))
+  const staff = await db.selectFrom('staff').select(['id', 'name', 'open_tickets']).orderBy('id').execute()
+  return staff.filter((s) => Number(s.open_tickets) !== (real.get(s.id) ?? 0))
+    .map((s) => ({ staffId: s.id, name: s.name, kept: Number(s.open_tickets), real: real.get(s.id) ?? 0 }))
+}
+
+/** Sets every staff member's kept count to the real one (in the caller's transaction). */
+export async function rebuildStaffLoads(db: Executor): Promise<void> {
+  await db.updateTable('staff').set((eb) => ({
+    open_tickets: eb.fn.coalesce(
+      eb.selectFrom('ticket').select((c) => c.fn.countAll<number>().as('n'))
+        .whereRef('ticket.assignee_id', '=', 'staff.id').where('ticket.state', 'in', OPEN_STATES).where('ticket.deleted_at', 'is', null),
+      eb.lit(0)
+    )
+  })).execute()
 }
 
 /** Notes the actor may see, oldest first, each with its attachments (and its mail's whole text when they may read it). */

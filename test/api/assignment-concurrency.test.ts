@@ -1,5 +1,6 @@
 import t from 'tap'
 import { insertContact, insertStaff } from '../../src/db/people.js'
+import { staffLoadDrift } from '../../src/db/ticket.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
 import { OPEN_STATES, type State, type Status } from '../../src/domain/lifecycle.js'
 import { testApp } from '../helpers/app.js'
@@ -72,6 +73,7 @@ t.test('200 tickets opened at once spread evenly over the eligible staff', async
   t.comment(`open tickets per eligible staff member: ${counts.join(', ')}`)
   t.equal(counts.reduce((a, b) => a + b, 0), TICKETS + 17, 'all open tickets are with the four')
   t.ok(Math.max(...counts) - Math.min(...counts) <= 1, `open counts differ by at most 1 (${counts.join(', ')})`)
+  t.same(await staffLoadDrift(db), [], 'the counts assignment read are the real ones')
   t.equal(open.get(away) ?? 0, 0, 'the unavailable member got none')
   t.equal(open.get(restricted) ?? 0, 0, 'the member restricted to another product got none')
   t.equal(open.get(outsider) ?? 0, 0, 'staff of another desk got none')
