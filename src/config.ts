@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { resolve, join } from 'node:path'
+import { availableParallelism } from 'node:os'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value, ValuePointer } from '@sinclair/typebox/value'
 import { PRIORITIES, STATES, STATUSES } from './domain/lifecycle.js'
@@ -27,6 +28,8 @@ const ConfigSchema = Type.Object({
   LOGIN_ACCOUNT_WINDOW_MINUTES: Type.Integer({ minimum: 1, maximum: 1440, default: 15 }),
   TRUST_PROXY: Type.Boolean({ default: false }),
   ROLE: Type.Union([Type.Literal('web'), Type.Literal('worker'), Type.Literal('all')], { default: 'all' }),
+  /** How many processes serve the web role (node:cluster, one port); default: the number of cores. 1 serves in the main process. */
+  WEB_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   /** A worker keeps what it is doing (a drain, a poll, a job pass, claimed rows) by renewing a lease; a crashed one's work is taken over this long after its last renewal. */
   LEASE_SECONDS: Type.Integer({ minimum: 2, maximum: 600, default: 15 }),
   /** Bearer token a Prometheus scraper sends to read /metrics; unset, /metrics does not exist (404). */
@@ -88,6 +91,8 @@ export interface Config extends RawConfig {
   exportsDir: string
   /** FILE_STORE, or its default for the database. */
   fileStore: 'fs' | 'db'
+  /** WEB_CONCURRENCY, or the number of cores. */
+  webProcesses: number
   crm: CrmSettings
 }
 
@@ -160,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir,
     databaseUrl,
     fileStore,
+    webProcesses: raw.WEB_CONCURRENCY ?? availableParallelism(),
     publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     attachmentsDir: join(dataDir, 'attachments'),
     exportsDir: join(dataDir, 'exports'),

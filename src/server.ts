@@ -4,6 +4,7 @@ import { createDb, migrateToLatest } from './db/index.js'
 import { isEmpty, seedDemo, type DemoLogin } from './commands/demo.js'
 import { buildApp } from './app.js'
 import { createLogger } from './log.js'
+import { isWebChild, startWebCluster } from './web-cluster.js'
 
 function printLogins(logins: DemoLogin[], url: string) {
   const lines = [
@@ -17,14 +18,19 @@ function printLogins(logins: DemoLogin[], url: string) {
 
 async function main() {
   const { values } = parseArgs({ options: { role: { type: 'string' } } })
-  const config = loadConfig(process.env, values.role ? { ROLE: values.role as 'web' | 'worker' | 'all' } : {})
+  // A web process forked by the main process (WEB_CONCURRENCY > 1) serves the web role only; the
+  // main process has migrated and seeded before forking it.
+  const webChild = isWebChild()
+  const config = loadConfig(process.env, webChild ? { ROLE: 'web' } : values.role ? { ROLE: values.role as 'web' | 'worker' | 'all' } : {})
   const log = createLogger(config.LOG_LEVEL)
   const db = await createDb(config.databaseUrl)
-  const applied = await migrateToLatest(db)
-  if (applied.length > 0) log.info({ applied }, 'database migrated')
-  if (config.SEED === 'demo' && (await isEmpty(db))) {
-    const { logins } = await seedDemo(db)
-    printLogins(logins, config.publicUrl)
+  if (!webChild) {
+    const applied = await migrateToLatest(db)
+    if (applied.length > 0) log.info({ applied }, 'database migrated')
+    if (config.SEED === 'demo' && (await isEmpty(db))) {
+      const { logins } = await seedDemo(db)
+      printLogins(logins, config.publicUrl)
+    }
   }
 
   // Signal handlers come first: a stop during start-up closes whatever has started so far.
@@ -40,12 +46,24 @@ async function main() {
   }
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
-  if (config.ROLE === 'web' || config.ROLE === 'all') {
+  // A web process whose main process is gone stops too (no orphan keeps the port).
+  if (webChild) process.on('disconnect', () => void stop('disconnect'))
+  const web = config.ROLE === 'web' || config.ROLE === 'all'
+  if (web && !webChild && config.webProcesses > 1) {
+    const cluster = await startWebCluster({ processes: config.webProcesses, log })
+    closers.push(() => cluster.stop())
+    // SIGHUP: a graceful restart, one web process at a time (after a deploy, say).
+    process.on('SIGHUP', () => {
+      log.info('restarting the web processes one at a time')
+      cluster.restart().then(() => log.info('web processes restarted'), (err: unknown) => log.error({ err }, 'web restart failed'))
+    })
+  } else if (web) {
     const app = await buildApp({ config, db, logger: log })
     await app.listen({ port: config.PORT, host: config.HOST })
     closers.push(() => app.close())
   }
   let crmUrl: string | undefined
+  if (webChild) return
   if ((config.ROLE === 'worker' || config.ROLE === 'all') && !config.crm.salesforce) {
     // no Salesforce org configured: the bundled emulator is the CRM (closed after the worker stops)
     const { startLocalEmulator } = await import('../sync/crm/local.js')

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { request as httpRequest } from 'node:http'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +11,7 @@ import { browserSession } from './emulator/helpers.js'
 // The server started exactly as the README says, with `npm start`, in its own process.
 const ROOT = new URL('../', import.meta.url).pathname
 const CONFIG_KEYS = ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_URL_FILE', 'PUBLIC_URL', 'SESSION_SECRET', 'SESSION_SECRET_FILE',
-  'COOKIE_SECURE', 'MAX_ATTACHMENT_MB', 'SEED', 'LOG_LEVEL', 'DEFAULT_LOCALE', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'ROLE', 'METRICS_TOKEN']
+  'COOKIE_SECURE', 'MAX_ATTACHMENT_MB', 'SEED', 'LOG_LEVEL', 'DEFAULT_LOCALE', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'ROLE', 'METRICS_TOKEN', 'WEB_CONCURRENCY']
 
 interface Server {
   child: ChildProcess
@@ -29,7 +30,8 @@ function dataDir(t: Test): string {
 function start(t: Test, env: Record<string, string>, args: string[] = []): Server {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_KEYS.includes(k)))
   const child = spawn('npm', ['start', '--silent', ...(args.length ? ['--', ...args] : [])], {
-    cwd: ROOT, env: { ...clean, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    // Two web processes (the default is one per core: the same on every machine this way).
+    cwd: ROOT, env: { ...clean, PORT: '0', LOG_LEVEL: 'info', WEB_CONCURRENCY: '2', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so a failed test can stop npm and the server under it together.
     detached: true
   })
@@ -165,6 +167,66 @@ t.test('SEED=none leaves the database without people; ROLE=web runs no worker', 
   t.notMatch(server.stdout(), 'worker started', 'no worker in the web role')
   await stop(t, server)
   t.equal(await countPeople(dir), 0, 'nobody in the database')
+})
+
+/** One GET on a connection of its own (the cluster hands out connections, not requests): status and serving pid. */
+function getOnce(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/healthz`, { agent: false, headers: { connection: 'close' } }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** The pids that logged a completed request since `from` in the output. */
+function servingPids(out: string): Set<number> {
+  return new Set([...out.matchAll(/"pid":(\d+)[^\n]*"msg":"request completed"/g)].map((m) => Number(m[1])))
+}
+
+t.test('WEB_CONCURRENCY=2: two web processes serve one port; a killed one is replaced; SIGHUP restarts them with no failed request', async (t) => {
+  const dir = dataDir(t)
+  const server = start(t, { DATA_DIR: dir, SEED: 'none', WEB_CONCURRENCY: '2', ROLE: 'web' })
+  const url = await listening(server)
+  const started = await waitFor(server, /"pid":(\d+)[^\n]*"webPids":\[(\d+),(\d+)\][^\n]*"msg":"web processes started"/)
+  const main = Number(started[1])
+  const first = [Number(started[2]), Number(started[3])]
+  t.not(first[0], first[1], 'two processes')
+
+  const mark = server.stdout().length
+  const statuses = await Promise.all(Array.from({ length: 40 }, () => getOnce(url)))
+  t.same([...new Set(statuses)], [200], '40 requests answered')
+  const byNumber = (a: number, b: number) => a - b
+  t.same([...servingPids(server.stdout().slice(mark))].sort(byNumber), [...first].sort(byNumber), 'by both web processes')
+
+  process.kill(first[0], 'SIGKILL')
+  const replaced = await waitFor(server, /"webPid":(\d+),?[^\n]*"msg":"web process started"/)
+  const replacement = Number(replaced[1])
+  t.notOk(first.includes(replacement), `a new web process (${replacement}) replaced the killed one`)
+  const afterKill = server.stdout().length
+  t.same([...new Set(await Promise.all(Array.from({ length: 40 }, () => getOnce(url))))], [200], 'requests keep being answered')
+  t.same([...servingPids(server.stdout().slice(afterKill))].sort(byNumber), [first[1], replacement].sort(byNumber), 'by the survivor and the replacement')
+
+  // A graceful restart while requests keep coming: none fails.
+  let sending = true
+  const during: number[] = []
+  const load = (async () => {
+    while (sending) during.push(await getOnce(url).catch(() => -1))
+  })()
+  process.kill(main, 'SIGHUP')
+  await waitFor(server, /"msg":"web processes restarted"/)
+  sending = false
+  await load
+  t.ok(during.length > 10, `${during.length} requests during the restart`)
+  t.same([...new Set(during)], [200], 'every one answered')
+  const now = [...server.stdout().matchAll(/"oldPid":(\d+),"webPid":(\d+)[^\n]*"msg":"web process replaced"/g)]
+  t.equal(now.length, 2, 'each web process replaced once')
+  await stop(t, server)
+  for (const pid of [first[1], replacement, ...now.map((m) => Number(m[2]))]) {
+    t.throws(() => process.kill(pid, 0), 'no web process outlives the main one')
+  }
 })
 
 t.test('--role worker runs the worker without listening', async (t) => {

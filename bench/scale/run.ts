@@ -210,8 +210,8 @@ async function main(): Promise<void> {
   }
   const webPorts = [await freePort(), await freePort()]
   const procs = [
-    new Proc('web-1', { ...shared, ROLE: 'web', PORT: String(webPorts[0]), DATA_DIR: join(dir, 'web-1') }),
-    new Proc('web-2', { ...shared, ROLE: 'web', PORT: String(webPorts[1]), DATA_DIR: join(dir, 'web-2') }),
+    new Proc('web-1', { ...shared, ROLE: 'web', WEB_CONCURRENCY: '1', PORT: String(webPorts[0]), DATA_DIR: join(dir, 'web-1') }),
+    new Proc('web-2', { ...shared, ROLE: 'web', WEB_CONCURRENCY: '1', PORT: String(webPorts[1]), DATA_DIR: join(dir, 'web-2') }),
     new Proc('worker-1', { ...shared, ROLE: 'worker', PORT: '0', DATA_DIR: join(dir, 'worker-1') }),
     new Proc('worker-2', { ...shared, ROLE: 'worker', PORT: '0', DATA_DIR: join(dir, 'worker-2') })
   ]
