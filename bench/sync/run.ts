@@ -29,7 +29,31 @@ import { drainOutbox } from '../../sync/outbox.js'
 import { pollInbound } from '../../sync/inbound.js'
 import { importReference } from '../../sync/reference.js'
 
-const { values: args } = parseArgs({ options: { tickets: { type: 'string' }, replies: { type: 'string' }, transfers: { type: 'string' } } })
+const USAGE = `usage: npx tsx bench/sync/run.ts [--tickets 5000] [--replies 3000] [--transfers 2000]
+
+CRM sync throughput against the bundled emulator (in its own process), through the production
+jsforce adapter: the outbox drained after that many changes, then two inbound rounds of CRM edits.`
+
+function readArgs() {
+  try {
+    return parseArgs({ options: { tickets: { type: 'string' }, replies: { type: 'string' }, transfers: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`)
+    process.exit(2)
+  }
+}
+const args = readArgs()
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(0)
+}
+for (const name of ['tickets', 'replies', 'transfers'] as const) {
+  const value = args[name]
+  if (value !== undefined && !/^\d+$/.test(value)) {
+    process.stderr.write(`--${name} must be a whole number (got ${JSON.stringify(value)})\n\n${USAGE}\n`)
+    process.exit(2)
+  }
+}
 const N_TICKETS = Number(args.tickets ?? 5000)
 const N_REPLIES = Number(args.replies ?? 3000)
 const N_TRANSFERS = Number(args.transfers ?? 2000)
