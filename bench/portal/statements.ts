@@ -1,0 +1,89 @@
+// How many SQL statements each measured page runs, and which: the app is built in this process
+// over a database made by bench/portal/seed.ts, and every query it executes is counted per request.
+//
+//   npx tsx bench/portal/statements.ts --data DIR [--show]
+//
+// --show prints each statement's SQL (shortened) under its page.
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { InjectOptions } from 'fastify'
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely'
+import { loadConfig } from '../../src/config.js'
+import { createDb, migrateToLatest } from '../../src/db/index.js'
+import { buildApp } from '../../src/app.js'
+import { findLogin, loadActor } from '../../src/db/people.js'
+import { listTickets } from '../../src/db/ticket-search.js'
+import { createApiTokenFor } from '../../src/commands/people.js'
+import type { BenchInfo } from './seed.js'
+import { Agent } from '../../test/helpers/app.js'
+
+/** Keeps the SQL of every query executed through it. */
+class Counter implements KyselyPlugin {
+  seen: string[] = []
+  constructor(readonly compile: (args: PluginTransformQueryArgs) => string) {}
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.seen.push(this.compile(args))
+    return args.node
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.BENCH_DATA }, show: { type: 'boolean', default: false } } })
+  if (!values.data) throw new Error('pass --data DIR (a directory made by bench/portal/seed.ts)')
+  const dir = resolve(values.data)
+  const info = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchInfo
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
+  const base = await createDb(config.databaseUrl)
+  await migrateToLatest(base)
+  const counter = new Counter((args) => base.getExecutor().compileQuery(args.node, args.queryId).sql)
+  const texts: string[] = []
+  const db = base.withPlugin(counter)
+  const app = await buildApp({ config, db, logger: false })
+  await app.ready()
+
+  const login = async (email: string, password: string) => {
+    const agent = new Agent(app)
+    await agent.login(email, password)
+    return [...agent.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ')
+  }
+  const client = await login(info.client.email, info.client.password)
+  const staffCookie = await login(info.staff.email, info.staff.password)
+  const staff = (await findLogin(base, info.staff.email))!
+  const clientLogin = (await findLogin(base, info.client.email))!
+  const clientToken = await createApiTokenFor({ db: base, clock: () => new Date(), random: Math.random }, clientLogin, 'statements')
+  const staffActor = (await loadActor(base, staff.kind, staff.id))!
+  const staffNumber = (await listTickets(base, staffActor, { perPage: 1, now: new Date() })).items[0].number
+  const productId = (await base.selectFrom('product').select('id').orderBy('id').executeTakeFirstOrThrow()).id
+
+  const pages: [string, InjectOptions][] = [
+    ['My requests (GET /portal)', { method: 'GET', url: '/portal', headers: { cookie: client } }],
+    ['client ticket page', { method: 'GET', url: `/portal/tickets/${info.ticketNumbers[0]}`, headers: { cookie: client } }],
+    ['staff queue (GET /desk)', { method: 'GET', url: '/desk', headers: { cookie: staffCookie } }],
+    ['staff ticket page', { method: 'GET', url: `/desk/tickets/${staffNumber}`, headers: { cookie: staffCookie } }],
+    ['API create', {
+      method: 'POST', url: '/api/v1/tickets', headers: { authorization: `Bearer ${clientToken}` },
+      payload: { title: 'Printer offline', description: 'Since this morning.', productId }
+    }]
+  ]
+  process.stdout.write('| page | statements per request |\n|---|---:|\n')
+  for (const [name, request] of pages) {
+    await app.inject(request) // warm: caches filled
+    counter.seen = []
+    const res = await app.inject(request)
+    if (res.statusCode !== (request.method === 'POST' ? 201 : 200)) throw new Error(`${name}: ${res.statusCode} ${res.body.slice(0, 200)}`)
+    process.stdout.write(`| ${name} | ${counter.seen.length} |\n`)
+    if (values.show) texts.push(`${name}:\n${counter.seen.map((q) => `  ${q.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')}`)
+  }
+  if (values.show) process.stdout.write(`\n${texts.join('\n')}\n`)
+  await app.close()
+  await base.destroy()
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})
