@@ -1,20 +1,23 @@
 import type { Executor } from './index.js'
+import { cachedReference } from './reference-cache.js'
 
+/** Every desk, by name (kept in memory until a desk changes). */
 export async function listDesks(db: Executor) {
-  return db.selectFrom('desk').select(['id', 'name', 'manager_id']).orderBy('name').execute()
+  return cachedReference(db, 'desks', (d) => d.selectFrom('desk').select(['id', 'name', 'manager_id']).orderBy('name').execute())
 }
 
+/** The active products, by name (kept in memory until a product changes). */
 export async function listProducts(db: Executor) {
-  return db.selectFrom('product').select(['id', 'name', 'code']).where('active', '=', 1).orderBy('name').execute()
+  return cachedReference(db, 'products', (d) => d.selectFrom('product').select(['id', 'name', 'code']).where('active', '=', 1).orderBy('name').execute())
 }
 
-/** Catalog items with their area name, for "Area › Item" pickers. */
+/** Catalog items with their area name, for "Area › Item" pickers (kept in memory until the catalog changes). */
 export async function listCatalogItems(db: Executor) {
-  return db.selectFrom('category as item')
+  return cachedReference(db, 'catalog', (d) => d.selectFrom('category as item')
     .innerJoin('category as area', 'area.id', 'item.parent_id')
     .select(['item.id', 'item.name', 'item.ticket_type', 'item.requires_approval', 'area.id as area_id', 'area.name as area_name'])
     .where('item.active', '=', 1)
-    .orderBy('area.name').orderBy('item.name').execute()
+    .orderBy('area.name').orderBy('item.name').execute())
 }
 
 export async function getCatalogItem(db: Executor, id: number) {

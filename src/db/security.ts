@@ -2,6 +2,7 @@
 // single-use account links (password reset, invitation) and staff recovery codes.
 import { sql } from 'kysely'
 import type { Executor } from './index.js'
+import { getSettings } from './settings.js'
 import type { AccountLinkPurpose, SecurityEventKind } from './schema.js'
 import type { PersonRef } from './sessions.js'
 
@@ -191,8 +192,7 @@ export async function clearTwoFactor(db: Executor, staffId: number): Promise<voi
 
 /** Whether this staff member must still set up two-factor authentication (the admins require it, they have none). */
 export async function twoFactorSetupDue(db: Executor, staffId: number): Promise<boolean> {
-  const required = await db.selectFrom('setting').select('value').where('key', '=', 'staff_two_factor_required').executeTakeFirst()
-  if (required?.value !== '1') return false
+  if (!(await getSettings(db)).staffTwoFactorRequired) return false
   const staff = await db.selectFrom('staff').select('totp_enabled_at').where('id', '=', staffId).executeTakeFirst()
   return !staff?.totp_enabled_at
 }

@@ -1,4 +1,5 @@
 import type { Executor } from './index.js'
+import { cachedReference } from './reference-cache.js'
 import type { LifecyclePolicy } from '../domain/lifecycle.js'
 
 export interface Settings extends LifecyclePolicy {
@@ -22,7 +23,12 @@ const KEYS: Record<keyof Settings, string> = {
   staffTwoFactorRequired: 'staff_two_factor_required'
 }
 
+/** The service settings (kept in memory until a setting changes). */
 export async function getSettings(db: Executor): Promise<Settings> {
+  return cachedReference(db, 'settings', readSettings)
+}
+
+async function readSettings(db: Executor): Promise<Settings> {
   const rows = await db.selectFrom('setting').selectAll().where('key', 'in', Object.values(KEYS)).execute()
   const raw = new Map(rows.map((r) => [r.key, r.value]))
   const flag = (k: keyof Settings, d: boolean) => (raw.has(KEYS[k]) ? raw.get(KEYS[k]) === '1' : d)
