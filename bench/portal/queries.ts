@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
-import { getTicketForActor, getTicketIdByNumber, listNotes } from '../../src/db/ticket.js'
+import { getTicketForActorByNumber, listNotes } from '../../src/db/ticket.js'
 import { listTickets } from '../../src/db/ticket-search.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
 import { dashboardFigures } from '../../src/db/reports.js'
@@ -44,9 +44,8 @@ async function main() {
   const cases: [string, () => Promise<unknown>][] = [
     ['my requests', () => list(db, client, { q: '', situation: 'all', sort: 'created_at', order: 'desc', page: 1, perPage: 20 })],
     ['ticket page', async () => {
-      const id = await getTicketIdByNumber(db, info.ticketNumbers[0])
-      await getTicketForActor(db, client, id!)
-      await listNotes(db, client, id!)
+      const ticket = await getTicketForActorByNumber(db, client, info.ticketNumbers[0])
+      await listNotes(db, client, ticket!.id)
     }],
     ['staff queue', () => list(db, staff, { scope: 'desks', situation: 'open', sort: 'created_at', order: 'desc', page: 1, perPage: 25 })],
     ['api search (staff)', () => list(db, staff, { q: word, page: 1, perPage: 20 })],

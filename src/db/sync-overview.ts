@@ -19,23 +19,30 @@ export interface CrmSyncBadge {
 
 /** The Case number and sync state a ticket page shows: dead > error > pending > synced. */
 export async function crmSyncBadge(db: Executor, ticketId: number, now: Date = new Date()): Promise<CrmSyncBadge | null> {
-  const ticket = await db.selectFrom('ticket').select(['crm_case_id', 'crm_case_number']).where('id', '=', ticketId).executeTakeFirst()
-  if (!ticket) return null
-  const rows = await db.selectFrom('crm_outbox').select(['status', 'last_error', 'done_at'])
-    .where('ticket_id', '=', ticketId).where('status', 'in', ['pending', 'dead']).execute()
-  const synced = await db.selectFrom('crm_outbox').select((eb) => eb.fn.max('done_at').as('at'))
-    .where('ticket_id', '=', ticketId).where('status', '=', 'done').executeTakeFirst()
-  const syncedAt = (synced?.at as string | null | undefined) ?? null
-  const dead = rows.find((r) => r.status === 'dead')
-  const failing = rows.find((r) => r.status === 'pending' && r.last_error !== null)
-  const state: CrmSyncState = dead ? 'dead' : failing ? 'error' : rows.length > 0 || !ticket.crm_case_id ? 'pending' : 'synced'
+  // One statement: the Case link and what the ticket's outbox rows say, as subqueries by ticket_id.
+  const row = await db.selectFrom('ticket').select((eb) => {
+    const rows = (status: 'pending' | 'dead' | 'done') => eb.selectFrom('crm_outbox').whereRef('crm_outbox.ticket_id', '=', 'ticket.id').where('crm_outbox.status', '=', status)
+    return [
+      'ticket.crm_case_id', 'ticket.crm_case_number',
+      rows('dead').select('crm_outbox.id').limit(1).as('dead_id'),
+      rows('dead').select('crm_outbox.last_error').orderBy('crm_outbox.id', 'desc').limit(1).as('dead_error'),
+      rows('pending').select('crm_outbox.id').limit(1).as('pending_id'),
+      rows('pending').where('crm_outbox.last_error', 'is not', null).select('crm_outbox.last_error').orderBy('crm_outbox.id', 'desc').limit(1).as('failing_error'),
+      rows('done').select((c) => c.fn.max('crm_outbox.done_at').as('at')).as('synced_at')
+    ]
+  }).where('ticket.id', '=', ticketId).executeTakeFirst()
+  if (!row) return null
+  const syncedAt = (row.synced_at as string | null) ?? null
+  const dead = row.dead_id !== null
+  const failing = row.failing_error !== null
+  const state: CrmSyncState = dead ? 'dead' : failing ? 'error' : row.pending_id !== null || !row.crm_case_id ? 'pending' : 'synced'
   return {
-    caseNumber: ticket.crm_case_number,
-    caseId: ticket.crm_case_id,
+    caseNumber: row.crm_case_number,
+    caseId: row.crm_case_id,
     state,
     syncedAt,
     minutesAgo: syncedAt ? Math.max(0, Math.floor((now.getTime() - Date.parse(syncedAt)) / 60_000)) : null,
-    error: dead?.last_error ?? failing?.last_error ?? null
+    error: (dead ? row.dead_error : null) ?? row.failing_error ?? null
   }
 }
 

@@ -6,16 +6,25 @@ import { OPEN_STATES } from '../domain/lifecycle.js'
 import { canSeeNote, canSeeOriginalText, canSeeTicket, type Actor } from '../domain/permissions.js'
 import { listColumns, scopeTicketsToActor } from './ticket-search.js'
 
-/** One ticket with the names a page shows, or undefined when missing or not visible to the actor. */
-export async function getTicketForActor(db: Executor, actor: Actor, id: number) {
-  const row = await listColumns(db.selectFrom('ticket'))
+function ticketDetail(db: Executor) {
+  return listColumns(db.selectFrom('ticket'))
     .select([
       'ticket.description', 'ticket.url', 'ticket.impact', 'ticket.urgency', 'ticket.parent_id', 'ticket.version',
       'ticket.created_by_staff_id', 'ticket.resolution', 'ticket.closure_category', 'ticket.closure_note',
       'ticket.cancel_reason', 'ticket.reopen_count', 'ticket.crm_case_id', 'ticket.crm_case_number', 'ticket.deleted_at'
     ])
-    .where('ticket.id', '=', id)
-    .executeTakeFirst()
+}
+
+/** One ticket with the names a page shows, or undefined when missing or not visible to the actor. */
+export async function getTicketForActor(db: Executor, actor: Actor, id: number) {
+  const row = await ticketDetail(db).where('ticket.id', '=', id).executeTakeFirst()
+  if (!row || !canSeeTicket(actor, row)) return undefined
+  return row
+}
+
+/** The same, by the ticket's number (what page URLs carry). */
+export async function getTicketForActorByNumber(db: Executor, actor: Actor, number: number) {
+  const row = await ticketDetail(db).where('ticket.number', '=', number).executeTakeFirst()
   if (!row || !canSeeTicket(actor, row)) return undefined
   return row
 }
@@ -41,11 +50,6 @@ export async function getTicketReceipt(db: Executor, id: number) {
     .select(['ticket.description', 'ticket.url', 'ticket.version'])
     .where('ticket.id', '=', id)
     .executeTakeFirst()
-}
-
-export async function getTicketIdByNumber(db: Executor, number: number): Promise<number | undefined> {
-  const row = await db.selectFrom('ticket').select('id').where('number', '=', number).executeTakeFirst()
-  return row?.id
 }
 
 /** Available staff allowed on a desk/product with their open-ticket counts (zero included). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { getTicketForActor, getTicketIdByNumber, type TicketDetail } from '../../db/ticket.js'
+import { getTicketForActorByNumber, type TicketDetail } from '../../db/ticket.js'
 import { getSettings } from '../../db/settings.js'
 import {
   allowedActions, decide, type Action, type Decision, type LifecycleActor, type LifecycleInput, type LifecyclePolicy,
@@ -20,8 +20,7 @@ export function staffOf(request: FastifyRequest): StaffActor {
 
 /** A ticket by its human number, or 404 when missing or outside the actor's desks. */
 export async function ticketByNumber(fastify: FastifyInstance, request: FastifyRequest, number: number): Promise<TicketDetail> {
-  const id = await getTicketIdByNumber(fastify.db, number)
-  const ticket = id === undefined ? undefined : await getTicketForActor(fastify.db, staffOf(request), id)
+  const ticket = await getTicketForActorByNumber(fastify.db, staffOf(request), number)
   if (!ticket) throw notFound()
   return ticket
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { getTicketForActor, getTicketIdByNumber, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
+import { getTicketForActorByNumber, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { getCatalogItemPath } from '../../db/catalog.js'
 import { getStaff } from '../../db/people.js'
 import { crmSyncBadge } from '../../db/sync-overview.js'
@@ -53,8 +53,7 @@ export function replyGate(ticket: { state: string; status: string }): ReplyGate 
 export async function loadTicket(fastify: FastifyInstance, request: FastifyRequest): Promise<TicketDetail> {
   const raw = (request.params as { number: string }).number
   if (!/^[1-9]\d{0,8}$/.test(raw)) throw notFound()
-  const id = await getTicketIdByNumber(fastify.db, Number(raw))
-  const ticket = id === undefined ? undefined : await getTicketForActor(fastify.db, request.actor!, id)
+  const ticket = await getTicketForActorByNumber(fastify.db, request.actor!, Number(raw))
   if (!ticket) throw notFound()
   return ticket
 }

@@ -37,11 +37,14 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     return ticket
   }
 
-  /** The ticket JSON after a change; the receipt when the change took it out of the actor's sight. */
-  async function ticketAfterChange(request: FastifyRequest, id: number) {
+  /**
+   * The ticket JSON after a change; the receipt when the change took it out of the actor's sight.
+   * A ticket opened through the API has no attachments yet (`withFiles: false`): nothing to read.
+   */
+  async function ticketAfterChange(request: FastifyRequest, id: number, opts: { withFiles: boolean } = { withFiles: true }) {
     const row = (await getTicketForActor(db, actorOf(request), id)) ?? (await getTicketReceipt(db, id))
     if (!row) throw ticketNotFound(request.t)
-    const { descriptionAttachments } = await listNotes(db, actorOf(request), id)
+    const { descriptionAttachments } = opts.withFiles ? await listNotes(db, actorOf(request), id) : { descriptionAttachments: [] }
     return ticketJson(row, descriptionAttachments)
   }
 
@@ -72,7 +75,7 @@ export default async function ticketRoutes(fastify: FastifyInstance) {
     if (!outcome.ok) throw apiRefusal(request.t, outcome.refusal)
     const created = outcome.value
     request.log.info({ ticketId: created.id, number: created.number, assigneeId: created.assigneeId }, 'ticket opened through the API')
-    return reply.code(201).header('location', `/api/v1/tickets/${created.id}`).send(await ticketAfterChange(request, created.id))
+    return reply.code(201).header('location', `/api/v1/tickets/${created.id}`).send(await ticketAfterChange(request, created.id, { withFiles: false }))
   })
 
   api.get('/tickets', {
