@@ -199,7 +199,8 @@ export async function runDbCommand(argv: string[], config: Config, out: Print = 
   const sourceFile = from.slice('sqlite:'.length)
   if (!existsSync(sourceFile)) throw new UsageError(`no SQLite database at ${sourceFile}`)
   const filesDir = resolve(values.files ?? (values.from ? dirname(sourceFile) : config.dataDir))
-  const source = await createDb(from)
+  // A read snapshot of the source that never blocks a server still writing to it.
+  const source = await createDb(from, { sqliteTransactions: 'deferred' })
   const target = await createDb(values.to)
   try {
     const applied = await migrateToLatest(source)

@@ -11,6 +11,10 @@
 // Intl.DateTimeFormat objects, --pragma K=V sets a
 // SQLite pragma on the app's connection (e.g. --pragma cache_size=-262144).
 //
+// With --processes N the app is instead the real server (`src/server.ts`, ROLE=web,
+// WEB_CONCURRENCY=N) in processes of its own, and the server CPU per request is read from /proc
+// for them all (the main process and its web processes).
+//
 // The real app (buildApp, logger off) and a bare Fastify server listen in this process; the
 // load comes from autocannon in a child process (bench/portal/load.ts), so on a 2-core machine
 // the servers get one core and the load generator the other, and this process's CPU time per
@@ -21,7 +25,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cpus, totalmem } from 'node:os'
 import Fastify from 'fastify'
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork, spawn, type ChildProcess } from 'node:child_process'
 import type { Result } from 'autocannon'
 import { sql } from 'kysely'
 import { loadConfig } from '../../src/config.js'
@@ -96,18 +100,60 @@ async function check(target: Target, expect: (body: string) => string | null): P
   return Buffer.byteLength(body)
 }
 
-function fire(loader: ChildProcess, target: Target, seconds: number, connections: number): Promise<Measure> {
+/** CPU time (ms) used so far by the server: this process, or the processes of a separate server. */
+type CpuClock = () => number
+
+const ownCpu: CpuClock = () => {
+  const used = process.cpuUsage()
+  return (used.user + used.system) / 1000
+}
+
+/** The CPU time (ms) of a process and its children, from /proc (clock ticks of 10 ms). */
+function processTreeCpu(pid: number): CpuClock {
+  const ticks = (p: number) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  }
+  return () => {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+    return [pid, ...children].reduce((sum, p) => sum + ticks(p), 0) * 10
+  }
+}
+
+/** The real server in processes of its own (ROLE=web, WEB_CONCURRENCY=processes) over the bench database. */
+async function startServer(dir: string, processes: number): Promise<{ base: string; cpu: CpuClock; stop: () => Promise<void> }> {
+  const probe = Fastify()
+  const port = Number(new URL(await probe.listen({ port: 0, host: '127.0.0.1' })).port)
+  await probe.close()
+  const root = new URL('../../', import.meta.url).pathname
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ROLE: 'web', WEB_CONCURRENCY: String(processes), PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' }
+  })
+  const base = `http://127.0.0.1:${port}`
+  for (const deadline = Date.now() + 120_000; ;) {
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode})`)
+    const up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false)
+    if (up) break
+    if (Date.now() > deadline) throw new Error('the server did not start in 2 minutes')
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  return { base, cpu: processTreeCpu(child.pid!), stop: async () => { child.kill('SIGTERM'); await exited } }
+}
+
+function fire(loader: ChildProcess, target: Target, seconds: number, connections: number, cpuClock: CpuClock): Promise<Measure> {
   return new Promise((done, fail) => {
-    const cpu = process.cpuUsage()
+    const cpuBefore = target.base === bareBaseUrl ? ownCpu() : cpuClock()
     loader.once('message', (msg: { error?: string; result?: Result }) => {
-      const used = process.cpuUsage(cpu)
+      const usedMs = (target.base === bareBaseUrl ? ownCpu() : cpuClock()) - cpuBefore
       if (msg.error || !msg.result) return fail(new Error(msg.error ?? 'no result from the load generator'))
       const result = msg.result
       done({
         rps: result.requests.total / (result.duration || seconds),
         p50: result.latency.p50,
         p99: result.latency.p99,
-        cpuMs: (used.user + used.system) / 1000 / Math.max(result.requests.total, 1),
+        cpuMs: usedMs / Math.max(result.requests.total, 1),
         non2xx: result.non2xx,
         errors: result.errors + result.timeouts
       })
@@ -115,6 +161,9 @@ function fire(loader: ChildProcess, target: Target, seconds: number, connections
     loader.send({ url: target.base, connections, duration: seconds, headers: target.headers, requests: target.requests })
   })
 }
+
+/** The bare route's address: its CPU is this process's own whatever serves the app. */
+let bareBaseUrl = ''
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -133,7 +182,8 @@ async function main() {
       search: { type: 'boolean', default: false },
       out: { type: 'string' },
       'cache-intl': { type: 'boolean', default: false },
-      pragma: { type: 'string', multiple: true, default: [] }
+      pragma: { type: 'string', multiple: true, default: [] },
+      processes: { type: 'string', default: '0' }
     }
   })
   if (!values.data) throw new Error('pass --data DIR (a directory made by bench/portal/seed.ts)')
@@ -160,14 +210,19 @@ async function main() {
     cacheIntlFormatters()
     experiments.push('Intl.DateTimeFormat objects reused')
   }
-  const app = await buildApp({ config, db, logger: false })
-  const appBase = await app.listen({ port: 0, host: '127.0.0.1' })
+  const processes = Number(values.processes)
+  if (!Number.isInteger(processes) || processes < 0) throw new Error('--processes N: a whole number (0: the app in this process)')
+  const app = processes > 0 ? null : await buildApp({ config, db, logger: false })
+  const server = processes > 0 ? await startServer(dir, processes) : null
+  const appBase = server ? server.base : await app!.listen({ port: 0, host: '127.0.0.1' })
+  const cpuClock = server ? server.cpu : ownCpu
 
   // The reference: the same framework, process and host, with no work behind the route.
   const bare = Fastify({ logger: false })
   const bareHtml = '<!doctype html><html><head><title>ok</title></head><body><p>Hello from a bare route.</p></body></html>'
   bare.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(bareHtml))
   const bareBase = await bare.listen({ port: 0, host: '127.0.0.1' })
+  bareBaseUrl = bareBase
 
   const clientCookie = await login(appBase, info.client.email, info.client.password)
   const staffCookie = await login(appBase, info.staff.email, info.staff.password)
@@ -251,6 +306,7 @@ async function main() {
   log(`client ${info.client.email} manages an account with ${info.client.accountTickets.toLocaleString('en')} tickets; staff ${info.staff.email}; search "${word}" matches ${info.search.matches.toLocaleString('en')} tickets`)
   log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`)
   log(`load: autocannon, ${connections} connections, ${warmup} s warm-up + ${duration} s per target, ${rounds} round(s)`)
+  log(server ? `server: src/server.ts with ROLE=web WEB_CONCURRENCY=${processes}, in processes of its own (CPU per request: all of them, from /proc)` : 'server: the app in this process')
   log(experiments.length > 0 ? `EXPERIMENT (not the shipped configuration): ${experiments.join('; ')}\n` : 'configuration: as shipped\n')
   const sizes = new Map<string, number>()
   for (const t of targets) sizes.set(t.name, await check(t, t.expect))
@@ -261,8 +317,8 @@ async function main() {
   for (let r = 0; r < rounds; r++) {
     let bareRps = 0
     for (const t of targets) {
-      if (warmup > 0) await fire(loader, t, warmup, connections)
-      const m = await fire(loader, t, duration, connections)
+      if (warmup > 0) await fire(loader, t, warmup, connections, cpuClock)
+      const m = await fire(loader, t, duration, connections, cpuClock)
       if (t === targets[0]) bareRps = m.rps
       results.get(t.name)!.push(m)
       ratios.get(t.name)!.push(m.rps / bareRps)
@@ -301,7 +357,8 @@ async function main() {
 
   loader.disconnect()
   await bare.close()
-  await app.close()
+  await app?.close()
+  await server?.stop()
   await db.destroy()
 }
 

@@ -10,6 +10,13 @@ export type Trx = Transaction<Database>
 /** Anything that can run a query: the database or a transaction inside it. */
 export type Executor = Db | Trx
 
+/**
+ * How a SQLite connection's transactions begin: `immediate` (the default: the write lock first, so
+ * writers from several processes queue behind the busy timeout) or `deferred` (a read snapshot
+ * that never blocks writers: `db copy`'s source).
+ */
+export type SqliteTransactions = 'immediate' | 'deferred'
+
 /** How many prepared statements a SQLite connection keeps (the app issues a few hundred distinct texts). */
 export const STATEMENT_CACHE_SIZE = 500
 
@@ -21,9 +28,14 @@ export const STATEMENT_CACHE_SIZE = 500
  */
 export class StatementCache {
   readonly #statements = new Map<string, SqliteDatabase.Statement>()
-  constructor(readonly sqlite: SqliteDatabase.Database, readonly max = STATEMENT_CACHE_SIZE) {}
+  constructor(readonly sqlite: SqliteDatabase.Database, readonly max = STATEMENT_CACHE_SIZE, readonly transactions: SqliteTransactions = 'immediate') {}
 
   prepare(text: string): SqliteDatabase.Statement {
+    // Kysely opens every transaction with a plain BEGIN, which takes the write lock only at the
+    // first write: a transaction that read first and then writes after another process committed
+    // fails at once with SQLITE_BUSY (its snapshot is stale; the busy timeout cannot help). Every
+    // transaction here is a command's write, so it takes the lock up front and waits its turn.
+    if (text === 'begin' && this.transactions === 'immediate') text = 'begin immediate'
     const kept = this.#statements.get(text)
     if (kept) {
       if (kept.busy) return this.sqlite.prepare(text)
@@ -52,7 +64,7 @@ export function isSqliteUrl(url: string): boolean {
 }
 
 /** Opens the database named by a `sqlite:<path>` or `postgres://` URL. */
-export async function createDb(url: string): Promise<Db> {
+export async function createDb(url: string, opts: { sqliteTransactions?: SqliteTransactions } = {}): Promise<Db> {
   if (isSqliteUrl(url)) {
     const file = url.slice('sqlite:'.length)
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -61,7 +73,7 @@ export async function createDb(url: string): Promise<Db> {
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('synchronous = NORMAL')
-    const database = new StatementCache(sqlite) as unknown as SqliteDatabase.Database
+    const database = new StatementCache(sqlite, STATEMENT_CACHE_SIZE, opts.sqliteTransactions) as unknown as SqliteDatabase.Database
     return new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
   }
   const pg = await import('pg')
