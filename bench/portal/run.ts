@@ -23,7 +23,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import Fastify from 'fastify'
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import type { Result } from 'autocannon'
@@ -304,7 +304,7 @@ async function main() {
 
   log(`database: ${info.tickets.toLocaleString('en')} tickets, ${info.notes.toLocaleString('en')} notes, ${info.accounts.toLocaleString('en')} accounts (${dir})`)
   log(`client ${info.client.email} manages an account with ${info.client.accountTickets.toLocaleString('en')} tickets; staff ${info.staff.email}; search "${word}" matches ${info.search.matches.toLocaleString('en')} tickets`)
-  log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`)
+  log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`)
   log(`load: autocannon, ${connections} connections, ${warmup} s warm-up + ${duration} s per target, ${rounds} round(s)`)
   log(server ? `server: src/server.ts with ROLE=web WEB_CONCURRENCY=${processes}, in processes of its own (CPU per request: all of them, from /proc)` : 'server: the app in this process')
   log(experiments.length > 0 ? `EXPERIMENT (not the shipped configuration): ${experiments.join('; ')}\n` : 'configuration: as shipped\n')
@@ -351,6 +351,7 @@ async function main() {
   for (const r of rows) {
     log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${(r.ratio * 100).toFixed(1)}% | ${r.cpuMs.toFixed(2)} | ${(r.cpuRatio * 100).toFixed(1)}% | ${(r.bytes / 1024).toFixed(1)} KiB | ${r.aim}${r.failures ? ` (${r.failures} failed)` : ''} |`)
   }
+  log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`)
   log('\nvs bare: req/s over the bare route\'s req/s in the same round. CPU vs bare: the bare route\'s server CPU per request over the page\'s')
   log('(the throughput ratio one core would give with nothing else running; it barely moves when the machine is shared).')
   if (values.out) writeFileSync(values.out, JSON.stringify({ info, connections, duration, rounds, experiments, rows, at: new Date().toISOString() }, null, 2))
