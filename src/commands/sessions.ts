@@ -2,8 +2,8 @@
 // server checks on each request, so ending one (logout, "log out everywhere else", a password
 // change, an account turned off) takes effect at once. Each of these leaves a security event.
 import { findLogin } from '../db/people.js'
-import { endSession, endSessionsOf, insertSession, touchSession, type PersonRef } from '../db/sessions.js'
-import { clearThrottle, hitThrottle, insertSecurityEvent, setPersonActive, throttleHits, twoFactorOf, type SecurityEventInput } from '../db/security.js'
+import { deleteStaleSessions, endSession, endSessionsOf, insertSession, touchSession, type PersonRef } from '../db/sessions.js'
+import { clearThrottle, deleteExpiredThrottles, hitThrottle, insertSecurityEvent, setPersonActive, throttleHits, twoFactorOf, type SecurityEventInput } from '../db/security.js'
 import { insertApiToken, revokeApiToken, touchApiToken } from '../db/token.js'
 import { cleanText, clipText, hasForbiddenControl } from '../domain/text.js'
 import { verifyPassword } from '../security/password.js'
@@ -186,4 +186,20 @@ export async function noteSessionUse(deps: Deps, input: { sessionId: number }): 
 /** Notes that an API token was used (at most once a minute per token, for the account page). */
 export async function noteTokenUse(deps: Deps, input: { tokenId: number }): Promise<void> {
   await run(deps, SYSTEM, (uow) => touchApiToken(uow.trx, input.tokenId, uow.at))
+}
+
+/** How long a session row is kept after its last use (ended or not): what "your sessions" and support may look back on. */
+export const SESSION_KEPT_MS = 30 * 24 * 60 * 60 * 1000
+
+/**
+ * The scheduled tidy-up: sessions unused for SESSION_KEPT_MS and login throttle windows that have
+ * passed are deleted (security events, the account's history, stay). How many of each went.
+ */
+export async function tidySessions(deps: Pick<Deps, 'db' | 'clock' | 'random'>): Promise<{ sessions: number; throttles: number }> {
+  const outcome = await run(deps, SYSTEM, async (uow) => ({
+    sessions: await deleteStaleSessions(uow.trx, new Date(uow.now.getTime() - SESSION_KEPT_MS).toISOString()),
+    throttles: await deleteExpiredThrottles(uow.trx, uow.at)
+  }))
+  if (!outcome.ok) throw outcome.refusal
+  return outcome.value
 }

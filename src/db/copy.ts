@@ -10,8 +10,11 @@ export type Row = Record<string, unknown>
 /** The migrator's own tables: each side keeps its own. */
 export const MIGRATOR_TABLES: readonly string[] = ['kysely_migration', 'kysely_migration_lock']
 
-/** Tables the migrations themselves fill (default SLA policies): a target holding only these is empty. */
-export const WRITTEN_BY_MIGRATIONS: readonly string[] = ['sla_policy']
+/**
+ * Tables the migrations themselves fill (default SLA policies, the reference data's version in
+ * `counter`): a target holding only these is empty, and the source's rows replace them.
+ */
+export const WRITTEN_BY_MIGRATIONS: readonly string[] = ['sla_policy', 'counter']
 
 // Kysely's typed builder knows the schema's tables by name; a copy walks whatever tables there are.
 const loose = (db: Executor) => db as unknown as Kysely<any>

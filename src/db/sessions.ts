@@ -81,3 +81,9 @@ export async function openSessions(db: Executor, person: PersonRef, idleSince: s
   const rows = await q.orderBy('last_seen_at', 'desc').orderBy('id', 'desc').limit(100).execute()
   return rows.map((r) => ({ id: r.id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, userAgent: r.user_agent, ip: r.ip }))
 }
+
+/** Deletes sessions not used since `before` (ended ones stop being used when they end); how many went. */
+export async function deleteStaleSessions(db: Executor, before: string): Promise<number> {
+  const result = await db.deleteFrom('web_session').where('last_seen_at', '<', before).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

@@ -5,6 +5,7 @@ import { dueForSlaCheck, waitingForClosureSince } from '../../src/db/ticket.js'
 import { autoCloseTicket } from '../../src/commands/lifecycle/auto-close.js'
 import { checkSla } from '../../src/commands/sla-escalation.js'
 import { assignBacklog } from '../../src/commands/assignment.js'
+import { tidySessions } from '../../src/commands/sessions.js'
 import { DEFAULT_LEASE_MS, LeaseLost, withLease } from '../../src/work/lease.js'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -58,6 +59,8 @@ export interface JobReport {
   autoClosed: number
   escalated: number
   assigned: number
+  /** Stale sessions and passed login-throttle windows deleted. */
+  tidied: number
 }
 
 /**
@@ -72,13 +75,20 @@ export async function runScheduledJobs(db: Db, now: Date, holder: string, log?: 
   })
   return held.ran ? held.value : null
 
+  async function tidy(stillHeld: StillHeld): Promise<number> {
+    stillHeld()
+    const { sessions, throttles } = await tidySessions(at(db, now))
+    return sessions + throttles
+  }
+
   async function runAll(stillHeld: StillHeld): Promise<JobReport> {
     const report = {
       autoClosed: await autoCloseJob(db, now, stillHeld),
       escalated: await slaEscalationJob(db, now, stillHeld),
-      assigned: await assignBacklog(at(db, now), { stillHeld })
+      assigned: await assignBacklog(at(db, now), { stillHeld }),
+      tidied: await tidy(stillHeld)
     }
-    if (log && (report.autoClosed || report.escalated || report.assigned)) log.info(report, 'scheduled jobs ran')
+    if (log && (report.autoClosed || report.escalated || report.assigned || report.tidied)) log.info(report, 'scheduled jobs ran')
     return report
   }
 }

@@ -98,3 +98,27 @@ t.test('two worker processes at once close each ticket once', async (t) => {
   t.equal(mails.length, 40, 'one notification per ticket')
   t.equal(await runScheduledJobs(env.db, at(100), 'w3').then((r) => r?.autoClosed), 0, 'nothing left to close')
 })
+
+t.test('the jobs delete sessions unused for 30 days and passed login throttles, and keep the rest', async (t) => {
+  const env = await testApp(t)
+  const now = at(24 * 60)
+  const days = (n: number) => new Date(now.getTime() - n * 24 * 3600_000).toISOString()
+  const ana = env.ids.staff['ana@casebridge.test']
+  const session = (name: string, lastSeen: string, ended: string | null) => env.db.insertInto('web_session').values({
+    token_hash: name, staff_id: ana, contact_id: null, created_at: days(60), last_seen_at: lastSeen, ended_at: ended,
+    ended_reason: ended ? 'logout' : null, user_agent: null, ip: null, second_factor_pending: 0
+  }).execute()
+  await session('ended-long-ago', days(40), days(40))
+  await session('idle-31-days', days(31), null)
+  await session('ended-yesterday', days(1), days(1))
+  await session('in-use', days(0), null)
+  await env.db.insertInto('throttle').values([
+    { key: 'login:ip:198.51.100.7', hits: 3, resets_at: days(1) },
+    { key: 'login:ip:198.51.100.8', hits: 3, resets_at: new Date(now.getTime() + 600_000).toISOString() }
+  ]).execute()
+  const report = await runScheduledJobs(env.db, now, 'tidy')
+  t.equal(report?.tidied, 3, 'two sessions and one throttle window')
+  t.same((await env.db.selectFrom('web_session').select('token_hash').orderBy('token_hash').execute()).map((r) => r.token_hash), ['ended-yesterday', 'in-use'])
+  t.same((await env.db.selectFrom('throttle').select('key').execute()).map((r) => r.key), ['login:ip:198.51.100.8'], 'the live window stays')
+  t.equal((await runScheduledJobs(env.db, now, 'tidy'))?.tidied, 0, 'nothing more the next time')
+})
