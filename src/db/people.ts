@@ -1,4 +1,5 @@
 import type { Executor } from './index.js'
+import { prepared } from './prepared.js'
 import type { ContactActor, Locale, StaffActor } from '../domain/permissions.js'
 import { isLocale } from '../i18n/index.js'
 
@@ -34,24 +35,35 @@ function localeOrNull(value: string | null): Locale | null {
   return isLocale(value) ? value : null
 }
 
+// Read on every request a staff member or a client makes: compiled once (src/db/prepared.ts).
+const staffActorRows = prepared(1, (db, id: number) => db.selectFrom('staff').leftJoin('desk_member', 'desk_member.staff_id', 'staff.id')
+  .select(['staff.id', 'staff.name', 'staff.email', 'staff.locale', 'staff.role', 'staff.can_delete', 'desk_member.desk_id'])
+  .where('staff.id', '=', id).where('staff.active', '=', 1).orderBy('desk_member.desk_id'))
+const contactActorRows = prepared(1, (db, id: number) => db.selectFrom('contact').leftJoin('contact_account', 'contact_account.contact_id', 'contact.id')
+  .select(['contact.id', 'contact.name', 'contact.email', 'contact.locale', 'contact_account.account_id', 'contact_account.is_manager'])
+  .where('contact.id', '=', id).where('contact.active', '=', 1).orderBy('contact_account.account_id'))
+
+/** A staff member who may act, with their desks: one statement (a row per desk). */
 export async function loadStaffActor(db: Executor, id: number): Promise<StaffActor | undefined> {
-  const row = await db.selectFrom('staff').selectAll().where('id', '=', id).where('active', '=', 1).executeTakeFirst()
+  const rows = await staffActorRows(db, id)
+  const row = rows[0]
   if (!row) return undefined
-  const desks = await db.selectFrom('desk_member').select('desk_id').where('staff_id', '=', id).execute()
   return {
     kind: 'staff', id: row.id, name: row.name, email: row.email, locale: localeOrNull(row.locale),
-    role: row.role, deskIds: desks.map((d) => d.desk_id), canDelete: row.can_delete === 1 || row.role === 'admin'
+    role: row.role, deskIds: rows.flatMap((r) => (r.desk_id === null ? [] : [r.desk_id])), canDelete: row.can_delete === 1 || row.role === 'admin'
   }
 }
 
+/** A client who may act, with the accounts they belong to: one statement (a row per account). */
 export async function loadContactActor(db: Executor, id: number): Promise<ContactActor | undefined> {
-  const row = await db.selectFrom('contact').selectAll().where('id', '=', id).where('active', '=', 1).executeTakeFirst()
+  const rows = await contactActorRows(db, id)
+  const row = rows[0]
   if (!row) return undefined
-  const links = await db.selectFrom('contact_account').select(['account_id', 'is_manager']).where('contact_id', '=', id).execute()
+  const links = rows.flatMap((r) => (r.account_id === null ? [] : [{ accountId: r.account_id, manager: r.is_manager === 1 }]))
   return {
     kind: 'contact', id: row.id, name: row.name, email: row.email, locale: localeOrNull(row.locale),
-    accountIds: links.map((l) => l.account_id),
-    managerAccountIds: links.filter((l) => l.is_manager === 1).map((l) => l.account_id)
+    accountIds: links.map((l) => l.accountId),
+    managerAccountIds: links.filter((l) => l.manager).map((l) => l.accountId)
   }
 }
 

@@ -1,6 +1,7 @@
 // Login sessions kept on the server (`web_session`): the cookie holds a random token, a row holds
 // its SHA-256, who it belongs to, and whether it has ended.
 import type { Executor } from './index.js'
+import { prepared } from './prepared.js'
 import type { PersonKind } from './people.js'
 
 export interface PersonRef {
@@ -36,12 +37,14 @@ export async function insertSession(db: Executor, row: { tokenHash: string; pers
   return id
 }
 
+// Read on every request of a logged-in browser: compiled once (src/db/prepared.ts).
+const liveSessionRows = prepared(2, (db, tokenHash: string, idleSince: string) => db.selectFrom('web_session')
+  .select(['id', 'staff_id', 'contact_id', 'last_seen_at', 'second_factor_pending'])
+  .where('token_hash', '=', tokenHash).where('ended_at', 'is', null).where('last_seen_at', '>=', idleSince))
+
 /** The session this token opened, when it has not ended and was used since `idleSince`: one look-up by a unique index. */
 export async function findLiveSession(db: Executor, tokenHash: string, idleSince: string): Promise<LiveSession | undefined> {
-  const row = await db.selectFrom('web_session')
-    .select(['id', 'staff_id', 'contact_id', 'last_seen_at', 'second_factor_pending'])
-    .where('token_hash', '=', tokenHash).where('ended_at', 'is', null).where('last_seen_at', '>=', idleSince)
-    .executeTakeFirst()
+  const [row] = await liveSessionRows(db, tokenHash, idleSince)
   if (!row) return undefined
   const person: PersonRef | null = row.staff_id !== null ? { kind: 'staff', id: row.staff_id } : row.contact_id !== null ? { kind: 'contact', id: row.contact_id } : null
   if (!person) return undefined
