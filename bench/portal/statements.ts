@@ -1,4 +1,4 @@
-// How many SQL statements each measured page runs, and which: the app is built in this process
+// How many SQL statements each measured page runs (transactions' BEGIN and COMMIT left out), and which: the app is built in this process
 // over a database made by bench/portal/seed.ts, and every query it executes is counted per request.
 //
 //   npx tsx bench/portal/statements.ts --data DIR [--show]
@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { InjectOptions } from 'fastify'
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import type { Database } from '../../src/db/schema.js'
 import { loadConfig } from '../../src/config.js'
 import { createDb, migrateToLatest } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
@@ -18,21 +20,17 @@ import { createApiTokenFor } from '../../src/commands/people.js'
 import type { BenchInfo } from './seed.js'
 import { Agent } from '../../test/helpers/app.js'
 
-/**
- * Counts every statement executed through it (by its result, so that queries compiled once,
- * src/db/prepared.ts, are counted too) and keeps the SQL of those built per call.
- */
-class Counter implements KyselyPlugin {
-  seen: string[] = []
-  executed = 0
-  constructor(readonly compile: (args: PluginTransformQueryArgs) => string) {}
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.seen.push(this.compile(args))
-    return args.node
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    this.executed++
-    return args.result
+/** A SQLite connection that counts (and keeps the SQL of) every statement Kysely asks it to prepare: one per query executed. */
+function countingConnection(sqlite: SqliteDatabase.Database) {
+  return {
+    seen: [] as string[],
+    prepare(text: string) {
+      this.seen.push(text)
+      return sqlite.prepare(text)
+    },
+    close() {
+      sqlite.close()
+    }
   }
 }
 
@@ -44,9 +42,12 @@ async function main() {
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
   const base = await createDb(config.databaseUrl)
   await migrateToLatest(base)
-  const counter = new Counter((args) => base.getExecutor().compileQuery(args.node, args.queryId).sql)
+  // The same connection createDb opens, counted.
+  const sqlite = new SqliteDatabase(config.databaseUrl.slice('sqlite:'.length))
+  for (const pragma of ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON', 'synchronous = NORMAL']) sqlite.pragma(pragma)
+  const counter = countingConnection(sqlite)
   const texts: string[] = []
-  const db = base.withPlugin(counter)
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: counter as unknown as SqliteDatabase.Database }) })
   const app = await buildApp({ config, db, logger: false })
   await app.ready()
 
@@ -78,14 +79,14 @@ async function main() {
   for (const [name, request] of pages) {
     await app.inject(request) // warm: caches filled
     counter.seen = []
-    counter.executed = 0
     const res = await app.inject(request)
     if (res.statusCode !== (request.method === 'POST' ? 201 : 200)) throw new Error(`${name}: ${res.statusCode} ${res.body.slice(0, 200)}`)
-    process.stdout.write(`| ${name} | ${counter.executed} |\n`)
-    if (values.show) texts.push(`${name} (${counter.executed - counter.seen.length} compiled once, not listed):\n${counter.seen.map((q) => `  ${q.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')}`)
+    process.stdout.write(`| ${name} | ${counter.seen.filter((q) => !/^(begin|commit|rollback)/i.test(q)).length} |\n`)
+    if (values.show) texts.push(`${name}:\n${counter.seen.map((q) => `  ${q.replace(/\s+/g, ' ').slice(0, 160)}`).join('\n')}`)
   }
   if (values.show) process.stdout.write(`\n${texts.join('\n')}\n`)
   await app.close()
+  await db.destroy()
   await base.destroy()
 }
 
