@@ -35,6 +35,18 @@ function poster(app: TestEnv['app'], token: string) {
   })
 }
 
+/** Alice (client) and Ana (staff) posting with their tokens, Alice's ticket, and a colleague to transfer it to. */
+async function routeScene(t: Parameters<typeof testApp>[0]) {
+  const e = await env(t)
+  const alice = poster(e.app, await apiToken(e.db, 'alice@acme.test'))
+  const ana = poster(e.app, await apiToken(e.db, 'ana@casebridge.test'))
+  const id = e.ticketId
+  // the demo assigns by least load, at random among equals: move it to someone else on its desk
+  const current = (await e.db.selectFrom('ticket').select('assignee_id').where('id', '=', id).executeTakeFirstOrThrow()).assignee_id
+  const target = [e.ids.staff['carla@casebridge.test'], e.ids.staff['diego@casebridge.test']].find((s) => s !== current)!
+  return { e, alice, ana, id, target }
+}
+
 const replayed = (res: LightMyRequestResponse) => res.headers['idempotent-replayed'] === 'true'
 
 t.test('a create retried with the same key makes one ticket and answers the same', async (t) => {
@@ -112,13 +124,7 @@ t.test('the same key for another request: 422; another token: its own key', asyn
 })
 
 t.test('each POST route: notes, transitions, transfer', async (t) => {
-  const e = await env(t)
-  const alice = poster(e.app, await apiToken(e.db, 'alice@acme.test'))
-  const ana = poster(e.app, await apiToken(e.db, 'ana@casebridge.test'))
-  const id = e.ticketId
-  // the demo assigns by least load, at random among equals: move it to someone else on its desk
-  const current = (await e.db.selectFrom('ticket').select('assignee_id').where('id', '=', id).executeTakeFirstOrThrow()).assignee_id
-  const target = [e.ids.staff['carla@casebridge.test'], e.ids.staff['diego@casebridge.test']].find((s) => s !== current)!
+  const { e, alice, ana, id, target } = await routeScene(t)
   const calls: [string, typeof alice, string, object][] = [
     ['a reply', alice, `/tickets/${id}/notes`, { body: 'Firefox 140.' }],
     ['an internal note', ana, `/tickets/${id}/notes`, { body: 'Cookie domain.', visibility: 'internal' }],
@@ -147,12 +153,7 @@ t.test('each POST route: notes, transitions, transfer', async (t) => {
 })
 
 t.test('a request that committed but died before its answer was recorded: the retry is answered from what it changed', async (t) => {
-  const e = await env(t)
-  const alice = poster(e.app, await apiToken(e.db, 'alice@acme.test'))
-  const ana = poster(e.app, await apiToken(e.db, 'ana@casebridge.test'))
-  const id = e.ticketId
-  const current = (await e.db.selectFrom('ticket').select('assignee_id').where('id', '=', id).executeTakeFirstOrThrow()).assignee_id
-  const target = [e.ids.staff['carla@casebridge.test'], e.ids.staff['diego@casebridge.test']].find((s) => s !== current)!
+  const { e, alice, ana, id, target } = await routeScene(t)
   const calls: [string, typeof alice, string, object][] = [
     ['a create', alice, '/tickets', { title: 'Printer offline', description: 'Since this morning.', productId: e.ids.product['Casebridge Cloud'] }],
     ['a reply', alice, `/tickets/${id}/notes`, { body: 'Still broken.' }],
