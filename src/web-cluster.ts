@@ -62,7 +62,12 @@ export async function startWebCluster(opts: { processes: number; log: Logger }):
     }, delay).unref()
   }
 
-  /** Asks a web process to finish (it closes its server after its requests) and waits for it; killed after the grace period. */
+  /**
+   * Asks a web process to finish and waits for it; killed after the grace period. Disconnecting
+   * first stops this process handing it new connections (a SIGTERM alone leaves a moment where a
+   * new connection reaches a closing server and gets 503); the web process then closes its
+   * server after the requests it holds, and exits.
+   */
   function retire(child: Child): Promise<void> {
     retiring.add(child)
     serving.delete(child)
@@ -73,7 +78,8 @@ export async function startWebCluster(opts: { processes: number; log: Logger }):
         clearTimeout(kill)
         resolve()
       })
-      child.process.kill('SIGTERM')
+      if (child.isConnected()) child.disconnect()
+      else child.process.kill('SIGTERM')
     })
   }
 
