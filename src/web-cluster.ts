@@ -14,8 +14,6 @@ export function isWebChild(): boolean {
 }
 
 export interface WebCluster {
-  /** The web processes now serving (their pids). */
-  pids(): number[]
   /** Replaces every web process with a new one, one at a time: each new one listens before its old one stops. */
   restart(): Promise<void>
   stop(): Promise<void>
@@ -93,7 +91,6 @@ export async function startWebCluster(opts: { processes: number; log: Logger }):
   log.info({ processes: opts.processes, webPids: [...serving].map((c) => c.process.pid) }, 'web processes started')
 
   return {
-    pids: () => [...serving].map((c) => c.process.pid!),
     async restart() {
       for (const old of [...serving]) {
         if (stopping) return
