@@ -312,7 +312,9 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
     : qb.orderBy(`ticket.${sort}`, direction).orderBy('ticket.id', order)) as Q
 
   const states = filterStates(filters)
-  let pieces = scopePieces(actor).flatMap((piece) => (piece.byState && states
+  // The pieces that are usually small (a person's own tickets outside their accounts or desks)
+  // come first: counting reads them to their end, and those without a match leave the page query.
+  let pieces = [...scopePieces(actor)].sort((a, b) => Number(a.byState) - Number(b.byState)).flatMap((piece) => (piece.byState && states
     ? states.map((state) => <O>(qb: TicketQuery<O>) => piece.where(qb).where('ticket.state', '=', state))
     : [piece.where]))
   if (pieces.length === 0) return { items: [], total: 0, totalCapped: false, page, perPage }
@@ -323,18 +325,21 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
   let match = staffFtsMatch(db, actor, filters)
   if (match && !filters.q?.trim() && !(await fewMatches(db, match))) match = null
   const withoutQ = { ...filters, q: undefined, title: undefined }
-  // Counting reads the matches' ids, at most COUNT_CAP + 1 of them: when there are no more than
-  // the cap, that is every match, and the page is those rows sorted (one look-up per match,
-  // instead of reading the scope's pieces a second time).
-  let matched: { id: number }[]
+  // Counting reads at most COUNT_CAP + 1 matches. Searches by words keep their ids: when there are
+  // no more than the cap, that is every match, and the page is those rows sorted (one look-up per
+  // match, instead of running the full-text match again for every piece). Other lists count
+  // without bringing the ids out, and read their page from the pieces.
+  let matched: { id: number }[] | null = null
+  let n: number
   if (match) {
     matched = await applyFilters(db, db.selectFrom('ticket'), actor, withoutQ)
       .innerJoin(ftsHits(match), (join) => join.onRef('fts.rowid', '=', 'ticket.id'))
       .select('ticket.id').limit(COUNT_CAP + 1).execute()
+    n = matched.length
   } else {
     // UNION ALL of disjoint pieces under one LIMIT: counting stops at the cap, piece by piece.
-    // Each match says which piece it came from: past the cap, the pieces read to their end
-    // without a match are left out of the page's query, which would read them again.
+    // Each match says which piece it came from: the pieces read to their end without a match are
+    // left out of the page's query, which would read them again.
     // Title words too common to start from (fewMatches) are tested once, on the rows the pieces
     // give, rather than inside each piece, where SQLite would read their full-text matches again
     // (Ana's open tickets, title `printer` + critical, at 1M tickets: 96 -> 30 ms).
@@ -342,25 +347,33 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
     const countFilters = titleMatch ? { ...filters, title: undefined } : filters
     const union = pieces.map((piece, i) => filtered(piece, countFilters).select(['ticket.id', sql.lit(i).as('p')]))
       .reduce((all, next) => all.unionAll(next))
-    const seen = titleMatch
-      ? await db.selectFrom(union.as('m')).select(['m.id', 'm.p']).where('m.id', 'in', titleHits(titleMatch)).limit(COUNT_CAP + 1).execute()
-      : await union.limit(COUNT_CAP + 1).execute()
-    matched = seen
-    if (seen.length > COUNT_CAP) {
-      const hits = new Set(seen.map((r) => Number(r.p)))
-      // SQLite reads the pieces in order, so those before the last one matched were read to
-      // their end. (PostgreSQL's planner may read a UNION ALL in any order: nothing is left out.)
-      const readUpTo = isPostgres(db) ? 0 : Math.max(...hits)
-      pieces = pieces.filter((_, i) => i >= readUpTo || hits.has(i))
+    let hits: Map<number, number>
+    if (titleMatch || filters.q?.trim()) {
+      const seen = titleMatch
+        ? await db.selectFrom(union.as('m')).select(['m.id', 'm.p']).where('m.id', 'in', titleHits(titleMatch)).limit(COUNT_CAP + 1).execute()
+        : await union.limit(COUNT_CAP + 1).execute()
+      matched = seen
+      hits = new Map()
+      for (const r of seen) hits.set(Number(r.p), (hits.get(Number(r.p)) ?? 0) + 1)
+    } else {
+      // Counted where they are read: one row per piece with matches, not a row per match.
+      const rows = await db.selectFrom(union.limit(COUNT_CAP + 1).as('m'))
+        .select((eb) => ['m.p', eb.fn.countAll<number>().as('n')]).groupBy('m.p').execute()
+      hits = new Map(rows.map((r) => [Number(r.p), Number(r.n)]))
     }
+    n = [...hits.values()].reduce((sum, k) => sum + k, 0)
+    // Below the cap every piece was read to its end; above it, SQLite read the pieces in order, so
+    // those before the last one matched were. (PostgreSQL's planner may read a UNION ALL in any
+    // order: above the cap, nothing is left out.)
+    const readUpTo = n <= COUNT_CAP ? pieces.length : isPostgres(db) ? 0 : Math.max(...hits.keys())
+    pieces = pieces.filter((_, i) => i >= readUpTo || hits.has(i))
   }
-  const n = matched.length
 
   const offset = (page - 1) * perPage
   let items: TicketListItem[]
   if (n === 0) {
     items = []
-  } else if (n <= COUNT_CAP) {
+  } else if (matched && n <= COUNT_CAP) {
     // sorted by the ticket's own columns first, so only the page's rows are joined
     const ids = sorted(db.selectFrom('ticket').select('ticket.id').where('ticket.id', 'in', matched.map((r) => r.id)))
       .limit(perPage).offset(offset)
