@@ -1,24 +1,11 @@
 // Desks, products, the service catalog and the settings, kept in each process's memory: they are
 // read on nearly every page and change rarely. Any change to their tables raises
-// `counter.reference_data` in the same transaction (triggers, migration 20261206110000); a
-// request reads that one number once (a primary-key look-up) and a cached list is used only while
-// the number is the one it was loaded under. So a change made by any process, on any machine, is
-// seen by every process on its next request. Inside a transaction nothing is cached: a command
-// reads what its own transaction sees.
-import { AsyncLocalStorage } from 'node:async_hooks'
+// `counter.reference_data` in the same transaction (triggers, migration 20261206110000); each use
+// reads that one number (a primary-key look-up) and a cached list is used only while the number
+// is the one it was loaded under. So a change made by any process, on any machine, is seen by
+// every process on its next request. Lists asked for together (a page's Promise.all) share one
+// read. Inside a transaction nothing is cached: a command reads what its own transaction sees.
 import type { Executor } from './index.js'
-
-interface Scope {
-  /** The reference version read for this request (once, the first time a list is wanted). */
-  version: Promise<number> | null
-}
-
-const requestScope = new AsyncLocalStorage<Scope>()
-
-/** Runs `fn` (a request's handling) with its own reference version, read at most once. */
-export function inReferenceScope<T>(fn: () => T): T {
-  return requestScope.run({ version: null }, fn)
-}
 
 interface Kept {
   version: number
@@ -33,6 +20,24 @@ async function readVersion(db: Executor): Promise<number> {
   return Number(row?.value ?? 0)
 }
 
+/** A read issued for callers in the same synchronous run, forgotten at the next microtask. */
+const reading = new WeakMap<object, Promise<number>>()
+
+/**
+ * The version now. Callers in one synchronous run (the lists of a Promise.all) share one read;
+ * any later caller reads again, so nothing read before a change can answer a request made after it.
+ */
+function currentVersion(db: Executor): Promise<number> {
+  let version = reading.get(db)
+  if (!version) {
+    const read = readVersion(db)
+    reading.set(db, read)
+    queueMicrotask(() => { if (reading.get(db) === read) reading.delete(db) })
+    version = read
+  }
+  return version
+}
+
 /** Arrays and plain objects frozen one level deep: a cached value is shared by every request. */
 function frozen<T>(value: T): T {
   if (Array.isArray(value)) {
@@ -44,8 +49,7 @@ function frozen<T>(value: T): T {
 /** `load(db)`'s answer, from memory while the reference data has not changed since it was loaded. */
 export async function cachedReference<T>(db: Executor, key: string, load: (db: Executor) => Promise<T>): Promise<T> {
   if (db.isTransaction) return load(db)
-  const scope = requestScope.getStore()
-  const version = await (scope ? (scope.version ??= readVersion(db)) : readVersion(db))
+  const version = await currentVersion(db)
   let cache = kept.get(db)
   if (!cache || cache.version !== version) {
     cache = { version, entries: new Map() }

@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin'
-import { inReferenceScope } from '../db/reference-cache.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Actor, Locale } from '../domain/permissions.js'
 import { browserLocale, formatDateTime, translator, type Translate } from '../i18n/index.js'
@@ -58,8 +57,6 @@ export default fp(async function appPlugins(fastify) {
   }
   fastify.decorate('setActor', setActor)
 
-  // Each request reads the reference data's version once, whatever it lists (src/db/reference-cache.ts).
-  fastify.addHook('onRequest', (_request, _reply, done) => inReferenceScope(done))
   fastify.addHook('onRequest', async (request) => {
     setActor(request, null)
     request.webSession = null
