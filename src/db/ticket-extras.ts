@@ -1,6 +1,9 @@
 import type { Executor } from './index.js'
-import type { Insertable } from 'kysely'
+import { sql, type Insertable } from 'kysely'
 import type { SurveyTable } from './schema.js'
+import type { Actor } from '../domain/permissions.js'
+import { linkedTickets } from './ticket.js'
+import { ticketApprovalState } from './approval.js'
 
 type NewSurvey = Insertable<SurveyTable>
 
@@ -37,9 +40,9 @@ export interface CostSummary {
   totalCents: number
 }
 
-/** Time spent on notes × each author's hourly rate, plus other cost items. */
-export async function costSummary(db: Executor, ticketId: number): Promise<CostSummary> {
-  const time = await db.selectFrom('note').innerJoin('staff', 'staff.id', 'note.author_staff_id')
+/** Time spent on notes × each author's hourly rate, plus other cost items (`has`: skip what the ticket has none of). */
+export async function costSummary(db: Executor, ticketId: number, has: Pick<TicketHas, 'time' | 'costItems'> = { time: true, costItems: true }): Promise<CostSummary> {
+  const time = !has.time ? [] : await db.selectFrom('note').innerJoin('staff', 'staff.id', 'note.author_staff_id')
     .select(['staff.name', 'staff.hourly_rate_cents', (eb) => eb.fn.sum<number>('note.minutes_spent').as('minutes')])
     .where('note.ticket_id', '=', ticketId).where('note.minutes_spent', '>', 0)
     .groupBy(['staff.id', 'staff.name', 'staff.hourly_rate_cents']).orderBy('staff.name').execute()
@@ -47,7 +50,7 @@ export async function costSummary(db: Executor, ticketId: number): Promise<CostS
     const minutes = Number(r.minutes)
     return { staffName: r.name, minutes, rateCents: r.hourly_rate_cents, amountCents: Math.round((minutes * r.hourly_rate_cents) / 60) }
   })
-  const items = await db.selectFrom('cost_item').leftJoin('staff', 'staff.id', 'cost_item.staff_id')
+  const items = !has.costItems ? [] : await db.selectFrom('cost_item').leftJoin('staff', 'staff.id', 'cost_item.staff_id')
     .select(['cost_item.id', 'cost_item.description', 'cost_item.amount_cents', 'cost_item.created_at', 'staff.name as staff_name'])
     .where('cost_item.ticket_id', '=', ticketId).orderBy('cost_item.id').execute()
   const timeCents = timeEntries.reduce((s, e) => s + e.amountCents, 0)
@@ -66,4 +69,49 @@ export async function getSurvey(db: Executor, ticketId: number) {
 /** Records the requester's opinion; the primary key makes a second rating impossible. */
 export async function insertSurvey(trx: Executor, row: NewSurvey): Promise<void> {
   await trx.insertInto('survey').values(row).execute()
+}
+
+/** What hangs off a ticket besides its conversation. */
+export interface TicketHas {
+  survey: boolean
+  checklist: boolean
+  /** Notes with time spent. */
+  time: boolean
+  costItems: boolean
+  /** Follow-up tickets (visible to the reader or not). */
+  children: boolean
+  approvals: boolean
+}
+
+/** TicketHas in one statement (each an index probe), so a page skips the look-ups that would find nothing. */
+export async function ticketHas(db: Executor, ticketId: number): Promise<TicketHas> {
+  const row = await db.selectNoFrom((eb) => [
+    eb.exists(eb.selectFrom('survey').select(sql.lit(1).as('x')).where('survey.ticket_id', '=', ticketId)).as('survey'),
+    eb.exists(eb.selectFrom('checklist_item').select(sql.lit(1).as('x')).where('checklist_item.ticket_id', '=', ticketId)).as('checklist'),
+    eb.exists(eb.selectFrom('note').select(sql.lit(1).as('x')).where('note.ticket_id', '=', ticketId).where('note.minutes_spent', '>', 0)).as('time'),
+    eb.exists(eb.selectFrom('cost_item').select(sql.lit(1).as('x')).where('cost_item.ticket_id', '=', ticketId)).as('cost_items'),
+    eb.exists(eb.selectFrom('ticket').select(sql.lit(1).as('x')).where('ticket.parent_id', '=', ticketId)).as('children'),
+    eb.exists(eb.selectFrom('approval').select(sql.lit(1).as('x')).where('approval.ticket_id', '=', ticketId)).as('approvals')
+  ]).executeTakeFirstOrThrow()
+  const yes = (v: unknown) => v === true || Number(v) === 1
+  return {
+    survey: yes(row.survey), checklist: yes(row.checklist), time: yes(row.time), costItems: yes(row.cost_items),
+    children: yes(row.children), approvals: yes(row.approvals)
+  }
+}
+
+/**
+ * The parts of a ticket page beyond the ticket and its conversation — survey, checklist, costs,
+ * linked tickets, approval — reading only those the ticket has (most tickets have none of them).
+ */
+export async function ticketExtras(db: Executor, actor: Actor, ticket: { id: number; parent_id: number | null; status: string }, now: Date) {
+  const has = await ticketHas(db, ticket.id)
+  const [survey, checklist, costs, links, approval] = await Promise.all([
+    has.survey ? getSurvey(db, ticket.id) : undefined,
+    has.checklist ? listChecklist(db, ticket.id) : [],
+    costSummary(db, ticket.id, has),
+    has.children || ticket.parent_id !== null ? linkedTickets(db, actor, ticket) : { parent: null, children: [] },
+    has.approvals || ticket.status === 'awaiting_approval' ? ticketApprovalState(db, ticket, now) : null
+  ])
+  return { survey, checklist, costs, links, approval }
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { getTicketForActor, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
+import { getTicketForActor, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { contactAccounts, getStaff, listDeskStaff } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
-import { costSummary, getSurvey, listChecklist } from '../../db/ticket-extras.js'
+import { ticketExtras } from '../../db/ticket-extras.js'
 import { crmSyncBadge } from '../../db/sync-overview.js'
 import { LEVELS, PRIORITIES, priorityFor, type Action, type Level } from '../../domain/lifecycle.js'
 import type { Locale } from '../../domain/permissions.js'
@@ -47,7 +47,8 @@ export function priorityChoice(ticket: { impact: Level | null; urgency: Level | 
 export async function renderTicket(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, state: PageState = {}) {
   const db = fastify.db
   const actor = staffOf(request)
-  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, checklist, costs, links, survey, crm] = await Promise.all([
+  const now = fastify.clock()
+  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm] = await Promise.all([
     listNotes(db, actor, ticket.id),
     listCatalogItems(db),
     listProducts(db),
@@ -56,12 +57,10 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     contactAccounts(db, ticket.contact_id),
     openedBy(fastify, ticket),
     deskLifecycle(fastify, actor, ticket),
-    listChecklist(db, ticket.id),
-    costSummary(db, ticket.id),
-    linkedTickets(db, actor, ticket),
-    getSurvey(db, ticket.id),
-    crmSyncBadge(db, ticket.id, fastify.clock())
+    ticketExtras(db, actor, ticket, now),
+    crmSyncBadge(db, ticket.id, now)
   ])
+  const { checklist, costs, links, survey } = extras
   const allowed = (action: Action) => lifecycle.allowed.includes(action)
   const replying = lifecycle.decide('reply')
   const money = (cents: number) => formatMoney(cents, request.locale)
@@ -89,12 +88,12 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
       extras: allowed('add_note')
     },
     actions: PANEL_ACTIONS.filter((a) => allowed(a)),
-    sla: slaView(ticket, fastify.clock(), request.t),
+    sla: slaView(ticket, now, request.t),
     checklist,
     checklistDone: checklist.filter((i) => i.done === 1).length,
     survey: survey ?? null,
     crm,
-    approval: await deskApprovalView(db, ticket, fastify.clock()),
+    approval: await deskApprovalView(db, ticket, extras.approval),
     costs, money,
     maxMinutes: MAX_MINUTES,
     failed: state.failed ?? null,
@@ -105,8 +104,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
 }
 
 /** The approval card: where the request stands and, while it waits, whom a new link could go to. */
-async function deskApprovalView(db: FastifyInstance['db'], ticket: TicketDetail, now: Date) {
-  const state = await ticketApprovalState(db, ticket, now)
+async function deskApprovalView(db: FastifyInstance['db'], ticket: TicketDetail, state: Awaited<ReturnType<typeof ticketApprovalState>>) {
   if (!state) return null
   if (!state.waiting) return { ...state, candidates: [], found: null }
   const [candidates, found] = await Promise.all([

@@ -1,21 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { getTicketForActorByNumber, linkedTickets, listNotes, type TicketDetail } from '../../db/ticket.js'
+import { getTicketForActorByNumber, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { getCatalogItemPath } from '../../db/catalog.js'
 import { getStaff } from '../../db/people.js'
 import { crmSyncBadge } from '../../db/sync-overview.js'
 import { getSettings } from '../../db/settings.js'
-import { costSummary, getSurvey, listChecklist } from '../../db/ticket-extras.js'
+import { ticketExtras } from '../../db/ticket-extras.js'
 import { LIMITS } from '../../domain/ticket.js'
 import {
-  allowedActions, decide, type Action, type Decision, type LifecycleActor, type LifecycleInput, type LifecyclePolicy,
+  allowedActions, decide, type Action, type LifecycleActor, type LifecyclePolicy,
   type LifecycleTicket, type State, type Status
 } from '../../domain/lifecycle.js'
 import type { ContactActor, Locale } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import type { FormErrors } from '../forms.js'
 import { formatDuration, slaView } from '../sla-view.js'
-import { ticketApprovalState } from '../../db/approval.js'
 
 // A string, so /portal/tickets/abc is a plain 404 like any ticket the client may not see.
 export const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })
@@ -58,17 +57,10 @@ export async function loadTicket(fastify: FastifyInstance, request: FastifyReque
   return ticket
 }
 
-/** What the lifecycle needs to judge the requester's actions: the ticket, the settings, the survey. */
-export async function lifecycleContext(fastify: FastifyInstance, ticket: TicketDetail) {
-  const [settings, survey] = await Promise.all([getSettings(fastify.db), getSurvey(fastify.db, ticket.id)])
-  const lifecycle: LifecycleTicket = {
-    state: ticket.state as State, status: ticket.status as Status, rated: survey !== undefined, parentId: ticket.parent_id
-  }
-  return {
-    settings, survey,
-    allowed: allowedActions(lifecycle, REQUESTER, settings),
-    decide: (action: Action, input: LifecycleInput = {}): Decision => decide(lifecycle, REQUESTER, action, input, settings)
-  }
+/** What the requester may do here, judged on the ticket, the settings and whether it was rated. */
+function requesterActions(settings: LifecyclePolicy, ticket: TicketDetail, rated: boolean): Action[] {
+  const lifecycle: LifecycleTicket = { state: ticket.state as State, status: ticket.status as Status, rated, parentId: ticket.parent_id }
+  return allowedActions(lifecycle, REQUESTER, settings)
 }
 
 function formatMoney(cents: number, locale: Locale): string {
@@ -79,17 +71,18 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const db = fastify.db
   const actor = request.actor as ContactActor
   const t = request.t
-  const [conversation, catalogItem, openedBy, context, checklist, costs, links, crm] = await Promise.all([
+  const now = fastify.clock()
+  const [conversation, catalogItem, openedBy, settings, extras, crm] = await Promise.all([
     listNotes(db, actor, ticket.id),
     ticket.category_id === null ? undefined : getCatalogItemPath(db, ticket.category_id),
     ticket.created_by_staff_id === null ? undefined : getStaff(db, ticket.created_by_staff_id),
-    lifecycleContext(fastify, ticket),
-    listChecklist(db, ticket.id),
-    costSummary(db, ticket.id),
-    linkedTickets(db, actor, ticket),
-    crmSyncBadge(db, ticket.id, fastify.clock())
+    getSettings(db),
+    ticketExtras(db, actor, ticket, now),
+    crmSyncBadge(db, ticket.id, now)
   ])
-  const can = (action: Action) => context.allowed.includes(action)
+  const { survey, checklist, costs, links } = extras
+  const allowed = requesterActions(settings, ticket, survey !== undefined)
+  const can = (action: Action) => allowed.includes(action)
   return reply.page('portal/ticket', {
     // Requesters see the Case number and sync state, never the CRM's error text.
     crm: crm && { ...crm, error: null },
@@ -105,15 +98,15 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
       accept: can('accept'), reject: can('reject'), reopen: can('reopen'), cancel: can('cancel'),
       occurrence: can('register_occurrence'), rate: can('rate')
     },
-    survey: context.survey ?? null,
+    survey: survey ?? null,
     checklist,
     // Clients see totals only: never the per-staff time entries and their hourly rates.
     costs: costs.timeMinutes > 0 || costs.items.length > 0
       ? { time: formatDuration(costs.timeMinutes * 60_000, t), amount: formatMoney(costs.totalCents, request.locale) }
       : null,
     links,
-    approval: await ticketApprovalState(db, ticket, fastify.clock()),
-    sla: slaView(ticket, fastify.clock(), t),
+    approval: extras.approval,
+    sla: slaView(ticket, now, t),
     limits: LIMITS,
     failed: state.failed ?? null,
     values: state.values ?? {},
