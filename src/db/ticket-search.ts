@@ -301,6 +301,13 @@ async function fewMatches(db: Executor, match: string): Promise<boolean> {
 
 const MAX_PIECES = 60
 
+/** True when the pieces are read from their index alone: scope, state, status and sort, nothing else to test on the row. */
+function readFromIndex(f: TicketFilters): boolean {
+  return !f.q?.trim() && !f.title?.trim() && f.sla === undefined && f.number === undefined &&
+    (f.scope === undefined || f.scope === 'desks') && f.assigneeId === undefined &&
+    ROW_FILTERS.every((k) => f[k] === undefined)
+}
+
 export async function listTickets(db: Executor, actor: Actor, filters: TicketFilters): Promise<TicketPage> {
   const perPage = Math.min(Math.max(filters.perPage ?? 20, 1), 100)
   const page = Math.max(filters.page ?? 1, 1)
@@ -325,10 +332,11 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
   let match = staffFtsMatch(db, actor, filters)
   if (match && !filters.q?.trim() && !(await fewMatches(db, match))) match = null
   const withoutQ = { ...filters, q: undefined, title: undefined }
-  // Counting reads at most COUNT_CAP + 1 matches. Searches by words keep their ids: when there are
-  // no more than the cap, that is every match, and the page is those rows sorted (one look-up per
-  // match, instead of running the full-text match again for every piece). Other lists count
-  // without bringing the ids out, and read their page from the pieces.
+  // Counting reads at most COUNT_CAP + 1 matches. A search that tests the rows (words, other
+  // filters) keeps their ids: when there are no more than the cap, that is every match, and the
+  // page is those rows sorted (one look-up per match, instead of testing every row of the pieces
+  // again). Lists read from the index alone count without bringing the ids out, and read their
+  // page from the pieces.
   let matched: { id: number }[] | null = null
   let n: number
   if (match) {
@@ -348,7 +356,7 @@ export async function listTickets(db: Executor, actor: Actor, filters: TicketFil
     const union = pieces.map((piece, i) => filtered(piece, countFilters).select(['ticket.id', sql.lit(i).as('p')]))
       .reduce((all, next) => all.unionAll(next))
     let hits: Map<number, number>
-    if (titleMatch || filters.q?.trim()) {
+    if (!readFromIndex(filters)) {
       const seen = titleMatch
         ? await db.selectFrom(union.as('m')).select(['m.id', 'm.p']).where('m.id', 'in', titleHits(titleMatch)).limit(COUNT_CAP + 1).execute()
         : await union.limit(COUNT_CAP + 1).execute()
