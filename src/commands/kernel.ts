@@ -9,6 +9,7 @@ import type { ActorType } from '../db/schema.js'
 import { insertEvent } from '../db/ticket-write.js'
 import { insertMail, ticketParties, type MailToSend } from '../db/mail-outbox.js'
 import { insertCaseSync, insertCommentSync } from '../db/crm-outbox.js'
+import { insertAudit } from '../db/admin-audit.js'
 import type { Recipient as RecipientRole } from '../domain/lifecycle.js'
 import type { Role } from '../domain/lifecycle.js'
 import type { RefusalCode as LifecycleRefusalCode } from '../domain/lifecycle.js'
@@ -73,6 +74,10 @@ export type FieldProblem =
   | 'required' | 'too_long' | 'invalid_choice' | 'invalid_url' | 'file_too_large' | 'catalog_or_product'
   | 'not_on_desk' | 'not_requesters_account' | 'same_desk' | 'in_future' | 'out_of_range' | 'needs_visible' | 'too_early'
   | 'too_short' | 'mismatch' | 'wrong_password' | 'invalid_email' | 'taken'
+  /** The change would leave the organisation without an active admin. */
+  | 'last_admin'
+  /** An admin may not do this to their own account (turn it off). */
+  | 'not_yourself'
   /** A two-factor code that does not match (or was already used). */
   | 'wrong_code'
   /** A control character (other than tab and line breaks) or broken Unicode: src/domain/text.ts. */
@@ -140,6 +145,19 @@ export class FieldCheck {
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Refused }
 
+/** An administration change for the audit log: what, and its fields before and after. */
+export interface AuditEntry {
+  entity: string
+  entityId: number | null
+  action: string
+  /** The entity's name, so the log reads without joins. */
+  label?: string | null
+  /** Left out on creation. */
+  before?: Record<string, unknown>
+  /** Left out on deletion. */
+  after?: Record<string, unknown>
+}
+
 export interface HistoryEntry {
   action: string
   field?: string | null
@@ -169,6 +187,28 @@ export class UnitOfWork {
       ticket_id: ticketId, actor_type: actor.type, actor_id: actor.id, actor_name: actor.name, action: entry.action,
       field: entry.field ?? null, from_value: entry.from ?? null, to_value: entry.to ?? null, note: entry.note ?? null, created_at: this.at
     })
+  }
+
+  /**
+   * An audit row (admin_audit) naming each field whose value differs between `before` and
+   * `after`. An update that changes nothing writes nothing; returns whether a row was written.
+   */
+  async audit(entry: AuditEntry): Promise<boolean> {
+    const before = entry.before ?? {}
+    const after = entry.after ?? {}
+    const changes: Record<string, [unknown, unknown]> = {}
+    for (const field of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      const was = before[field] ?? null
+      const now = after[field] ?? null
+      if (JSON.stringify(was) !== JSON.stringify(now)) changes[field] = [was, now]
+    }
+    if (entry.before && entry.after && Object.keys(changes).length === 0) return false
+    const actor = this.who.ref
+    await insertAudit(this.trx, {
+      actorType: actor.type, actorId: actor.id, actorName: actor.name, entity: entry.entity, entityId: entry.entityId,
+      action: entry.action, label: entry.label ?? null, changes, at: this.at
+    })
+    return true
   }
 
   /** One notification per party named, never to the person acting, never twice to one address. */

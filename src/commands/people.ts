@@ -42,6 +42,12 @@ export async function addPerson(deps: Pick<Deps, 'db' | 'clock' | 'random'>, inp
       ? await insertContact(uow.trx, { name, email, passwordHash, accounts: input.accountIds.map((accountId) => ({ accountId, isManager: input.manager })), now: uow.at })
       : await insertStaff(uow.trx, { name, email, passwordHash, role: input.role, deskIds: input.deskIds, canDelete: input.role === 'admin', now: uow.at })
     if (input.invite) await queueInvitation(uow, { kind: input.role === 'client' ? 'contact' : 'staff', id })
+    await uow.audit({
+      entity: input.role === 'client' ? 'contact' : 'staff', entityId: id, action: 'create', label: name,
+      after: input.role === 'client'
+        ? { name, email, accountIds: input.accountIds, manager: input.manager, invited: Boolean(input.invite) }
+        : { name, email, role: input.role, deskIds: input.deskIds, invited: Boolean(input.invite) }
+    })
     return { id }
   })
 }

@@ -174,6 +174,10 @@ export async function setAccountActive(deps: Deps, who: Who, input: { email: str
       kind: input.active ? 'account_enabled' : 'account_disabled', person: person!, client: input.client,
       detail: uow.who.ref.name ? `by ${uow.who.ref.name}` : 'by the command line'
     })
+    await uow.audit({
+      entity: person!.kind, entityId: person!.id, action: input.active ? 'enable' : 'disable', label: input.email.trim().toLowerCase(),
+      after: { active: input.active }
+    })
     return person!
   })
 }

@@ -117,6 +117,7 @@ export interface NewStaffInput {
   deskIds: number[]
   productIds?: number[]
   crmUserId?: string | null
+  locale?: string | null
   now: string
 }
 
@@ -124,7 +125,7 @@ export async function insertStaff(db: Executor, input: NewStaffInput): Promise<n
   const row = await db.insertInto('staff').values({
     name: input.name, email: input.email.trim().toLowerCase(), password_hash: input.passwordHash, role: input.role,
     available: input.available === false ? 0 : 1, can_delete: input.canDelete ? 1 : 0,
-    hourly_rate_cents: input.hourlyRateCents ?? 0, crm_user_id: input.crmUserId ?? null, created_at: input.now
+    hourly_rate_cents: input.hourlyRateCents ?? 0, crm_user_id: input.crmUserId ?? null, locale: input.locale ?? null, created_at: input.now
   }).returning('id').executeTakeFirstOrThrow()
   for (const deskId of input.deskIds) {
     await db.insertInto('desk_member').values({ desk_id: deskId, staff_id: row.id }).execute()

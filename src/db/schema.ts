@@ -255,6 +255,20 @@ export interface SecurityEventTable {
   created_at: Timestamp
 }
 
+/** One administration change (migration 20261207090000): `changes` is JSON, {"field": [before, after]}. */
+export interface AdminAuditTable {
+  id: Id
+  actor_type: ActorType
+  actor_id: number | null
+  actor_name: string | null
+  entity: string
+  entity_id: number | null
+  action: string
+  label: string | null
+  changes: string
+  created_at: Timestamp
+}
+
 export interface ThrottleTable {
   key: string
   hits: number
@@ -542,6 +556,7 @@ export interface Database {
   api_token: ApiTokenTable
   web_session: WebSessionTable
   security_event: SecurityEventTable
+  admin_audit: AdminAuditTable
   throttle: ThrottleTable
   account_link: AccountLinkTable
   recovery_code: RecoveryCodeTable

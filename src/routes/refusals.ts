@@ -37,7 +37,9 @@ const PROBLEM_KEYS: Record<FieldProblem, string> = {
   invalid_email: 'validation.invalidEmail',
   taken: 'validation.invalidChoice',
   invalid_characters: 'validation.invalidCharacters',
-  wrong_code: 'twoFactor.wrongCode'
+  wrong_code: 'twoFactor.wrongCode',
+  last_admin: 'admin.staff.lastAdmin',
+  not_yourself: 'admin.staff.notYourself'
 }
 
 export interface FieldWords {

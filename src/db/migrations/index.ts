@@ -21,6 +21,7 @@ import * as idempotencyOutcome from './20261206090000_idempotency_outcome.js'
 import * as staffOpenTickets from './20261206100000_staff_open_tickets.js'
 import * as referenceVersion from './20261206110000_reference_version.js'
 import * as sessionSweepIndex from './20261206120000_session_sweep_index.js'
+import * as adminAudit from './20261207090000_admin_audit.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -45,7 +46,8 @@ export const migrations: Record<string, Migration> = {
   '20261206090000_idempotency_outcome': idempotencyOutcome,
   '20261206100000_staff_open_tickets': staffOpenTickets,
   '20261206110000_reference_version': referenceVersion,
-  '20261206120000_session_sweep_index': sessionSweepIndex
+  '20261206120000_session_sweep_index': sessionSweepIndex,
+  '20261207090000_admin_audit': adminAudit
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -14,6 +14,8 @@ import adminMail from './mail.js'
 import adminSync from './sync.js'
 import adminCatalog from './catalog.js'
 import adminSecurity from './security.js'
+import adminStaff from './staff.js'
+import adminAudit from './audit.js'
 import { runningWorkers } from './workers.js'
 
 const SettingsForm = Form({
@@ -36,6 +38,8 @@ export default async function admin(instance: FastifyInstance) {
   await fastify.register(adminSync, { prefix: '/sync' })
   await fastify.register(adminCatalog, { prefix: '/catalog' })
   await fastify.register(adminSecurity, { prefix: '/security' })
+  await fastify.register(adminStaff, { prefix: '/staff' })
+  await fastify.register(adminAudit, { prefix: '/audit' })
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title'), workers: await runningWorkers(fastify), freshSeconds: fastify.config.LEASE_SECONDS })

@@ -1,0 +1,170 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { guard } from '../web.js'
+import { notFound, forbidden } from '../../plugins/app.js'
+import { listDesks, listProducts } from '../../db/catalog.js'
+import { listStaffForAdmin, staffProfile } from '../../db/staff-admin.js'
+import { listAudit } from '../../db/admin-audit.js'
+import { personWho } from '../../commands/kernel.js'
+import { addStaffMember, editStaffMember, HOURLY_RATE_CENTS, setStaffMemberActive, STAFF_ROLES, type StaffFields } from '../../commands/staff-admin.js'
+import { LOCALES } from '../../i18n/index.js'
+import { Checkbox, Choice, echo, Form, formFailure, Text, type FormErrors } from '../forms.js'
+import { fieldMessages, refusalMessage } from '../refusals.js'
+import type { Refused } from '../../commands/kernel.js'
+
+const Ids = Type.Array(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), { default: [] })
+
+const StaffForm = Form({
+  name: Text, email: Text, locale: Text, role: Text, hourly_rate: Text,
+  can_delete: Checkbox, available: Checkbox,
+  desks: Ids, products: Ids
+})
+const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
+/** Schema failures (a desk id that is not a number, a checkbox with an odd value) name their field. */
+const FORM_MESSAGES = { desks: 'validation.invalidChoice', products: 'validation.invalidChoice', can_delete: 'validation.invalidChoice', available: 'validation.invalidChoice' }
+const Params = Type.Object({ id: Type.String({ maxLength: 12 }) })
+const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) })
+
+/** "45", "45.5", "45,50" (the page's language may use a comma): cents, or NaN. */
+export function rateToCents(text: string): number {
+  const m = /^(\d{1,7})(?:[.,](\d{1,2}))?$/.exec(text.trim())
+  if (!m) return text.trim() === '' ? 0 : Number.NaN
+  return Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'))
+}
+
+const centsToRate = (cents: number) => (cents / 100).toFixed(2)
+
+const FIELD_WORDS = {
+  names: { hourlyRateCents: 'hourly_rate', deskIds: 'desks', productIds: 'products', canDelete: 'can_delete' },
+  keys: { 'email.taken': 'admin.staff.emailTaken', hourlyRateCents: 'admin.staff.rateRange' },
+  params: { max: centsToRate(HOURLY_RATE_CENTS.max) }
+}
+
+/**
+ * Staff administration (mounted at /admin/staff): the list with search, adding a member (who is
+ * mailed an invitation to set a password), editing what they are and serve, turning an account
+ * off and on. Every change goes through src/commands/staff-admin.ts and into the audit log.
+ */
+export default async function adminStaff(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
+  fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
+
+  const choices = async () => {
+    const [desks, products] = await Promise.all([listDesks(fastify.db), listProducts(fastify.db)])
+    return { desks, products, roles: STAFF_ROLES, locales: LOCALES }
+  }
+
+  /** The form's values as the template shows them (strings; desks and products as id lists). */
+  type FormValues = Record<string, unknown>
+
+  async function renderForm(request: FastifyRequest, reply: FastifyReply, state: {
+    staffId: number | null; values: FormValues; errors?: FormErrors; formError?: string | null; status?: number
+  }) {
+    const t = request.t
+    const profile = state.staffId === null ? undefined : await staffProfile(fastify.db, state.staffId)
+    if (state.staffId !== null && !profile) throw notFound()
+    const audit = state.staffId === null ? { rows: [], more: false } : await listAudit(fastify.db, { entity: 'staff', entityId: state.staffId, limit: 20 })
+    return reply.page('admin/staff-form', {
+      title: profile ? t('admin.staff.editTitle', { name: profile.name }) : t('admin.staff.newTitle'),
+      profile: profile ?? null,
+      isSelf: profile?.id === request.actor!.id,
+      values: state.values,
+      errors: state.errors ?? {},
+      formError: state.formError ?? (state.errors && Object.keys(state.errors).length > 0 ? t('common.formErrors') : null),
+      audit: audit.rows,
+      ...(await choices())
+    }, state.status ?? 200)
+  }
+
+  function fieldsOf(body: typeof StaffForm.static): StaffFields {
+    return {
+      name: body.name, email: body.email, locale: body.locale === '' ? null : body.locale, role: body.role || 'staff',
+      canDelete: body.can_delete !== undefined, available: body.available !== undefined,
+      hourlyRateCents: rateToCents(body.hourly_rate), deskIds: body.desks, productIds: body.products
+    }
+  }
+
+  function posted(request: FastifyRequest): FormValues {
+    const body = request.body as Partial<typeof StaffForm.static> | undefined
+    return { ...echo(request), desks: Array.isArray(body?.desks) ? body.desks.map(Number) : [], products: Array.isArray(body?.products) ? body.products.map(Number) : [] }
+  }
+
+  function refusedForm(request: FastifyRequest, reply: FastifyReply, staffId: number | null, refusal: Refused) {
+    if (refusal.code === 'forbidden') throw forbidden()
+    if (refusal.code === 'not_found') throw notFound()
+    const errors = fieldMessages(request.t, refusal, FIELD_WORDS)
+    return renderForm(request, reply, { staffId, values: posted(request), errors, formError: refusalMessage(request.t, refusal), status: 422 })
+  }
+
+  const staffId = (request: FastifyRequest): number => {
+    const raw = (request.params as { id: string }).id
+    if (!/^[1-9]\d{0,8}$/.test(raw)) throw notFound()
+    return Number(raw)
+  }
+
+  fastify.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
+    const q = request.query.q ?? ''
+    return reply.page('admin/staff', { title: request.t('admin.staff.title'), q, staff: await listStaffForAdmin(fastify.db, q) })
+  })
+
+  fastify.get('/new', async (request, reply) => {
+    return renderForm(request, reply, { staffId: null, values: { role: 'staff', available: 'on', hourly_rate: '0.00', locale: '' } })
+  })
+
+  fastify.post('/', { schema: { body: StaffForm }, attachValidation: true }, async (request, reply) => {
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return renderForm(request, reply, { staffId: null, values: posted(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const outcome = await addStaffMember(deps, personWho(request.actor!), { ...fieldsOf(request.body), client: request.client() })
+    if (!outcome.ok) return refusedForm(request, reply, null, outcome.refusal)
+    request.log.info({ staffId: outcome.value.id, by: request.actor!.id }, 'staff member added')
+    reply.flash('success', request.t('admin.staff.added', { email: request.body.email.toLowerCase() }))
+    return reply.redirect('/admin/staff')
+  })
+
+  fastify.get('/:id', { schema: { params: Params } }, async (request, reply) => {
+    const profile = await staffProfile(fastify.db, staffId(request))
+    if (!profile) throw notFound()
+    return renderForm(request, reply, {
+      staffId: profile.id,
+      values: {
+        name: profile.name, email: profile.email, locale: profile.locale ?? '', role: profile.role, hourly_rate: centsToRate(profile.hourlyRateCents),
+        ...(profile.canDelete ? { can_delete: 'on' } : {}), ...(profile.available ? { available: 'on' } : {}),
+        desks: profile.deskIds, products: profile.productIds
+      }
+    })
+  })
+
+  fastify.post('/:id', { schema: { params: Params, body: StaffForm }, attachValidation: true }, async (request, reply) => {
+    const id = staffId(request)
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return renderForm(request, reply, { staffId: id, values: posted(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const outcome = await editStaffMember(deps, personWho(request.actor!), { ...fieldsOf(request.body), staffId: id })
+    if (!outcome.ok) return refusedForm(request, reply, id, outcome.refusal)
+    reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
+    return reply.redirect(`/admin/staff/${id}`)
+  })
+
+  fastify.post('/:id/active', { schema: { params: Params, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
+    const id = staffId(request)
+    const t = request.t
+    if (formFailure(request, { active: 'validation.invalidChoice' })) {
+      reply.flash('error', t('validation.invalidChoice'))
+      return reply.redirect(`/admin/staff/${id}`)
+    }
+    const active = request.body.active === 'on'
+    const outcome = await setStaffMemberActive(deps, personWho(request.actor!), { staffId: id, active, client: request.client() })
+    if (!outcome.ok) {
+      if (outcome.refusal.code === 'not_found') throw notFound()
+      if (outcome.refusal.code === 'forbidden') throw forbidden()
+      const field = outcome.refusal.fields.active
+      reply.flash('error', field ? t(field.problem === 'last_admin' ? 'admin.staff.lastAdmin' : 'admin.staff.notYourself') : refusalMessage(t, outcome.refusal))
+      return reply.redirect(`/admin/staff/${id}`)
+    }
+    const open = outcome.value.openTickets
+    reply.flash('success', active ? t('admin.staff.enabled')
+      : open > 0 ? t('admin.staff.disabledWithTickets', { count: open }) : t('admin.staff.disabled'))
+    return reply.redirect(`/admin/staff/${id}`)
+  })
+}
