@@ -16,6 +16,7 @@ import adminCatalog from './catalog.js'
 import adminSecurity from './security.js'
 import adminStaff from './staff.js'
 import adminAudit from './audit.js'
+import adminStructure from './structure.js'
 import { runningWorkers } from './workers.js'
 
 const SettingsForm = Form({
@@ -40,6 +41,7 @@ export default async function admin(instance: FastifyInstance) {
   await fastify.register(adminSecurity, { prefix: '/security' })
   await fastify.register(adminStaff, { prefix: '/staff' })
   await fastify.register(adminAudit, { prefix: '/audit' })
+  await fastify.register(adminStructure)
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title'), workers: await runningWorkers(fastify), freshSeconds: fastify.config.LEASE_SECONDS })

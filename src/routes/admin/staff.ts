@@ -12,8 +12,7 @@ import { LOCALES } from '../../i18n/index.js'
 import { Checkbox, Choice, echo, Form, formFailure, Text, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage } from '../refusals.js'
 import type { Refused } from '../../commands/kernel.js'
-
-const Ids = Type.Array(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), { default: [] })
+import { IdParams, Ids, pathId, postedIds } from './shared.js'
 
 const StaffForm = Form({
   name: Text, email: Text, locale: Text, role: Text, hourly_rate: Text,
@@ -23,7 +22,6 @@ const StaffForm = Form({
 const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
 /** Schema failures (a desk id that is not a number, a checkbox with an odd value) name their field. */
 const FORM_MESSAGES = { desks: 'validation.invalidChoice', products: 'validation.invalidChoice', can_delete: 'validation.invalidChoice', available: 'validation.invalidChoice' }
-const Params = Type.Object({ id: Type.String({ maxLength: 12 }) })
 const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) })
 
 /** "45", "45.5", "45,50" (the page's language may use a comma): cents, or NaN. */
@@ -87,8 +85,7 @@ export default async function adminStaff(instance: FastifyInstance) {
   }
 
   function posted(request: FastifyRequest): FormValues {
-    const body = request.body as Partial<typeof StaffForm.static> | undefined
-    return { ...echo(request), desks: Array.isArray(body?.desks) ? body.desks.map(Number) : [], products: Array.isArray(body?.products) ? body.products.map(Number) : [] }
+    return { ...echo(request), desks: postedIds(request, 'desks'), products: postedIds(request, 'products') }
   }
 
   function refusedForm(request: FastifyRequest, reply: FastifyReply, staffId: number | null, refusal: Refused) {
@@ -96,12 +93,6 @@ export default async function adminStaff(instance: FastifyInstance) {
     if (refusal.code === 'not_found') throw notFound()
     const errors = fieldMessages(request.t, refusal, FIELD_WORDS)
     return renderForm(request, reply, { staffId, values: posted(request), errors, formError: refusalMessage(request.t, refusal), status: 422 })
-  }
-
-  const staffId = (request: FastifyRequest): number => {
-    const raw = (request.params as { id: string }).id
-    if (!/^[1-9]\d{0,8}$/.test(raw)) throw notFound()
-    return Number(raw)
   }
 
   fastify.get('/', { schema: { querystring: ListQuery } }, async (request, reply) => {
@@ -123,8 +114,8 @@ export default async function adminStaff(instance: FastifyInstance) {
     return reply.redirect('/admin/staff')
   })
 
-  fastify.get('/:id', { schema: { params: Params } }, async (request, reply) => {
-    const profile = await staffProfile(fastify.db, staffId(request))
+  fastify.get('/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    const profile = await staffProfile(fastify.db, pathId(request))
     if (!profile) throw notFound()
     return renderForm(request, reply, {
       staffId: profile.id,
@@ -136,8 +127,8 @@ export default async function adminStaff(instance: FastifyInstance) {
     })
   })
 
-  fastify.post('/:id', { schema: { params: Params, body: StaffForm }, attachValidation: true }, async (request, reply) => {
-    const id = staffId(request)
+  fastify.post('/:id', { schema: { params: IdParams, body: StaffForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
     const failure = formFailure(request, FORM_MESSAGES)
     if (failure) return renderForm(request, reply, { staffId: id, values: posted(request), errors: { [failure.field]: failure.message }, status: 422 })
     const outcome = await editStaffMember(deps, personWho(request.actor!), { ...fieldsOf(request.body), staffId: id })
@@ -146,8 +137,8 @@ export default async function adminStaff(instance: FastifyInstance) {
     return reply.redirect(`/admin/staff/${id}`)
   })
 
-  fastify.post('/:id/active', { schema: { params: Params, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
-    const id = staffId(request)
+  fastify.post('/:id/active', { schema: { params: IdParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
     const t = request.t
     if (formFailure(request, { active: 'validation.invalidChoice' })) {
       reply.flash('error', t('validation.invalidChoice'))

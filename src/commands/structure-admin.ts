@@ -1,0 +1,104 @@
+// The organisation's structure, as an admin changes it: desks (name, manager, members, the
+// products and catalog items they serve) and products (name, code, active). Nothing is deleted:
+// a product is turned off, and stays on the tickets that name it. Every change is audited.
+import { deskNameTaken, deskProfile, getProduct, knownForDesk, productNameTaken, saveDesk, saveProduct } from '../db/structure-admin.js'
+import { isAdmin } from '../domain/permissions.js'
+import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
+
+/** Desk and product names, product codes. */
+export const STRUCTURE_LIMITS = { name: 100, code: 40 } as const
+
+export interface DeskFields {
+  name: string
+  managerId: number | null
+  memberIds: number[]
+  productIds: number[]
+  /** Catalog items whose tickets go to this desk. */
+  categoryIds: number[]
+}
+
+export interface ProductFields {
+  name: string
+  code: string
+  active: boolean
+}
+
+function asAdmin(uow: UnitOfWork): void {
+  if (!isAdmin(uow.who.person)) throw new Refused('forbidden')
+}
+
+const sortedIds = (ids: number[]) => [...new Set(ids)].sort((a, b) => a - b)
+
+async function checkedDesk(uow: UnitOfWork, input: DeskFields, deskId: number | null) {
+  const check = new FieldCheck()
+  const name = input.name.trim()
+  check.text('name', input.name, STRUCTURE_LIMITS.name)
+  if (!check.has('name') && await deskNameTaken(uow.trx, name, deskId)) check.add('name', 'taken')
+  const memberIds = sortedIds(input.memberIds)
+  const productIds = sortedIds(input.productIds)
+  const categoryIds = sortedIds(input.categoryIds)
+  const known = await knownForDesk(uow.trx, [...memberIds, ...(input.managerId === null ? [] : [input.managerId])], productIds, categoryIds)
+  if (input.managerId !== null && !known.staff.has(input.managerId)) check.add('managerId', 'invalid_choice')
+  if (memberIds.some((id) => !known.staff.has(id))) check.add('memberIds', 'invalid_choice')
+  if (productIds.some((id) => !known.products.has(id))) check.add('productIds', 'invalid_choice')
+  if (categoryIds.some((id) => !known.items.has(id))) check.add('categoryIds', 'invalid_choice')
+  check.refuse()
+  return { name, managerId: input.managerId, memberIds, productIds, categoryIds }
+}
+
+export async function addDesk(deps: Deps, who: Who, input: DeskFields): Promise<Outcome<{ id: number }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const desk = await checkedDesk(uow, input, null)
+    const id = await saveDesk(uow.trx, null, desk, uow.at)
+    await uow.audit({ entity: 'desk', entityId: id, action: 'create', label: desk.name, after: { ...desk } })
+    return { id }
+  })
+}
+
+/** Members kept here keep their tickets; a member taken off a desk still sees the tickets assigned to them. */
+export async function editDesk(deps: Deps, who: Who, input: DeskFields & { deskId: number }): Promise<Outcome<{ changed: boolean }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const current = await deskProfile(uow.trx, input.deskId)
+    if (!current) throw new Refused('not_found')
+    const desk = await checkedDesk(uow, input, current.id)
+    const { id: _id, ...before } = current
+    await saveDesk(uow.trx, current.id, desk, uow.at)
+    return { changed: await uow.audit({ entity: 'desk', entityId: current.id, action: 'update', label: desk.name, before: { ...before }, after: { ...desk } }) }
+  })
+}
+
+async function checkedProduct(uow: UnitOfWork, input: ProductFields, productId: number | null) {
+  const check = new FieldCheck()
+  const name = input.name.trim()
+  const code = input.code.trim()
+  check.text('name', input.name, STRUCTURE_LIMITS.name)
+  check.text('code', input.code, STRUCTURE_LIMITS.code, false)
+  if (!check.has('name') && await productNameTaken(uow.trx, name, productId)) check.add('name', 'taken')
+  check.refuse()
+  return { name, code: code === '' ? null : code, active: input.active }
+}
+
+export async function addProduct(deps: Deps, who: Who, input: ProductFields): Promise<Outcome<{ id: number }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const product = await checkedProduct(uow, input, null)
+    const id = await saveProduct(uow.trx, null, product, uow.at)
+    await uow.audit({ entity: 'product', entityId: id, action: 'create', label: product.name, after: { ...product } })
+    return { id }
+  })
+}
+
+/** A product turned off is offered nowhere new; tickets that name it keep it. */
+export async function editProduct(deps: Deps, who: Who, input: ProductFields & { productId: number }): Promise<Outcome<{ changed: boolean }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const current = await getProduct(uow.trx, input.productId)
+    if (!current) throw new Refused('not_found')
+    const product = await checkedProduct(uow, input, current.id)
+    await saveProduct(uow.trx, current.id, product, uow.at)
+    const before = { name: current.name, code: current.code, active: current.active === 1 }
+    return { changed: await uow.audit({ entity: 'product', entityId: current.id, action: 'update', label: product.name, before, after: { ...product } }) }
+  })
+}

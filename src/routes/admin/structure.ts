@@ -1,0 +1,156 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { guard } from '../web.js'
+import { forbidden, notFound } from '../../plugins/app.js'
+import { listCatalogItems } from '../../db/catalog.js'
+import { deskProfile, getProduct, listDesksForAdmin, listProductsForAdmin } from '../../db/structure-admin.js'
+import { listStaffForAdmin } from '../../db/staff-admin.js'
+import { listAudit } from '../../db/admin-audit.js'
+import { personWho, type Refused } from '../../commands/kernel.js'
+import { addDesk, addProduct, editDesk, editProduct, STRUCTURE_LIMITS, type DeskFields } from '../../commands/structure-admin.js'
+import { Checkbox, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
+import { fieldMessages } from '../refusals.js'
+import { IdParams, Ids, pathId, postedIds } from './shared.js'
+
+const DeskForm = Form({ name: Text, manager: OptionalId, members: Ids, products: Ids, items: Ids })
+const ProductForm = Form({ name: Text, code: Text, active: Checkbox })
+const FORM_MESSAGES = {
+  manager: 'validation.invalidChoice', members: 'validation.invalidChoice', products: 'validation.invalidChoice',
+  items: 'validation.invalidChoice', active: 'validation.invalidChoice'
+}
+const DESK_WORDS = {
+  names: { managerId: 'manager', memberIds: 'members', productIds: 'products', categoryIds: 'items' },
+  keys: { 'name.taken': 'admin.desks.nameTaken' }
+}
+const PRODUCT_WORDS = { keys: { 'name.taken': 'admin.products.nameTaken' } }
+
+type Values = Record<string, unknown>
+
+/**
+ * Desks (mounted at /admin/desks) and products (/admin/products): lists, adding, editing. Desks
+ * are never deleted and products are turned off, never deleted: history and tickets name them.
+ */
+export default async function adminStructure(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
+  fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
+  const who = (request: FastifyRequest) => personWho(request.actor!)
+
+  const refused = (refusal: Refused) => {
+    if (refusal.code === 'forbidden') throw forbidden()
+    if (refusal.code === 'not_found') throw notFound()
+  }
+
+  // ---- desks ----
+
+  async function deskForm(request: FastifyRequest, reply: FastifyReply, state: { deskId: number | null; values: Values; errors?: FormErrors; status?: number }) {
+    const t = request.t
+    const profile = state.deskId === null ? undefined : await deskProfile(fastify.db, state.deskId)
+    if (state.deskId !== null && !profile) throw notFound()
+    const [staff, products, items, audit] = await Promise.all([
+      listStaffForAdmin(fastify.db), listProductsForAdmin(fastify.db), listCatalogItems(fastify.db),
+      state.deskId === null ? { rows: [] } : listAudit(fastify.db, { entity: 'desk', entityId: state.deskId, limit: 20 })
+    ])
+    const errors = state.errors ?? {}
+    return reply.page('admin/desk-form', {
+      title: profile ? t('admin.desks.editTitle', { name: profile.name }) : t('admin.desks.newTitle'),
+      profile: profile ?? null, values: state.values, errors, maxName: STRUCTURE_LIMITS.name,
+      formError: Object.keys(errors).length > 0 ? t('common.formErrors') : null,
+      staff: staff.filter((s) => s.active), products, items, audit: audit.rows
+    }, state.status ?? 200)
+  }
+
+  const deskFields = (body: typeof DeskForm.static): DeskFields => ({
+    name: body.name, managerId: body.manager, memberIds: body.members, productIds: body.products, categoryIds: body.items
+  })
+  const postedDesk = (request: FastifyRequest): Values => ({
+    ...echo(request), members: postedIds(request, 'members'), products: postedIds(request, 'products'), items: postedIds(request, 'items')
+  })
+
+  fastify.get('/desks', async (request, reply) => {
+    return reply.page('admin/desks', { title: request.t('admin.desks.title'), desks: await listDesksForAdmin(fastify.db) })
+  })
+
+  fastify.get('/desks/new', async (request, reply) => deskForm(request, reply, { deskId: null, values: { members: [], products: [], items: [] } }))
+
+  fastify.post('/desks', { schema: { body: DeskForm }, attachValidation: true }, async (request, reply) => {
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return deskForm(request, reply, { deskId: null, values: postedDesk(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const outcome = await addDesk(deps, who(request), deskFields(request.body))
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return deskForm(request, reply, { deskId: null, values: postedDesk(request), errors: fieldMessages(request.t, outcome.refusal, DESK_WORDS), status: 422 })
+    }
+    reply.flash('success', request.t('admin.desks.added', { name: request.body.name }))
+    return reply.redirect('/admin/desks')
+  })
+
+  fastify.get('/desks/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    const profile = await deskProfile(fastify.db, pathId(request))
+    if (!profile) throw notFound()
+    return deskForm(request, reply, {
+      deskId: profile.id,
+      values: { name: profile.name, manager: profile.managerId === null ? '' : String(profile.managerId), members: profile.memberIds, products: profile.productIds, items: profile.categoryIds }
+    })
+  })
+
+  fastify.post('/desks/:id', { schema: { params: IdParams, body: DeskForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return deskForm(request, reply, { deskId: id, values: postedDesk(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const outcome = await editDesk(deps, who(request), { ...deskFields(request.body), deskId: id })
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return deskForm(request, reply, { deskId: id, values: postedDesk(request), errors: fieldMessages(request.t, outcome.refusal, DESK_WORDS), status: 422 })
+    }
+    reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
+    return reply.redirect(`/admin/desks/${id}`)
+  })
+
+  // ---- products ----
+
+  async function productsPage(request: FastifyRequest, reply: FastifyReply, state: { editing?: number; values?: Values; errors?: FormErrors; status?: number } = {}) {
+    const t = request.t
+    const editing = state.editing === undefined ? undefined : await getProduct(fastify.db, state.editing)
+    if (state.editing !== undefined && !editing) throw notFound()
+    const errors = state.errors ?? {}
+    const audit = editing ? await listAudit(fastify.db, { entity: 'product', entityId: editing.id, limit: 20 }) : { rows: [] }
+    return reply.page('admin/products', {
+      title: editing ? t('admin.products.editTitle', { name: editing.name }) : t('admin.products.title'),
+      products: await listProductsForAdmin(fastify.db), editing: editing ?? null, maxName: STRUCTURE_LIMITS.name, maxCode: STRUCTURE_LIMITS.code,
+      values: state.values ?? (editing ? { name: editing.name, code: editing.code ?? '', ...(editing.active ? { active: 'on' } : {}) } : { active: 'on' }),
+      errors, formError: Object.keys(errors).length > 0 ? t('common.formErrors') : null, audit: audit.rows
+    }, state.status ?? 200)
+  }
+
+  const productFields = (body: typeof ProductForm.static) => ({ name: body.name, code: body.code, active: body.active !== undefined })
+
+  fastify.get('/products', async (request, reply) => productsPage(request, reply))
+
+  fastify.post('/products', { schema: { body: ProductForm }, attachValidation: true }, async (request, reply) => {
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return productsPage(request, reply, { values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const outcome = await addProduct(deps, who(request), productFields(request.body))
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return productsPage(request, reply, { values: echo(request), errors: fieldMessages(request.t, outcome.refusal, PRODUCT_WORDS), status: 422 })
+    }
+    reply.flash('success', request.t('admin.products.added', { name: request.body.name }))
+    return reply.redirect('/admin/products')
+  })
+
+  fastify.get('/products/:id', { schema: { params: IdParams } }, async (request, reply) => productsPage(request, reply, { editing: pathId(request) }))
+
+  fastify.post('/products/:id', { schema: { params: IdParams, body: ProductForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return productsPage(request, reply, { editing: id, values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const outcome = await editProduct(deps, who(request), { ...productFields(request.body), productId: id })
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return productsPage(request, reply, { editing: id, values: echo(request), errors: fieldMessages(request.t, outcome.refusal, PRODUCT_WORDS), status: 422 })
+    }
+    reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
+    return reply.redirect('/admin/products')
+  })
+}
