@@ -9,19 +9,13 @@ import { retryAllDead, retryDeadRow } from '../db/crm-outbox.js'
 import { reviveRow } from '../db/outbox.js'
 import { releaseQuarantine } from '../db/mailbox.js'
 import { PRIORITIES } from '../domain/lifecycle.js'
-import { isAdmin } from '../domain/permissions.js'
-import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
+import { FieldCheck, run, type Deps, type Outcome, type Who } from './kernel.js'
+import { asAdmin } from './admin-common.js'
 
 /** Days a resolved ticket may wait for the requester before it closes by itself. */
 export const AUTO_CLOSE_DAYS = { min: 1, max: 365 } as const
 /** SLA targets are whole minutes up to a year. */
 export const SLA_MINUTES = { min: 1, max: 525_600 } as const
-
-function asAdmin(uow: UnitOfWork): number {
-  const person = uow.who.person
-  if (!isAdmin(person)) throw new Refused('forbidden')
-  return person.id
-}
 
 const inRange = (n: number, r: { min: number; max: number }) => Number.isInteger(n) && n >= r.min && n <= r.max
 

@@ -1,25 +1,21 @@
 // Staff administration (the admin pages, and the CLI where it adds people): adding a staff member
 // with an invitation to set their password, editing what they are and serve, turning an account
 // off and on. Every change writes an audit row with each field before and after.
-import { emailTaken, insertStaff } from '../db/people.js'
+import { insertStaff } from '../db/people.js'
 import { endSessionsOf } from '../db/sessions.js'
 import {
   knownDesksAndProducts, otherActiveAdmins, setStaffActive, staffProfile, updateStaffProfile, type StaffProfile
 } from '../db/staff-admin.js'
 import type { StaffRole } from '../db/schema.js'
-import { LOCALES } from '../i18n/index.js'
-import { isAdmin } from '../domain/permissions.js'
 import { LIMITS } from '../domain/ticket.js'
-import { hasForbiddenControl } from '../domain/text.js'
 import { queueInvitation } from './account-links.js'
 import { recordSecurityEvent, type ClientInfo } from './sessions.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
+import { asAdmin, checkedEmail, checkLocale, sortedIds } from './admin-common.js'
 
 export const STAFF_ROLES: readonly StaffRole[] = ['staff', 'admin']
 /** Hourly rates are whole cents up to 100,000.00. */
 export const HOURLY_RATE_CENTS = { min: 0, max: 10_000_000 } as const
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 /** What an admin sets on a staff member (the same on the add and the edit form). */
 export interface StaffFields {
@@ -36,31 +32,21 @@ export interface StaffFields {
   productIds: number[]
 }
 
-function asAdmin(uow: UnitOfWork): number {
-  const person = uow.who.person
-  if (!isAdmin(person)) throw new Refused('forbidden')
-  return person.id
-}
-
 /** Checks every field at once; the values as they will be stored. */
 async function checked(uow: UnitOfWork, input: StaffFields, staffId: number | null): Promise<Omit<StaffProfile, 'id' | 'active' | 'openTickets'>> {
   const check = new FieldCheck()
-  const email = input.email.trim().toLowerCase()
   check.text('name', input.name, LIMITS.name)
-  if (hasForbiddenControl(input.email) || !EMAIL.test(email) || email.length > 254) check.add('email', 'invalid_email')
-  if (input.locale !== null && !LOCALES.includes(input.locale as never)) check.add('locale', 'invalid_choice')
+  const current = staffId === null ? undefined : await staffProfile(uow.trx, staffId)
+  const email = await checkedEmail(uow, check, input.email, current?.email ?? null)
+  checkLocale(check, input.locale)
   if (!STAFF_ROLES.includes(input.role as StaffRole)) check.add('role', 'invalid_choice')
   const rate = input.hourlyRateCents ?? 0
   if (!Number.isInteger(rate) || rate < HOURLY_RATE_CENTS.min || rate > HOURLY_RATE_CENTS.max) check.add('hourlyRateCents', 'out_of_range', HOURLY_RATE_CENTS)
-  const deskIds = [...new Set(input.deskIds)].sort((a, b) => a - b)
-  const productIds = [...new Set(input.productIds)].sort((a, b) => a - b)
+  const deskIds = sortedIds(input.deskIds)
+  const productIds = sortedIds(input.productIds)
   const known = await knownDesksAndProducts(uow.trx, deskIds, productIds)
   if (deskIds.some((id) => !known.desks.has(id))) check.add('deskIds', 'invalid_choice')
   if (productIds.some((id) => !known.products.has(id))) check.add('productIds', 'invalid_choice')
-  if (!check.has('email')) {
-    const current = staffId === null ? undefined : await staffProfile(uow.trx, staffId)
-    if (current?.email !== email && await emailTaken(uow.trx, email)) check.add('email', 'taken')
-  }
   check.refuse()
   return {
     name: input.name.trim(), email, locale: input.locale, role: input.role as StaffRole, canDelete: input.canDelete || input.role === 'admin',

@@ -2,8 +2,8 @@
 // products and catalog items they serve) and products (name, code, active). Nothing is deleted:
 // a product is turned off, and stays on the tickets that name it. Every change is audited.
 import { deskNameTaken, deskProfile, getProduct, knownForDesk, productNameTaken, saveDesk, saveProduct } from '../db/structure-admin.js'
-import { isAdmin } from '../domain/permissions.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
+import { asAdmin, sortedIds } from './admin-common.js'
 
 /** Desk and product names, product codes. */
 export const STRUCTURE_LIMITS = { name: 100, code: 40 } as const
@@ -22,12 +22,6 @@ export interface ProductFields {
   code: string
   active: boolean
 }
-
-function asAdmin(uow: UnitOfWork): void {
-  if (!isAdmin(uow.who.person)) throw new Refused('forbidden')
-}
-
-const sortedIds = (ids: number[]) => [...new Set(ids)].sort((a, b) => a - b)
 
 async function checkedDesk(uow: UnitOfWork, input: DeskFields, deskId: number | null) {
   const check = new FieldCheck()

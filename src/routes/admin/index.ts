@@ -17,6 +17,7 @@ import adminSecurity from './security.js'
 import adminStaff from './staff.js'
 import adminAudit from './audit.js'
 import adminStructure from './structure.js'
+import adminClients from './clients.js'
 import { runningWorkers } from './workers.js'
 
 const SettingsForm = Form({
@@ -42,6 +43,7 @@ export default async function admin(instance: FastifyInstance) {
   await fastify.register(adminStaff, { prefix: '/staff' })
   await fastify.register(adminAudit, { prefix: '/audit' })
   await fastify.register(adminStructure)
+  await fastify.register(adminClients)
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title'), workers: await runningWorkers(fastify), freshSeconds: fastify.config.LEASE_SECONDS })

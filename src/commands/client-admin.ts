@@ -1,0 +1,123 @@
+// Client accounts and their contacts, as an admin keeps them: adding and renaming accounts,
+// adding contacts (invited to set a password), editing what a contact is and which accounts they
+// belong to (a manager of an account sees all its tickets), turning a contact's account off and
+// on. Nothing is deleted: tickets and history name them. Every change is audited.
+import { insertContact } from '../db/people.js'
+import { endSessionsOf } from '../db/sessions.js'
+import {
+  accountNameTaken, contactProfile, getAccount, insertAccount, knownAccounts, renameAccount, setContactActive,
+  updateContactProfile, type Membership
+} from '../db/client-admin.js'
+import { LIMITS } from '../domain/ticket.js'
+import type { Locale } from '../domain/permissions.js'
+import { queueInvitation } from './account-links.js'
+import { recordSecurityEvent, type ClientInfo } from './sessions.js'
+import { asAdmin, checkedEmail, checkLocale } from './admin-common.js'
+import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
+
+export const CLIENT_LIMITS = { accountName: 200, phone: 40 } as const
+const PHONE = /^[0-9+()./\- ]*$/
+
+export async function addAccount(deps: Deps, who: Who, input: { name: string }): Promise<Outcome<{ id: number }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const name = await checkedAccountName(uow, input.name, null)
+    const id = await insertAccount(uow.trx, name, uow.at)
+    await uow.audit({ entity: 'account', entityId: id, action: 'create', label: name, after: { name } })
+    return { id }
+  })
+}
+
+export async function editAccount(deps: Deps, who: Who, input: { accountId: number; name: string }): Promise<Outcome<{ changed: boolean }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const current = await getAccount(uow.trx, input.accountId)
+    if (!current) throw new Refused('not_found')
+    const name = await checkedAccountName(uow, input.name, current.id)
+    await renameAccount(uow.trx, current.id, name)
+    return { changed: await uow.audit({ entity: 'account', entityId: current.id, action: 'update', label: name, before: { name: current.name }, after: { name } }) }
+  })
+}
+
+async function checkedAccountName(uow: UnitOfWork, raw: string, accountId: number | null): Promise<string> {
+  const check = new FieldCheck()
+  const name = raw.trim()
+  check.text('name', raw, CLIENT_LIMITS.accountName)
+  if (!check.has('name') && await accountNameTaken(uow.trx, name, accountId)) check.add('name', 'taken')
+  check.refuse()
+  return name
+}
+
+export interface ContactFields {
+  name: string
+  email: string
+  locale: string | null
+  phone: string
+  /** At least one: the accounts the contact opens tickets for, and where they are a manager. */
+  memberships: Membership[]
+}
+
+async function checkedContact(uow: UnitOfWork, input: ContactFields, current: string | null) {
+  const check = new FieldCheck()
+  check.text('name', input.name, LIMITS.name)
+  const email = await checkedEmail(uow, check, input.email, current)
+  checkLocale(check, input.locale)
+  check.text('phone', input.phone, CLIENT_LIMITS.phone, false)
+  if (!check.has('phone') && !PHONE.test(input.phone.trim())) check.add('phone', 'invalid_choice')
+  const byAccount = new Map<number, boolean>()
+  for (const m of input.memberships) byAccount.set(m.accountId, (byAccount.get(m.accountId) ?? false) || m.manager)
+  const memberships = [...byAccount].map(([accountId, manager]) => ({ accountId, manager })).sort((a, b) => a.accountId - b.accountId)
+  const known = await knownAccounts(uow.trx, memberships.map((m) => m.accountId))
+  if (memberships.length === 0) check.add('memberships', 'required')
+  else if (memberships.some((m) => !known.has(m.accountId))) check.add('memberships', 'invalid_choice')
+  check.refuse()
+  const phone = input.phone.trim()
+  return { name: input.name.trim(), email, locale: input.locale, phone: phone === '' ? null : phone, memberships }
+}
+
+/** Adds a contact to one or more accounts and mails them an invitation to set their password. */
+export async function addContact(deps: Deps, who: Who, input: ContactFields): Promise<Outcome<{ id: number }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const fields = await checkedContact(uow, input, null)
+    const id = await insertContact(uow.trx, {
+      name: fields.name, email: fields.email, passwordHash: null, locale: fields.locale as Locale | null,
+      accounts: fields.memberships.map((m) => ({ accountId: m.accountId, isManager: m.manager })), now: uow.at
+    })
+    if (fields.phone !== null) await updateContactProfile(uow.trx, id, fields)
+    await queueInvitation(uow, { kind: 'contact', id })
+    await uow.audit({ entity: 'contact', entityId: id, action: 'create', label: fields.name, after: { ...fields } })
+    return { id }
+  })
+}
+
+export async function editContact(deps: Deps, who: Who, input: ContactFields & { contactId: number }): Promise<Outcome<{ changed: boolean }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const current = await contactProfile(uow.trx, input.contactId)
+    if (!current) throw new Refused('not_found')
+    const fields = await checkedContact(uow, input, current.email)
+    await updateContactProfile(uow.trx, current.id, fields)
+    const before = { name: current.name, email: current.email, locale: current.locale, phone: current.phone, memberships: current.memberships }
+    const changed = await uow.audit({ entity: 'contact', entityId: current.id, action: 'update', label: fields.name, before, after: { ...fields } })
+    // A new address: sessions opened under the old one end.
+    if (current.email !== fields.email) await endSessionsOf(uow.trx, { kind: 'contact', id: current.id }, uow.at, 'account_changed')
+    return { changed }
+  })
+}
+
+/** Turns a contact's login off (every session ended) or on again; their tickets stay as they are. */
+export async function setContactMemberActive(deps: Deps, who: Who, input: { contactId: number; active: boolean; client?: ClientInfo }): Promise<Outcome<{ changed: boolean }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const current = await contactProfile(uow.trx, input.contactId)
+    if (!current) throw new Refused('not_found')
+    if (current.active === input.active) return { changed: false }
+    await setContactActive(uow.trx, current.id, input.active)
+    const person = { kind: 'contact' as const, id: current.id }
+    if (!input.active) await endSessionsOf(uow.trx, person, uow.at, 'account_disabled')
+    await recordSecurityEvent(uow, { kind: input.active ? 'account_enabled' : 'account_disabled', person, client: input.client, detail: `by ${uow.who.ref.name ?? 'an admin'}` })
+    await uow.audit({ entity: 'contact', entityId: current.id, action: input.active ? 'enable' : 'disable', label: current.name, before: { active: current.active }, after: { active: input.active } })
+    return { changed: true }
+  })
+}

@@ -1,0 +1,176 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { guard } from '../web.js'
+import { forbidden, notFound } from '../../plugins/app.js'
+import { accountContacts, contactProfile, getAccount, listAccountsForAdmin } from '../../db/client-admin.js'
+import { listAudit } from '../../db/admin-audit.js'
+import { personWho, type Refused } from '../../commands/kernel.js'
+import { addAccount, addContact, CLIENT_LIMITS, editAccount, editContact, setContactMemberActive } from '../../commands/client-admin.js'
+import { invitePerson } from '../../commands/account-links.js'
+import { LOCALES } from '../../i18n/index.js'
+import { Checkbox, Choice, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
+import { fieldMessages } from '../refusals.js'
+import { IdParams, Ids, pathId, postedIds } from './shared.js'
+
+const AccountForm = Form({ name: Text })
+const NewContactForm = Form({ name: Text, email: Text, locale: Text, phone: Text, manager: Checkbox })
+const ContactForm = Form({ name: Text, email: Text, locale: Text, phone: Text, accounts: Ids, managers: Ids, add_account: OptionalId, add_manager: Checkbox })
+const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
+const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) })
+const FORM_MESSAGES = {
+  manager: 'validation.invalidChoice', accounts: 'validation.invalidChoice', managers: 'validation.invalidChoice',
+  add_account: 'validation.invalidChoice', add_manager: 'validation.invalidChoice'
+}
+const ACCOUNT_WORDS = { keys: { 'name.taken': 'admin.accounts.nameTaken' } }
+const CONTACT_WORDS = {
+  names: { memberships: 'accounts' },
+  keys: { 'email.taken': 'admin.staff.emailTaken', 'memberships.required': 'admin.contacts.needsAccount', phone: 'admin.contacts.phoneInvalid' }
+}
+
+type Values = Record<string, unknown>
+
+/**
+ * Client accounts (mounted at /admin/accounts) and their contacts (/admin/contacts): lists,
+ * adding (a contact is mailed an invitation), editing, the accounts a contact belongs to and
+ * manages, turning a contact's login off and on.
+ */
+export default async function adminClients(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
+  fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
+  const who = (request: FastifyRequest) => personWho(request.actor!)
+  const refused = (refusal: Refused) => {
+    if (refusal.code === 'forbidden') throw forbidden()
+    if (refusal.code === 'not_found') throw notFound()
+  }
+  const formError = (request: FastifyRequest, errors: FormErrors) => (Object.keys(errors).length > 0 ? request.t('common.formErrors') : null)
+
+  // ---- accounts ----
+
+  fastify.get('/accounts', { schema: { querystring: ListQuery } }, async (request, reply) => {
+    const q = request.query.q ?? ''
+    return reply.page('admin/accounts', { title: request.t('admin.accounts.title'), q, accounts: await listAccountsForAdmin(fastify.db, q), values: {}, errors: {} })
+  })
+
+  fastify.post('/accounts', { schema: { body: AccountForm }, attachValidation: true }, async (request, reply) => {
+    const outcome = await addAccount(deps, who(request), { name: request.body.name })
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      const errors = fieldMessages(request.t, outcome.refusal, ACCOUNT_WORDS)
+      return reply.page('admin/accounts', {
+        title: request.t('admin.accounts.title'), q: '', accounts: await listAccountsForAdmin(fastify.db), values: echo(request), errors, formError: formError(request, errors)
+      }, 422)
+    }
+    reply.flash('success', request.t('admin.accounts.added', { name: request.body.name }))
+    return reply.redirect(`/admin/accounts/${outcome.value.id}`)
+  })
+
+  async function accountPage(request: FastifyRequest, reply: FastifyReply, id: number, state: { values?: Values; contactValues?: Values; errors?: FormErrors; contactErrors?: FormErrors; status?: number } = {}) {
+    const account = await getAccount(fastify.db, id)
+    if (!account) throw notFound()
+    const [contacts, audit] = await Promise.all([accountContacts(fastify.db, id), listAudit(fastify.db, { entity: 'account', entityId: id, limit: 20 })])
+    const errors = state.errors ?? {}
+    const contactErrors = state.contactErrors ?? {}
+    return reply.page('admin/account', {
+      title: request.t('admin.accounts.editTitle', { name: account.name }), account, contacts, locales: LOCALES, audit: audit.rows,
+      values: state.values ?? { name: account.name }, errors, formError: formError(request, errors),
+      contactValues: state.contactValues ?? { locale: '' }, contactErrors, contactFormError: formError(request, contactErrors),
+      maxName: CLIENT_LIMITS.accountName
+    }, state.status ?? 200)
+  }
+
+  fastify.get('/accounts/:id', { schema: { params: IdParams } }, async (request, reply) => accountPage(request, reply, pathId(request)))
+
+  fastify.post('/accounts/:id', { schema: { params: IdParams, body: AccountForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    const outcome = await editAccount(deps, who(request), { accountId: id, name: request.body.name })
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return accountPage(request, reply, id, { values: echo(request), errors: fieldMessages(request.t, outcome.refusal, ACCOUNT_WORDS), status: 422 })
+    }
+    reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
+    return reply.redirect(`/admin/accounts/${id}`)
+  })
+
+  fastify.post('/accounts/:id/contacts', { schema: { params: IdParams, body: NewContactForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    if (!(await getAccount(fastify.db, id))) throw notFound()
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return accountPage(request, reply, id, { contactValues: echo(request), contactErrors: { [failure.field]: failure.message }, status: 422 })
+    const b = request.body
+    const outcome = await addContact(deps, who(request), {
+      name: b.name, email: b.email, locale: b.locale === '' ? null : b.locale, phone: b.phone, memberships: [{ accountId: id, manager: b.manager !== undefined }]
+    })
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return accountPage(request, reply, id, { contactValues: echo(request), contactErrors: fieldMessages(request.t, outcome.refusal, CONTACT_WORDS), status: 422 })
+    }
+    reply.flash('success', request.t('admin.staff.added', { email: b.email.toLowerCase() }))
+    return reply.redirect(`/admin/accounts/${id}`)
+  })
+
+  // ---- contacts ----
+
+  async function contactPage(request: FastifyRequest, reply: FastifyReply, id: number, state: { values?: Values; errors?: FormErrors; status?: number } = {}) {
+    const profile = await contactProfile(fastify.db, id)
+    if (!profile) throw notFound()
+    const [accounts, audit] = await Promise.all([listAccountsForAdmin(fastify.db), listAudit(fastify.db, { entity: 'contact', entityId: id, limit: 20 })])
+    const errors = state.errors ?? {}
+    const names = new Map(accounts.map((a) => [a.id, a.name]))
+    return reply.page('admin/contact', {
+      title: request.t('admin.contacts.editTitle', { name: profile.name }), profile, locales: LOCALES, audit: audit.rows,
+      memberships: profile.memberships.map((m) => ({ ...m, name: names.get(m.accountId) ?? `#${m.accountId}` })),
+      others: accounts.filter((a) => !profile.memberships.some((m) => m.accountId === a.id)),
+      values: state.values ?? {
+        name: profile.name, email: profile.email, locale: profile.locale ?? '', phone: profile.phone ?? '',
+        accounts: profile.memberships.map((m) => m.accountId), managers: profile.memberships.filter((m) => m.manager).map((m) => m.accountId)
+      },
+      errors, formError: formError(request, errors)
+    }, state.status ?? 200)
+  }
+
+  const postedContact = (request: FastifyRequest): Values => ({ ...echo(request), accounts: postedIds(request, 'accounts'), managers: postedIds(request, 'managers') })
+
+  fastify.get('/contacts/:id', { schema: { params: IdParams } }, async (request, reply) => contactPage(request, reply, pathId(request)))
+
+  fastify.post('/contacts/:id', { schema: { params: IdParams, body: ContactForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return contactPage(request, reply, id, { values: postedContact(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const b = request.body
+    const accountIds = [...b.accounts, ...(b.add_account === null ? [] : [b.add_account])]
+    const memberships = accountIds.map((accountId) => ({
+      accountId, manager: b.managers.includes(accountId) || (accountId === b.add_account && b.add_manager !== undefined)
+    }))
+    const outcome = await editContact(deps, who(request), { contactId: id, name: b.name, email: b.email, locale: b.locale === '' ? null : b.locale, phone: b.phone, memberships })
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return contactPage(request, reply, id, { values: postedContact(request), errors: fieldMessages(request.t, outcome.refusal, CONTACT_WORDS), status: 422 })
+    }
+    reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
+    return reply.redirect(`/admin/contacts/${id}`)
+  })
+
+  fastify.post('/contacts/:id/active', { schema: { params: IdParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    if (formFailure(request, { active: 'validation.invalidChoice' })) {
+      reply.flash('error', request.t('validation.invalidChoice'))
+      return reply.redirect(`/admin/contacts/${id}`)
+    }
+    const active = request.body.active === 'on'
+    const outcome = await setContactMemberActive(deps, who(request), { contactId: id, active, client: request.client() })
+    if (!outcome.ok) refused(outcome.refusal)
+    reply.flash('success', request.t(active ? 'admin.staff.enabled' : 'admin.staff.disabled'))
+    return reply.redirect(`/admin/contacts/${id}`)
+  })
+
+  fastify.post('/contacts/:id/invite', { schema: { params: IdParams, body: Form({}) } }, async (request, reply) => {
+    const id = pathId(request)
+    const profile = await contactProfile(fastify.db, id)
+    if (!profile) throw notFound()
+    const outcome = await invitePerson(deps, who(request), { email: profile.email, client: request.client() })
+    reply.flash(outcome.ok ? 'success' : 'error', request.t(outcome.ok ? 'admin.contacts.invited' : 'admin.contacts.inviteInactive', { email: profile.email }))
+    return reply.redirect(`/admin/contacts/${id}`)
+  })
+}
