@@ -1,7 +1,10 @@
 // The organisation's structure, as an admin changes it: desks (name, manager, members, the
 // products and catalog items they serve) and products (name, code, active). Nothing is deleted:
 // a product is turned off, and stays on the tickets that name it. Every change is audited.
-import { deskNameTaken, deskProfile, getProduct, knownForDesk, productNameTaken, saveDesk, saveProduct } from '../db/structure-admin.js'
+import {
+  catalogNameTaken, deskNameTaken, deskProfile, getCatalogEntry, getProduct, isCatalogArea, knownForDesk, productNameTaken, saveCatalogEntry,
+  saveDesk, saveProduct
+} from '../db/structure-admin.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { asAdmin, sortedIds } from './admin-common.js'
 
@@ -94,5 +97,56 @@ export async function editProduct(deps: Deps, who: Who, input: ProductFields & {
     await saveProduct(uow.trx, current.id, product, uow.at)
     const before = { name: current.name, code: current.code, active: current.active === 1 }
     return { changed: await uow.audit({ entity: 'product', entityId: current.id, action: 'update', label: product.name, before, after: { ...product } }) }
+  })
+}
+
+export interface CatalogFields {
+  /** null: an area; otherwise the item's area. */
+  areaId: number | null
+  name: string
+  ticketType: string
+  active: boolean
+}
+
+const TICKET_TYPES = ['incident', 'request'] as const
+
+async function checkedCatalog(uow: UnitOfWork, input: CatalogFields, entryId: number | null, wasArea: boolean | null) {
+  const check = new FieldCheck()
+  const name = input.name.trim()
+  check.text('name', input.name, STRUCTURE_LIMITS.name)
+  if (!TICKET_TYPES.includes(input.ticketType as never)) check.add('ticketType', 'invalid_choice')
+  // An area stays an area and an item stays an item (tickets and desks name items).
+  if (wasArea === true && input.areaId !== null) check.add('areaId', 'invalid_choice')
+  else if (input.areaId !== null && !(await isCatalogArea(uow.trx, input.areaId))) check.add('areaId', 'invalid_choice')
+  else if (wasArea === false && input.areaId === null) check.add('areaId', 'required')
+  if (!check.has('name') && !check.has('areaId') && await catalogNameTaken(uow.trx, input.areaId, name, entryId)) check.add('name', 'taken')
+  check.refuse()
+  return { parentId: input.areaId, name, ticketType: input.ticketType as 'incident' | 'request', active: input.active }
+}
+
+/** A catalog area (areaId null) or an item of an area; new items need no approval until set on the approval page. */
+export async function addCatalogEntry(deps: Deps, who: Who, input: CatalogFields): Promise<Outcome<{ id: number }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const entry = await checkedCatalog(uow, input, null, null)
+    const id = await saveCatalogEntry(uow.trx, null, entry, uow.at)
+    await uow.audit({ entity: entry.parentId === null ? 'catalog_area' : 'catalog_item', entityId: id, action: 'create', label: entry.name, after: { ...entry } })
+    return { id }
+  })
+}
+
+/** Renames, retypes, moves an item to another area, or turns an entry off (never deleted: tickets name it). */
+export async function editCatalogEntry(deps: Deps, who: Who, input: CatalogFields & { entryId: number }): Promise<Outcome<{ changed: boolean }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const current = await getCatalogEntry(uow.trx, input.entryId)
+    if (!current) throw new Refused('not_found')
+    const entry = await checkedCatalog(uow, input, current.id, current.parent_id === null)
+    await saveCatalogEntry(uow.trx, current.id, entry, uow.at)
+    const before = { parentId: current.parent_id, name: current.name, ticketType: current.ticket_type, active: current.active === 1 }
+    const changed = await uow.audit({
+      entity: current.parent_id === null ? 'catalog_area' : 'catalog_item', entityId: current.id, action: 'update', label: entry.name, before, after: { ...entry }
+    })
+    return { changed }
   })
 }

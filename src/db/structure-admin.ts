@@ -94,3 +94,35 @@ export async function productNameTaken(db: Executor, name: string, exceptId: num
   if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
   return (await qb.executeTakeFirst()) !== undefined
 }
+
+/** Every catalog area with its items, active or not, by name. */
+export async function listCatalogForAdmin(db: Executor) {
+  const rows = await db.selectFrom('category').select(['id', 'parent_id', 'name', 'ticket_type', 'active']).orderBy('name').orderBy('id').execute()
+  return rows.filter((r) => r.parent_id === null).map((area) => ({ ...area, items: rows.filter((r) => r.parent_id === area.id) }))
+}
+
+export async function getCatalogEntry(db: Executor, id: number) {
+  return db.selectFrom('category').select(['id', 'parent_id', 'name', 'ticket_type', 'active']).where('id', '=', id).executeTakeFirst()
+}
+
+/** An area (parentId null) or an item of an area with this name, other than `exceptId`. */
+export async function catalogNameTaken(db: Executor, parentId: number | null, name: string, exceptId: number | null): Promise<boolean> {
+  let qb = db.selectFrom('category').select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
+  qb = parentId === null ? qb.where('parent_id', 'is', null) : qb.where('parent_id', '=', parentId)
+  if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
+  return (await qb.executeTakeFirst()) !== undefined
+}
+
+export async function isCatalogArea(db: Executor, id: number): Promise<boolean> {
+  return (await db.selectFrom('category').select('id').where('id', '=', id).where('parent_id', 'is', null).executeTakeFirst()) !== undefined
+}
+
+/** Writes an area or item (a new one when `id` is null); returns its id. */
+export async function saveCatalogEntry(db: Executor, id: number | null, e: { parentId: number | null; name: string; ticketType: 'incident' | 'request'; active: boolean }, now: string): Promise<number> {
+  if (id === null) {
+    return (await db.insertInto('category').values({ parent_id: e.parentId, name: e.name, ticket_type: e.ticketType, active: e.active ? 1 : 0, created_at: now })
+      .returning('id').executeTakeFirstOrThrow()).id
+  }
+  await db.updateTable('category').set({ parent_id: e.parentId, name: e.name, ticket_type: e.ticketType, active: e.active ? 1 : 0 }).where('id', '=', id).execute()
+  return id
+}

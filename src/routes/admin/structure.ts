@@ -3,26 +3,28 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { guard } from '../web.js'
 import { forbidden, notFound } from '../../plugins/app.js'
 import { listCatalogItems } from '../../db/catalog.js'
-import { deskProfile, getProduct, listDesksForAdmin, listProductsForAdmin } from '../../db/structure-admin.js'
+import { deskProfile, getCatalogEntry, getProduct, listCatalogForAdmin, listDesksForAdmin, listProductsForAdmin } from '../../db/structure-admin.js'
 import { listStaffForAdmin } from '../../db/staff-admin.js'
 import { listAudit } from '../../db/admin-audit.js'
 import { personWho, type Refused } from '../../commands/kernel.js'
-import { addDesk, addProduct, editDesk, editProduct, STRUCTURE_LIMITS, type DeskFields } from '../../commands/structure-admin.js'
+import { addCatalogEntry, addDesk, addProduct, editCatalogEntry, editDesk, editProduct, STRUCTURE_LIMITS, type CatalogFields, type DeskFields } from '../../commands/structure-admin.js'
 import { Checkbox, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages } from '../refusals.js'
 import { IdParams, Ids, pathId, postedIds } from './shared.js'
 
 const DeskForm = Form({ name: Text, manager: OptionalId, members: Ids, products: Ids, items: Ids })
 const ProductForm = Form({ name: Text, code: Text, active: Checkbox })
+const CatalogForm = Form({ area: OptionalId, name: Text, ticket_type: Text, active: Checkbox })
 const FORM_MESSAGES = {
   manager: 'validation.invalidChoice', members: 'validation.invalidChoice', products: 'validation.invalidChoice',
-  items: 'validation.invalidChoice', active: 'validation.invalidChoice'
+  items: 'validation.invalidChoice', active: 'validation.invalidChoice', area: 'validation.invalidChoice'
 }
 const DESK_WORDS = {
   names: { managerId: 'manager', memberIds: 'members', productIds: 'products', categoryIds: 'items' },
   keys: { 'name.taken': 'admin.desks.nameTaken' }
 }
 const PRODUCT_WORDS = { keys: { 'name.taken': 'admin.products.nameTaken' } }
+const CATALOG_WORDS = { names: { areaId: 'area', ticketType: 'ticket_type' }, keys: { 'name.taken': 'admin.catalog.nameTaken' } }
 
 type Values = Record<string, unknown>
 
@@ -152,5 +154,57 @@ export default async function adminStructure(instance: FastifyInstance) {
     }
     reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
     return reply.redirect('/admin/products')
+  })
+
+  // ---- service catalog: areas and items ----
+
+  async function catalogPage(request: FastifyRequest, reply: FastifyReply, state: { editing?: number; values?: Values; errors?: FormErrors; status?: number } = {}) {
+    const t = request.t
+    const editing = state.editing === undefined ? undefined : await getCatalogEntry(fastify.db, state.editing)
+    if (state.editing !== undefined && !editing) throw notFound()
+    const errors = state.errors ?? {}
+    const entity = editing?.parent_id === null ? 'catalog_area' : 'catalog_item'
+    const audit = editing ? await listAudit(fastify.db, { entity, entityId: editing.id, limit: 20 }) : { rows: [] }
+    return reply.page('admin/catalog-entries', {
+      title: editing ? t('admin.catalog.editTitle', { name: editing.name }) : t('admin.catalog.title'),
+      catalog: await listCatalogForAdmin(fastify.db), editing: editing ?? null, maxName: STRUCTURE_LIMITS.name,
+      values: state.values ?? (editing
+        ? { area: editing.parent_id === null ? '' : String(editing.parent_id), name: editing.name, ticket_type: editing.ticket_type, ...(editing.active ? { active: 'on' } : {}) }
+        : { area: '', ticket_type: 'incident', active: 'on' }),
+      errors, formError: Object.keys(errors).length > 0 ? t('common.formErrors') : null, audit: audit.rows
+    }, state.status ?? 200)
+  }
+
+  const catalogFields = (body: typeof CatalogForm.static): CatalogFields => ({
+    areaId: body.area, name: body.name, ticketType: body.ticket_type, active: body.active !== undefined
+  })
+
+  fastify.get('/catalog/entries', async (request, reply) => catalogPage(request, reply))
+
+  fastify.post('/catalog/entries', { schema: { body: CatalogForm }, attachValidation: true }, async (request, reply) => {
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return catalogPage(request, reply, { values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const outcome = await addCatalogEntry(deps, who(request), catalogFields(request.body))
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return catalogPage(request, reply, { values: echo(request), errors: fieldMessages(request.t, outcome.refusal, CATALOG_WORDS), status: 422 })
+    }
+    reply.flash('success', request.t('admin.catalog.added', { name: request.body.name }))
+    return reply.redirect('/admin/catalog/entries')
+  })
+
+  fastify.get('/catalog/entries/:id', { schema: { params: IdParams } }, async (request, reply) => catalogPage(request, reply, { editing: pathId(request) }))
+
+  fastify.post('/catalog/entries/:id', { schema: { params: IdParams, body: CatalogForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    const failure = formFailure(request, FORM_MESSAGES)
+    if (failure) return catalogPage(request, reply, { editing: id, values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
+    const outcome = await editCatalogEntry(deps, who(request), { ...catalogFields(request.body), entryId: id })
+    if (!outcome.ok) {
+      refused(outcome.refusal)
+      return catalogPage(request, reply, { editing: id, values: echo(request), errors: fieldMessages(request.t, outcome.refusal, CATALOG_WORDS), status: 422 })
+    }
+    reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
+    return reply.redirect('/admin/catalog/entries')
   })
 }
