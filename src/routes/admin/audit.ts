@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { guard } from '../web.js'
 import { listAudit } from '../../db/admin-audit.js'
+import { adminOnly } from './shared.js'
 
 /** What the log records changes to (one more with each administration page that writes it). */
 export const AUDITED = ['staff', 'account', 'contact', 'desk', 'product', 'catalog_area', 'catalog_item'] as const
@@ -19,7 +19,7 @@ const whole = (raw: string | undefined) => (raw !== undefined && /^[1-9]\d{0,11}
 /** The administration audit log (mounted at /admin/audit): newest first, by what was changed, 50 a page. */
 export default async function adminAudit(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
-  fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  fastify.addHook('preHandler', adminOnly)
 
   fastify.get('/', { schema: { querystring: Query } }, async (request, reply) => {
     const q = request.query

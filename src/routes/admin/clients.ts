@@ -1,17 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { guard } from '../web.js'
-import { forbidden, notFound } from '../../plugins/app.js'
+import { notFound } from '../../plugins/app.js'
 import { accountContacts, contactProfile, getAccount, listAccountsForAdmin } from '../../db/client-admin.js'
 import { listAudit } from '../../db/admin-audit.js'
-import { personWho, type Refused } from '../../commands/kernel.js'
+import { personWho } from '../../commands/kernel.js'
 import { addAccount, addContact, CLIENT_LIMITS, editAccount, editContact, setContactMemberActive } from '../../commands/client-admin.js'
 import { invitePerson } from '../../commands/account-links.js'
 import { LOCALES } from '../../i18n/index.js'
 import { Checkbox, Choice, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages } from '../refusals.js'
-import { IdParams, Ids, pathId, postedIds } from './shared.js'
+import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
 const AccountForm = Form({ name: Text })
 const NewContactForm = Form({ name: Text, email: Text, locale: Text, phone: Text, manager: Checkbox })
@@ -28,8 +27,6 @@ const CONTACT_WORDS = {
   keys: { 'email.taken': 'admin.staff.emailTaken', 'memberships.required': 'admin.contacts.needsAccount', phone: 'admin.contacts.phoneInvalid' }
 }
 
-type Values = Record<string, unknown>
-
 /**
  * Client accounts (mounted at /admin/accounts) and their contacts (/admin/contacts): lists,
  * adding (a contact is mailed an invitation), editing, the accounts a contact belongs to and
@@ -37,13 +34,9 @@ type Values = Record<string, unknown>
  */
 export default async function adminClients(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
-  fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  fastify.addHook('preHandler', adminOnly)
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
   const who = (request: FastifyRequest) => personWho(request.actor!)
-  const refused = (refusal: Refused) => {
-    if (refusal.code === 'forbidden') throw forbidden()
-    if (refusal.code === 'not_found') throw notFound()
-  }
   const formError = (request: FastifyRequest, errors: FormErrors) => (Object.keys(errors).length > 0 ? request.t('common.formErrors') : null)
 
   // ---- accounts ----
@@ -56,7 +49,7 @@ export default async function adminClients(instance: FastifyInstance) {
   fastify.post('/accounts', { schema: { body: AccountForm }, attachValidation: true }, async (request, reply) => {
     const outcome = await addAccount(deps, who(request), { name: request.body.name })
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       const errors = fieldMessages(request.t, outcome.refusal, ACCOUNT_WORDS)
       return reply.page('admin/accounts', {
         title: request.t('admin.accounts.title'), q: '', accounts: await listAccountsForAdmin(fastify.db), values: echo(request), errors, formError: formError(request, errors)
@@ -66,7 +59,7 @@ export default async function adminClients(instance: FastifyInstance) {
     return reply.redirect(`/admin/accounts/${outcome.value.id}`)
   })
 
-  async function accountPage(request: FastifyRequest, reply: FastifyReply, id: number, state: { values?: Values; contactValues?: Values; errors?: FormErrors; contactErrors?: FormErrors; status?: number } = {}) {
+  async function accountPage(request: FastifyRequest, reply: FastifyReply, id: number, state: { values?: FormValues; contactValues?: FormValues; errors?: FormErrors; contactErrors?: FormErrors; status?: number } = {}) {
     const account = await getAccount(fastify.db, id)
     if (!account) throw notFound()
     const [contacts, audit] = await Promise.all([accountContacts(fastify.db, id), listAudit(fastify.db, { entity: 'account', entityId: id, limit: 20 })])
@@ -86,7 +79,7 @@ export default async function adminClients(instance: FastifyInstance) {
     const id = pathId(request)
     const outcome = await editAccount(deps, who(request), { accountId: id, name: request.body.name })
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return accountPage(request, reply, id, { values: echo(request), errors: fieldMessages(request.t, outcome.refusal, ACCOUNT_WORDS), status: 422 })
     }
     reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
@@ -103,7 +96,7 @@ export default async function adminClients(instance: FastifyInstance) {
       name: b.name, email: b.email, locale: b.locale === '' ? null : b.locale, phone: b.phone, memberships: [{ accountId: id, manager: b.manager !== undefined }]
     })
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return accountPage(request, reply, id, { contactValues: echo(request), contactErrors: fieldMessages(request.t, outcome.refusal, CONTACT_WORDS), status: 422 })
     }
     reply.flash('success', request.t('admin.staff.added', { email: b.email.toLowerCase() }))
@@ -112,7 +105,7 @@ export default async function adminClients(instance: FastifyInstance) {
 
   // ---- contacts ----
 
-  async function contactPage(request: FastifyRequest, reply: FastifyReply, id: number, state: { values?: Values; errors?: FormErrors; status?: number } = {}) {
+  async function contactPage(request: FastifyRequest, reply: FastifyReply, id: number, state: { values?: FormValues; errors?: FormErrors; status?: number } = {}) {
     const profile = await contactProfile(fastify.db, id)
     if (!profile) throw notFound()
     const [accounts, audit] = await Promise.all([listAccountsForAdmin(fastify.db), listAudit(fastify.db, { entity: 'contact', entityId: id, limit: 20 })])
@@ -130,7 +123,7 @@ export default async function adminClients(instance: FastifyInstance) {
     }, state.status ?? 200)
   }
 
-  const postedContact = (request: FastifyRequest): Values => ({ ...echo(request), accounts: postedIds(request, 'accounts'), managers: postedIds(request, 'managers') })
+  const postedContact = (request: FastifyRequest): FormValues => ({ ...echo(request), accounts: postedIds(request, 'accounts'), managers: postedIds(request, 'managers') })
 
   fastify.get('/contacts/:id', { schema: { params: IdParams } }, async (request, reply) => contactPage(request, reply, pathId(request)))
 
@@ -145,7 +138,7 @@ export default async function adminClients(instance: FastifyInstance) {
     }))
     const outcome = await editContact(deps, who(request), { contactId: id, name: b.name, email: b.email, locale: b.locale === '' ? null : b.locale, phone: b.phone, memberships })
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return contactPage(request, reply, id, { values: postedContact(request), errors: fieldMessages(request.t, outcome.refusal, CONTACT_WORDS), status: 422 })
     }
     reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
@@ -160,7 +153,7 @@ export default async function adminClients(instance: FastifyInstance) {
     }
     const active = request.body.active === 'on'
     const outcome = await setContactMemberActive(deps, who(request), { contactId: id, active, client: request.client() })
-    if (!outcome.ok) refused(outcome.refusal)
+    if (!outcome.ok) throwAccessRefusal(outcome.refusal)
     reply.flash('success', request.t(active ? 'admin.staff.enabled' : 'admin.staff.disabled'))
     return reply.redirect(`/admin/contacts/${id}`)
   })

@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { notFound } from '../../plugins/app.js'
+import { forbidden, notFound } from '../../plugins/app.js'
+import type { Refused } from '../../commands/kernel.js'
+import { guard } from '../web.js'
 
 // What the administration pages that edit one thing share.
 
@@ -22,3 +24,15 @@ export function postedIds(request: FastifyRequest, field: string): number[] {
   const value = (request.body as Record<string, unknown> | undefined)?.[field]
   return Array.isArray(value) ? value.map(Number).filter(Number.isInteger) : []
 }
+
+/** preHandler of every administration page: admins only (others get a 404, as for a page that is not there). */
+export const adminOnly = guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin')
+
+/** A refusal about access or a missing record becomes its error page; any other is the form's to show. */
+export function throwAccessRefusal(refusal: Refused): void {
+  if (refusal.code === 'forbidden') throw forbidden()
+  if (refusal.code === 'not_found') throw notFound()
+}
+
+/** What a form shows in its fields: text, and id lists for groups of checkboxes. */
+export type FormValues = Record<string, unknown>

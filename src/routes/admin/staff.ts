@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { guard } from '../web.js'
 import { notFound, forbidden } from '../../plugins/app.js'
 import { listDesks, listProducts } from '../../db/catalog.js'
 import { listStaffForAdmin, staffProfile } from '../../db/staff-admin.js'
@@ -12,7 +11,7 @@ import { LOCALES } from '../../i18n/index.js'
 import { Checkbox, Choice, echo, Form, formFailure, Text, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage } from '../refusals.js'
 import type { Refused } from '../../commands/kernel.js'
-import { IdParams, Ids, pathId, postedIds } from './shared.js'
+import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
 const StaffForm = Form({
   name: Text, email: Text, locale: Text, role: Text, hourly_rate: Text,
@@ -46,16 +45,13 @@ const FIELD_WORDS = {
  */
 export default async function adminStaff(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
-  fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  fastify.addHook('preHandler', adminOnly)
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
 
   const choices = async () => {
     const [desks, products] = await Promise.all([listDesks(fastify.db), listProducts(fastify.db)])
     return { desks, products, roles: STAFF_ROLES, locales: LOCALES }
   }
-
-  /** The form's values as the template shows them (strings; desks and products as id lists). */
-  type FormValues = Record<string, unknown>
 
   async function renderForm(request: FastifyRequest, reply: FastifyReply, state: {
     staffId: number | null; values: FormValues; errors?: FormErrors; formError?: string | null; status?: number
@@ -89,8 +85,7 @@ export default async function adminStaff(instance: FastifyInstance) {
   }
 
   function refusedForm(request: FastifyRequest, reply: FastifyReply, staffId: number | null, refusal: Refused) {
-    if (refusal.code === 'forbidden') throw forbidden()
-    if (refusal.code === 'not_found') throw notFound()
+    throwAccessRefusal(refusal)
     const errors = fieldMessages(request.t, refusal, FIELD_WORDS)
     return renderForm(request, reply, { staffId, values: posted(request), errors, formError: refusalMessage(request.t, refusal), status: 422 })
   }

@@ -1,16 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { guard } from '../web.js'
-import { forbidden, notFound } from '../../plugins/app.js'
+import { notFound } from '../../plugins/app.js'
 import { listCatalogItems } from '../../db/catalog.js'
 import { deskProfile, getCatalogEntry, getProduct, listCatalogForAdmin, listDesksForAdmin, listProductsForAdmin } from '../../db/structure-admin.js'
 import { listStaffForAdmin } from '../../db/staff-admin.js'
 import { listAudit } from '../../db/admin-audit.js'
-import { personWho, type Refused } from '../../commands/kernel.js'
+import { personWho } from '../../commands/kernel.js'
 import { addCatalogEntry, addDesk, addProduct, editCatalogEntry, editDesk, editProduct, STRUCTURE_LIMITS, type CatalogFields, type DeskFields } from '../../commands/structure-admin.js'
 import { Checkbox, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages } from '../refusals.js'
-import { IdParams, Ids, pathId, postedIds } from './shared.js'
+import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
 const DeskForm = Form({ name: Text, manager: OptionalId, members: Ids, products: Ids, items: Ids })
 const ProductForm = Form({ name: Text, code: Text, active: Checkbox })
@@ -26,26 +25,20 @@ const DESK_WORDS = {
 const PRODUCT_WORDS = { keys: { 'name.taken': 'admin.products.nameTaken' } }
 const CATALOG_WORDS = { names: { areaId: 'area', ticketType: 'ticket_type' }, keys: { 'name.taken': 'admin.catalog.nameTaken' } }
 
-type Values = Record<string, unknown>
-
 /**
  * Desks (mounted at /admin/desks) and products (/admin/products): lists, adding, editing. Desks
  * are never deleted and products are turned off, never deleted: history and tickets name them.
  */
 export default async function adminStructure(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
-  fastify.addHook('preHandler', guard((r) => r.actor?.kind === 'staff' && r.actor.role === 'admin'))
+  fastify.addHook('preHandler', adminOnly)
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
   const who = (request: FastifyRequest) => personWho(request.actor!)
 
-  const refused = (refusal: Refused) => {
-    if (refusal.code === 'forbidden') throw forbidden()
-    if (refusal.code === 'not_found') throw notFound()
-  }
 
   // ---- desks ----
 
-  async function deskForm(request: FastifyRequest, reply: FastifyReply, state: { deskId: number | null; values: Values; errors?: FormErrors; status?: number }) {
+  async function deskForm(request: FastifyRequest, reply: FastifyReply, state: { deskId: number | null; values: FormValues; errors?: FormErrors; status?: number }) {
     const t = request.t
     const profile = state.deskId === null ? undefined : await deskProfile(fastify.db, state.deskId)
     if (state.deskId !== null && !profile) throw notFound()
@@ -65,7 +58,7 @@ export default async function adminStructure(instance: FastifyInstance) {
   const deskFields = (body: typeof DeskForm.static): DeskFields => ({
     name: body.name, managerId: body.manager, memberIds: body.members, productIds: body.products, categoryIds: body.items
   })
-  const postedDesk = (request: FastifyRequest): Values => ({
+  const postedDesk = (request: FastifyRequest): FormValues => ({
     ...echo(request), members: postedIds(request, 'members'), products: postedIds(request, 'products'), items: postedIds(request, 'items')
   })
 
@@ -80,7 +73,7 @@ export default async function adminStructure(instance: FastifyInstance) {
     if (failure) return deskForm(request, reply, { deskId: null, values: postedDesk(request), errors: { [failure.field]: failure.message }, status: 422 })
     const outcome = await addDesk(deps, who(request), deskFields(request.body))
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return deskForm(request, reply, { deskId: null, values: postedDesk(request), errors: fieldMessages(request.t, outcome.refusal, DESK_WORDS), status: 422 })
     }
     reply.flash('success', request.t('admin.desks.added', { name: request.body.name }))
@@ -102,7 +95,7 @@ export default async function adminStructure(instance: FastifyInstance) {
     if (failure) return deskForm(request, reply, { deskId: id, values: postedDesk(request), errors: { [failure.field]: failure.message }, status: 422 })
     const outcome = await editDesk(deps, who(request), { ...deskFields(request.body), deskId: id })
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return deskForm(request, reply, { deskId: id, values: postedDesk(request), errors: fieldMessages(request.t, outcome.refusal, DESK_WORDS), status: 422 })
     }
     reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
@@ -111,7 +104,7 @@ export default async function adminStructure(instance: FastifyInstance) {
 
   // ---- products ----
 
-  async function productsPage(request: FastifyRequest, reply: FastifyReply, state: { editing?: number; values?: Values; errors?: FormErrors; status?: number } = {}) {
+  async function productsPage(request: FastifyRequest, reply: FastifyReply, state: { editing?: number; values?: FormValues; errors?: FormErrors; status?: number } = {}) {
     const t = request.t
     const editing = state.editing === undefined ? undefined : await getProduct(fastify.db, state.editing)
     if (state.editing !== undefined && !editing) throw notFound()
@@ -134,7 +127,7 @@ export default async function adminStructure(instance: FastifyInstance) {
     if (failure) return productsPage(request, reply, { values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
     const outcome = await addProduct(deps, who(request), productFields(request.body))
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return productsPage(request, reply, { values: echo(request), errors: fieldMessages(request.t, outcome.refusal, PRODUCT_WORDS), status: 422 })
     }
     reply.flash('success', request.t('admin.products.added', { name: request.body.name }))
@@ -149,7 +142,7 @@ export default async function adminStructure(instance: FastifyInstance) {
     if (failure) return productsPage(request, reply, { editing: id, values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
     const outcome = await editProduct(deps, who(request), { ...productFields(request.body), productId: id })
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return productsPage(request, reply, { editing: id, values: echo(request), errors: fieldMessages(request.t, outcome.refusal, PRODUCT_WORDS), status: 422 })
     }
     reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
@@ -158,7 +151,7 @@ export default async function adminStructure(instance: FastifyInstance) {
 
   // ---- service catalog: areas and items ----
 
-  async function catalogPage(request: FastifyRequest, reply: FastifyReply, state: { editing?: number; values?: Values; errors?: FormErrors; status?: number } = {}) {
+  async function catalogPage(request: FastifyRequest, reply: FastifyReply, state: { editing?: number; values?: FormValues; errors?: FormErrors; status?: number } = {}) {
     const t = request.t
     const editing = state.editing === undefined ? undefined : await getCatalogEntry(fastify.db, state.editing)
     if (state.editing !== undefined && !editing) throw notFound()
@@ -186,7 +179,7 @@ export default async function adminStructure(instance: FastifyInstance) {
     if (failure) return catalogPage(request, reply, { values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
     const outcome = await addCatalogEntry(deps, who(request), catalogFields(request.body))
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return catalogPage(request, reply, { values: echo(request), errors: fieldMessages(request.t, outcome.refusal, CATALOG_WORDS), status: 422 })
     }
     reply.flash('success', request.t('admin.catalog.added', { name: request.body.name }))
@@ -201,7 +194,7 @@ export default async function adminStructure(instance: FastifyInstance) {
     if (failure) return catalogPage(request, reply, { editing: id, values: echo(request), errors: { [failure.field]: failure.message }, status: 422 })
     const outcome = await editCatalogEntry(deps, who(request), { ...catalogFields(request.body), entryId: id })
     if (!outcome.ok) {
-      refused(outcome.refusal)
+      throwAccessRefusal(outcome.refusal)
       return catalogPage(request, reply, { editing: id, values: echo(request), errors: fieldMessages(request.t, outcome.refusal, CATALOG_WORDS), status: 422 })
     }
     reply.flash(outcome.value.changed ? 'success' : 'info', request.t(outcome.value.changed ? 'admin.saved' : 'admin.staff.nothingChanged'))
