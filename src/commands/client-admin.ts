@@ -81,10 +81,9 @@ export async function addContact(deps: Deps, who: Who, input: ContactFields): Pr
     asAdmin(uow)
     const fields = await checkedContact(uow, input, null)
     const id = await insertContact(uow.trx, {
-      name: fields.name, email: fields.email, passwordHash: null, locale: fields.locale as Locale | null,
+      name: fields.name, email: fields.email, passwordHash: null, locale: fields.locale as Locale | null, phone: fields.phone,
       accounts: fields.memberships.map((m) => ({ accountId: m.accountId, isManager: m.manager })), now: uow.at
     })
-    if (fields.phone !== null) await updateContactProfile(uow.trx, id, fields)
     await queueInvitation(uow, { kind: 'contact', id })
     await uow.audit({ entity: 'contact', entityId: id, action: 'create', label: fields.name, after: { ...fields } })
     return { id }

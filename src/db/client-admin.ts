@@ -81,3 +81,27 @@ export async function knownAccounts(db: Executor, ids: number[]): Promise<Set<nu
   if (ids.length === 0) return new Set()
   return new Set((await db.selectFrom('account').select('id').where('id', 'in', ids).execute()).map((r) => r.id))
 }
+
+/** Accounts named so (compared without case), by lower-cased name. */
+export async function accountsByName(db: Executor, names: string[]): Promise<Map<string, number>> {
+  const wanted = [...new Set(names.map((n) => n.toLowerCase()).filter(Boolean))]
+  const found = new Map<string, number>()
+  for (let i = 0; i < wanted.length; i += 500) {
+    const rows = await db.selectFrom('account').select(['id', 'name'])
+      .where((eb) => eb(eb.fn('lower', ['name']), 'in', wanted.slice(i, i + 500))).execute()
+    for (const r of rows) found.set(r.name.toLowerCase(), r.id)
+  }
+  return found
+}
+
+/** Which of these (lower-case) addresses a staff member or contact already has. */
+export async function existingEmails(db: Executor, emails: string[]): Promise<Set<string>> {
+  const found = new Set<string>()
+  for (let i = 0; i < emails.length; i += 500) {
+    const chunk = emails.slice(i, i + 500)
+    const rows = await db.selectFrom('staff').select('email').where('email', 'in', chunk)
+      .unionAll(db.selectFrom('contact').select('email').where('email', 'in', chunk)).execute()
+    for (const r of rows) found.add(r.email)
+  }
+  return found
+}

@@ -90,6 +90,7 @@ export interface NewContactInput {
   passwordHash: string | null
   accounts: { accountId: number; isManager: boolean }[]
   locale?: Locale | null
+  phone?: string | null
   crmId?: string | null
   now: string
 }
@@ -97,7 +98,7 @@ export interface NewContactInput {
 export async function insertContact(db: Executor, input: NewContactInput): Promise<number> {
   const row = await db.insertInto('contact').values({
     name: input.name, email: input.email.trim().toLowerCase(), password_hash: input.passwordHash,
-    locale: input.locale ?? null, crm_id: input.crmId ?? null, created_at: input.now
+    locale: input.locale ?? null, phone: input.phone ?? null, crm_id: input.crmId ?? null, created_at: input.now
   }).returning('id').executeTakeFirstOrThrow()
   for (const link of input.accounts) {
     await db.insertInto('contact_account')

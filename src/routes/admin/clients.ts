@@ -8,7 +8,9 @@ import { personWho } from '../../commands/kernel.js'
 import { addAccount, addContact, CLIENT_LIMITS, editAccount, editContact, setContactMemberActive } from '../../commands/client-admin.js'
 import { invitePerson } from '../../commands/account-links.js'
 import { LOCALES } from '../../i18n/index.js'
-import { Checkbox, Choice, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
+import { Checkbox, Choice, echo, Files, files, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
+import { readFile } from 'node:fs/promises'
+import { importContacts, IMPORT_MAX_ROWS, previewContactImport, type ImportPreview } from '../../commands/client-import.js'
 import { fieldMessages } from '../refusals.js'
 import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
@@ -16,6 +18,7 @@ const AccountForm = Form({ name: Text })
 const NewContactForm = Form({ name: Text, email: Text, locale: Text, phone: Text, manager: Checkbox })
 const ContactForm = Form({ name: Text, email: Text, locale: Text, phone: Text, accounts: Ids, managers: Ids, add_account: OptionalId, add_manager: Checkbox })
 const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
+const ImportForm = Form({ csv: Type.Optional(Type.String()), create_accounts: Checkbox, file: Files })
 const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) })
 const FORM_MESSAGES = {
   manager: 'validation.invalidChoice', accounts: 'validation.invalidChoice', managers: 'validation.invalidChoice',
@@ -47,6 +50,8 @@ export default async function adminClients(instance: FastifyInstance) {
   })
 
   fastify.post('/accounts', { schema: { body: AccountForm }, attachValidation: true }, async (request, reply) => {
+    // A name sent twice (or not as text) is a 400 like any body the form cannot have sent.
+    formFailure(request, {})
     const outcome = await addAccount(deps, who(request), { name: request.body.name })
     if (!outcome.ok) {
       throwAccessRefusal(outcome.refusal)
@@ -77,6 +82,7 @@ export default async function adminClients(instance: FastifyInstance) {
 
   fastify.post('/accounts/:id', { schema: { params: IdParams, body: AccountForm }, attachValidation: true }, async (request, reply) => {
     const id = pathId(request)
+    formFailure(request, {})
     const outcome = await editAccount(deps, who(request), { accountId: id, name: request.body.name })
     if (!outcome.ok) {
       throwAccessRefusal(outcome.refusal)
@@ -165,5 +171,56 @@ export default async function adminClients(instance: FastifyInstance) {
     const outcome = await invitePerson(deps, who(request), { email: profile.email, client: request.client() })
     reply.flash(outcome.ok ? 'success' : 'error', request.t(outcome.ok ? 'admin.contacts.invited' : 'admin.contacts.inviteInactive', { email: profile.email }))
     return reply.redirect(`/admin/contacts/${id}`)
+  })
+
+  // ---- importing contacts from a CSV file ----
+
+  const importPage = (request: FastifyRequest, reply: FastifyReply, state: { csv?: string; createAccounts?: boolean; preview?: ImportPreview; status?: number; error?: string } = {}) =>
+    reply.page('admin/import', {
+      title: request.t('admin.import.title'), maxRows: IMPORT_MAX_ROWS,
+      csv: state.csv ?? '', createAccounts: state.createAccounts ?? false, preview: state.preview ?? null,
+      formError: state.error ?? null,
+      problemText: (p: ImportPreview['problems'][number]) => request.t(`admin.import.problem.${p.problem}`, { column: p.column, ...p.params })
+    }, state.status ?? 200)
+
+  /** The file chosen, or else the text pasted. */
+  async function postedCsv(request: FastifyRequest, body: typeof ImportForm.static): Promise<string> {
+    const [file] = files(request, body.file)
+    if (file && file.size > 0) return (await readFile(file.tmpPath)).toString('utf8')
+    return body.csv ?? ''
+  }
+
+  fastify.get('/accounts/import', async (request, reply) => importPage(request, reply))
+
+  fastify.post('/accounts/import/preview', { schema: { body: ImportForm }, attachValidation: true }, async (request, reply) => {
+    if (formFailure(request, { create_accounts: 'validation.invalidChoice', csv: 'admin.import.problem.unreadable', file: 'admin.import.problem.unreadable' })) {
+      return importPage(request, reply, { status: 422, error: request.t('admin.import.problem.unreadable', { column: '' }) })
+    }
+    const csv = await postedCsv(request, request.body)
+    const createAccounts = request.body.create_accounts !== undefined
+    const outcome = await previewContactImport(deps, who(request), { csv, createAccounts })
+    if (!outcome.ok) {
+      throwAccessRefusal(outcome.refusal)
+      throw outcome.refusal
+    }
+    const preview = outcome.value
+    return importPage(request, reply, { csv, createAccounts, preview, status: preview.problems.length > 0 ? 422 : 200 })
+  })
+
+  fastify.post('/accounts/import', { schema: { body: ImportForm }, attachValidation: true }, async (request, reply) => {
+    if (formFailure(request, { create_accounts: 'validation.invalidChoice', csv: 'admin.import.problem.unreadable', file: 'admin.import.problem.unreadable' })) {
+      return importPage(request, reply, { status: 422, error: request.t('admin.import.problem.unreadable', { column: '' }) })
+    }
+    const csv = await postedCsv(request, request.body)
+    const createAccounts = request.body.create_accounts !== undefined
+    const outcome = await importContacts(deps, who(request), { csv, createAccounts })
+    if (!outcome.ok) {
+      throwAccessRefusal(outcome.refusal)
+      // Something changed since the preview (or the file was altered): show what is wrong now.
+      const again = await previewContactImport(deps, who(request), { csv, createAccounts })
+      return importPage(request, reply, { csv, createAccounts, preview: again.ok ? again.value : undefined, status: 422, error: request.t('admin.import.nothingImported') })
+    }
+    reply.flash('success', request.t('admin.import.done', { contacts: outcome.value.contacts, accounts: outcome.value.accounts }))
+    return reply.redirect('/admin/accounts')
   })
 }
