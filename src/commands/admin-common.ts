@@ -5,8 +5,7 @@ import { hasForbiddenControl } from '../domain/text.js'
 import { isAdmin } from '../domain/permissions.js'
 import { LOCALES } from '../i18n/index.js'
 import { Refused, type FieldCheck, type UnitOfWork } from './kernel.js'
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+import { EMAIL } from './people.js'
 
 /** The acting admin's staff id; anyone else is refused. */
 export function asAdmin(uow: UnitOfWork): number {

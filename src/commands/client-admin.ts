@@ -5,9 +5,10 @@
 import { insertContact } from '../db/people.js'
 import { endSessionsOf } from '../db/sessions.js'
 import {
-  accountNameTaken, contactProfile, getAccount, insertAccount, knownAccounts, renameAccount, setContactActive,
+  contactProfile, getAccount, insertAccount, knownAccounts, renameAccount, setContactActive,
   updateContactProfile, type Membership
 } from '../db/client-admin.js'
+import { nameTaken } from '../db/structure-admin.js'
 import { LIMITS } from '../domain/ticket.js'
 import type { Locale } from '../domain/permissions.js'
 import { queueInvitation } from './account-links.js'
@@ -16,7 +17,8 @@ import { asAdmin, checkedEmail, checkLocale } from './admin-common.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 
 export const CLIENT_LIMITS = { accountName: 200, phone: 40 } as const
-const PHONE = /^[0-9+()./\- ]*$/
+/** Digits, spaces and + ( ) - . / (the contact form and the CSV import). */
+export const PHONE = /^[0-9+()./\- ]*$/
 
 export async function addAccount(deps: Deps, who: Who, input: { name: string }): Promise<Outcome<{ id: number }>> {
   return run(deps, who, async (uow) => {
@@ -43,7 +45,7 @@ async function checkedAccountName(uow: UnitOfWork, raw: string, accountId: numbe
   const check = new FieldCheck()
   const name = raw.trim()
   check.text('name', raw, CLIENT_LIMITS.accountName)
-  if (!check.has('name') && await accountNameTaken(uow.trx, name, accountId)) check.add('name', 'taken')
+  if (!check.has('name') && await nameTaken(uow.trx, 'account', name, accountId)) check.add('name', 'taken')
   check.refuse()
   return name
 }

@@ -14,14 +14,13 @@ import { hasForbiddenControl } from '../domain/text.js'
 import { LOCALES } from '../i18n/index.js'
 import { queueInvitation } from './account-links.js'
 import { asAdmin } from './admin-common.js'
-import { CLIENT_LIMITS } from './client-admin.js'
+import { CLIENT_LIMITS, PHONE } from './client-admin.js'
+import { EMAIL } from './people.js'
 import { Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 
 export const IMPORT_MAX_ROWS = 5_000
 const COLUMNS = ['account', 'name', 'email', 'language', 'phone', 'manager'] as const
 const REQUIRED = ['account', 'name', 'email'] as const
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-const PHONE = /^[0-9+()./\- ]*$/
 const YES = new Set(['yes', 'y', 'true', '1', 'sim', 's', 'x'])
 const NO = new Set(['', 'no', 'n', 'false', '0', 'não', 'nao'])
 

@@ -23,7 +23,8 @@ export interface NewPerson {
   deskIds: number[]
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+/** What the portal takes as an e-mail address (everywhere a person is added or edited). */
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 /** Adds a client, staff member or admin; refusals name the field (email taken, password too short...). */
 export async function addPerson(deps: Pick<Deps, 'db' | 'clock' | 'random'>, input: NewPerson): Promise<Outcome<{ id: number }>> {

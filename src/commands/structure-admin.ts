@@ -2,7 +2,7 @@
 // products and catalog items they serve) and products (name, code, active). Nothing is deleted:
 // a product is turned off, and stays on the tickets that name it. Every change is audited.
 import {
-  catalogNameTaken, deskNameTaken, deskProfile, getCatalogEntry, getProduct, isCatalogArea, knownForDesk, productNameTaken, saveCatalogEntry,
+  catalogNameTaken, deskProfile, getCatalogEntry, getProduct, isCatalogArea, knownForDesk, nameTaken, saveCatalogEntry,
   saveDesk, saveProduct
 } from '../db/structure-admin.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
@@ -30,7 +30,7 @@ async function checkedDesk(uow: UnitOfWork, input: DeskFields, deskId: number | 
   const check = new FieldCheck()
   const name = input.name.trim()
   check.text('name', input.name, STRUCTURE_LIMITS.name)
-  if (!check.has('name') && await deskNameTaken(uow.trx, name, deskId)) check.add('name', 'taken')
+  if (!check.has('name') && await nameTaken(uow.trx, 'desk', name, deskId)) check.add('name', 'taken')
   const memberIds = sortedIds(input.memberIds)
   const productIds = sortedIds(input.productIds)
   const categoryIds = sortedIds(input.categoryIds)
@@ -72,7 +72,7 @@ async function checkedProduct(uow: UnitOfWork, input: ProductFields, productId: 
   const code = input.code.trim()
   check.text('name', input.name, STRUCTURE_LIMITS.name)
   check.text('code', input.code, STRUCTURE_LIMITS.code, false)
-  if (!check.has('name') && await productNameTaken(uow.trx, name, productId)) check.add('name', 'taken')
+  if (!check.has('name') && await nameTaken(uow.trx, 'product', name, productId)) check.add('name', 'taken')
   check.refuse()
   return { name, code: code === '' ? null : code, active: input.active }
 }

@@ -34,12 +34,6 @@ export async function renameAccount(db: Executor, id: number, name: string): Pro
   await db.updateTable('account').set({ name }).where('id', '=', id).execute()
 }
 
-export async function accountNameTaken(db: Executor, name: string, exceptId: number | null): Promise<boolean> {
-  let qb = db.selectFrom('account').select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
-  if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
-  return (await qb.executeTakeFirst()) !== undefined
-}
-
 export interface Membership {
   accountId: number
   manager: boolean

@@ -54,9 +54,9 @@ export async function saveDesk(db: Executor, id: number | null, d: Omit<DeskProf
   return deskId
 }
 
-/** Another desk with this name (names are unique, compared without case). */
-export async function deskNameTaken(db: Executor, name: string, exceptId: number | null): Promise<boolean> {
-  let qb = db.selectFrom('desk').select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
+/** Another desk, product or account with this name (compared without case), other than `exceptId`. */
+export async function nameTaken(db: Executor, table: 'desk' | 'product' | 'account', name: string, exceptId: number | null): Promise<boolean> {
+  let qb = db.selectFrom(table).select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
   if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
   return (await qb.executeTakeFirst()) !== undefined
 }
@@ -87,12 +87,6 @@ export async function saveProduct(db: Executor, id: number | null, p: { name: st
   }
   await db.updateTable('product').set({ name: p.name, code: p.code, active: p.active ? 1 : 0 }).where('id', '=', id).execute()
   return id
-}
-
-export async function productNameTaken(db: Executor, name: string, exceptId: number | null): Promise<boolean> {
-  let qb = db.selectFrom('product').select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
-  if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
-  return (await qb.executeTakeFirst()) !== undefined
 }
 
 /** Every catalog area with its items, active or not, by name. */
