@@ -12,7 +12,7 @@ import { nameTaken } from '../db/structure-admin.js'
 import { LIMITS } from '../domain/ticket.js'
 import type { Locale } from '../domain/permissions.js'
 import { queueInvitation } from './account-links.js'
-import { recordSecurityEvent, type ClientInfo } from './sessions.js'
+import { accountSwitched, type ClientInfo } from './sessions.js'
 import { asAdmin, checkedEmail, checkLocale } from './admin-common.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 
@@ -115,9 +115,7 @@ export async function setContactMemberActive(deps: Deps, who: Who, input: { cont
     if (!current) throw new Refused('not_found')
     if (current.active === input.active) return { changed: false }
     await setContactActive(uow.trx, current.id, input.active)
-    const person = { kind: 'contact' as const, id: current.id }
-    if (!input.active) await endSessionsOf(uow.trx, person, uow.at, 'account_disabled')
-    await recordSecurityEvent(uow, { kind: input.active ? 'account_enabled' : 'account_disabled', person, client: input.client, detail: `by ${uow.who.ref.name ?? 'an admin'}` })
+    await accountSwitched(uow, { kind: 'contact', id: current.id }, input.active, input.client)
     await uow.audit({ entity: 'contact', entityId: current.id, action: input.active ? 'enable' : 'disable', label: current.name, before: { active: current.active }, after: { active: input.active } })
     return { changed: true }
   })

@@ -158,6 +158,18 @@ export async function revokeOwnApiToken(deps: Deps, who: Who, input: { tokenId: 
 }
 
 /**
+ * What follows turning a login off or on, in the same transaction: off ends every session of the
+ * person at once; either way a security event says who did it. (The account's row is the caller's.)
+ */
+export async function accountSwitched(uow: UnitOfWork, person: PersonRef, active: boolean, client?: ClientInfo): Promise<void> {
+  if (!active) await endSessionsOf(uow.trx, person, uow.at, 'account_disabled')
+  await recordSecurityEvent(uow, {
+    kind: active ? 'account_enabled' : 'account_disabled', person, client,
+    detail: uow.who.ref.name ? `by ${uow.who.ref.name}` : 'by the command line'
+  })
+}
+
+/**
  * Turns an account off (no login, no API, every session ended at once) or on again. The CLI
  * today; the administration pages call the same command.
  */
@@ -169,11 +181,7 @@ export async function setAccountActive(deps: Deps, who: Who, input: { email: str
       check.add('email', 'invalid_choice')
       check.refuse()
     }
-    if (!input.active) await endSessionsOf(uow.trx, person!, uow.at, 'account_disabled')
-    await recordSecurityEvent(uow, {
-      kind: input.active ? 'account_enabled' : 'account_disabled', person: person!, client: input.client,
-      detail: uow.who.ref.name ? `by ${uow.who.ref.name}` : 'by the command line'
-    })
+    await accountSwitched(uow, person!, input.active, input.client)
     await uow.audit({
       entity: person!.kind, entityId: person!.id, action: input.active ? 'enable' : 'disable', label: input.email.trim().toLowerCase(),
       after: { active: input.active }

@@ -9,7 +9,7 @@ import {
 import type { StaffRole } from '../db/schema.js'
 import { LIMITS } from '../domain/ticket.js'
 import { queueInvitation } from './account-links.js'
-import { recordSecurityEvent, type ClientInfo } from './sessions.js'
+import { accountSwitched, type ClientInfo } from './sessions.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { asAdmin, checkedEmail, checkLocale, sortedIds } from './admin-common.js'
 
@@ -112,11 +112,7 @@ export async function setStaffMemberActive(deps: Deps, who: Who, input: { staffI
     else if (!input.active && current.role === 'admin' && await otherActiveAdmins(uow.trx, current.id) === 0) check.add('active', 'last_admin')
     check.refuse()
     await setStaffActive(uow.trx, current.id, input.active)
-    const person = { kind: 'staff' as const, id: current.id }
-    if (!input.active) await endSessionsOf(uow.trx, person, uow.at, 'account_disabled')
-    await recordSecurityEvent(uow, {
-      kind: input.active ? 'account_enabled' : 'account_disabled', person, client: input.client, detail: `by ${uow.who.ref.name ?? 'an admin'}`
-    })
+    await accountSwitched(uow, { kind: 'staff', id: current.id }, input.active, input.client)
     await uow.audit({
       entity: 'staff', entityId: current.id, action: input.active ? 'enable' : 'disable', label: current.name,
       before: { active: current.active }, after: { active: input.active }
