@@ -37,6 +37,20 @@ export interface DemoOrganisation extends DemoSeed {
 
 export const DEMO_PASSWORDS = { client: 'client-demo-pass', staff: 'staff-demo-pass', admin: 'admin-demo-pass' } as const
 
+/**
+ * The demo passwords' hashes, made once per process (scrypt is deliberately slow, about 0.1 s
+ * each): every demo login of one role shares its hash anyway, and a process that seeds several
+ * databases (the tests) need not hash the same three passwords again for each.
+ */
+let demoHashesMade: Promise<Record<keyof typeof DEMO_PASSWORDS, string>> | null = null
+function demoHashes(): Promise<Record<keyof typeof DEMO_PASSWORDS, string>> {
+  demoHashesMade ??= Promise.all([hashPassword(DEMO_PASSWORDS.client), hashPassword(DEMO_PASSWORDS.staff), hashPassword(DEMO_PASSWORDS.admin)])
+    .then(([client, staff, admin]) => ({ client, staff, admin }))
+  // A failed hash is not kept: the next seed tries again.
+  demoHashesMade.catch(() => { demoHashesMade = null })
+  return demoHashesMade
+}
+
 export async function isEmpty(db: Db): Promise<boolean> {
   const row = await db.selectFrom('staff').select('id').limit(1).executeTakeFirst()
   return row === undefined
@@ -49,11 +63,7 @@ export async function isEmpty(db: Db): Promise<boolean> {
 export async function insertDemoOrganisation(db: Db, now: Date): Promise<DemoOrganisation> {
   const at = now.toISOString()
   const logins: DemoLogin[] = []
-  const hashes = {
-    client: await hashPassword(DEMO_PASSWORDS.client),
-    staff: await hashPassword(DEMO_PASSWORDS.staff),
-    admin: await hashPassword(DEMO_PASSWORDS.admin)
-  }
+  const hashes = await demoHashes()
 
   return db.transaction().execute(async (trx) => {
     const account = async (name: string) => (await trx.insertInto('account').values({ name, created_at: at }).returning('id').executeTakeFirstOrThrow()).id
