@@ -5,7 +5,8 @@ import type { Level, Priority, TicketSource } from '../db/schema.js'
 import { eligibleStaffLoads, isDeskMember, nameOf, staffNames } from '../db/ticket.js'
 import { updateTicket, type TicketChanges } from '../db/ticket-write.js'
 import { deskExists, getCatalogItem, productExists } from '../db/catalog.js'
-import { slaDueFor } from '../db/sla.js'
+import { slaDueFor, slaTargetsFor } from '../db/sla.js'
+import type { SlaTargets } from '../domain/sla.js'
 import { pickLeastLoaded } from '../domain/assignment.js'
 import { LEVELS, PRIORITIES, priorityFor } from '../domain/lifecycle.js'
 import { namesCatalogOrProduct, STAFF_SOURCES } from '../domain/ticket.js'
@@ -80,10 +81,16 @@ export async function editFieldsIn(uow: UnitOfWork, input: EditFieldsInput): Pro
       events.push({ action: 'updated', field, from: ticket[field], to: plain[field] })
     }
   }
+  // Targets follow a new priority, or a catalog item with targets of its own, counted from the
+  // ticket's start plus its time on hold, in the business hours of its desk.
+  const targetsMove = priority !== ticket.priority || (categoryId !== ticket.category_id &&
+    !sameTargets(await slaTargetsFor(trx, { priority, categoryId: ticket.category_id }), await slaTargetsFor(trx, { priority, categoryId })))
+  if (targetsMove) {
+    const due = await slaDueFor(trx, { priority, categoryId, deskId }, new Date(Date.parse(ticket.created_at) + Number(ticket.sla_paused_ms)).toISOString())
+    Object.assign(set, { resolution_due_at: due.resolutionDueAt, sla_at_risk_at: due.atRiskAt, sla_alert: null, ...(ticket.first_response_at ? {} : { response_due_at: due.responseDueAt }) })
+  }
   if (priority !== ticket.priority) {
-    // Targets follow the new priority, counted from the ticket's start plus its time on hold.
-    const due = await slaDueFor(trx, priority, new Date(Date.parse(ticket.created_at) + Number(ticket.sla_paused_ms)).toISOString())
-    Object.assign(set, { priority, resolution_due_at: due.resolutionDueAt, sla_alert: null, ...(ticket.first_response_at ? {} : { response_due_at: due.responseDueAt }) })
+    set.priority = priority
     events.push({ action: 'updated', field: 'priority', from: ticket.priority, to: priority })
   }
   if (categoryId !== ticket.category_id) {
@@ -110,4 +117,8 @@ export async function editFieldsIn(uow: UnitOfWork, input: EditFieldsInput): Pro
   // A change the CRM made is already on the Case.
   if (uow.who.role !== 'crm') await uow.syncCase(ticket.id)
   return { changed: events.map((e) => e.field!), priority, fromMatrix }
+}
+
+function sameTargets(a: SlaTargets, b: SlaTargets): boolean {
+  return a.responseMinutes === b.responseMinutes && a.resolutionMinutes === b.resolutionMinutes
 }

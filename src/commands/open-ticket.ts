@@ -148,14 +148,14 @@ export async function insertNewTicket(uow: UnitOfWork, draft: TicketDraft, files
   const trx = uow.trx
   const number = await nextCounter(trx, 'ticket_number')
   const assigneeId = pickLeastLoaded(await eligibleStaffLoads(trx, draft.deskId, draft.productId), uow.random)
-  const due = await slaDueFor(trx, draft.priority, uow.at)
+  const due = await slaDueFor(trx, { priority: draft.priority, categoryId: draft.categoryId, deskId: draft.deskId }, uow.at)
   const { id, version } = await insertTicket(trx, {
     number, title: draft.title, description: draft.description, url: draft.url,
     ticket_type: draft.ticketType, account_id: draft.accountId, contact_id: draft.contactId,
     created_by_staff_id: draft.createdByStaffId, product_id: draft.productId, category_id: draft.categoryId,
     desk_id: draft.deskId, impact: draft.impact ?? null, urgency: draft.urgency ?? null, priority: draft.priority,
     source: draft.source, state: 'open', status: 'new', assignee_id: assigneeId, parent_id: draft.parentId ?? null,
-    response_due_at: due.responseDueAt, resolution_due_at: due.resolutionDueAt, created_at: uow.at, updated_at: uow.at
+    response_due_at: due.responseDueAt, resolution_due_at: due.resolutionDueAt, sla_at_risk_at: due.atRiskAt, created_at: uow.at, updated_at: uow.at
   })
   await insertAttachments(trx, id, null, files, uow.at)
   await uow.history(id, { action: 'created' })

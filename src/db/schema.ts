@@ -64,7 +64,29 @@ export interface DeskTable {
   id: Id
   name: string
   manager_id: number | null
+  /** Business hours its SLA targets count in; null: calendar time. */
+  calendar_id: ColumnType<number | null, number | null | undefined, number | null>
+  /** Days before its resolved tickets close; null: the service setting. */
+  auto_close_days: ColumnType<number | null, number | null | undefined, number | null>
   created_at: CreatedAt
+}
+
+export interface BusinessCalendarTable {
+  id: Id
+  name: string
+  time_zone: string
+  /** JSON: ISO weekday to [start, end) minutes after local midnight. */
+  week: string
+  created_at: CreatedAt
+  updated_at: Timestamp
+}
+
+export interface BusinessHolidayTable {
+  id: Id
+  calendar_id: number
+  /** YYYY-MM-DD in the calendar's zone. */
+  day: string
+  name: string
 }
 
 export interface DeskMemberTable {
@@ -142,6 +164,8 @@ export interface TicketTable {
   first_response_at: Timestamp | null
   sla_paused_at: Timestamp | null
   sla_paused_ms: ColumnType<number, number | undefined, number>
+  /** When it counts as at risk (set with the due times); null on tickets from before: the share of calendar time. */
+  sla_at_risk_at: ColumnType<Timestamp | null, Timestamp | null | undefined, Timestamp | null>
   resolution: string | null
   resolved_at: Timestamp | null
   closure_category: string | null
@@ -328,6 +352,15 @@ export interface SettingTable {
 }
 
 export interface SlaPolicyTable {
+  priority: Priority
+  response_minutes: number
+  resolution_minutes: number
+  updated_at: Timestamp
+}
+
+/** A catalog item's own targets for one priority, in place of sla_policy's. */
+export interface SlaItemPolicyTable {
+  category_id: number
   priority: Priority
   response_minutes: number
   resolution_minutes: number
@@ -564,6 +597,9 @@ export interface Database {
   counter: CounterTable
   setting: SettingTable
   sla_policy: SlaPolicyTable
+  sla_item_policy: SlaItemPolicyTable
+  business_calendar: BusinessCalendarTable
+  business_holiday: BusinessHolidayTable
   checklist_item: ChecklistItemTable
   cost_item: CostItemTable
   survey: SurveyTable

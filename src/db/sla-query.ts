@@ -34,7 +34,9 @@ export function slaCondition(db: Executor, status: SlaFilter | SlaStatus, now: D
   const start = ms(db, 'ticket.created_at')
   const window = sql`(${ms(db, 'ticket.resolution_due_at')} - ${start} - ticket.sla_paused_ms)`
   const elapsed = sql`(${now.getTime()} - ${start} - ticket.sla_paused_ms)`
-  const late = sql`(${window} > 0 AND ${elapsed} >= ${AT_RISK_SHARE} * ${window})`
+  // Tickets with a stored at-risk instant are late from it; older ones by the share of calendar time.
+  const late = sql`(CASE WHEN ticket.sla_at_risk_at IS NOT NULL THEN ${n} >= ticket.sla_at_risk_at
+    ELSE (${window} > 0 AND ${elapsed} >= ${AT_RISK_SHARE} * ${window}) END)`
   const hasTarget = sql`(${due} IS NOT NULL AND ticket.state <> 'cancelled')`
   switch (status) {
     case 'achieved':

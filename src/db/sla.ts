@@ -1,6 +1,7 @@
 import type { Executor } from './index.js'
 import type { Priority } from './schema.js'
-import { DEFAULT_SLA_POLICIES, dueTimes, type SlaDue, type SlaPolicies } from '../domain/sla.js'
+import { DEFAULT_SLA_POLICIES, dueTimes, type SlaDue, type SlaPolicies, type SlaTargets } from '../domain/sla.js'
+import { deskCalendar } from './calendars.js'
 
 export async function getSlaPolicies(db: Executor): Promise<SlaPolicies> {
   const rows = await db.selectFrom('sla_policy').selectAll().execute()
@@ -9,14 +10,45 @@ export async function getSlaPolicies(db: Executor): Promise<SlaPolicies> {
   return policies
 }
 
-/** Response and resolution due times for a ticket of this priority started at `startedAt`. */
-export async function slaDueFor(db: Executor, priority: Priority, startedAt: string): Promise<SlaDue> {
-  const row = await db.selectFrom('sla_policy').select(['response_minutes', 'resolution_minutes'])
-    .where('priority', '=', priority).executeTakeFirst()
-  const targets = row
-    ? { responseMinutes: row.response_minutes, resolutionMinutes: row.resolution_minutes }
-    : DEFAULT_SLA_POLICIES[priority]
-  return dueTimes(startedAt, targets)
+/** What the targets of a ticket depend on: its priority, its catalog item (which may have its own) and its desk (its business hours). */
+export interface SlaSubject {
+  priority: Priority
+  categoryId: number | null
+  deskId: number
+}
+
+/** The targets for a ticket: its catalog item's for its priority where set, else its priority's. */
+export async function slaTargetsFor(db: Executor, subject: Pick<SlaSubject, 'priority' | 'categoryId'>): Promise<SlaTargets> {
+  const item = subject.categoryId === null ? undefined : await db.selectFrom('sla_item_policy').select(['response_minutes', 'resolution_minutes'])
+    .where('category_id', '=', subject.categoryId).where('priority', '=', subject.priority).executeTakeFirst()
+  const row = item ?? await db.selectFrom('sla_policy').select(['response_minutes', 'resolution_minutes'])
+    .where('priority', '=', subject.priority).executeTakeFirst()
+  return row ? { responseMinutes: row.response_minutes, resolutionMinutes: row.resolution_minutes } : DEFAULT_SLA_POLICIES[subject.priority]
+}
+
+/** Response, resolution and at-risk times for a ticket started at `startedAt`, counted in its desk's business hours. */
+export async function slaDueFor(db: Executor, subject: SlaSubject, startedAt: string): Promise<SlaDue> {
+  return dueTimes(startedAt, await slaTargetsFor(db, subject), await deskCalendar(db, subject.deskId))
+}
+
+/** Every catalog item's own targets, by item id and priority. */
+export async function itemSlaPolicies(db: Executor): Promise<Map<number, Partial<SlaPolicies>>> {
+  const rows = await db.selectFrom('sla_item_policy').selectAll().execute()
+  const out = new Map<number, Partial<SlaPolicies>>()
+  for (const r of rows) {
+    const policies = out.get(r.category_id) ?? {}
+    policies[r.priority] = { responseMinutes: r.response_minutes, resolutionMinutes: r.resolution_minutes }
+    out.set(r.category_id, policies)
+  }
+  return out
+}
+
+/** Replaces one catalog item's own targets (priorities left out use the priority's). */
+export async function saveItemSlaPolicies(db: Executor, categoryId: number, policies: Partial<SlaPolicies>, now: string): Promise<void> {
+  await db.deleteFrom('sla_item_policy').where('category_id', '=', categoryId).execute()
+  for (const [priority, targets] of Object.entries(policies) as [Priority, SlaTargets][]) {
+    await db.insertInto('sla_item_policy').values({ category_id: categoryId, priority, response_minutes: targets.responseMinutes, resolution_minutes: targets.resolutionMinutes, updated_at: now }).execute()
+  }
 }
 
 export async function saveSlaPolicy(db: Executor, priority: Priority, responseMinutes: number, resolutionMinutes: number, now: string): Promise<void> {

@@ -182,7 +182,7 @@ export function listColumns(qb: SelectQueryBuilder<Database, 'ticket', {}>) {
       'ticket.status', 'ticket.source', 'ticket.created_at', 'ticket.updated_at', 'ticket.account_id',
       'ticket.contact_id', 'ticket.desk_id', 'ticket.product_id', 'ticket.category_id', 'ticket.assignee_id',
       'ticket.response_due_at', 'ticket.resolution_due_at', 'ticket.sla_paused_at', 'ticket.first_response_at',
-      'ticket.resolved_at', 'ticket.closed_at', 'ticket.sla_paused_ms',
+      'ticket.resolved_at', 'ticket.closed_at', 'ticket.sla_paused_ms', 'ticket.sla_at_risk_at',
       'account.name as account_name', 'contact.name as contact_name', 'contact.email as contact_email',
       'desk.name as desk_name', 'product.name as product_name', 'category.name as category_name',
       'assignee.name as assignee_name', 'assignee.email as assignee_email'

@@ -31,14 +31,14 @@ export async function insertTicket(trx: Executor, values: NewTicket): Promise<{ 
   const watched = values.created_at === undefined ? null : {
     state: values.state, created_at: values.created_at, response_due_at: values.response_due_at ?? null,
     resolution_due_at: values.resolution_due_at ?? null, first_response_at: values.first_response_at ?? null, resolved_at: values.resolved_at ?? null,
-    sla_paused_at: values.sla_paused_at ?? null, sla_paused_ms: values.sla_paused_ms ?? 0, sla_alert: values.sla_alert ?? null, deleted_at: values.deleted_at ?? null
+    sla_paused_at: values.sla_paused_at ?? null, sla_paused_ms: values.sla_paused_ms ?? 0, sla_at_risk_at: values.sla_at_risk_at ?? null, sla_alert: values.sla_alert ?? null, deleted_at: values.deleted_at ?? null
   }
   return trx.insertInto('ticket').values({ ...values, sla_watch_at: watched && slaWatchAt(watched) }).returning(['id', 'number', 'version']).executeTakeFirstOrThrow()
 }
 
 /** The columns `slaWatchAt` reads: a change to any of them stores the ticket's watch instant again. */
 const SLA_COLUMNS = [
-  'state', 'created_at', 'response_due_at', 'resolution_due_at', 'first_response_at', 'resolved_at', 'sla_paused_at', 'sla_paused_ms', 'sla_alert', 'deleted_at'
+  'state', 'created_at', 'response_due_at', 'resolution_due_at', 'first_response_at', 'resolved_at', 'sla_paused_at', 'sla_paused_ms', 'sla_at_risk_at', 'sla_alert', 'deleted_at'
 ] as const
 
 /** Stores when the SLA job next looks at the ticket, from its row as it now is. */

@@ -193,6 +193,6 @@ export async function dueForSlaCheck(db: Executor, now: string, limit: number): 
 /** What the SLA job needs of one ticket (null when deleted). */
 export async function slaWatchTicket(db: Executor, ticketId: number) {
   return db.selectFrom('ticket')
-    .select(['id', 'number', 'title', 'state', 'created_at', 'response_due_at', 'resolution_due_at', 'first_response_at', 'resolved_at', 'sla_paused_at', 'sla_paused_ms', 'sla_alert'])
+    .select(['id', 'number', 'title', 'state', 'created_at', 'response_due_at', 'resolution_due_at', 'first_response_at', 'resolved_at', 'sla_paused_at', 'sla_paused_ms', 'sla_at_risk_at', 'sla_alert'])
     .where('id', '=', ticketId).where('deleted_at', 'is', null).executeTakeFirst() ?? null
 }

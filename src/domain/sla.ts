@@ -1,4 +1,5 @@
 import { OPEN_STATES, type Priority } from './lifecycle.js'
+import { addBusinessMillis, addBusinessMinutes, businessMillisBetween, type BusinessCalendar } from './business-hours.js'
 
 export interface SlaTargets {
   responseMinutes: number
@@ -26,13 +27,16 @@ const MINUTE = 60_000
 export interface SlaDue {
   responseDueAt: string
   resolutionDueAt: string
+  /** When three quarters of the resolution target have passed. */
+  atRiskAt: string
 }
 
-export function dueTimes(startedAt: string, targets: SlaTargets): SlaDue {
-  const start = Date.parse(startedAt)
+/** Due times for targets counted from `startedAt`, in the calendar's open time (calendar time without one). */
+export function dueTimes(startedAt: string, targets: SlaTargets, calendar: BusinessCalendar | null = null): SlaDue {
   return {
-    responseDueAt: new Date(start + targets.responseMinutes * MINUTE).toISOString(),
-    resolutionDueAt: new Date(start + targets.resolutionMinutes * MINUTE).toISOString()
+    responseDueAt: addBusinessMinutes(calendar, startedAt, targets.responseMinutes),
+    resolutionDueAt: addBusinessMinutes(calendar, startedAt, targets.resolutionMinutes),
+    atRiskAt: addBusinessMinutes(calendar, startedAt, AT_RISK_SHARE * targets.resolutionMinutes)
   }
 }
 
@@ -46,6 +50,17 @@ export interface SlaTicket {
   sla_paused_at: string | null
   /** Time already spent on hold, excluded from the at-risk share. */
   sla_paused_ms?: number
+  /** When it becomes at risk; null (tickets from before it was stored): by the share of calendar time. */
+  sla_at_risk_at: string | null
+}
+
+/** True once the ticket's clock has run three quarters of its resolution window (running tickets only). */
+function pastAtRisk(ticket: SlaTicket, t: number, resolutionDue: number): boolean {
+  if (ticket.sla_at_risk_at) return t >= Date.parse(ticket.sla_at_risk_at)
+  const start = Date.parse(ticket.created_at)
+  const held = ticket.sla_paused_ms ?? 0
+  const window = resolutionDue - start - held
+  return window > 0 && (t - start - held) / window >= AT_RISK_SHARE
 }
 
 /**
@@ -66,11 +81,7 @@ export function slaStatus(ticket: SlaTicket, now: Date): SlaStatus {
   const t = now.getTime()
   if (t > resolutionDue) return 'breached'
   if (!ticket.first_response_at && ticket.response_due_at && t > Date.parse(ticket.response_due_at)) return 'breached'
-  const start = Date.parse(ticket.created_at)
-  const held = ticket.sla_paused_ms ?? 0
-  const window = resolutionDue - start - held
-  if (window > 0 && (t - start - held) / window >= AT_RISK_SHARE) return 'at_risk'
-  return 'on_track'
+  return pastAtRisk(ticket, t, resolutionDue) ? 'at_risk' : 'on_track'
 }
 
 export interface PauseState {
@@ -79,24 +90,37 @@ export interface PauseState {
   response_due_at: string | null
   resolution_due_at: string | null
   first_response_at: string | null
+  sla_at_risk_at: string | null
 }
 
 export function pause(state: PauseState, now: Date): Pick<PauseState, 'sla_paused_at'> {
   return { sla_paused_at: state.sla_paused_at ?? now.toISOString() }
 }
 
-/** Ends a pause: the time spent on hold is added to the open targets. */
-export function resume(state: PauseState, now: Date): Omit<PauseState, 'first_response_at'> {
+/**
+ * Ends a pause: the open targets move on by the time spent on hold. In business hours only the
+ * open time of the hold counts: each instant still ahead when the hold began is as much open time
+ * after `now` as it was after the hold began. (An instant already passed stays passed.)
+ */
+export function resume(state: PauseState, now: Date, calendar: BusinessCalendar | null = null): Omit<PauseState, 'first_response_at'> {
   if (!state.sla_paused_at) {
-    return { sla_paused_at: null, sla_paused_ms: state.sla_paused_ms, response_due_at: state.response_due_at, resolution_due_at: state.resolution_due_at }
+    return { sla_paused_at: null, sla_paused_ms: state.sla_paused_ms, response_due_at: state.response_due_at, resolution_due_at: state.resolution_due_at, sla_at_risk_at: state.sla_at_risk_at }
   }
-  const held = Math.max(0, now.getTime() - Date.parse(state.sla_paused_at))
-  const shift = (iso: string | null) => (iso ? new Date(Date.parse(iso) + held).toISOString() : iso)
+  const pausedAt = state.sla_paused_at
+  const held = Math.max(0, now.getTime() - Date.parse(pausedAt))
+  const nowIso = now.toISOString()
+  const shift = (iso: string | null) => {
+    if (!iso) return iso
+    if (calendar === null) return new Date(Date.parse(iso) + held).toISOString()
+    if (Date.parse(iso) <= Date.parse(pausedAt)) return iso
+    return addBusinessMillis(calendar, nowIso, businessMillisBetween(calendar, pausedAt, iso))
+  }
   return {
     sla_paused_at: null,
     sla_paused_ms: state.sla_paused_ms + held,
     response_due_at: state.first_response_at ? state.response_due_at : shift(state.response_due_at),
-    resolution_due_at: shift(state.resolution_due_at)
+    resolution_due_at: shift(state.resolution_due_at),
+    sla_at_risk_at: shift(state.sla_at_risk_at)
   }
 }
 
@@ -125,10 +149,14 @@ export function slaWatchAt(ticket: SlaWatched): string | null {
   const responseDue = !ticket.first_response_at && ticket.response_due_at ? Date.parse(ticket.response_due_at) : Infinity
   let at = Math.min(due, responseDue) + 1
   if (ticket.sla_alert !== 'at_risk') {
-    const start = Date.parse(ticket.created_at)
-    const held = ticket.sla_paused_ms ?? 0
-    const window = due - start - held
-    if (window > 0) at = Math.min(at, Math.ceil(start + held + AT_RISK_SHARE * window))
+    if (ticket.sla_at_risk_at) {
+      at = Math.min(at, Date.parse(ticket.sla_at_risk_at))
+    } else {
+      const start = Date.parse(ticket.created_at)
+      const held = ticket.sla_paused_ms ?? 0
+      const window = due - start - held
+      if (window > 0) at = Math.min(at, Math.ceil(start + held + AT_RISK_SHARE * window))
+    }
   }
   return new Date(at).toISOString()
 }

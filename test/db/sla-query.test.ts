@@ -44,7 +44,9 @@ function gridRow(pick: <T>(xs: readonly T[]) => T): Row {
     resolved_at: pick([null, iso(due - 1), iso(due), iso(due + 1), iso(C + 5 * MIN)]),
     // Only on hold tickets are paused in practice; other states with a pause test that it is ignored where it should be.
     sla_paused_at: state === 'on_hold' || pick([true, false, false, false]) ? pick([null, iso(C + 30 * MIN), iso(due - 1), iso(due), iso(due + 1)]) : null,
-    sla_paused_ms: held
+    sla_paused_ms: held,
+    // A stored at-risk instant (tickets since business hours), or none (older tickets: the share).
+    sla_at_risk_at: pick([null, null, iso(C + Math.trunc(window / 2)), iso(due - HOUR)])
   }
 }
 
@@ -60,7 +62,8 @@ function randomRow(random: () => number, pick: <T>(xs: readonly T[]) => T): Row 
     first_response_at: maybe(0.5) ? iso(at()) : null,
     resolved_at: maybe(0.5) ? iso(at()) : null,
     sla_paused_at: maybe(0.3) ? iso(at()) : null,
-    sla_paused_ms: maybe(0.5) ? Math.floor(random() * 3 * 24 * HOUR) : 0
+    sla_paused_ms: maybe(0.5) ? Math.floor(random() * 3 * 24 * HOUR) : 0,
+    sla_at_risk_at: maybe(0.4) ? iso(at()) : null
   }
 }
 
@@ -73,7 +76,10 @@ function instants(): number[] {
       out.add(due + d)
       out.add(C + Math.trunc(window / 4) + d)
     }
-    out.add(C + Math.trunc(window / 2))
+    for (const d of [-1, 0, 1]) {
+      out.add(C + Math.trunc(window / 2) + d)
+      out.add(due - HOUR + d)
+    }
     for (const held of HELD) for (const d of [-1, 0, 1]) out.add(threshold(window, held) + d)
   }
   return [...out].sort((a, b) => a - b)
@@ -90,7 +96,7 @@ t.test('slaCondition selects exactly the tickets slaStatus puts in each status',
   for (const [window, held] of [[4 * HOUR, 0], [4 * HOUR, HOUR], [24 * HOUR, 4 * HOUR], [8 * HOUR, 30 * MIN + 7]]) {
     rows.push({
       state: 'in_progress', created_at: iso(C), response_due_at: iso(C + HOUR), resolution_due_at: iso(C + window),
-      first_response_at: iso(C + MIN), resolved_at: null, sla_paused_at: null, sla_paused_ms: held
+      first_response_at: iso(C + MIN), resolved_at: null, sla_paused_at: null, sla_paused_ms: held, sla_at_risk_at: null
     })
   }
 

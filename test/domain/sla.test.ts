@@ -5,7 +5,7 @@ const created = '2026-01-05T08:00:00.000Z'
 const due = dueTimes(created, { responseMinutes: 60, resolutionMinutes: 240 })
 const base: SlaTicket = {
   state: 'in_progress', created_at: created, response_due_at: due.responseDueAt, resolution_due_at: due.resolutionDueAt,
-  first_response_at: '2026-01-05T08:10:00.000Z', resolved_at: null, sla_paused_at: null
+  first_response_at: '2026-01-05T08:10:00.000Z', resolved_at: null, sla_paused_at: null, sla_at_risk_at: null
 }
 const at = (iso: string) => new Date(iso)
 
@@ -37,7 +37,7 @@ t.test('status over time', async (t) => {
 })
 
 t.test('a pause pushes the open targets back by the time on hold', async (t) => {
-  const state = { sla_paused_at: null, sla_paused_ms: 0, response_due_at: base.response_due_at, resolution_due_at: base.resolution_due_at, first_response_at: null }
+  const state = { sla_paused_at: null, sla_paused_ms: 0, response_due_at: base.response_due_at, resolution_due_at: base.resolution_due_at, first_response_at: null, sla_at_risk_at: null }
   const paused = pause(state, at('2026-01-05T09:00:00.000Z'))
   t.equal(paused.sla_paused_at, '2026-01-05T09:00:00.000Z')
   t.same(pause({ ...state, ...paused }, at('2026-01-05T10:00:00.000Z')), paused, 'pausing twice keeps the first start')

@@ -19,7 +19,7 @@ const at = (hours: number) => new Date(T0.getTime() + hours * 3600_000)
 t.test('slaWatchAt is the first instant the level can pass what was reported', async (t) => {
   const base: SlaWatched = {
     state: 'in_progress', created_at: T0.toISOString(), response_due_at: at(1).toISOString(), resolution_due_at: at(4).toISOString(),
-    first_response_at: at(0.5).toISOString(), resolved_at: null, sla_paused_at: null, sla_paused_ms: 0, sla_alert: null
+    first_response_at: at(0.5).toISOString(), resolved_at: null, sla_paused_at: null, sla_paused_ms: 0, sla_at_risk_at: null, sla_alert: null
   }
   const cases: [string, Partial<SlaWatched>, string | null][] = [
     ['on track: when it becomes at risk (75 % of 4 h)', {}, at(3).toISOString()],
