@@ -2,8 +2,8 @@
 // catalog's approval rules, and the second chance for work that failed (a CRM change, a mail,
 // a quarantined message).
 import type { Priority } from '../db/schema.js'
-import { saveSettings, type Settings } from '../db/settings.js'
-import { saveSlaPolicy } from '../db/sla.js'
+import { getSettings, saveSettings, type Settings } from '../db/settings.js'
+import { getSlaPolicies, saveSlaPolicy } from '../db/sla.js'
 import { approvalMode, listCatalogApprovalRules, MAX_APPROVAL_DAYS, saveApprovalLinkDays, setCatalogApproval, type ApprovalMode } from '../db/approval.js'
 import { retryAllDead, retryDeadRow } from '../db/crm-outbox.js'
 import { reviveRow } from '../db/outbox.js'
@@ -25,7 +25,9 @@ export async function saveServiceSettings(deps: Deps, who: Who, settings: Settin
     const check = new FieldCheck()
     if (!inRange(settings.autoCloseDays, AUTO_CLOSE_DAYS)) check.add('autoCloseDays', 'out_of_range', AUTO_CLOSE_DAYS)
     check.refuse()
+    const before = await getSettings(uow.trx)
     await saveSettings(uow.trx, settings)
+    await uow.audit({ entity: 'settings', entityId: null, action: 'update', before: { ...before }, after: { ...before, ...settings } })
   })
 }
 
@@ -47,7 +49,11 @@ export async function saveSlaTargets(deps: Deps, who: Who, targets: SlaTarget[])
       else if (inRange(t.responseMinutes, SLA_MINUTES) && t.resolutionMinutes < t.responseMinutes) check.add(`${t.priority}.resolutionMinutes`, 'too_early')
     }
     check.refuse()
+    const view = (p: Record<string, { responseMinutes: number; resolutionMinutes: number }>) =>
+      Object.fromEntries(Object.entries(p).map(([priority, t]) => [priority, `${t.responseMinutes}/${t.resolutionMinutes}`]))
+    const before = await getSlaPolicies(uow.trx)
     for (const t of targets) await saveSlaPolicy(uow.trx, t.priority, t.responseMinutes, t.resolutionMinutes, uow.at)
+    await uow.audit({ entity: 'sla_policy', entityId: null, action: 'update', before: view(before), after: view(await getSlaPolicies(uow.trx)) })
   })
 }
 

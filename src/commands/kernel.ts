@@ -82,6 +82,12 @@ export type FieldProblem =
   | 'wrong_code'
   /** A control character (other than tab and line breaks) or broken Unicode: src/domain/text.ts. */
   | 'invalid_characters'
+  /** Not a calendar date (YYYY-MM-DD). */
+  | 'invalid_date'
+  /** Opening hours that cannot be read ("09:00-18:00, ..."), overlap or leave the week closed. */
+  | 'invalid_hours'
+  /** Still used by something that may not lose it (a calendar a desk counts in). */
+  | 'in_use'
 
 export interface FieldRefusal {
   problem: FieldProblem

@@ -7,6 +7,8 @@ import {
 } from '../db/structure-admin.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { asAdmin, sortedIds } from './admin-common.js'
+import { AUTO_CLOSE_DAYS } from './admin.js'
+import { calendarProfile } from '../db/calendars.js'
 
 /** Desk and product names, product codes. */
 export const STRUCTURE_LIMITS = { name: 100, code: 40 } as const
@@ -18,6 +20,10 @@ export interface DeskFields {
   productIds: number[]
   /** Catalog items whose tickets go to this desk. */
   categoryIds: number[]
+  /** The business hours its SLA targets count in; null: calendar time. */
+  calendarId: number | null
+  /** Days before its resolved tickets close by themselves; null: the service setting. */
+  autoCloseDays: number | null
 }
 
 export interface ProductFields {
@@ -39,8 +45,11 @@ async function checkedDesk(uow: UnitOfWork, input: DeskFields, deskId: number | 
   if (memberIds.some((id) => !known.staff.has(id))) check.add('memberIds', 'invalid_choice')
   if (productIds.some((id) => !known.products.has(id))) check.add('productIds', 'invalid_choice')
   if (categoryIds.some((id) => !known.items.has(id))) check.add('categoryIds', 'invalid_choice')
+  if (input.calendarId !== null && !(await calendarProfile(uow.trx, input.calendarId))) check.add('calendarId', 'invalid_choice')
+  const days = input.autoCloseDays
+  if (days !== null && !(Number.isInteger(days) && days >= AUTO_CLOSE_DAYS.min && days <= AUTO_CLOSE_DAYS.max)) check.add('autoCloseDays', 'out_of_range', AUTO_CLOSE_DAYS)
   check.refuse()
-  return { name, managerId: input.managerId, memberIds, productIds, categoryIds }
+  return { name, managerId: input.managerId, memberIds, productIds, categoryIds, calendarId: input.calendarId, autoCloseDays: days }
 }
 
 export async function addDesk(deps: Deps, who: Who, input: DeskFields): Promise<Outcome<{ id: number }>> {

@@ -4,7 +4,8 @@ import type { Executor } from './index.js'
 /** Every desk with its manager's name and how many staff and products it has. */
 export async function listDesksForAdmin(db: Executor) {
   const desks = await db.selectFrom('desk').leftJoin('staff as manager', 'manager.id', 'desk.manager_id')
-    .select(['desk.id', 'desk.name', 'manager.name as manager_name']).orderBy('desk.name').execute()
+    .leftJoin('business_calendar as calendar', 'calendar.id', 'desk.calendar_id')
+    .select(['desk.id', 'desk.name', 'manager.name as manager_name', 'calendar.name as calendar_name', 'desk.auto_close_days']).orderBy('desk.name').execute()
   const [members, products] = await Promise.all([
     db.selectFrom('desk_member').innerJoin('staff', 'staff.id', 'desk_member.staff_id').where('staff.active', '=', 1)
       .select(['desk_member.desk_id', 'staff.name']).orderBy('staff.name').execute(),
@@ -25,10 +26,12 @@ export interface DeskProfile {
   memberIds: number[]
   productIds: number[]
   categoryIds: number[]
+  calendarId: number | null
+  autoCloseDays: number | null
 }
 
 export async function deskProfile(db: Executor, id: number): Promise<DeskProfile | undefined> {
-  const desk = await db.selectFrom('desk').select(['id', 'name', 'manager_id']).where('id', '=', id).executeTakeFirst()
+  const desk = await db.selectFrom('desk').select(['id', 'name', 'manager_id', 'calendar_id', 'auto_close_days']).where('id', '=', id).executeTakeFirst()
   if (!desk) return undefined
   const [members, products, categories] = await Promise.all([
     db.selectFrom('desk_member').select('staff_id').where('desk_id', '=', id).orderBy('staff_id').execute(),
@@ -36,15 +39,16 @@ export async function deskProfile(db: Executor, id: number): Promise<DeskProfile
     db.selectFrom('desk_category').select('category_id').where('desk_id', '=', id).orderBy('category_id').execute()
   ])
   return {
-    id: desk.id, name: desk.name, managerId: desk.manager_id,
+    id: desk.id, name: desk.name, managerId: desk.manager_id, calendarId: desk.calendar_id, autoCloseDays: desk.auto_close_days,
     memberIds: members.map((m) => m.staff_id), productIds: products.map((p) => p.product_id), categoryIds: categories.map((c) => c.category_id)
   }
 }
 
 /** Writes a desk (a new one when `id` is null) and replaces its members, products and catalog items; returns its id. */
 export async function saveDesk(db: Executor, id: number | null, d: Omit<DeskProfile, 'id'>, now: string): Promise<number> {
-  const deskId = id ?? (await db.insertInto('desk').values({ name: d.name, manager_id: d.managerId, created_at: now }).returning('id').executeTakeFirstOrThrow()).id
-  if (id !== null) await db.updateTable('desk').set({ name: d.name, manager_id: d.managerId }).where('id', '=', id).execute()
+  const values = { name: d.name, manager_id: d.managerId, calendar_id: d.calendarId, auto_close_days: d.autoCloseDays }
+  const deskId = id ?? (await db.insertInto('desk').values({ ...values, created_at: now }).returning('id').executeTakeFirstOrThrow()).id
+  if (id !== null) await db.updateTable('desk').set(values).where('id', '=', id).execute()
   await db.deleteFrom('desk_member').where('desk_id', '=', deskId).execute()
   for (const staffId of d.memberIds) await db.insertInto('desk_member').values({ desk_id: deskId, staff_id: staffId }).execute()
   await db.deleteFrom('desk_product').where('desk_id', '=', deskId).execute()

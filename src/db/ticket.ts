@@ -172,13 +172,26 @@ export async function unassignedOpenTickets(db: Executor, limit: number) {
     .orderBy('created_at').orderBy('id').limit(limit).execute()
 }
 
-/** Tickets waiting for the requester's acceptance since before `cutoff`, oldest first (auto-closure). */
-export async function waitingForClosureSince(db: Executor, cutoff: string, limit: number): Promise<number[]> {
-  const rows = await db.selectFrom('ticket').select('id')
+/**
+ * Tickets waiting for the requester's acceptance since before `cutoff`, oldest first
+ * (auto-closure): of these desks, or (`except`) of every desk but these.
+ */
+export async function waitingForClosureSince(db: Executor, cutoff: string, limit: number, desks: { only: number[] } | { except: number[] } = { except: [] }): Promise<number[]> {
+  let qb = db.selectFrom('ticket').select('id')
     .where('state', '=', 'resolved').where('status', '=', 'waiting_for_closure')
     .where('resolved_at', '<=', cutoff).where('deleted_at', 'is', null)
-    .orderBy('resolved_at').limit(limit).execute()
+  if ('only' in desks) qb = qb.where('desk_id', 'in', desks.only.length > 0 ? desks.only : [0])
+  else if (desks.except.length > 0) qb = qb.where('desk_id', 'not in', desks.except)
+  const rows = await qb.orderBy('resolved_at').limit(limit).execute()
   return rows.map((r) => r.id)
+}
+
+/** Desks with their own auto-closure days, grouped by the number of days. */
+export async function deskAutoCloseDays(db: Executor): Promise<Map<number, number[]>> {
+  const rows = await db.selectFrom('desk').select(['id', 'auto_close_days']).where('auto_close_days', 'is not', null).execute()
+  const out = new Map<number, number[]>()
+  for (const r of rows) out.set(r.auto_close_days!, [...(out.get(r.auto_close_days!) ?? []), r.id])
+  return out
 }
 
 /** Open tickets with a resolution target not yet reported as breached (the SLA escalation job). */

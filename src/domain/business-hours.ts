@@ -42,6 +42,31 @@ export function formatClock(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`
 }
 
+/**
+ * One day's opening hours as written on the calendar form: "09:00-18:00", or several separated by
+ * commas ("08:00-12:00, 13:00-17:00"); empty is closed. Null when it cannot be read.
+ */
+export function parseDayHours(text: string): OpeningInterval[] | null {
+  const out: OpeningInterval[] = []
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$/.exec(part)
+    const start = m && parseClock(m[1].padStart(5, '0'))
+    const end = m && parseClock(m[2].padStart(5, '0'))
+    if (start === null || end === null) return null
+    out.push([start, end])
+  }
+  return out
+}
+
+export function formatDayHours(intervals: readonly OpeningInterval[] | undefined): string {
+  return (intervals ?? []).map(([s, e]) => `${formatClock(s)}-${formatClock(e)}`).join(', ')
+}
+
+/** A real calendar date written YYYY-MM-DD. */
+export function isIsoDate(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && DateTime.fromISO(text, { zone: 'UTC' }).isValid
+}
+
 /** Why a weekly schedule cannot be used, or null: intervals in order, within the day, not overlapping, some hours open. */
 export function weekProblem(week: BusinessCalendar['week']): 'no_hours' | 'bad_interval' | null {
   let open = 0

@@ -39,7 +39,10 @@ const PROBLEM_KEYS: Record<FieldProblem, string> = {
   invalid_characters: 'validation.invalidCharacters',
   wrong_code: 'twoFactor.wrongCode',
   last_admin: 'admin.staff.lastAdmin',
-  not_yourself: 'admin.staff.notYourself'
+  not_yourself: 'admin.staff.notYourself',
+  invalid_date: 'hours.badHoliday',
+  invalid_hours: 'hours.badHours',
+  in_use: 'validation.inUse'
 }
 
 export interface FieldWords {

@@ -1,7 +1,7 @@
 import type { Db } from '../../src/db/index.js'
 import type { Logger } from '../../src/log.js'
 import { getSettings } from '../../src/db/settings.js'
-import { dueForSlaCheck, waitingForClosureSince } from '../../src/db/ticket.js'
+import { deskAutoCloseDays, dueForSlaCheck, waitingForClosureSince } from '../../src/db/ticket.js'
 import { autoCloseTicket } from '../../src/commands/lifecycle/auto-close.js'
 import { checkSla } from '../../src/commands/sla-escalation.js'
 import { assignBacklog } from '../../src/commands/assignment.js'
@@ -21,15 +21,25 @@ const at = (db: Db, now: Date): JobDeps => ({ db, clock: () => now, random: Math
 /** Throws when the pass must stop (its lease went to another worker); called before each ticket. */
 export type StillHeld = () => void
 
-/** Closes tickets left in Waiting for Closure longer than the auto-closure setting. */
+/**
+ * Closes tickets left in Waiting for Closure longer than their desk's auto-closure days (the
+ * service setting for desks without their own).
+ */
 export async function autoCloseJob(db: Db, now: Date, stillHeld: StillHeld = () => {}): Promise<number> {
   const { autoCloseDays } = await getSettings(db)
-  const due = await waitingForClosureSince(db, new Date(now.getTime() - autoCloseDays * DAY).toISOString(), 500)
+  const own = await deskAutoCloseDays(db)
+  const cutoff = (days: number) => new Date(now.getTime() - days * DAY).toISOString()
+  const groups: [string, Parameters<typeof waitingForClosureSince>[3]][] = [
+    [cutoff(autoCloseDays), { except: [...own.values()].flat() }],
+    ...[...own].map(([days, desks]) => [cutoff(days), { only: desks }] as [string, { only: number[] }])
+  ]
   let closed = 0
-  for (const id of due) {
-    stillHeld()
-    // A refusal means another worker (or the requester) got there first: the ticket is no longer waiting.
-    if ((await autoCloseTicket(at(db, now), id)).ok) closed++
+  for (const [before, desks] of groups) {
+    for (const id of await waitingForClosureSince(db, before, 500, desks)) {
+      stillHeld()
+      // A refusal means another worker (or the requester) got there first: the ticket is no longer waiting.
+      if ((await autoCloseTicket(at(db, now), id)).ok) closed++
+    }
   }
   return closed
 }

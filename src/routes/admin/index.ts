@@ -16,6 +16,7 @@ import adminCatalog from './catalog.js'
 import adminSecurity from './security.js'
 import adminStaff from './staff.js'
 import adminAudit from './audit.js'
+import adminServiceHours from './service-hours.js'
 import adminStructure from './structure.js'
 import adminClients from './clients.js'
 import { runningWorkers } from './workers.js'
@@ -44,6 +45,7 @@ export default async function admin(instance: FastifyInstance) {
   await fastify.register(adminAudit, { prefix: '/audit' })
   await fastify.register(adminStructure)
   await fastify.register(adminClients)
+  await fastify.register(adminServiceHours)
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title'), workers: await runningWorkers(fastify), freshSeconds: fastify.config.LEASE_SECONDS })

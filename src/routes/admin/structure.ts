@@ -7,20 +7,22 @@ import { listStaffForAdmin } from '../../db/staff-admin.js'
 import { listAudit } from '../../db/admin-audit.js'
 import { personWho } from '../../commands/kernel.js'
 import { addCatalogEntry, addDesk, addProduct, editCatalogEntry, editDesk, editProduct, STRUCTURE_LIMITS, type CatalogFields, type DeskFields } from '../../commands/structure-admin.js'
-import { Checkbox, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
+import { Checkbox, echo, Form, formFailure, OptionalId, OptionalInteger, Text, type FormErrors } from '../forms.js'
+import { listCalendars } from '../../db/calendars.js'
 import { fieldMessages } from '../refusals.js'
 import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
-const DeskForm = Form({ name: Text, manager: OptionalId, members: Ids, products: Ids, items: Ids })
+const DeskForm = Form({ name: Text, manager: OptionalId, members: Ids, products: Ids, items: Ids, calendar: OptionalId, auto_close_days: OptionalInteger })
 const ProductForm = Form({ name: Text, code: Text, active: Checkbox })
 const CatalogForm = Form({ area: OptionalId, name: Text, ticket_type: Text, active: Checkbox })
 const FORM_MESSAGES = {
   manager: 'validation.invalidChoice', members: 'validation.invalidChoice', products: 'validation.invalidChoice',
-  items: 'validation.invalidChoice', active: 'validation.invalidChoice', area: 'validation.invalidChoice'
+  items: 'validation.invalidChoice', active: 'validation.invalidChoice', area: 'validation.invalidChoice',
+  calendar: 'validation.invalidChoice', auto_close_days: 'admin.settings.daysRange'
 }
 const DESK_WORDS = {
-  names: { managerId: 'manager', memberIds: 'members', productIds: 'products', categoryIds: 'items' },
-  keys: { 'name.taken': 'admin.desks.nameTaken' }
+  names: { managerId: 'manager', memberIds: 'members', productIds: 'products', categoryIds: 'items', calendarId: 'calendar' },
+  keys: { 'name.taken': 'admin.desks.nameTaken', 'autoCloseDays.out_of_range': 'admin.settings.daysRange' }
 }
 const PRODUCT_WORDS = { keys: { 'name.taken': 'admin.products.nameTaken' } }
 const CATALOG_WORDS = { names: { areaId: 'area', ticketType: 'ticket_type' }, keys: { 'name.taken': 'admin.catalog.nameTaken' } }
@@ -42,8 +44,8 @@ export default async function adminStructure(instance: FastifyInstance) {
     const t = request.t
     const profile = state.deskId === null ? undefined : await deskProfile(fastify.db, state.deskId)
     if (state.deskId !== null && !profile) throw notFound()
-    const [staff, products, items, audit] = await Promise.all([
-      listStaffForAdmin(fastify.db), listProductsForAdmin(fastify.db), listCatalogItems(fastify.db),
+    const [staff, products, items, calendars, audit] = await Promise.all([
+      listStaffForAdmin(fastify.db), listProductsForAdmin(fastify.db), listCatalogItems(fastify.db), listCalendars(fastify.db),
       state.deskId === null ? { rows: [] } : listAudit(fastify.db, { entity: 'desk', entityId: state.deskId, limit: 20 })
     ])
     const errors = state.errors ?? {}
@@ -51,12 +53,13 @@ export default async function adminStructure(instance: FastifyInstance) {
       title: profile ? t('admin.desks.editTitle', { name: profile.name }) : t('admin.desks.newTitle'),
       profile: profile ?? null, values: state.values, errors, maxName: STRUCTURE_LIMITS.name,
       formError: Object.keys(errors).length > 0 ? t('common.formErrors') : null,
-      staff: staff.filter((s) => s.active), products, items, audit: audit.rows
+      staff: staff.filter((s) => s.active), products, items, calendars, audit: audit.rows
     }, state.status ?? 200)
   }
 
   const deskFields = (body: typeof DeskForm.static): DeskFields => ({
-    name: body.name, managerId: body.manager, memberIds: body.members, productIds: body.products, categoryIds: body.items
+    name: body.name, managerId: body.manager, memberIds: body.members, productIds: body.products, categoryIds: body.items,
+    calendarId: body.calendar, autoCloseDays: body.auto_close_days
   })
   const postedDesk = (request: FastifyRequest): FormValues => ({
     ...echo(request), members: postedIds(request, 'members'), products: postedIds(request, 'products'), items: postedIds(request, 'items')
@@ -85,7 +88,10 @@ export default async function adminStructure(instance: FastifyInstance) {
     if (!profile) throw notFound()
     return deskForm(request, reply, {
       deskId: profile.id,
-      values: { name: profile.name, manager: profile.managerId === null ? '' : String(profile.managerId), members: profile.memberIds, products: profile.productIds, items: profile.categoryIds }
+      values: {
+        name: profile.name, manager: profile.managerId === null ? '' : String(profile.managerId), members: profile.memberIds, products: profile.productIds, items: profile.categoryIds,
+        calendar: profile.calendarId === null ? '' : String(profile.calendarId), auto_close_days: profile.autoCloseDays === null ? '' : String(profile.autoCloseDays)
+      }
     })
   })
 
