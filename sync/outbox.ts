@@ -14,6 +14,7 @@ import { recordCasesUpserted, recordCommentsCreated, requestCaseSync, type CaseU
 import { CrmCallError, type RecordError } from './crm/adapter.js'
 import { caseValues, changedValues, commentValues, sameComment, type CaseValues } from './crm/mapping.js'
 import { pausedUntil, recordCallFailure, recordCallSuccess, type SyncContext } from './crm/context.js'
+import { pushPeople } from './people.js'
 
 export const OUTBOX_LEASE = 'crm-outbox'
 const COLLECTION = 200
@@ -54,6 +55,8 @@ export interface DrainReport {
   calls: number
   /** The outbox lease went to another worker mid-drain: this one stopped before its next call. */
   leaseLost?: boolean
+  /** Account and contact rows pushed first (sync/people.ts). */
+  people?: number
 }
 
 /** Test seam: runs after each CRM write call returns, before its results are recorded. */
@@ -78,6 +81,11 @@ export async function drainOutbox(ctx: SyncContext, opts: { batchRows?: number; 
   }
   const paused = await pausedUntil(ctx)
   if (paused) return { ...report, skipped: 'paused', pausedUntil: paused }
+  // Accounts and contacts first, so the Cases that name them go out with their CRM ids.
+  const people = await pushPeople(ctx)
+  report.people = people.claimed
+  const stopped = await pausedUntil(ctx)
+  if (stopped) return { ...report, skipped: 'paused', pausedUntil: stopped, calls: people.calls }
   const callsBefore = ctx.crm.calls
   const held = await withLease(ctx, OUTBOX_LEASE, ctx.holder, ctx.leaseMs, async (lease) => {
     try {

@@ -26,6 +26,7 @@ export async function addAccount(deps: Deps, who: Who, input: { name: string }):
     const name = await checkedAccountName(uow, input.name, null)
     const id = await insertAccount(uow.trx, name, uow.at)
     await uow.audit({ entity: 'account', entityId: id, action: 'create', label: name, after: { name } })
+    await uow.syncCrmRecord('account', id)
     return { id }
   })
 }
@@ -37,7 +38,9 @@ export async function editAccount(deps: Deps, who: Who, input: { accountId: numb
     if (!current) throw new Refused('not_found')
     const name = await checkedAccountName(uow, input.name, current.id)
     await renameAccount(uow.trx, current.id, name)
-    return { changed: await uow.audit({ entity: 'account', entityId: current.id, action: 'update', label: name, before: { name: current.name }, after: { name } }) }
+    const changed = await uow.audit({ entity: 'account', entityId: current.id, action: 'update', label: name, before: { name: current.name }, after: { name } })
+    if (changed) await uow.syncCrmRecord('account', current.id)
+    return { changed }
   })
 }
 
@@ -88,6 +91,7 @@ export async function addContact(deps: Deps, who: Who, input: ContactFields): Pr
     })
     await queueInvitation(uow, { kind: 'contact', id })
     await uow.audit({ entity: 'contact', entityId: id, action: 'create', label: fields.name, after: { ...fields } })
+    await uow.syncCrmRecord('contact', id)
     return { id }
   })
 }
@@ -101,6 +105,7 @@ export async function editContact(deps: Deps, who: Who, input: ContactFields & {
     await updateContactProfile(uow.trx, current.id, fields)
     const before = { name: current.name, email: current.email, locale: current.locale, phone: current.phone, memberships: current.memberships }
     const changed = await uow.audit({ entity: 'contact', entityId: current.id, action: 'update', label: fields.name, before, after: { ...fields } })
+    if (changed) await uow.syncCrmRecord('contact', current.id)
     // A new address: sessions opened under the old one end.
     if (current.email !== fields.email) await endSessionsOf(uow.trx, { kind: 'contact', id: current.id }, uow.at, 'account_changed')
     return { changed }

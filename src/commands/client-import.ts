@@ -154,6 +154,7 @@ export async function importContacts(deps: Deps, who: Who, input: ImportInput): 
       const id = await insertAccount(uow.trx, name, uow.at)
       accountIds.set(name.toLowerCase(), id)
       await uow.audit({ entity: 'account', entityId: id, action: 'import', label: name, after: { name } })
+      await uow.syncCrmRecord('account', id)
     }
     const people = new Map<string, ImportRow[]>()
     for (const row of preview.rows) people.set(row.email, [...(people.get(row.email) ?? []), row])
@@ -162,6 +163,7 @@ export async function importContacts(deps: Deps, who: Who, input: ImportInput): 
       const memberships = rows.map((r) => ({ accountId: accountIds.get(r.account.toLowerCase())!, isManager: r.manager }))
       const id = await insertContact(uow.trx, { name: first.name, email, passwordHash: null, locale: first.locale, phone: first.phone, accounts: memberships, now: uow.at })
       await queueInvitation(uow, { kind: 'contact', id })
+      await uow.syncCrmRecord('contact', id)
       await uow.audit({
         entity: 'contact', entityId: id, action: 'import', label: first.name,
         after: { name: first.name, email, locale: first.locale, phone: first.phone, memberships: memberships.map((m) => ({ accountId: m.accountId, manager: m.isManager })) }

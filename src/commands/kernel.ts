@@ -4,6 +4,7 @@
  * mail-outbox and CRM-outbox rows explicitly. Channels (pages, API, mail, CRM, jobs) call
  * commands and translate their refusals; nothing else changes business data.
  */
+import { insertPeopleSync, type CrmPeopleEntity } from '../db/crm-people.js'
 import type { Db, Executor, Trx } from '../db/index.js'
 import type { ActorType } from '../db/schema.js'
 import { insertEvent } from '../db/ticket-write.js'
@@ -240,6 +241,11 @@ export class UnitOfWork {
   /** The ticket's Case owes the CRM an upsert (coalesced with one already waiting). */
   async syncCase(ticketId: number): Promise<void> {
     await insertCaseSync(this.trx, ticketId, this.at)
+  }
+
+  /** The account or contact, as it now is, is owed to the CRM (created there, or linked by name or e-mail, or updated). */
+  async syncCrmRecord(entity: CrmPeopleEntity, id: number): Promise<void> {
+    await insertPeopleSync(this.trx, entity, id, this.at)
   }
 
   /** The note owes the CRM a CaseComment. */

@@ -43,6 +43,7 @@ export async function addPerson(deps: Pick<Deps, 'db' | 'clock' | 'random'>, inp
       ? await insertContact(uow.trx, { name, email, passwordHash, accounts: input.accountIds.map((accountId) => ({ accountId, isManager: input.manager })), now: uow.at })
       : await insertStaff(uow.trx, { name, email, passwordHash, role: input.role, deskIds: input.deskIds, canDelete: input.role === 'admin', now: uow.at })
     if (input.invite) await queueInvitation(uow, { kind: input.role === 'client' ? 'contact' : 'staff', id })
+    if (input.role === 'client') await uow.syncCrmRecord('contact', id)
     await uow.audit({
       entity: input.role === 'client' ? 'contact' : 'staff', entityId: id, action: 'create', label: name,
       after: input.role === 'client'

@@ -1,6 +1,7 @@
 // Accounts, contacts, products and staff as the CRM's reference data links or creates them.
 import { sql } from 'kysely'
 import type { Executor } from './index.js'
+import { peopleSyncPending } from './crm-people.js'
 
 const lower = (s: string) => s.trim().toLowerCase()
 
@@ -26,12 +27,15 @@ export async function upsertCrmAccount(db: Executor, rec: { Id: string; Name: st
   const byId = await db.selectFrom('account').select(['id', 'name']).where('crm_id', '=', rec.Id).executeTakeFirst()
   if (byId) {
     if (byId.name === name) return { outcome: 'unchanged' }
+    // A portal change still on its way to the CRM wins: the CRM will have it in a moment.
+    if (await peopleSyncPending(db, 'account', byId.id)) return { outcome: 'unchanged' }
     await db.updateTable('account').set({ name }).where('id', '=', byId.id).execute()
     return { outcome: 'updated' }
   }
   const byName = await db.selectFrom('account').select('id').where(sql`lower(name)`, '=', lower(name)).where('crm_id', 'is', null).executeTakeFirst()
   if (byName) {
-    await db.updateTable('account').set({ crm_id: rec.Id, name }).where('id', '=', byName.id).execute()
+    const keep = await peopleSyncPending(db, 'account', byName.id)
+    await db.updateTable('account').set(keep ? { crm_id: rec.Id } : { crm_id: rec.Id, name }).where('id', '=', byName.id).execute()
     return { outcome: 'linked', relinked: { column: 'account_id', id: byName.id } }
   }
   await db.insertInto('account').values({ name, crm_id: rec.Id, created_at: now }).execute()
@@ -50,7 +54,8 @@ export async function upsertCrmContact(db: Executor, rec: { Id: string; Name: st
   const byId = await db.selectFrom('contact').select(['id', 'name', 'phone']).where('crm_id', '=', rec.Id).executeTakeFirst()
   if (byId) {
     contactId = byId.id
-    const changed = (name && byId.name !== name) || (rec.Phone !== null && byId.phone !== rec.Phone)
+    // A portal change still on its way to the CRM wins: the CRM will have it in a moment.
+    const changed = ((name && byId.name !== name) || (rec.Phone !== null && byId.phone !== rec.Phone)) && !(await peopleSyncPending(db, 'contact', byId.id))
     if (changed) await db.updateTable('contact').set({ name: name || byId.name, phone: rec.Phone ?? byId.phone }).where('id', '=', byId.id).execute()
     result = changed ? 'updated' : 'unchanged'
   } else {
@@ -59,7 +64,8 @@ export async function upsertCrmContact(db: Executor, rec: { Id: string; Name: st
     const byEmail = await db.selectFrom('contact').select(['id', 'crm_id']).where('email', '=', email).executeTakeFirst()
     if (byEmail) {
       if (byEmail.crm_id !== null) return { outcome: 'skipped' }
-      await db.updateTable('contact').set({ crm_id: rec.Id, ...(name ? { name } : {}), ...(rec.Phone ? { phone: rec.Phone } : {}) }).where('id', '=', byEmail.id).execute()
+      const keep = await peopleSyncPending(db, 'contact', byEmail.id)
+      await db.updateTable('contact').set({ crm_id: rec.Id, ...(name && !keep ? { name } : {}), ...(rec.Phone && !keep ? { phone: rec.Phone } : {}) }).where('id', '=', byEmail.id).execute()
       contactId = byEmail.id
       result = 'linked'
     } else {

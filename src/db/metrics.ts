@@ -16,12 +16,12 @@ interface QueueView {
   q: { status: string; created_at: string }
 }
 
-const TABLES: Record<OutboxName, string> = { mail: 'mail_outbox', crm: 'crm_outbox' }
+const TABLES: Record<OutboxName, string> = { mail: 'mail_outbox', crm: 'crm_outbox', crm_people: 'crm_people_outbox' }
 
 export async function outboxDepths(db: Executor): Promise<OutboxDepth[]> {
   const out: OutboxDepth[] = []
-  for (const kind of ['mail', 'crm'] as const) {
-    // Both tables share these columns; the query is written once against that view of them.
+  for (const kind of ['mail', 'crm', 'crm_people'] as const) {
+    // The tables share these columns; the query is written once against that view of them.
     const k = db as unknown as Kysely<QueueView>
     const rows = await k.selectFrom(TABLES[kind] as 'q')
       .select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')])

@@ -2,15 +2,16 @@
 // make) as one queue: due rows are claimed under a lease, then settled as done, retried later,
 // parked as dead, or put back untouched. src/work/outbox.ts is the mechanism built on these.
 import { sql, type Kysely, type Selectable } from 'kysely'
-import type { CrmOutboxTable, MailOutboxTable } from './schema.js'
+import type { CrmOutboxTable, CrmPeopleOutboxTable, MailOutboxTable } from './schema.js'
 import type { Executor } from './index.js'
 import { chunk } from './chunk.js'
 
-export type OutboxName = 'mail' | 'crm'
+export type OutboxName = 'mail' | 'crm' | 'crm_people'
 
 export interface OutboxRows {
   mail: Selectable<MailOutboxTable>
   crm: Selectable<CrmOutboxTable>
+  crm_people: Selectable<CrmPeopleOutboxTable>
 }
 
 interface QueueRow {
@@ -24,9 +25,9 @@ interface QueueRow {
   done_at?: string | null
 }
 
-const TABLE = { mail: 'mail_outbox', crm: 'crm_outbox' } as const
+const TABLE = { mail: 'mail_outbox', crm: 'crm_outbox', crm_people: 'crm_people_outbox' } as const
 /** What a row becomes when it went through. */
-const DONE = { mail: { status: 'sent', at: 'sent_at' }, crm: { status: 'done', at: 'done_at' } } as const
+const DONE = { mail: { status: 'sent', at: 'sent_at' }, crm: { status: 'done', at: 'done_at' }, crm_people: { status: 'done', at: 'done_at' } } as const
 
 /** Both tables share the queue's columns; queries over either are written once against this view of them. */
 function q(db: Executor, name: OutboxName) {
@@ -98,7 +99,7 @@ export async function rescheduleRow(db: Executor, name: OutboxName, id: number, 
 /** Parks a row as dead: no more attempts until an admin sends it again. */
 export async function parkRow(db: Executor, name: OutboxName, id: number, error: string, now: string, lease?: string): Promise<void> {
   const { db: k, table } = q(db, name)
-  await k.updateTable(table).set({ status: 'dead', last_error: error.slice(0, 2000), ...(name === 'crm' ? { done_at: now } : {}) })
+  await k.updateTable(table).set({ status: 'dead', last_error: error.slice(0, 2000), ...(name !== 'mail' ? { done_at: now } : {}) })
     .where('id', '=', id).where('status', '=', 'pending')
     .$if(lease !== undefined, (qb) => qb.where('next_attempt_at', '=', lease!))
     .execute()
@@ -128,7 +129,7 @@ export async function releaseRows(db: Executor, name: OutboxName, ids: number[],
  */
 export async function reviveRow(db: Executor, name: OutboxName, id: number, now: string): Promise<boolean> {
   const { db: k, table } = q(db, name)
-  const res = await k.updateTable(table).set({ status: 'pending', attempts: 0, next_attempt_at: now, ...(name === 'crm' ? { done_at: null, last_error: null } : {}) })
+  const res = await k.updateTable(table).set({ status: 'pending', attempts: 0, next_attempt_at: now, ...(name !== 'mail' ? { done_at: null, last_error: null } : {}) })
     .where('id', '=', id).where('status', '=', 'dead').executeTakeFirst()
   return Number(res.numUpdatedRows) === 1
 }

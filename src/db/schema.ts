@@ -461,6 +461,19 @@ export interface CrmOutboxTable {
   done_at: Timestamp | null
 }
 
+/** An account or contact the CRM is owed (src/db/crm-people.ts). */
+export interface CrmPeopleOutboxTable {
+  id: Id
+  entity: 'account' | 'contact'
+  entity_id: number
+  status: ColumnType<'pending' | 'done' | 'dead', 'pending' | 'done' | 'dead' | undefined, 'pending' | 'done' | 'dead'>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  last_error: string | null
+  created_at: CreatedAt
+  done_at: Timestamp | null
+}
+
 export interface CrmShadowTable {
   ticket_id: number
   field: string
@@ -607,6 +620,7 @@ export interface Database {
   job_lease: JobLeaseTable
   worker_heartbeat: WorkerHeartbeatTable
   crm_outbox: CrmOutboxTable
+  crm_people_outbox: CrmPeopleOutboxTable
   crm_shadow: CrmShadowTable
   sync_state: SyncStateTable
   approval: ApprovalTable

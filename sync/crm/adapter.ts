@@ -61,6 +61,8 @@ export interface ReferenceRecords {
   Product2: CrmProduct
 }
 export type ReferenceObject = keyof ReferenceRecords
+/** The reference objects the portal also writes. */
+export type PeopleObject = 'Account' | 'Contact'
 
 export interface ApiUsage {
   used: number
@@ -113,6 +115,12 @@ export interface CrmAdapter {
   changedComments(since: string): Promise<ChangePage<CrmComment>>
   /** Reference records changed after `since` (null: all of them), ordered by SystemModstamp, Id. */
   changedReference<T extends ReferenceObject>(object: T, since: string | null): Promise<ChangePage<ReferenceRecords[T]>>
+  /** Accounts with one of these names, or Contacts with one of these e-mails (matched as Salesforce compares text: without case). */
+  findPeople<T extends PeopleObject>(object: T, values: string[]): Promise<ReferenceRecords[T][]>
+  /** Creates up to 200 Accounts or Contacts in one call; one result per record, in order. */
+  createPeople(object: PeopleObject, records: Record<string, unknown>[]): Promise<RecordResult[]>
+  /** Updates up to 200 Accounts or Contacts (each names its Id) in one call; one result per record, in order. */
+  updatePeople(object: PeopleObject, records: (Record<string, unknown> & { Id: string })[]): Promise<RecordResult[]>
   /** One reference record by id, or null. */
   getReference<T extends ReferenceObject>(object: T, id: string): Promise<ReferenceRecords[T] | null>
   /** Daily API usage as last reported (Sforce-Limit-Info), or null before the first call. */

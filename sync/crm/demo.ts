@@ -14,7 +14,7 @@ export interface MirrorResult {
   contacts: number
 }
 
-function splitName(name: string): { FirstName: string | null; LastName: string } {
+export function splitName(name: string): { FirstName: string | null; LastName: string } {
   const parts = name.trim().split(/\s+/)
   if (parts.length === 1) return { FirstName: null, LastName: parts[0] || 'Unknown' }
   return { FirstName: parts.slice(0, -1).join(' '), LastName: parts[parts.length - 1] }

@@ -9,7 +9,7 @@ import type { Logger } from '../../src/log.js'
 import type { SalesforceSettings } from '../../src/config.js'
 import {
   CrmCallError, type ApiUsage, type CaseUpsert, type ChangePage, type CommentCreate, type CrmAdapter, type CrmCase,
-  type CrmComment, type RecordResult, type ReferenceObject, type ReferenceRecords
+  type CrmComment, type RecordResult, type PeopleObject, type ReferenceObject, type ReferenceRecords
 } from './adapter.js'
 import { EXTERNAL_ID_FIELD } from './mapping.js'
 
@@ -329,6 +329,30 @@ export class SalesforceAdapter implements CrmAdapter {
   async changedReference<T extends ReferenceObject>(object: T, since: string | null): Promise<ChangePage<ReferenceRecords[T]>> {
     const where = since ? ` WHERE SystemModstamp > ${soqlDateTime(since)}` : ''
     return this.paged(`SELECT ${REFERENCE_FIELDS[object]} FROM ${object}${where} ORDER BY SystemModstamp, Id`, (r) => toReference(object, r))
+  }
+
+  async findPeople<T extends PeopleObject>(object: T, values: string[]): Promise<ReferenceRecords[T][]> {
+    const field = object === 'Contact' ? 'Email' : 'Name'
+    const out: ReferenceRecords[T][] = []
+    for (const part of chunks([...new Set(values)], IDS_PER_QUERY)) {
+      const rows = await this.queryAll(`SELECT ${REFERENCE_FIELDS[object]} FROM ${object} WHERE ${field} IN (${part.map(soqlString).join(', ')}) ORDER BY CreatedDate, Id`)
+      out.push(...rows.map((r) => toReference(object, r)))
+    }
+    return out
+  }
+
+  async createPeople(object: PeopleObject, records: Record<string, unknown>[]): Promise<RecordResult[]> {
+    if (records.length === 0) return []
+    if (records.length > MAX_COLLECTION) throw new Error(`at most ${MAX_COLLECTION} records per call`)
+    const results = await this.call((conn) => conn.sobject(object).create(records, { allOrNone: false }))
+    return this.recordResults(results as unknown[], records.length)
+  }
+
+  async updatePeople(object: PeopleObject, records: (Record<string, unknown> & { Id: string })[]): Promise<RecordResult[]> {
+    if (records.length === 0) return []
+    if (records.length > MAX_COLLECTION) throw new Error(`at most ${MAX_COLLECTION} records per call`)
+    const results = await this.call((conn) => conn.sobject(object).update(records, { allOrNone: false }))
+    return this.recordResults(results as unknown[], records.length)
   }
 
   async getReference<T extends ReferenceObject>(object: T, id: string): Promise<ReferenceRecords[T] | null> {

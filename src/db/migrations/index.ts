@@ -23,6 +23,7 @@ import * as referenceVersion from './20261206110000_reference_version.js'
 import * as sessionSweepIndex from './20261206120000_session_sweep_index.js'
 import * as adminAudit from './20261207090000_admin_audit.js'
 import * as businessHours from './20261208090000_business_hours.js'
+import * as crmPeopleOutbox from './20261208100000_crm_people_outbox.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -49,7 +50,8 @@ export const migrations: Record<string, Migration> = {
   '20261206110000_reference_version': referenceVersion,
   '20261206120000_session_sweep_index': sessionSweepIndex,
   '20261207090000_admin_audit': adminAudit,
-  '20261208090000_business_hours': businessHours
+  '20261208090000_business_hours': businessHours,
+  '20261208100000_crm_people_outbox': crmPeopleOutbox
 }
 
 export const migrationProvider: MigrationProvider = {
