@@ -1,10 +1,11 @@
 // Staff administration (the admin pages, and the CLI where it adds people): adding a staff member
 // with an invitation to set their password, editing what they are and serve, turning an account
 // off and on. Every change writes an audit row with each field before and after.
+import { ticketsWithCaseOf } from '../db/crm-reference.js'
 import { insertStaff } from '../db/people.js'
 import { endSessionsOf } from '../db/sessions.js'
 import {
-  knownDesksAndProducts, otherActiveAdmins, setStaffActive, staffProfile, updateStaffProfile, type StaffProfile
+  crmUserTaken, knownDesksAndProducts, otherActiveAdmins, setStaffActive, staffProfile, updateStaffProfile, type StaffProfile
 } from '../db/staff-admin.js'
 import type { StaffRole } from '../db/schema.js'
 import { LIMITS } from '../domain/ticket.js'
@@ -30,7 +31,15 @@ export interface StaffFields {
   deskIds: number[]
   /** None: every product of their desks. */
   productIds: number[]
+  /**
+   * Their CRM User's id (the Cases they are assigned carry it as OwnerId); null: none. Left out:
+   * kept as it is. The reference import links users by e-mail; this is for when the e-mails differ.
+   */
+  crmUserId?: string | null
 }
+
+/** A Salesforce User id: 005 and 12 or 15 more letters and digits. */
+const CRM_USER_ID = /^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/
 
 /** Checks every field at once; the values as they will be stored. */
 async function checked(uow: UnitOfWork, input: StaffFields, staffId: number | null): Promise<Omit<StaffProfile, 'id' | 'active' | 'openTickets'>> {
@@ -47,10 +56,15 @@ async function checked(uow: UnitOfWork, input: StaffFields, staffId: number | nu
   const known = await knownDesksAndProducts(uow.trx, deskIds, productIds)
   if (deskIds.some((id) => !known.desks.has(id))) check.add('deskIds', 'invalid_choice')
   if (productIds.some((id) => !known.products.has(id))) check.add('productIds', 'invalid_choice')
+  const crmUserId = input.crmUserId === undefined ? current?.crmUserId ?? null : input.crmUserId === null || input.crmUserId.trim() === '' ? null : input.crmUserId.trim()
+  if (crmUserId !== null && crmUserId !== current?.crmUserId) {
+    if (!CRM_USER_ID.test(crmUserId)) check.add('crmUserId', 'invalid_choice')
+    else if (await crmUserTaken(uow.trx, crmUserId, staffId)) check.add('crmUserId', 'taken')
+  }
   check.refuse()
   return {
     name: input.name.trim(), email, locale: input.locale, role: input.role as StaffRole, canDelete: input.canDelete || input.role === 'admin',
-    hourlyRateCents: rate, available: input.available, deskIds, productIds
+    hourlyRateCents: rate, available: input.available, deskIds, productIds, crmUserId
   }
 }
 
@@ -67,7 +81,7 @@ export async function addStaffMember(deps: Deps, who: Who, input: StaffFields & 
     const id = await insertStaff(uow.trx, {
       name: fields.name, email: fields.email, passwordHash: null, role: fields.role, available: fields.available,
       canDelete: fields.canDelete, hourlyRateCents: fields.hourlyRateCents, deskIds: fields.deskIds, productIds: fields.productIds,
-      locale: fields.locale, now: uow.at
+      locale: fields.locale, crmUserId: fields.crmUserId, now: uow.at
     })
     await queueInvitation(uow, { kind: 'staff', id })
     await uow.audit({ entity: 'staff', entityId: id, action: 'create', label: fields.name, after: audited({ ...fields, active: true }) })
@@ -90,6 +104,8 @@ export async function editStaffMember(deps: Deps, who: Who, input: StaffFields &
     const { id: _id, active: _active, openTickets: _open, ...before } = current
     await updateStaffProfile(uow.trx, current.id, fields)
     const changed = await uow.audit({ entity: 'staff', entityId: current.id, action: 'update', label: fields.name, before: audited(before), after: audited(fields) })
+    // The Cases they own name another CRM user now.
+    if (current.crmUserId !== fields.crmUserId) for (const ticketId of await ticketsWithCaseOf(uow.trx, 'assignee_id', current.id)) await uow.syncCase(ticketId)
     // A new address or role: someone else's sessions opened under the old one end.
     if (current.id !== me && (current.email !== fields.email || current.role !== fields.role)) await endSessionsOf(uow.trx, { kind: 'staff', id: current.id }, uow.at, 'account_changed')
     return { changed }

@@ -95,6 +95,8 @@ export async function linkCrmUser(db: Executor, rec: { Id: string; Email: string
   const staff = await db.selectFrom('staff').select(['id', 'crm_user_id']).where('email', '=', lower(rec.Email)).executeTakeFirst()
   if (!staff) return { outcome: 'skipped' }
   if (staff.crm_user_id === rec.Id) return { outcome: 'unchanged' }
+  // An admin linked them to another user (the staff page): that stays.
+  if (staff.crm_user_id !== null) return { outcome: 'skipped' }
   if (current && current.id !== staff.id) await db.updateTable('staff').set({ crm_user_id: null }).where('id', '=', current.id).execute()
   await db.updateTable('staff').set({ crm_user_id: rec.Id }).where('id', '=', staff.id).execute()
   return { outcome: 'linked', relinked: { column: 'assignee_id', id: staff.id } }

@@ -37,12 +37,20 @@ export interface StaffProfile {
   openTickets: number
   deskIds: number[]
   productIds: number[]
+  crmUserId: string | null
+}
+
+/** Another staff member mapped to this CRM user. */
+export async function crmUserTaken(db: Executor, crmUserId: string, exceptId: number | null): Promise<boolean> {
+  let qb = db.selectFrom('staff').select('id').where('crm_user_id', '=', crmUserId)
+  if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
+  return (await qb.executeTakeFirst()) !== undefined
 }
 
 /** One staff member with what an admin edits, or undefined. */
 export async function staffProfile(db: Executor, id: number): Promise<StaffProfile | undefined> {
   const row = await db.selectFrom('staff')
-    .select(['id', 'name', 'email', 'locale', 'role', 'can_delete', 'hourly_rate_cents', 'available', 'active', 'open_tickets'])
+    .select(['id', 'name', 'email', 'locale', 'role', 'can_delete', 'hourly_rate_cents', 'available', 'active', 'open_tickets', 'crm_user_id'])
     .where('id', '=', id).executeTakeFirst()
   if (!row) return undefined
   const [desks, products] = await Promise.all([
@@ -52,14 +60,14 @@ export async function staffProfile(db: Executor, id: number): Promise<StaffProfi
   return {
     id: row.id, name: row.name, email: row.email, locale: row.locale, role: row.role, canDelete: row.can_delete === 1,
     hourlyRateCents: row.hourly_rate_cents, available: row.available === 1, active: row.active === 1, openTickets: row.open_tickets,
-    deskIds: desks.map((d) => d.desk_id), productIds: products.map((p) => p.product_id)
+    deskIds: desks.map((d) => d.desk_id), productIds: products.map((p) => p.product_id), crmUserId: row.crm_user_id
   }
 }
 
 export async function updateStaffProfile(db: Executor, id: number, p: Omit<StaffProfile, 'id' | 'active' | 'openTickets'>): Promise<void> {
   await db.updateTable('staff').set({
     name: p.name, email: p.email, locale: p.locale, role: p.role, can_delete: p.canDelete ? 1 : 0,
-    hourly_rate_cents: p.hourlyRateCents, available: p.available ? 1 : 0
+    hourly_rate_cents: p.hourlyRateCents, available: p.available ? 1 : 0, crm_user_id: p.crmUserId
   }).where('id', '=', id).execute()
   await db.deleteFrom('desk_member').where('staff_id', '=', id).execute()
   for (const deskId of p.deskIds) await db.insertInto('desk_member').values({ desk_id: deskId, staff_id: id }).execute()

@@ -185,3 +185,33 @@ t.test('a CRM outage while contacts are added: nothing is lost, nothing doubled'
   t.same(await pendingPeople(env), [])
   for (let i = 0; i < 5; i++) t.equal((await contactsByEmail(env, `outage${i}@acme.test`)).length, 1, `outage${i}: one Contact`)
 })
+
+t.test('staff ↔ CRM user: shown and changed on the staff page; their Cases follow; the import keeps the choice', async (t) => {
+  const env = await syncEnv(t)
+  const ana = await env.db.selectFrom('staff').select(['id', 'crm_user_id']).where('email', '=', 'ana@casebridge.test').executeTakeFirstOrThrow()
+  t.ok(ana.crm_user_id, 'linked by e-mail by the import')
+  const other = env.crm.emu.createUser({ username: 'ana.s@org.example', email: 'ana.souza@elsewhere.example', firstName: 'Ana', lastName: 'S', password: 'emulator' })
+  const ticket = await makeTicket(env.db, env.ids, { desk: 'Service Desk' })
+  await env.db.updateTable('ticket').set({ assignee_id: ana.id }).where('id', '=', ticket.id).execute()
+  await env.drainAll()
+  const admin = await loginAs(env.app, 'admin@casebridge.test')
+  const page = await admin.get(`/admin/staff/${ana.id}`)
+  t.match(page.body, `value="${ana.crm_user_id}"`, 'the mapping is on the staff page')
+  const form = (crmUser: string) => ({ name: 'Ana Souza', email: 'ana@casebridge.test', locale: '', role: 'staff', hourly_rate: '0.00', available: 'on', crm_user: crmUser,
+    desks: [String(env.ids.desk['Service Desk'])] })
+  for (const bad of ['abc', '001000000000001', 'x'.repeat(18)]) {
+    const res = await admin.post(`/admin/staff/${ana.id}`, form(bad), { csrfFrom: `/admin/staff/${ana.id}` })
+    t.equal(res.statusCode, 422, bad)
+    t.match(res.body, 'id="crm_user-error"')
+  }
+  const carla = await env.db.selectFrom('staff').select('crm_user_id').where('email', '=', 'carla@casebridge.test').executeTakeFirstOrThrow()
+  const taken = await admin.post(`/admin/staff/${ana.id}`, form(carla.crm_user_id!), { csrfFrom: `/admin/staff/${ana.id}` })
+  t.match(taken.body, 'Another staff member is linked to this CRM user')
+  const saved = await admin.post(`/admin/staff/${ana.id}`, form(other), { csrfFrom: `/admin/staff/${ana.id}` })
+  t.equal(saved.statusCode, 302, saved.body)
+  await env.drainAll()
+  const reader = await env.reader()
+  t.equal((await casesByTicket(reader)).get(String(ticket.id))![0].OwnerId, other, 'her Case is owned by the user chosen')
+  await importReference(env.ctx, { full: true })
+  t.equal((await env.db.selectFrom('staff').select('crm_user_id').where('id', '=', ana.id).executeTakeFirstOrThrow()).crm_user_id, other, 'a full import keeps the admin’s choice')
+})

@@ -14,7 +14,7 @@ import type { Refused } from '../../commands/kernel.js'
 import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
 const StaffForm = Form({
-  name: Text, email: Text, locale: Text, role: Text, hourly_rate: Text,
+  name: Text, email: Text, locale: Text, role: Text, hourly_rate: Text, crm_user: Text,
   can_delete: Checkbox, available: Checkbox,
   desks: Ids, products: Ids
 })
@@ -33,8 +33,8 @@ export function rateToCents(text: string): number {
 const centsToRate = (cents: number) => (cents / 100).toFixed(2)
 
 const FIELD_WORDS = {
-  names: { hourlyRateCents: 'hourly_rate', deskIds: 'desks', productIds: 'products', canDelete: 'can_delete' },
-  keys: { 'email.taken': 'admin.staff.emailTaken', hourlyRateCents: 'admin.staff.rateRange' },
+  names: { hourlyRateCents: 'hourly_rate', deskIds: 'desks', productIds: 'products', canDelete: 'can_delete', crmUserId: 'crm_user' },
+  keys: { 'email.taken': 'admin.staff.emailTaken', hourlyRateCents: 'admin.staff.rateRange', 'crmUserId.invalid_choice': 'admin.staff.crmUserFormat', 'crmUserId.taken': 'admin.staff.crmUserTaken' },
   params: { max: centsToRate(HOURLY_RATE_CENTS.max) }
 }
 
@@ -76,7 +76,7 @@ export default async function adminStaff(instance: FastifyInstance) {
     return {
       name: body.name, email: body.email, locale: body.locale === '' ? null : body.locale, role: body.role || 'staff',
       canDelete: body.can_delete !== undefined, available: body.available !== undefined,
-      hourlyRateCents: rateToCents(body.hourly_rate), deskIds: body.desks, productIds: body.products
+      hourlyRateCents: rateToCents(body.hourly_rate), deskIds: body.desks, productIds: body.products, crmUserId: body.crm_user
     }
   }
 
@@ -115,7 +115,7 @@ export default async function adminStaff(instance: FastifyInstance) {
     return renderForm(request, reply, {
       staffId: profile.id,
       values: {
-        name: profile.name, email: profile.email, locale: profile.locale ?? '', role: profile.role, hourly_rate: centsToRate(profile.hourlyRateCents),
+        name: profile.name, email: profile.email, locale: profile.locale ?? '', role: profile.role, hourly_rate: centsToRate(profile.hourlyRateCents), crm_user: profile.crmUserId ?? '',
         ...(profile.canDelete ? { can_delete: 'on' } : {}), ...(profile.available ? { available: 'on' } : {}),
         desks: profile.deskIds, products: profile.productIds
       }
