@@ -49,10 +49,13 @@ export async function retryDeadRow(trx: Executor, id: number, now: string): Prom
   return true
 }
 
+/** Every parked CRM row (Case writes, and the accounts and contacts owed) back in the queue. */
 export async function retryAllDead(db: Executor, now: string): Promise<number> {
   const res = await db.updateTable('crm_outbox').set({ status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, done_at: null })
     .where('status', '=', 'dead').executeTakeFirst()
-  return Number(res.numUpdatedRows)
+  const people = await db.updateTable('crm_people_outbox').set({ status: 'pending', attempts: 0, next_attempt_at: now, last_error: null, done_at: null })
+    .where('status', '=', 'dead').executeTakeFirst()
+  return Number(res.numUpdatedRows) + Number(people.numUpdatedRows)
 }
 
 export interface OutboxStats {

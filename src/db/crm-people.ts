@@ -66,3 +66,19 @@ export async function setCrmId(db: Executor, entity: CrmPeopleEntity, id: number
   await db.updateTable(entity).set({ crm_id: crmId }).where('id', '=', id).execute()
   return true
 }
+
+/** The accounts and contacts owed to the CRM, for the sync page: how many wait, and the parked ones with why. */
+export async function peopleOutboxOverview(db: Executor, limit = 100) {
+  const counts = await db.selectFrom('crm_people_outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('status', 'in', ['pending', 'dead']).groupBy('status').execute()
+  const dead = await db.selectFrom('crm_people_outbox')
+    .leftJoin('account', (j) => j.onRef('account.id', '=', 'crm_people_outbox.entity_id').on('crm_people_outbox.entity', '=', 'account'))
+    .leftJoin('contact', (j) => j.onRef('contact.id', '=', 'crm_people_outbox.entity_id').on('crm_people_outbox.entity', '=', 'contact'))
+    .select(['crm_people_outbox.id', 'crm_people_outbox.entity', 'crm_people_outbox.entity_id', 'crm_people_outbox.attempts', 'crm_people_outbox.last_error',
+      'crm_people_outbox.done_at', 'account.name as account_name', 'contact.email as contact_email'])
+    .where('crm_people_outbox.status', '=', 'dead').orderBy('crm_people_outbox.id', 'desc').limit(limit).execute()
+  return {
+    pending: Number(counts.find((c) => c.status === 'pending')?.n ?? 0),
+    dead: dead.map((r) => ({ id: r.id, entity: r.entity, entityId: r.entity_id, label: r.account_name ?? r.contact_email ?? '', attempts: r.attempts, error: r.last_error, at: r.done_at }))
+  }
+}

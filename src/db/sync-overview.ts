@@ -1,4 +1,5 @@
 // What the pages show of the CRM sync: a ticket's Case badge and the admin overview.
+import { peopleOutboxOverview } from './crm-people.js'
 import type { Executor } from './index.js'
 import { listDeadRows, outboxStats, type OutboxStats } from './crm-outbox.js'
 import { getSyncStates, SYNC_STATE } from './sync-state.js'
@@ -48,6 +49,7 @@ export async function crmSyncBadge(db: Executor, ticketId: number, now: Date = n
 
 export interface SyncOverview {
   outbox: OutboxStats
+  people: Awaited<ReturnType<typeof peopleOutboxOverview>>
   dead: Awaited<ReturnType<typeof listDeadRows>>
   lastOutbound: string | null
   lastInbound: string | null
@@ -76,6 +78,7 @@ export async function syncOverview(db: Executor, now: Date): Promise<SyncOvervie
   }
   return {
     outbox: await outboxStats(db, at),
+    people: await peopleOutboxOverview(db),
     dead: await listDeadRows(db, 200),
     lastOutbound: v(SYNC_STATE.outboundSuccess),
     lastInbound: v(SYNC_STATE.inboundSuccess),

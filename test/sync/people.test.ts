@@ -215,3 +215,28 @@ t.test('staff ↔ CRM user: shown and changed on the staff page; their Cases fol
   await importReference(env.ctx, { full: true })
   t.equal((await env.db.selectFrom('staff').select('crm_user_id').where('id', '=', ana.id).executeTakeFirstOrThrow()).crm_user_id, other, 'a full import keeps the admin’s choice')
 })
+
+t.test('a contact the CRM refuses is parked, shown on the sync page, and sent again from there', async (t) => {
+  const env = await syncEnv(t)
+  await env.drainAll()
+  const { deps, who } = await asAdmin(env)
+  const acme = await env.db.selectFrom('account').select('id').where('name', '=', 'Acme Corporation').executeTakeFirstOrThrow()
+  // One word of 90 letters: the CRM's LastName holds 80.
+  const added = await addContact(deps, who, { name: 'W'.repeat(90), email: 'long@acme.test', locale: null, phone: '', memberships: [{ accountId: acme.id, manager: false }] })
+  t.ok(added.ok)
+  const report = await pushPeople(env.ctx)
+  t.match(report, { claimed: 1, created: 0, dead: 1 })
+  const admin = await loginAs(env.app, 'admin@casebridge.test')
+  const page = await admin.get('/admin/sync')
+  t.match(page.body, 'Accounts and contacts the CRM refused')
+  t.match(page.body, 'long@acme.test')
+  t.match(page.body, /STRING_TOO_LONG/)
+  // Fixed in the portal, then sent again from the page.
+  const contactId = added.ok ? added.value.id : 0
+  await env.db.updateTable('contact').set({ name: 'Long Name' }).where('id', '=', contactId).execute()
+  const retried = await admin.post('/admin/sync/retry-all', {}, { csrfFrom: '/admin/sync' })
+  t.equal(retried.statusCode, 302)
+  await env.drain()
+  t.match(await contactsByEmail(env, 'long@acme.test'), [{ Name: 'Long Name' }])
+  t.same(await pendingPeople(env), [])
+})
