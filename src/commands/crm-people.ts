@@ -1,6 +1,6 @@
 // The CRM ids the push of accounts and contacts learnt (sync/people.ts): each record is linked to
 // its CRM twin, and the Cases of its tickets are owed an upsert so they can name it.
-import { setCrmId, type CrmPeopleEntity } from '../db/crm-people.js'
+import { crmIdOf, setCrmId, type CrmPeopleEntity } from '../db/crm-people.js'
 import { ticketsWithCaseOf } from '../db/crm-reference.js'
 import { run, SYSTEM, unwrap, type Deps } from './kernel.js'
 
@@ -16,8 +16,8 @@ export async function recordCrmLinks(deps: Pick<Deps, 'db' | 'clock' | 'random'>
   return unwrap(await run(deps, SYSTEM, async (uow) => {
     const clashes: CrmLink[] = []
     for (const link of links) {
-      const current = await uow.trx.selectFrom(link.entity).select('crm_id').where('id', '=', link.id).executeTakeFirst()
-      if (!current || current.crm_id === link.crmId) continue
+      const current = await crmIdOf(uow.trx, link.entity, link.id)
+      if (current === undefined || current === link.crmId) continue
       if (!(await setCrmId(uow.trx, link.entity, link.id, link.crmId))) {
         clashes.push(link)
         continue

@@ -59,6 +59,11 @@ export async function contactsForCrm(db: Executor, ids: number[]): Promise<Map<n
   }))
 }
 
+/** The record's CRM id (null: not linked), or undefined when there is no such record. */
+export async function crmIdOf(db: Executor, entity: CrmPeopleEntity, id: number): Promise<string | null | undefined> {
+  return (await db.selectFrom(entity).select('crm_id').where('id', '=', id).executeTakeFirst())?.crm_id
+}
+
 /** Links a record to its CRM twin; false when another record already has that CRM id (left as is). */
 export async function setCrmId(db: Executor, entity: CrmPeopleEntity, id: number, crmId: string): Promise<boolean> {
   const other = await db.selectFrom(entity).select('id').where('crm_id', '=', crmId).where('id', '!=', id).executeTakeFirst()
