@@ -4,6 +4,8 @@ const messages: MessageCatalog = {
   en: {
     'api.error.unauthorized': 'A valid API token is required: send it as "Authorization: Bearer <token>".',
     'api.error.ticketNotFound': 'No such ticket.',
+    'api.error.recordNotFound': 'No such record.',
+    'api.error.adminOnly': 'Only an administrator\'s token may use the administration API.',
     'api.error.attachmentNotFound': 'No such attachment.',
     'api.error.noRoute': 'There is no API endpoint {method} {path}.',
     'api.error.invalid': 'Some values are not accepted: {fields}.',
@@ -52,6 +54,8 @@ const messages: MessageCatalog = {
   'pt-BR': {
     'api.error.unauthorized': 'É preciso um token de API válido: envie-o como "Authorization: Bearer <token>".',
     'api.error.ticketNotFound': 'Chamado não encontrado.',
+    'api.error.recordNotFound': 'Registro não encontrado.',
+    'api.error.adminOnly': 'Só o token de um administrador pode usar a API de administração.',
     'api.error.attachmentNotFound': 'Anexo não encontrado.',
     'api.error.noRoute': 'Não existe o endpoint de API {method} {path}.',
     'api.error.invalid': 'Alguns valores não foram aceitos: {fields}.',

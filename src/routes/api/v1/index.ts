@@ -6,6 +6,7 @@ import { errorBody, sendApiError, unauthorized } from './errors.js'
 import tickets from './tickets.js'
 import transitions from './transitions.js'
 import attachments from './attachments.js'
+import admin from './admin.js'
 import { strictInput } from './validation.js'
 import { idempotentPosts } from './idempotency.js'
 
@@ -53,4 +54,5 @@ export default async function apiV1(fastify: FastifyInstance) {
   await fastify.register(tickets)
   await fastify.register(transitions)
   await fastify.register(attachments)
+  await fastify.register(admin, { prefix: '/admin' })
 }
