@@ -16,6 +16,7 @@ import { invitePerson } from './commands/account-links.js'
 import { SYSTEM } from './commands/kernel.js'
 import type { Refused } from './commands/kernel.js'
 import { MIN_PASSWORD_LENGTH } from './security/password.js'
+import { ADMIN_USAGE, AdminUsageError, runAdminCli } from './cli-admin.js'
 import { emulatorCredentials } from './security/emulator-credentials.js'
 
 const USAGE = `usage: casebridge <command>
@@ -29,7 +30,7 @@ const USAGE = `usage: casebridge <command>
   user invite --email E           mail a person a new invitation link to set their password
   user disable --email E          turn an account off: no login, no API, every session ended at once
   user enable --email E           turn it on again
-  token create --email E [--name N]
+${ADMIN_USAGE}  token create --email E [--name N]
                                   create an API token for a person; prints only the token
   sync                            one CRM sync pass (reference data, the outbox, CRM changes); prints a summary
   emulator [--port N] [--host H] [--file F] [--test-mode]
@@ -160,6 +161,14 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, c
     if (!outcome.ok) throw new UsageError(refusalText(outcome.refusal, values.email))
     out(`${sub === 'enable' ? 'enabled' : 'disabled'} ${values.email.trim().toLowerCase()}`)
     return
+  }
+  if (command === 'desk' || command === 'product' || command === 'catalog') {
+    try {
+      if (await runAdminCli(argv, db, out)) return
+    } catch (err) {
+      if (err instanceof AdminUsageError) throw new UsageError(`${command} ${sub ?? ''}: ${err.message}`)
+      throw err
+    }
   }
   if (command === 'token' && sub === 'create') {
     const { values } = parseArgs({ args: argv.slice(2), options: { email: { type: 'string' }, name: { type: 'string' } } })

@@ -7,8 +7,12 @@ import { LOCALES } from '../i18n/index.js'
 import { Refused, type FieldCheck, type UnitOfWork } from './kernel.js'
 import { EMAIL } from './people.js'
 
-/** The acting admin's staff id; anyone else is refused. */
-export function asAdmin(uow: UnitOfWork): number {
+/**
+ * The acting admin's staff id (null for the operator at the machine: the `casebridge` CLI acts as
+ * the system); anyone else is refused.
+ */
+export function asAdmin(uow: UnitOfWork): number | null {
+  if (uow.who.role === 'system') return null
   const person = uow.who.person
   if (!isAdmin(person)) throw new Refused('forbidden')
   return person.id

@@ -9,7 +9,7 @@ import { retryAllDead, retryDeadRow } from '../db/crm-outbox.js'
 import { reviveRow } from '../db/outbox.js'
 import { releaseQuarantine } from '../db/mailbox.js'
 import { PRIORITIES } from '../domain/lifecycle.js'
-import { FieldCheck, run, type Deps, type Outcome, type Who } from './kernel.js'
+import { FieldCheck, Refused, run, type Deps, type Outcome, type Who } from './kernel.js'
 import { asAdmin } from './admin-common.js'
 
 /** Days a resolved ticket may wait for the requester before it closes by itself. */
@@ -102,5 +102,10 @@ export async function retryMail(deps: Deps, who: Who, input: { mailId: number })
 
 /** Marks a quarantined message as dealt with; false when it already was. */
 export async function releaseQuarantinedMessage(deps: Deps, who: Who, input: { quarantineId: number }): Promise<Outcome<boolean>> {
-  return run(deps, who, async (uow) => releaseQuarantine(uow.trx, input.quarantineId, asAdmin(uow), uow.at))
+  return run(deps, who, async (uow) => {
+    // Released by a named admin (the quarantine page shows who).
+    const admin = asAdmin(uow)
+    if (admin === null) throw new Refused('forbidden')
+    return releaseQuarantine(uow.trx, input.quarantineId, admin, uow.at)
+  })
 }

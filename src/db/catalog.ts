@@ -41,7 +41,12 @@ export async function productExists(db: Executor, id: number): Promise<boolean> 
 }
 
 /** An account or desk by id (digits) or by name. */
-export async function resolveNamed(db: Executor, table: 'account' | 'desk', ref: string): Promise<number | undefined> {
+/** A staff member's id by e-mail (as stored: lower case). */
+export async function staffIdByEmail(db: Executor, email: string): Promise<number | undefined> {
+  return (await db.selectFrom('staff').select('id').where('email', '=', email.trim().toLowerCase()).executeTakeFirst())?.id
+}
+
+export async function resolveNamed(db: Executor, table: 'account' | 'desk' | 'product' | 'category' | 'business_calendar', ref: string): Promise<number | undefined> {
   const row = /^\d+$/.test(ref)
     ? await db.selectFrom(table).select('id').where('id', '=', Number(ref)).executeTakeFirst()
     : await db.selectFrom(table).select('id').where('name', '=', ref).executeTakeFirst()

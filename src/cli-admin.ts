@@ -1,0 +1,130 @@
+// `casebridge desk|product|catalog ...`: the organisation's structure from the command line, through
+// the same commands as the admin pages and the API (so the same rules, refusals and audit rows).
+// The operator at the machine acts as the system.
+import { parseArgs } from 'node:util'
+import type { Db } from './db/index.js'
+import { resolveNamed, staffIdByEmail } from './db/catalog.js'
+import { deskProfile, listCatalogForAdmin, listDesksForAdmin, listProductsForAdmin } from './db/structure-admin.js'
+import { addCatalogEntry, addDesk, addProduct, editDesk } from './commands/structure-admin.js'
+import { SYSTEM, type Outcome, type Refused } from './commands/kernel.js'
+
+export class AdminUsageError extends Error {
+  override name = 'AdminUsageError'
+}
+
+export const ADMIN_USAGE = `  desk list                       desks with manager, members, products and business hours
+  desk add --name N [--manager E] [--member E]... [--product P]... [--item I]... [--calendar C] [--auto-close-days D]
+  desk set DESK [--name N] [--manager E|none] [--member E]... [--product P]... [--item I]... [--calendar C|none]
+           [--auto-close-days D|none]
+                                  add or change a desk (E: a staff e-mail; P, I, C: names or ids of products,
+                                  catalog items, business hours; a list given replaces the desk's)
+  product list | product add --name N [--code C] [--inactive]
+  catalog list | catalog add --name N [--area A] [--type incident|request]
+                                  an area (without --area) or an item of area A
+`
+
+type Print = (text: string) => void
+const deps = (db: Db) => ({ db, clock: () => new Date(), random: Math.random })
+
+/** Each refused field as `name: problem`, the way the API names them. */
+function refusalText(refusal: Refused): string {
+  const fields = Object.entries(refusal.fields)
+  if (fields.length === 0) return `refused: ${refusal.code}`
+  return fields.map(([field, f]) => `${field}: ${f.problem.replace(/_/g, ' ')}`).join('; ')
+}
+
+function valueOf<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new AdminUsageError(refusalText(outcome.refusal))
+  return outcome.value
+}
+
+function args<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true })
+  } catch (err) {
+    throw new AdminUsageError((err as Error).message)
+  }
+}
+
+async function idOf(db: Db, table: 'desk' | 'product' | 'category' | 'business_calendar', ref: string, what: string): Promise<number> {
+  const id = await resolveNamed(db, table, ref)
+  if (id === undefined) throw new AdminUsageError(`${what} not found: ${ref}`)
+  return id
+}
+
+async function staffOf(db: Db, email: string): Promise<number> {
+  const id = await staffIdByEmail(db, email)
+  if (id === undefined) throw new AdminUsageError(`no staff member with e-mail ${email}`)
+  return id
+}
+
+const DESK_OPTIONS = {
+  name: { type: 'string' }, manager: { type: 'string' }, member: { type: 'string', multiple: true }, product: { type: 'string', multiple: true },
+  item: { type: 'string', multiple: true }, calendar: { type: 'string' }, 'auto-close-days': { type: 'string' }
+} as const
+
+function days(text: string | undefined): number | null | undefined {
+  if (text === undefined) return undefined
+  if (text === 'none') return null
+  if (!/^\d{1,4}$/.test(text)) throw new AdminUsageError('--auto-close-days must be a whole number of days (or none)')
+  return Number(text)
+}
+
+export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<boolean> {
+  const [command, sub, ...rest] = argv
+  if (command === 'desk' && sub === 'list') {
+    for (const d of await listDesksForAdmin(db)) {
+      out(`${d.id}\t${d.name}\tmanager: ${d.manager_name ?? '-'}\tmembers: ${d.members.join(', ') || '-'}\tproducts: ${d.products.join(', ') || '-'}\thours: ${d.calendar_name ?? 'around the clock'}\tauto-close: ${d.auto_close_days ?? 'setting'}`)
+    }
+    return true
+  }
+  if (command === 'desk' && (sub === 'add' || sub === 'set')) {
+    const { values, positionals } = args(rest, DESK_OPTIONS)
+    const current = sub === 'set' ? await deskProfile(db, await idOf(db, 'desk', positionals[0] ?? '', 'desk')) : undefined
+    if (sub === 'set' && positionals.length !== 1) throw new AdminUsageError('desk set needs the desk (name or id) first')
+    const ids = async (refs: string[] | undefined, table: 'product' | 'category', what: string, kept: number[]) =>
+      refs === undefined ? kept : Promise.all(refs.map((r) => idOf(db, table, r, what)))
+    const fields = {
+      name: values.name ?? current?.name ?? '',
+      managerId: values.manager === undefined ? current?.managerId ?? null : values.manager === 'none' ? null : await staffOf(db, values.manager),
+      memberIds: values.member === undefined ? current?.memberIds ?? [] : await Promise.all(values.member.map((e) => staffOf(db, e))),
+      productIds: await ids(values.product, 'product', 'product', current?.productIds ?? []),
+      categoryIds: await ids(values.item, 'category', 'catalog item', current?.categoryIds ?? []),
+      calendarId: values.calendar === undefined ? current?.calendarId ?? null : values.calendar === 'none' ? null : await idOf(db, 'business_calendar', values.calendar, 'business hours'),
+      autoCloseDays: days(values['auto-close-days']) === undefined ? current?.autoCloseDays ?? null : days(values['auto-close-days'])!
+    }
+    if (current) {
+      const { changed } = valueOf(await editDesk(deps(db), SYSTEM, { ...fields, deskId: current.id }))
+      out(changed ? `desk ${fields.name} changed` : `desk ${fields.name}: nothing to change`)
+    } else {
+      const { id } = valueOf(await addDesk(deps(db), SYSTEM, fields))
+      out(`added desk ${fields.name} (#${id})`)
+    }
+    return true
+  }
+  if (command === 'product' && sub === 'list') {
+    for (const p of await listProductsForAdmin(db)) out(`${p.id}\t${p.name}\t${p.code ?? '-'}\t${p.active ? 'active' : 'off'}`)
+    return true
+  }
+  if (command === 'product' && sub === 'add') {
+    const { values } = args(rest, { name: { type: 'string' }, code: { type: 'string' }, inactive: { type: 'boolean' } })
+    const { id } = valueOf(await addProduct(deps(db), SYSTEM, { name: values.name ?? '', code: values.code ?? '', active: !values.inactive }))
+    out(`added product ${values.name} (#${id})`)
+    return true
+  }
+  if (command === 'catalog' && sub === 'list') {
+    for (const area of await listCatalogForAdmin(db)) {
+      out(`${area.id}\t${area.name}${area.active ? '' : ' (off)'}`)
+      for (const i of area.items) out(`${i.id}\t  ${area.name} › ${i.name}\t${i.ticket_type}${i.active ? '' : ' (off)'}`)
+    }
+    return true
+  }
+  if (command === 'catalog' && sub === 'add') {
+    const { values } = args(rest, { name: { type: 'string' }, area: { type: 'string' }, type: { type: 'string' } })
+    const areaId = values.area === undefined ? null : await idOf(db, 'category', values.area, 'catalog area')
+    const { id } = valueOf(await addCatalogEntry(deps(db), SYSTEM, { areaId, name: values.name ?? '', ticketType: values.type ?? 'incident', active: true }))
+    out(`added catalog ${areaId === null ? 'area' : 'item'} ${values.name} (#${id})`)
+    return true
+  }
+  return false
+}
