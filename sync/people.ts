@@ -63,7 +63,11 @@ export async function pushPeople(ctx: SyncContext, opts: { batchRows?: number } 
         try {
           await pass.run()
         } catch (err) {
-          if (err instanceof Stop) break
+          if (err instanceof Stop) {
+            // Rows this pass had not reached yet go back at once, their try not counted.
+            await PEOPLE.release(ctx.db, pass.unsettled(), ctx.clock(), null)
+            break
+          }
           // A fault of ours: the rows go back with their try counted (the next push looks before it creates).
           await PEOPLE.release(ctx.db, pass.unsettled(), ctx.clock(), null, { keepAttempt: true }).catch(() => undefined)
           throw err
