@@ -1,12 +1,12 @@
 // `casebridge desk|product|catalog ...`: the organisation's structure from the command line, through
 // the same commands as the admin pages and the API (so the same rules, refusals and audit rows).
-// The operator at the machine acts as the system.
+// The operator at the machine acts as OPERATOR (the system, recorded as the CLI).
 import { parseArgs } from 'node:util'
 import type { Db } from './db/index.js'
 import { resolveNamed, staffIdByEmail } from './db/catalog.js'
 import { deskProfile, listCatalogForAdmin, listDesksForAdmin, listProductsForAdmin } from './db/structure-admin.js'
 import { addCatalogEntry, addDesk, addProduct, editDesk } from './commands/structure-admin.js'
-import { SYSTEM, type Outcome, type Refused } from './commands/kernel.js'
+import { OPERATOR, type Outcome, type Refused } from './commands/kernel.js'
 
 export class AdminUsageError extends Error {
   override name = 'AdminUsageError'
@@ -94,10 +94,10 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
       autoCloseDays: days(values['auto-close-days']) === undefined ? current?.autoCloseDays ?? null : days(values['auto-close-days'])!
     }
     if (current) {
-      const { changed } = valueOf(await editDesk(deps(db), SYSTEM, { ...fields, deskId: current.id }))
+      const { changed } = valueOf(await editDesk(deps(db), OPERATOR, { ...fields, deskId: current.id }))
       out(changed ? `desk ${fields.name} changed` : `desk ${fields.name}: nothing to change`)
     } else {
-      const { id } = valueOf(await addDesk(deps(db), SYSTEM, fields))
+      const { id } = valueOf(await addDesk(deps(db), OPERATOR, fields))
       out(`added desk ${fields.name} (#${id})`)
     }
     return true
@@ -108,7 +108,7 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
   }
   if (command === 'product' && sub === 'add') {
     const { values } = args(rest, { name: { type: 'string' }, code: { type: 'string' }, inactive: { type: 'boolean' } })
-    const { id } = valueOf(await addProduct(deps(db), SYSTEM, { name: values.name ?? '', code: values.code ?? '', active: !values.inactive }))
+    const { id } = valueOf(await addProduct(deps(db), OPERATOR, { name: values.name ?? '', code: values.code ?? '', active: !values.inactive }))
     out(`added product ${values.name} (#${id})`)
     return true
   }
@@ -122,7 +122,7 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
   if (command === 'catalog' && sub === 'add') {
     const { values } = args(rest, { name: { type: 'string' }, area: { type: 'string' }, type: { type: 'string' } })
     const areaId = values.area === undefined ? null : await idOf(db, 'category', values.area, 'catalog area')
-    const { id } = valueOf(await addCatalogEntry(deps(db), SYSTEM, { areaId, name: values.name ?? '', ticketType: values.type ?? 'incident', active: true }))
+    const { id } = valueOf(await addCatalogEntry(deps(db), OPERATOR, { areaId, name: values.name ?? '', ticketType: values.type ?? 'incident', active: true }))
     out(`added catalog ${areaId === null ? 'area' : 'item'} ${values.name} (#${id})`)
     return true
   }

@@ -8,11 +8,11 @@ import { Refused, type FieldCheck, type UnitOfWork } from './kernel.js'
 import { EMAIL } from './people.js'
 
 /**
- * The acting admin's staff id (null for the operator at the machine: the `casebridge` CLI acts as
- * the system); anyone else is refused.
+ * The acting admin's staff id (null for the operator at the machine, the `casebridge` CLI);
+ * anyone else is refused, the system acting for a job included.
  */
 export function asAdmin(uow: UnitOfWork): number | null {
-  if (uow.who.role === 'system') return null
+  if (uow.who.operator === true) return null
   const person = uow.who.person
   if (!isAdmin(person)) throw new Refused('forbidden')
   return person.id

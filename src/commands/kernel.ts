@@ -48,6 +48,8 @@ export interface Who {
   /** Staff permission to delete tickets (admins always may). */
   canDelete?: boolean
   person?: Actor
+  /** The operator at the machine (the `casebridge` CLI): may run the administration commands. */
+  operator?: boolean
 }
 
 export function roleOf(actor: Actor): Role {
@@ -64,6 +66,9 @@ export function personWho(actor: Actor): Who {
 }
 
 export const SYSTEM: Who = { ref: { type: 'system', id: null, name: null }, role: 'system' }
+
+/** The operator running `casebridge` on the machine: the system, allowed what an admin is (recorded as the CLI). */
+export const OPERATOR: Who = { ref: { type: 'system', id: null, name: 'casebridge CLI' }, role: 'system', operator: true }
 
 /** A CRM user, named as the CRM names them. */
 export function crmWho(name: string): Who {

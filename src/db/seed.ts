@@ -1,6 +1,5 @@
 import type { Db } from './index.js'
 import { insertContact, insertStaff } from './people.js'
-import { hashPassword } from '../security/password.js'
 
 export interface DemoLogin {
   email: string
@@ -38,17 +37,15 @@ export interface DemoOrganisation extends DemoSeed {
 export const DEMO_PASSWORDS = { client: 'client-demo-pass', staff: 'staff-demo-pass', admin: 'admin-demo-pass' } as const
 
 /**
- * The demo passwords' hashes, made once per process (scrypt is deliberately slow, about 0.1 s
- * each): every demo login of one role shares its hash anyway, and a process that seeds several
- * databases (the tests) need not hash the same three passwords again for each.
+ * The demo passwords' scrypt hashes (the same parameters as src/security/password.ts, a salt
+ * derived from the role). The passwords are published (README, the login page's demo hint), so
+ * a fixed hash hides nothing; it spares every demo seed three deliberately slow hashes.
+ * test/domain/demo-hashes.test.ts checks each one verifies its password.
  */
-let demoHashesMade: Promise<Record<keyof typeof DEMO_PASSWORDS, string>> | null = null
-function demoHashes(): Promise<Record<keyof typeof DEMO_PASSWORDS, string>> {
-  demoHashesMade ??= Promise.all([hashPassword(DEMO_PASSWORDS.client), hashPassword(DEMO_PASSWORDS.staff), hashPassword(DEMO_PASSWORDS.admin)])
-    .then(([client, staff, admin]) => ({ client, staff, admin }))
-  // A failed hash is not kept: the next seed tries again.
-  demoHashesMade.catch(() => { demoHashesMade = null })
-  return demoHashesMade
+export const DEMO_PASSWORD_HASHES: Record<keyof typeof DEMO_PASSWORDS, string> = {
+  client: 'scrypt$32768$8$1$QYRunUfSIdZ+/o85EwrOOA==$iWq/yYHsw7bLgKT17bJvWZYT1r6eWq5/qHZjG9UX11Y=',
+  staff: 'scrypt$32768$8$1$JhJ0ogyzoLXwcBb2LdndTA==$GH0hpYwBNRtCR8UHbXs6FcWzVtwtPEpnKUpGg6+Ex1g=',
+  admin: 'scrypt$32768$8$1$lKIQ90+HeJlaQYABT89/Uw==$o/adYoAlgCX/8JrJXfbMho/kLphS/jEwzMWQyIDICN4='
 }
 
 export async function isEmpty(db: Db): Promise<boolean> {
@@ -63,7 +60,7 @@ export async function isEmpty(db: Db): Promise<boolean> {
 export async function insertDemoOrganisation(db: Db, now: Date): Promise<DemoOrganisation> {
   const at = now.toISOString()
   const logins: DemoLogin[] = []
-  const hashes = await demoHashes()
+  const hashes = DEMO_PASSWORD_HASHES
 
   return db.transaction().execute(async (trx) => {
     const account = async (name: string) => (await trx.insertInto('account').values({ name, created_at: at }).returning('id').executeTakeFirstOrThrow()).id
