@@ -37,17 +37,20 @@ export interface SlaTarget {
   resolutionMinutes: number
 }
 
+/** One priority's targets (the priority's own or a catalog item's): whole minutes, a resolution never before the response. */
+export function checkSlaTarget(check: FieldCheck, t: SlaTarget): void {
+  if (!PRIORITIES.includes(t.priority)) check.add(`${t.priority}.priority`, 'invalid_choice')
+  if (!inRange(t.responseMinutes, SLA_MINUTES)) check.add(`${t.priority}.responseMinutes`, 'out_of_range', SLA_MINUTES)
+  if (!inRange(t.resolutionMinutes, SLA_MINUTES)) check.add(`${t.priority}.resolutionMinutes`, 'out_of_range', SLA_MINUTES)
+  else if (inRange(t.responseMinutes, SLA_MINUTES) && t.resolutionMinutes < t.responseMinutes) check.add(`${t.priority}.resolutionMinutes`, 'too_early')
+}
+
 /** Response and resolution targets per priority; a resolution never comes before the response. */
 export async function saveSlaTargets(deps: Deps, who: Who, targets: SlaTarget[]): Promise<Outcome<void>> {
   return run(deps, who, async (uow) => {
     asAdmin(uow)
     const check = new FieldCheck()
-    for (const t of targets) {
-      if (!PRIORITIES.includes(t.priority)) check.add(`${t.priority}.priority`, 'invalid_choice')
-      if (!inRange(t.responseMinutes, SLA_MINUTES)) check.add(`${t.priority}.responseMinutes`, 'out_of_range', SLA_MINUTES)
-      if (!inRange(t.resolutionMinutes, SLA_MINUTES)) check.add(`${t.priority}.resolutionMinutes`, 'out_of_range', SLA_MINUTES)
-      else if (inRange(t.responseMinutes, SLA_MINUTES) && t.resolutionMinutes < t.responseMinutes) check.add(`${t.priority}.resolutionMinutes`, 'too_early')
-    }
+    for (const t of targets) checkSlaTarget(check, t)
     check.refuse()
     const view = (p: Record<string, { responseMinutes: number; resolutionMinutes: number }>) =>
       Object.fromEntries(Object.entries(p).map(([priority, t]) => [priority, `${t.responseMinutes}/${t.resolutionMinutes}`]))

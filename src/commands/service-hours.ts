@@ -2,9 +2,9 @@
 // holidays) that desks count their SLA targets in, and a catalog item's own targets. Every change
 // is audited; a calendar a desk still uses is not deleted.
 import {
-  calendarNameTaken, calendarProfile, deleteCalendar, desksUsingCalendar, saveCalendar, type CalendarProfile
+  calendarProfile, deleteCalendar, desksUsingCalendar, saveCalendar, type CalendarProfile
 } from '../db/calendars.js'
-import { getCatalogEntry } from '../db/structure-admin.js'
+import { getCatalogEntry, nameTaken } from '../db/structure-admin.js'
 import { itemSlaPolicies, saveItemSlaPolicies } from '../db/sla.js'
 import {
   formatDayHours, isIsoDate, isTimeZone, parseDayHours, weekProblem, WEEKDAYS, type OpeningInterval, type Weekday
@@ -13,7 +13,7 @@ import { PRIORITIES, type Priority } from '../domain/lifecycle.js'
 import type { SlaPolicies } from '../domain/sla.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { asAdmin } from './admin-common.js'
-import { SLA_MINUTES } from './admin.js'
+import { checkSlaTarget } from './admin.js'
 import { STRUCTURE_LIMITS } from './structure-admin.js'
 
 export const CALENDAR_LIMITS = { holidays: 500, holidayName: 100 } as const
@@ -30,7 +30,7 @@ async function checkedCalendar(uow: UnitOfWork, input: CalendarFields, calendarI
   const check = new FieldCheck()
   const name = input.name.trim()
   check.text('name', input.name, STRUCTURE_LIMITS.name)
-  if (!check.has('name') && await calendarNameTaken(uow.trx, name, calendarId)) check.add('name', 'taken')
+  if (!check.has('name') && await nameTaken(uow.trx, 'business_calendar', name, calendarId)) check.add('name', 'taken')
   const timeZone = input.timeZone.trim()
   if (!isTimeZone(timeZone)) check.add('timeZone', 'invalid_choice')
   const week: Partial<Record<Weekday, OpeningInterval[]>> = {}
@@ -109,14 +109,10 @@ export async function setItemSlaTargets(deps: Deps, who: Who, input: { itemId: n
     const item = await getCatalogEntry(uow.trx, input.itemId)
     if (!item || item.parent_id === null) throw new Refused('not_found')
     const check = new FieldCheck()
-    const inRange = (n: number) => Number.isInteger(n) && n >= SLA_MINUTES.min && n <= SLA_MINUTES.max
     const targets: Partial<SlaPolicies> = {}
     for (const [priority, t] of Object.entries(input.targets)) {
       if (!t) continue
-      if (!PRIORITIES.includes(priority as Priority)) { check.add(`${priority}.priority`, 'invalid_choice'); continue }
-      if (!inRange(t.responseMinutes)) check.add(`${priority}.responseMinutes`, 'out_of_range', SLA_MINUTES)
-      if (!inRange(t.resolutionMinutes)) check.add(`${priority}.resolutionMinutes`, 'out_of_range', SLA_MINUTES)
-      else if (inRange(t.responseMinutes) && t.resolutionMinutes < t.responseMinutes) check.add(`${priority}.resolutionMinutes`, 'too_early')
+      checkSlaTarget(check, { priority: priority as Priority, ...t })
       targets[priority as Priority] = { responseMinutes: t.responseMinutes, resolutionMinutes: t.resolutionMinutes }
     }
     check.refuse()

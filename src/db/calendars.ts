@@ -54,13 +54,6 @@ export async function saveCalendar(db: Executor, id: number | null, c: Omit<Cale
   return calendarId
 }
 
-/** Another calendar with this name (compared without case), other than `exceptId`. */
-export async function calendarNameTaken(db: Executor, name: string, exceptId: number | null): Promise<boolean> {
-  let qb = db.selectFrom('business_calendar').select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
-  if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
-  return (await qb.executeTakeFirst()) !== undefined
-}
-
 /** The desks using a calendar (a calendar in use is not deleted). */
 export async function desksUsingCalendar(db: Executor, id: number): Promise<string[]> {
   return (await db.selectFrom('desk').select('name').where('calendar_id', '=', id).orderBy('name').execute()).map((d) => d.name)

@@ -58,8 +58,8 @@ export async function saveDesk(db: Executor, id: number | null, d: Omit<DeskProf
   return deskId
 }
 
-/** Another desk, product or account with this name (compared without case), other than `exceptId`. */
-export async function nameTaken(db: Executor, table: 'desk' | 'product' | 'account', name: string, exceptId: number | null): Promise<boolean> {
+/** Another desk, product, account or business-hours calendar with this name (compared without case), other than `exceptId`. */
+export async function nameTaken(db: Executor, table: 'desk' | 'product' | 'account' | 'business_calendar', name: string, exceptId: number | null): Promise<boolean> {
   let qb = db.selectFrom(table).select('id').where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
   if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
   return (await qb.executeTakeFirst()) !== undefined

@@ -190,14 +190,18 @@ export default async function adminClients(instance: FastifyInstance) {
     return body.csv ?? ''
   }
 
+  /** The rows and the choice both import forms post; null when the form itself cannot be read. */
+  async function postedImport(request: FastifyRequest, body: typeof ImportForm.static) {
+    if (formFailure(request, { create_accounts: 'validation.invalidChoice', csv: 'admin.import.problem.unreadable', file: 'admin.import.problem.unreadable' })) return null
+    return { csv: await postedCsv(request, body), createAccounts: body.create_accounts !== undefined }
+  }
+
   fastify.get('/accounts/import', async (request, reply) => importPage(request, reply))
 
   fastify.post('/accounts/import/preview', { schema: { body: ImportForm }, attachValidation: true }, async (request, reply) => {
-    if (formFailure(request, { create_accounts: 'validation.invalidChoice', csv: 'admin.import.problem.unreadable', file: 'admin.import.problem.unreadable' })) {
-      return importPage(request, reply, { status: 422, error: request.t('admin.import.problem.unreadable', { column: '' }) })
-    }
-    const csv = await postedCsv(request, request.body)
-    const createAccounts = request.body.create_accounts !== undefined
+    const posted = await postedImport(request, request.body)
+    if (!posted) return importPage(request, reply, { status: 422, error: request.t('admin.import.problem.unreadable', { column: '' }) })
+    const { csv, createAccounts } = posted
     const outcome = await previewContactImport(deps, who(request), { csv, createAccounts })
     if (!outcome.ok) {
       throwAccessRefusal(outcome.refusal)
@@ -208,11 +212,9 @@ export default async function adminClients(instance: FastifyInstance) {
   })
 
   fastify.post('/accounts/import', { schema: { body: ImportForm }, attachValidation: true }, async (request, reply) => {
-    if (formFailure(request, { create_accounts: 'validation.invalidChoice', csv: 'admin.import.problem.unreadable', file: 'admin.import.problem.unreadable' })) {
-      return importPage(request, reply, { status: 422, error: request.t('admin.import.problem.unreadable', { column: '' }) })
-    }
-    const csv = await postedCsv(request, request.body)
-    const createAccounts = request.body.create_accounts !== undefined
+    const posted = await postedImport(request, request.body)
+    if (!posted) return importPage(request, reply, { status: 422, error: request.t('admin.import.problem.unreadable', { column: '' }) })
+    const { csv, createAccounts } = posted
     const outcome = await importContacts(deps, who(request), { csv, createAccounts })
     if (!outcome.ok) {
       throwAccessRefusal(outcome.refusal)
