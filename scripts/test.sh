@@ -4,6 +4,11 @@
 # scripts/pg-test.sh from Debian's package, a fresh database per test). Ends with one tap-style
 # summary line adding up both runs, which .ci/run reads.
 #
+# The type check emits the JavaScript the tests then run (.test-build/, a mirror of the project
+# with views/, public/ and package.json linked in): the same code, without tsx's loader in every
+# test process. Tests that start the product or a child process run the TypeScript sources
+# through tsx, as `npm start` does.
+#
 #   npm test                          both databases, every test file
 #   npm test -- test/api/*.test.ts    both databases, these files
 #   TEST_DATABASES=sqlite npm test    one of them (sqlite | postgres | both, default both)
@@ -13,12 +18,18 @@ cd "$(dirname "$0")/.."
 which="${TEST_DATABASES:-both}"
 case "$which" in sqlite|postgres|both) ;; *) echo "TEST_DATABASES must be sqlite, postgres or both" >&2; exit 2 ;; esac
 
-npx tsc --noEmit || exit $?
+build=.test-build
+rm -rf "$build"
+npx tsc --outDir "$build" || exit $?
+for linked in views public package.json; do ln -s "../$linked" "$build/$linked"; done
 
 files=("$@")
 if (( ${#files[@]} == 0 )); then
   mapfile -t files < <(find test -name '*.test.ts' | sort)
 fi
+
+# test/x.test.ts -> .test-build/test/x.test.js
+compiled() { local f; for f in "$@"; do f="${f#./}"; echo "$build/${f%.ts}.js"; done; }
 
 logs="$(mktemp -d -t casebridge-test.XXXXXX)"
 trap 'rm -rf "$logs"' EXIT
@@ -29,7 +40,7 @@ if [[ "$which" != postgres ]]; then
   echo "# --- SQLite ---"
   start=$SECONDS
   # pipefail: tap's status, not tee's.
-  TEST_DATABASE_URL= npx tap "${files[@]}" 2>&1 | tee "$logs/sqlite" || status=1
+  TEST_DATABASE_URL= npx tap $(compiled "${files[@]}") 2>&1 | tee "$logs/sqlite" || status=1
   echo "# SQLite run: $(( SECONDS - start )) s"
   runs+=(sqlite)
 fi
@@ -48,7 +59,7 @@ if [[ "$which" != sqlite ]]; then
   done
   echo "# ${#pg_files[@]} of ${#files[@]} files (the others do not depend on the database)"
   # The database work happens in the PostgreSQL server, so a third file at a time keeps both cores busy.
-  PG_PORT="${PG_PORT:-55439}" TAP_JOBS="${TAP_JOBS:-3}" bash scripts/pg-test.sh "${pg_files[@]}" 2>&1 | tee "$logs/postgres" || status=1
+  PG_PORT="${PG_PORT:-55439}" TAP_JOBS="${TAP_JOBS:-3}" bash scripts/pg-test.sh $(compiled "${pg_files[@]}") 2>&1 | tee "$logs/postgres" || status=1
   echo "# PostgreSQL run: $(( SECONDS - start )) s"
   runs+=(postgres)
 fi

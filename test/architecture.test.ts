@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { dirname, join, normalize } from 'node:path'
 import ts from 'typescript'
+import { ROOT } from './helpers/root.js'
 
-const ROOT = new URL('../', import.meta.url).pathname
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8')
 
 interface Part {

@@ -13,8 +13,8 @@ import { createDb, migrateToLatest } from '../src/db/index.js'
 import { tableRowCounts } from '../src/db/backup.js'
 import { backup, restore, BackupError, type BackupManifest } from '../src/backup.js'
 import { apiToken, loginAs, sqliteOnly, testApp, type TestEnv } from './helpers/app.js'
+import { ROOT } from './helpers/root.js'
 
-const ROOT = new URL('../', import.meta.url).pathname
 const NEW = { csrfFrom: '/portal/tickets/new' }
 // Bytes no text transform leaves alone: every byte value, twice.
 const BLOB = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i))])

@@ -8,8 +8,8 @@ import { runCli, UsageError } from '../src/cli.js'
 import { createDb, migrateToLatest, type Db } from '../src/db/index.js'
 import { findTokenOwner } from '../src/db/token.js'
 import { Agent, testApp, DEMO_PASSWORDS } from './helpers/app.js'
+import { ROOT } from './helpers/root.js'
 
-const ROOT = new URL('../', import.meta.url).pathname
 
 /** Runs the CLI in-process and returns what it printed, one entry per line it wrote. */
 async function cli(db: Db, ...argv: string[]): Promise<string[]> {

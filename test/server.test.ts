@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import jsforce from 'jsforce'
 import { createDb } from '../src/db/index.js'
 import { browserSession } from './emulator/helpers.js'
+import { ROOT } from './helpers/root.js'
 
 // The server started exactly as the README says, with `npm start`, in its own process.
-const ROOT = new URL('../', import.meta.url).pathname
 const CONFIG_KEYS = ['PORT', 'HOST', 'DATA_DIR', 'DATABASE_URL', 'DATABASE_URL_FILE', 'PUBLIC_URL', 'SESSION_SECRET', 'SESSION_SECRET_FILE',
   'COOKIE_SECURE', 'MAX_ATTACHMENT_MB', 'SEED', 'LOG_LEVEL', 'DEFAULT_LOCALE', 'LOGIN_RATE_LIMIT', 'TRUST_PROXY', 'ROLE', 'METRICS_TOKEN', 'WEB_CONCURRENCY']
 

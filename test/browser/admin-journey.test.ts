@@ -10,9 +10,9 @@ import { promisify } from 'node:util'
 import type { Page } from 'playwright-core'
 import { testApp } from '../helpers/app.js'
 import { en, flashText, launch, listen, logIn, shoot, watch } from './lifecycle-helpers.js'
+import { ROOT } from '../helpers/root.js'
 
 const run = promisify(execFile)
-const ROOT = new URL('../../', import.meta.url).pathname
 const ADMIN = { email: 'lena@harbor-support.test', password: 'lead-password-2026' }
 
 t.test('a new admin builds the organisation from the browser; tickets follow', async (t) => {

@@ -4,10 +4,10 @@ import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { testApp, DEMO_PASSWORDS } from '../helpers/app.js'
 import { translator } from '../../src/i18n/index.js'
+import { ROOT } from '../helpers/root.js'
 
 // One real-browser journey: a client opens a ticket with an attachment, the assignee
 // answers from the desk, the client sees the answer. Screenshots go to test/.artifacts/.
-const ROOT = new URL('../../', import.meta.url).pathname
 const ARTIFACTS = join(ROOT, 'test/.artifacts')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const en = translator('en')

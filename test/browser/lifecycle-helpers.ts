@@ -3,10 +3,10 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { translator } from '../../src/i18n/index.js'
+import { ROOT } from '../helpers/root.js'
 
 // The same harness as journey.test.ts (Debian Chromium through playwright-core, the app on a
 // real port), gathered here so the lifecycle journey reads as the story it tells.
-const ROOT = new URL('../../', import.meta.url).pathname
 export const ARTIFACTS = join(ROOT, 'test/.artifacts')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const en = translator('en')

@@ -24,9 +24,9 @@ import { AttachmentStore } from '../../src/storage/attachments.js'
 import { runExportJobs } from '../../sync/jobs/exports.js'
 import { demoIds, loginAs } from '../helpers/app.js'
 import { postgresServer } from '../helpers/postgres.js'
+import { ROOT } from '../helpers/root.js'
 
 const run = promisify(execFile)
-const ROOT = new URL('../../', import.meta.url).pathname
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5e1a0a70000000049454e44ae426082', 'hex')
 const BIG = Buffer.from(Array.from({ length: 2 * 1024 * 1024 + 3 }, (_, i) => (i * 7919) % 253))
 const RAW = Buffer.from('From: stranger@x.test\r\nSubject: hello\r\n\r\nwho are you?\r\n')

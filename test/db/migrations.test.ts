@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import t, { type Test } from 'tap'
 import { Migrator, NO_MIGRATIONS, sql, type Kysely } from 'kysely'
 import { migrationProvider, migrations } from '../../src/db/migrations/index.js'
 import { isPostgres } from '../../src/db/migrations/util.js'
 import { testApp } from '../helpers/app.js'
+import { ROOT } from '../helpers/root.js'
 
 // Migrations are frozen once shipped: a database that ran one never runs it again, so an edit
 // reaches only new installs, and Kysely refuses to migrate a database at all when a migration
 // sorts before one it has already run. Each failure below says what to do about it.
 
-const DIR = new URL('../../src/db/migrations/', import.meta.url)
 const AT = 'src/db/migrations'
+const DIR = pathToFileURL(join(ROOT, AT, '/'))
 /** Modules in the folder that are not migrations. */
 const HELPERS = ['index.ts', 'util.ts']
 const NAME = /^\d{14}_[a-z0-9]+(_[a-z0-9]+)*$/

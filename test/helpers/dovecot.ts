@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import nodemailer from 'nodemailer'
 import { ImapFlow } from 'imapflow'
+import { ROOT } from './root.js'
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/dovecot-start.sh', import.meta.url))
+const SCRIPT = join(ROOT, 'scripts/dovecot-start.sh')
 const PASSWORD = 'test-pass'
 
 interface Tap {

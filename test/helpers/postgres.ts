@@ -7,8 +7,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
+import { ROOT } from './root.js'
 
-const ROOT = new URL('../../', import.meta.url).pathname
 const run = promisify(execFile)
 
 interface Tap {

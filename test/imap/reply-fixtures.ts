@@ -1,14 +1,15 @@
 // The reply fixtures (test/fixtures/mail/replies/): each client's message with the text its
 // author wrote beside it (NAME.expected.txt), cleaned the way the poller cleans a message. Shared
 // by test/imap/replies.test.ts and scripts/mail-score.ts.
+import { join } from 'node:path'
 import { readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { simpleParser } from 'mailparser'
 import { messageIdFor, signToken } from '../../src/domain/thread-token.js'
 import { ourSender, replyText, type Ours, type ReplyText } from '../../sync/imap/content.js'
 import { hasPlainText, headerMap } from '../../sync/imap/process.js'
+import { ROOT } from '../helpers/root.js'
 
-export const REPLIES = fileURLToPath(new URL('../fixtures/mail/replies/', import.meta.url))
+export const REPLIES = join(ROOT, 'test/fixtures/mail/replies/')
 
 export interface ReplyFixture {
   name: string

@@ -1,11 +1,12 @@
 // Crash safety and recovery against a real Dovecot: a poller killed between commit and move,
 // a UIDVALIDITY change, and Dovecot restarted while the poller sits in IDLE.
+import { join } from 'node:path'
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { fixture, mailEnv, MAILBOX_USER, waitFor } from './support.js'
+import { ROOT } from '../helpers/root.js'
 
-const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
+const CHILD = join(ROOT, 'test/imap/crash-child.ts')
 
 async function emailNotes(env: { db: import('../../src/db/index.js').Db }) {
   return env.db.selectFrom('note').select(['id', 'body', 'ticket_id']).where('source', '=', 'email').orderBy('id').execute()

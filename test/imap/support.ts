@@ -1,15 +1,16 @@
 // Shared pieces of the IMAP tests: fixtures with live thread tokens, a poller wired to the
 // test app's database, and waiting for conditions.
+import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import { testApp, type TestEnv } from '../helpers/app.js'
 import { startDovecot, type Dovecot } from '../helpers/dovecot.js'
 import { mailTokenKey } from '../../src/security/mail-key.js'
 import { messageIdFor, signToken, type RecipientKind } from '../../src/domain/thread-token.js'
 import { ImapPoller, type ImapPollerOptions } from '../../sync/imap/poller.js'
+import { ROOT } from '../helpers/root.js'
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/mail/', import.meta.url))
+const FIXTURES = join(ROOT, 'test/fixtures/mail/')
 export const TOKEN_SECRET = 'test-mail-token-secret-0123456789abcdef'
 export const MAILBOX_USER = 'support@localhost'
 

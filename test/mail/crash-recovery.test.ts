@@ -10,8 +10,8 @@ import { startSmtpSink } from './smtp-sink.js'
 import { drainMailOutbox, smtpTransport } from '../../src/mail/deliver.js'
 import { mailSettings } from '../../src/mail/compose.js'
 import { mailTokenKey } from '../../src/security/mail-key.js'
+import { ROOT } from '../helpers/root.js'
 
-const ROOT = new URL('../../', import.meta.url).pathname
 
 t.test('SIGKILL the mail sender mid-send: sent again within the claim, with the same Message-ID', async (t) => {
   const sink = await startSmtpSink()

@@ -9,6 +9,7 @@ import { makeTicket } from '../helpers/tickets.js'
 import { loadConfig } from '../../src/config.js'
 import { runCli } from '../../src/cli.js'
 import { crmSyncBadge } from '../../src/db/sync-overview.js'
+import { ROOT } from '../helpers/root.js'
 
 t.test('casebridge sync: one pass against the configured org, with a summary', async (t) => {
   const env = await syncEnv(t)
@@ -25,7 +26,7 @@ t.test('casebridge sync: one pass against the configured org, with a summary', a
 })
 
 t.test('casebridge emulator --port N runs the emulator alone', async (t) => {
-  const root = new URL('../../', import.meta.url).pathname
+  const root = ROOT
   const env = await syncEnv(t, { mirror: false })
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'emulator', '--port', '0'], {
     cwd: root, env: { ...process.env, DATA_DIR: env.dir }, stdio: ['ignore', 'pipe', 'pipe']
@@ -91,7 +92,7 @@ t.test('admin sync page: CRM, outbox, last success, API usage; ticket badge stat
 t.test('the badge partial renders each state', async (t) => {
   const { Eta } = await import('eta')
   const { translator } = await import('../../src/i18n/index.js')
-  const eta = new Eta({ views: new URL('../../views', import.meta.url).pathname })
+  const eta = new Eta({ views: join(ROOT, 'views') })
   const render = (crm: unknown, locale: 'en' | 'pt-BR' = 'en') => eta.render('/partials/crm-badge', { t: translator(locale), fmtDate: (v: string) => v, crm })
   t.match(render({ caseNumber: '00001042', state: 'synced', syncedAt: '2026-01-01T00:00:00Z', minutesAgo: 5, error: null }), /Case 00001042[\s\S]*synced 5 min ago/)
   t.match(render({ caseNumber: '00001042', state: 'synced', syncedAt: '2026-01-01T00:00:00Z', minutesAgo: 0, error: null }), /synced just now/)

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process'
 import { syncEnv, assertExactlyOnce, ticketsWithNotes } from './helpers.js'
 import { createSyncContext } from '../../sync/crm/context.js'
 import { drainOutbox } from '../../sync/outbox.js'
+import { ROOT } from '../helpers/root.js'
 
-const ROOT = new URL('../../', import.meta.url).pathname
 
 t.test('SIGKILL the process holding the CRM outbox lease mid-drain: another takes over within the lease, exactly once', async (t) => {
   const env = await syncEnv(t)

@@ -7,6 +7,7 @@ import { acquireLease } from '../../src/work/lease.js'
 import { createSyncContext } from '../../sync/crm/context.js'
 import { drainOutbox } from '../../sync/outbox.js'
 import { addTicketNote, performerOf } from '../helpers/commands.js'
+import { ROOT } from '../helpers/root.js'
 
 t.test('CRM down while 100 tickets are created, then back: exactly one Case per ticket and one comment per note', async (t) => {
   const env = await syncEnv(t)
@@ -159,7 +160,7 @@ t.test('worker process SIGKILLed right after the CRM created the comments; a new
   const env = await syncEnv(t)
   await env.drainAll()
   await ticketsWithNotes(env, 4)
-  const root = new URL('../../', import.meta.url).pathname
+  const root = ROOT
   // node itself with tsx's loader, not the tsx wrapper: the wrapper runs the script in a second
   // process, which a SIGKILL to the wrapper would leave running
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/sync/fixtures/drain-child.ts'], {
