@@ -1,7 +1,8 @@
 // Register an occurrence on a ticket: something that happened (category, origin, when, time
 // spent), by staff or, where the portal setting allows, by the requester.
 import type { TicketSource } from '../db/schema.js'
-import { LIMITS } from '../domain/ticket.js'
+import { listItems } from '../db/managed-lists.js'
+import { chosenCode, storedLabels } from '../domain/managed-lists.js'
 import type { StoredFile, UploadedFile } from '../storage/attachments.js'
 import { FieldCheck, run, type Deps, type Outcome, type Who } from './kernel.js'
 import { beginChange } from './ticket-access.js'
@@ -10,7 +11,9 @@ import { keepFiles } from './open-ticket.js'
 
 export interface OccurrenceInput {
   ticketId: number
+  /** An active occurrence category's code (or label); staff must choose one, a client may. */
   category: string
+  /** An active occurrence origin's code (or label), likewise. */
   origin: string
   description: string
   occurredAt?: string | null
@@ -30,19 +33,27 @@ export async function registerOccurrence(deps: Deps, who: Who, input: Occurrence
     const check = new FieldCheck()
     // Staff classify what happened; a client may only describe it.
     const staff = uow.who.role !== 'requester'
-    check.text('category', input.category, LIMITS.label, staff)
-    check.text('origin', input.origin, LIMITS.label, staff)
+    const items = await listItems(uow.trx)
+    const category = chosenCode(items, 'occurrence_category', input.category)
+    const origin = chosenCode(items, 'occurrence_origin', input.origin)
+    if (category === undefined) check.add('category', 'invalid_choice')
+    else if (category === null && staff) check.add('category', 'required')
+    if (origin === undefined) check.add('origin', 'invalid_choice')
+    else if (origin === null && staff) check.add('origin', 'required')
     checkNoteFields(check, { ...input, body: input.description }, uow.now, 'description')
     check.refuse()
     const files = await keepFiles(deps, input.files ?? [], uow.trx)
     const requester = uow.who.role === 'requester'
     const noteId = await addNoteRows(uow, ticket, {
       kind: 'occurrence', visibility: requester || input.visibleToRequester ? 'public' : 'internal', body: input.description,
-      source: input.source, files, category: input.category.trim() || null, origin: input.origin.trim() || null,
+      source: input.source, files, category: category ?? null, origin: origin ?? null,
       occurredAt: input.occurredAt ?? null, minutesSpent: input.minutesSpent ?? null
     })
     if (input.notifyResponsible) {
-      await uow.notify(ticket.id, ['assignee'], 'note.occurrence', { number: ticket.number, title: ticket.title, body: input.description, authorName: uow.who.ref.name, noteId })
+      await uow.notify(ticket.id, ['assignee'], 'note.occurrence', {
+        number: ticket.number, title: ticket.title, body: input.description, authorName: uow.who.ref.name, noteId,
+        category: storedLabels(items, 'occurrence_category', category ?? null), origin: storedLabels(items, 'occurrence_origin', origin ?? null)
+      })
     }
     return { noteId }
   })

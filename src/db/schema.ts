@@ -172,6 +172,8 @@ export interface TicketTable {
   closure_note: string | null
   closed_at: Timestamp | null
   cancel_reason: string | null
+  /** The cancellation reason chosen from the managed list, if any (its text stays in cancel_reason). */
+  cancel_reason_code: ColumnType<string | null, string | null | undefined, string | null>
   reopen_count: ColumnType<number, number | undefined, number>
   crm_case_id: string | null
   crm_case_number: string | null
@@ -349,6 +351,19 @@ export interface CounterTable {
 export interface SettingTable {
   key: string
   value: string
+}
+
+/** An item of a managed list (src/domain/managed-lists.ts): a stable code and a label per language. */
+export interface ListItemTable {
+  id: Generated<number>
+  list: string
+  code: string
+  label_en: string
+  label_pt: string
+  active: ColumnType<number, number | undefined, number>
+  position: ColumnType<number, number | undefined, number>
+  created_at: Timestamp
+  updated_at: Timestamp
 }
 
 export interface SlaPolicyTable {
@@ -609,6 +624,7 @@ export interface Database {
   api_idempotency: ApiIdempotencyTable
   counter: CounterTable
   setting: SettingTable
+  list_item: ListItemTable
   sla_policy: SlaPolicyTable
   sla_item_policy: SlaItemPolicyTable
   business_calendar: BusinessCalendarTable

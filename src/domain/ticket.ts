@@ -23,9 +23,6 @@ export const MAX_MINUTES = 10_000
 /** Ten million in any currency is far beyond one ticket's costs: a typo, not an expense. */
 export const MAX_COST_CENTS = 1_000_000_000
 
-/** How a ticket is closed by staff (the close form and the API offer these). */
-export const CLOSURE_CATEGORIES = ['solved', 'workaround', 'no_response', 'duplicate', 'out_of_scope'] as const
-
 /** Every way a ticket reaches us. */
 export const TICKET_SOURCES = ['portal', 'email', 'phone', 'api', 'crm'] as const
 

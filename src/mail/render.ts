@@ -68,6 +68,13 @@ function str(value: unknown): string | null {
   return null
 }
 
+/** A value queued in every language (a managed list's label: { en, 'pt-BR' }) read in the recipient's; any other as it is. */
+function inLocale(value: unknown, locale: Locale): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value
+  const labels = value as Record<string, unknown>
+  return labels[locale] ?? labels.en ?? null
+}
+
 function num(value: unknown): number | null {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null
@@ -121,7 +128,7 @@ export function buildView(row: MailRowLike, opts: RenderOptions): MailView {
   const t = translator(locale)
   const data = parseData(row.data)
   const d: Record<string, string | null> = {}
-  for (const [k, v] of Object.entries(data)) d[k] = str(v)
+  for (const [k, v] of Object.entries(data)) d[k] = str(inLocale(v, locale))
   const number = num(data.number)
   const role = str(data.recipientRole)
   const title = oneLine(str(data.title) ?? '')

@@ -172,14 +172,14 @@ t.test('register-occurrence: staff classify what happened; the requester may des
   const { db, ana, bruno, bob, carla, admin, ticket, deps } = await scene(t)
   const x = await ticket()
   const occ = (who: typeof ana, input: Partial<OccurrenceInput>, at = later(30)) => () => registerOccurrence(deps(at), who, {
-    category: 'Error', origin: 'Printer', description: 'Jammed at 10:00', source: 'portal', ...input, ticketId: x.id
+    category: 'error', origin: 'Phone call', description: 'Jammed at 10:00', source: 'portal', ...input, ticketId: x.id
   })
   const v = (await ticketRow(db, x.id)).version
   let mark = await markRows(db)
   const staffOcc = unwrap(await occ(ana, { visibleToRequester: false, notifyResponsible: true, minutesSpent: 20, occurredAt: '2026-04-06T08:30:00.000Z', version: v })())
   const kept = await db.selectFrom('note').selectAll().where('id', '=', staffOcc.noteId).executeTakeFirstOrThrow()
   t.same([kept.kind, kept.visibility, kept.category, kept.origin, kept.body, kept.minutes_spent, kept.occurred_at, kept.author_name],
-    ['occurrence', 'internal', 'Error', 'Printer', 'Jammed at 10:00', 20, '2026-04-06T08:30:00.000Z', 'Ana Souza'])
+    ['occurrence', 'internal', 'error', 'phone', 'Jammed at 10:00', 20, '2026-04-06T08:30:00.000Z', 'Ana Souza'], 'the codes of the managed lists are kept (a label is understood too)')
   let w = await writtenSince(db, mark)
   t.same(w.history, [{ ticket: x.id, by: 'Ana Souza', action: 'occurrence' }])
   t.same(w.crm, [{ ticket: x.id, kind: 'comment', note: staffOcc.noteId }])
@@ -204,7 +204,8 @@ t.test('register-occurrence: staff classify what happened; the requester may des
   const fieldCases: [string, Partial<OccurrenceInput>, Record<string, unknown>][] = [
     ['staff must say the category', { category: ' ' }, { category: { problem: 'required' } }],
     ['and the origin', { origin: '' }, { origin: { problem: 'required' } }],
-    ['a long category', { category: 'x'.repeat(101) }, { category: { problem: 'too_long', params: { max: 100 } } }],
+    ['a category not in the list', { category: 'Printer' }, { category: { problem: 'invalid_choice' } }],
+    ['an origin not in the list', { origin: 'x'.repeat(101) }, { origin: { problem: 'invalid_choice' } }],
     ['no description', { description: '' }, { description: { problem: 'required' } }],
     ['too much time', { minutesSpent: 10_001 }, { minutesSpent: { problem: 'out_of_range', params: { max: 10_000 } } }],
     ['tomorrow', { occurredAt: '2026-04-07T12:00:00.000Z' }, { occurredAt: { problem: 'in_future' } }]

@@ -66,7 +66,7 @@ t.test('occurrences: requester only In Progress and only when the setting is on'
   const ticket = await makeTicket(db, ids)
   const ana = performerOf(await staffActor(db, ids, 'ana@casebridge.test'))
   const bob = performerOf(await contactActor(db, ids, 'bob@acme.test'))
-  const occ = { category: 'Error', origin: 'Printer', description: 'Jammed at 10:00', notifyResponsible: true }
+  const occ = { category: 'Error', origin: 'monitoring', description: 'Jammed at 10:00', notifyResponsible: true }
   t.equal(await refusal(registerOccurrence(deps, bob, ticket.id, occ)), 'not_allowed_in_state', 'not while New')
   await transition(db, ana, ticket.id, { action: 'pick_up' }, new Date())
   await saveSettings(db, { occurrenceViaPortal: false })
@@ -75,7 +75,7 @@ t.test('occurrences: requester only In Progress and only when the setting is on'
   await saveSettings(db, { occurrenceViaPortal: true })
   await registerOccurrence(deps, bob, ticket.id, occ)
   const note = await db.selectFrom('note').selectAll().where('ticket_id', '=', ticket.id).executeTakeFirstOrThrow()
-  t.same([note.kind, note.visibility, note.category, note.origin], ['occurrence', 'public', 'Error', 'Printer'])
+  t.same([note.kind, note.visibility, note.category, note.origin], ['occurrence', 'public', 'error', 'monitoring'])
   t.ok((await listMailForTicket(db, ticket.id)).some((m) => m.template === 'note.occurrence'), 'responsible notified')
 })
 

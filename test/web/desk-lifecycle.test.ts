@@ -380,19 +380,19 @@ t.test('notes: reply, message, note and internal note; what the client sees and 
 
   // Occurrences registered by staff.
   const occ = (form: Form) => ana.postMultipart(`${url}/occurrences`, form, [], { csrfFrom: url })
-  const missing = await occ({ category: '', origin: 'Phone call', description: '' })
+  const missing = await occ({ category: '', origin: 'phone', description: '' })
   t.equal(missing.statusCode, 422)
   t.match(missing.body, /id="category-error">This field is required./)
   t.match(missing.body, /id="description-error">This field is required./)
   t.equal((await occ({
-    category: 'Error', origin: 'Monitoring', description: 'Gateway CPU at 100% at 09:58', occurred_at: '2026-03-02T09:58', minutes_spent: '15', notify_responsible: '1'
+    category: 'error', origin: 'monitoring', description: 'Gateway CPU at 100% at 09:58', occurred_at: '2026-03-02T09:58', minutes_spent: '15', notify_responsible: '1'
   })).statusCode, 302)
-  t.equal((await occ({ category: 'Information', origin: 'Phone call', description: 'Client confirms drops stopped', visible_to_requester: '1' })).statusCode, 302)
+  t.equal((await occ({ category: 'information', origin: 'phone', description: 'Client confirms drops stopped', visible_to_requester: '1' })).statusCode, 302)
   t.match((await ana.get(url)).body, 'Occurrence registered.')
   const occurrences = await db.selectFrom('note').selectAll().where('ticket_id', '=', ticket.id).where('kind', '=', 'occurrence').orderBy('id').execute()
   t.same(occurrences.map((x) => [x.visibility, x.category, x.origin, x.minutes_spent, x.occurred_at]), [
-    ['internal', 'Error', 'Monitoring', 15, '2026-03-02T09:58:00.000Z'],
-    ['public', 'Information', 'Phone call', null, null]
+    ['internal', 'error', 'monitoring', 15, '2026-03-02T09:58:00.000Z'],
+    ['public', 'information', 'phone', null, null]
   ])
   t.same(await mails(env, ticket.id, created + 3), [['note.occurrence', 'bruno@casebridge.test']], 'notify responsible mails the assignee')
   t.same((await listNotes(db, bob, ticket.id)).notes.filter((x) => x.kind === 'occurrence').map((x) => x.body), ['Client confirms drops stopped'])
@@ -402,7 +402,7 @@ t.test('notes: reply, message, note and internal note; what the client sees and 
   t.match(tab.body, 'Occurrence history')
   t.match(tab.body, /class="note internal"[\s\S]*Gateway CPU at 100%/, 'internal occurrence marked')
   t.match(tab.body, /<span class="badge public">Visible to the requester<\/span>[\s\S]*Client confirms drops stopped/)
-  t.match(tab.body, 'Monitoring')
+  t.match(tab.body, '<dd>Monitoring</dd>', 'a code reads as its label')
   t.match(tab.body, 'Ticket with the ISP: #8841', 'the conversation, every visibility')
   t.match((await ana.get(`${url}/history`)).body, 'Registered an occurrence')
 })

@@ -227,7 +227,7 @@ t.test('register an occurrence: only In Progress and only when the setting is on
   await saveSettings(env.db, { occurrenceViaPortal: false })
   t.notMatch((await bob.get(url)).body, 'Register occurrence', 'setting off: no form')
   before = await counts(env)
-  const off = await bob.postMultipart(`${url}/occurrences`, { occ_category: 'Error', occ_origin: 'Scanner', occ_description: 'Offline again' }, [
+  const off = await bob.postMultipart(`${url}/occurrences`, { occ_category: 'error', occ_origin: 'monitoring', occ_description: 'Offline again' }, [
     { name: 'occ_attachments', filename: 'log.txt', content: 'offline', type: 'text/plain' }
   ], { csrfFrom: url })
   t.equal(off.statusCode, 409)
@@ -239,19 +239,23 @@ t.test('register an occurrence: only In Progress and only when the setting is on
   t.match(page.body, `action="${url}/occurrences"`)
   t.match(page.body, 'Notify responsible')
 
-  const empty = await bob.postMultipart(`${url}/occurrences`, { occ_category: 'Error', occ_origin: 'Scanner', occ_description: ' ' }, [], { csrfFrom: url })
+  const empty = await bob.postMultipart(`${url}/occurrences`, { occ_category: 'error', occ_origin: 'monitoring', occ_description: ' ' }, [], { csrfFrom: url })
   t.equal(empty.statusCode, 422)
   t.match(empty.body, 'Describe the occurrence before registering it.')
-  t.match(empty.body, 'value="Scanner"', 'the form comes back filled in')
+  t.match(empty.body, '<option value="monitoring" selected>Monitoring</option>', 'the form comes back filled in')
+  t.match(empty.body, '<option value="question" >Question</option>', 'the categories offered are the managed list\'s')
+  const unknown = await bob.postMultipart(`${url}/occurrences`, { occ_category: 'Printer', occ_origin: '', occ_description: 'Offline' }, [], { csrfFrom: url })
+  t.equal(unknown.statusCode, 422, 'a category that is not in the list')
+  t.match(unknown.body, /id="occ_category-error">[^<]+</)
   t.same(await counts(env), before)
 
   const res = await bob.postMultipart(`${url}/occurrences`, {
-    occ_category: 'Error', occ_origin: 'Scanner on 2nd floor', occ_description: 'Went offline at 10:15 during a batch.', occ_notify: '1'
+    occ_category: 'error', occ_origin: '', occ_description: 'Went offline at 10:15 during a batch.', occ_notify: '1'
   }, [{ name: 'occ_attachments', filename: 'scan.log', content: 'E42 offline', type: 'text/plain' }], { csrfFrom: url })
   t.equal(res.statusCode, 302)
   const note = await env.db.selectFrom('note').selectAll().where('ticket_id', '=', ticket.id).where('kind', '=', 'occurrence').executeTakeFirstOrThrow()
   t.equal(res.headers.location, `${url}/occurrences#note-${note.id}`)
-  t.same([note.visibility, note.category, note.origin, note.author_contact_id], ['public', 'Error', 'Scanner on 2nd floor', env.ids.contact['bob@acme.test']])
+  t.same([note.visibility, note.category, note.origin, note.author_contact_id], ['public', 'error', null, env.ids.contact['bob@acme.test']], 'the origin is optional for a client')
   const mail = await env.db.selectFrom('mail_outbox').select('template').where('ticket_id', '=', ticket.id).execute()
   t.ok(mail.some((m) => m.template === 'note.occurrence'), 'the responsible is notified')
 
@@ -265,7 +269,7 @@ t.test('register an occurrence: only In Progress and only when the setting is on
   const occurrences = tab.body.slice(tab.body.indexOf('id="occurrences-title"'), tab.body.indexOf('id="conversation-title"'))
   const conversation = tab.body.slice(tab.body.indexOf('id="conversation-title"'))
   t.match(occurrences, 'Went offline at 10:15 during a batch.')
-  t.match(occurrences, 'Scanner on 2nd floor')
+  t.match(occurrences, '<dd>Error</dd>', 'the category reads as its label')
   t.match(occurrences, 'scan.log')
   t.notMatch(occurrences, 'We are sending a technician.')
   t.match(conversation, 'We are sending a technician.')

@@ -21,6 +21,8 @@ export interface TransitionRequest {
   ticketId: number
   version?: number
   reason?: string | null
+  /** cancel: a cancellation reason from the managed list. */
+  reasonCode?: string | null
   resolution?: string | null
   closureCategory?: string | null
   closureNote?: string | null

@@ -24,6 +24,7 @@ import * as sessionSweepIndex from './20261206120000_session_sweep_index.js'
 import * as adminAudit from './20261207090000_admin_audit.js'
 import * as businessHours from './20261208090000_business_hours.js'
 import * as crmPeopleOutbox from './20261208100000_crm_people_outbox.js'
+import * as managedLists from './20261209090000_managed_lists.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -51,7 +52,8 @@ export const migrations: Record<string, Migration> = {
   '20261206120000_session_sweep_index': sessionSweepIndex,
   '20261207090000_admin_audit': adminAudit,
   '20261208090000_business_hours': businessHours,
-  '20261208100000_crm_people_outbox': crmPeopleOutbox
+  '20261208100000_crm_people_outbox': crmPeopleOutbox,
+  '20261209090000_managed_lists': managedLists
 }
 
 export const migrationProvider: MigrationProvider = {

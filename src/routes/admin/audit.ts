@@ -5,7 +5,7 @@ import { listAudit } from '../../db/admin-audit.js'
 import { adminOnly } from './shared.js'
 
 /** What the log records changes to (one more with each administration page that writes it). */
-export const AUDITED = ['staff', 'account', 'contact', 'desk', 'product', 'catalog_area', 'catalog_item', 'calendar', 'settings', 'sla_policy'] as const
+export const AUDITED = ['staff', 'account', 'contact', 'desk', 'product', 'catalog_area', 'catalog_item', 'calendar', 'list_item', 'settings', 'sla_policy'] as const
 
 /** Lenient like the list pages: a value that is not understood is left out, never a bare 400. */
 const Query = Type.Object({

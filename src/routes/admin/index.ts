@@ -19,6 +19,7 @@ import adminAudit from './audit.js'
 import adminServiceHours from './service-hours.js'
 import adminStructure from './structure.js'
 import adminClients from './clients.js'
+import adminLists from './lists.js'
 import { runningWorkers } from './workers.js'
 
 const SettingsForm = Form({
@@ -46,6 +47,7 @@ export default async function admin(instance: FastifyInstance) {
   await fastify.register(adminStructure)
   await fastify.register(adminClients)
   await fastify.register(adminServiceHours)
+  await fastify.register(adminLists, { prefix: '/lists' })
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title'), workers: await runningWorkers(fastify), freshSeconds: fastify.config.LEASE_SECONDS })

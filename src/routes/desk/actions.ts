@@ -20,7 +20,7 @@ const ActionParams = Type.Object({
 /** The forms of the side panel and the categorize card: each posts the version and its own fields. */
 const ActionForm = Form({
   version: Version,
-  reason: Text, resolution: Text, closure_category: Text, closure_note: Text, target_desk_id: OptionalId,
+  reason: Text, reason_code: Text, resolution: Text, closure_category: Text, closure_note: Text, target_desk_id: OptionalId,
   category_id: OptionalId, product_id: OptionalId, desk_id: OptionalId, impact: Text, urgency: Text, priority: Text, source: Text
 })
 const FORM_MESSAGES = {
@@ -32,7 +32,7 @@ const WORDS = {
   keys: {
     'targetDeskId.invalid_choice': 'desk.escalate.chooseDesk', 'targetDeskId.required': 'desk.escalate.chooseDesk', 'targetDeskId.same_desk': 'desk.escalate.chooseDesk',
     'closureCategory.invalid_choice': 'lifecycle.refused.missing_closure_category', 'closureCategory.required': 'lifecycle.refused.missing_closure_category',
-    'reason.required': 'validation.required', 'resolution.required': 'validation.required'
+    'reason.required': 'validation.required', 'resolution.required': 'validation.required', 'reasonCode.invalid_choice': 'validation.invalidChoice'
   }
 }
 
@@ -92,7 +92,7 @@ export default async function actions(instance: FastifyInstance) {
     }
 
     const outcome = await performTransition(deps, who, action as TransitionAction, {
-      ticketId: ticket.id, version, reason: body.reason, resolution: body.resolution,
+      ticketId: ticket.id, version, reason: body.reason, reasonCode: body.reason_code, resolution: body.resolution,
       closureCategory: body.closure_category, closureNote: body.closure_note, targetDeskId: body.target_desk_id
     })
     if (!outcome.ok) return refused(outcome)

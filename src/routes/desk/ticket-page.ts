@@ -7,7 +7,9 @@ import { crmSyncBadge } from '../../db/sync-overview.js'
 import { LEVELS, PRIORITIES, priorityFor, type Action, type Level } from '../../domain/lifecycle.js'
 import type { Locale } from '../../domain/permissions.js'
 import type { FormErrors } from '../forms.js'
-import { CLOSURE_CATEGORIES, MAX_MINUTES, STAFF_SOURCES } from '../../domain/ticket.js'
+import { MAX_MINUTES, STAFF_SOURCES } from '../../domain/ticket.js'
+import { listItems } from '../../db/managed-lists.js'
+import { listView } from '../list-view.js'
 import { deskLifecycle, staffOf } from './shared.js'
 import { slaView } from '../sla-view.js'
 import { approverCandidates, findApprover, ticketApprovalState } from '../../db/approval.js'
@@ -48,7 +50,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const db = fastify.db
   const actor = staffOf(request)
   const now = fastify.clock()
-  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm] = await Promise.all([
+  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm, managed] = await Promise.all([
     listNotes(db, actor, ticket.id),
     listCatalogItems(db),
     listProducts(db),
@@ -58,7 +60,8 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     openedBy(fastify, ticket),
     deskLifecycle(fastify, actor, ticket),
     ticketExtras(db, actor, ticket, now),
-    crmSyncBadge(db, ticket.id, now)
+    crmSyncBadge(db, ticket.id, now),
+    listItems(db)
   ])
   const { checklist, costs, links, survey } = extras
   const allowed = (action: Action) => lifecycle.allowed.includes(action)
@@ -68,11 +71,12 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     title: `#${ticket.number} ${ticket.title}`,
     tab: 'conversation',
     ticket, createdBy, links,
+    lists: listView(managed, request.locale),
     notes: conversation.notes,
     descriptionAttachments: conversation.descriptionAttachments,
     options: {
       priorities: PRIORITIES, levels: LEVELS, items, products, desks, deskStaff, accounts,
-      sources: STAFF_SOURCES, closureCategories: CLOSURE_CATEGORIES,
+      sources: STAFF_SOURCES,
       escalationDesks: desks.filter((d) => d.id !== ticket.desk_id),
       matrix: LEVELS.map((impact) => ({ impact, cells: LEVELS.map((urgency) => priorityFor(impact, urgency)) }))
     },

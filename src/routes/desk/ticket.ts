@@ -11,6 +11,8 @@ import { Checkbox, Choice, choices, echo, Files, files, Form, formFailure, Optio
 import { fieldMessages, refusalMessage, refusalStatus, type FieldWords } from '../refusals.js'
 import { deskTicketForm, NumberParams, staffOf, ticketByNumber, whole } from './shared.js'
 import { openedBy, redirectAfterChange, renderTicket, type DeskForm } from './ticket-page.js'
+import { listItems } from '../../db/managed-lists.js'
+import { listView } from '../list-view.js'
 
 const TransferForm = Form({ version: Version, assignee_id: OptionalId, account_id: OptionalId, product_id: OptionalId, note: Text })
 const NoteForm = Form({
@@ -78,9 +80,9 @@ export default async function ticketPage(instance: FastifyInstance) {
   fastify.get('/tickets/:number/occurrences', { schema: { params: NumberParams } }, async (request, reply) => {
     const { number } = request.params
     const ticket = await ticketByNumber(fastify, request, number)
-    const [{ notes }, createdBy] = await Promise.all([listNotes(fastify.db, staffOf(request), ticket.id), openedBy(fastify, ticket)])
+    const [{ notes }, createdBy, managed] = await Promise.all([listNotes(fastify.db, staffOf(request), ticket.id), openedBy(fastify, ticket), listItems(fastify.db)])
     return reply.page('desk/occurrences', {
-      title: `#${ticket.number} ${ticket.title}`, tab: 'occurrences', ticket, createdBy,
+      title: `#${ticket.number} ${ticket.title}`, tab: 'occurrences', ticket, createdBy, lists: listView(managed, request.locale),
       occurrences: notes.filter((n) => n.kind === 'occurrence'),
       conversation: notes.filter((n) => n.kind !== 'occurrence')
     })

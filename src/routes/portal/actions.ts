@@ -18,7 +18,7 @@ type RequesterAction = (typeof REQUESTER_ACTIONS)[number]
 const ActionParams = Type.Object({ number: Type.String({ maxLength: 20 }), action: Type.String({ maxLength: 40 }) })
 
 /** Every action's form: a version (checked when given) and, for some, a reason. */
-const ActionForm = Form({ version: Type.Optional(Version), reject_reason: Text, cancel_reason: Text })
+const ActionForm = Form({ version: Type.Optional(Version), reject_reason: Text, cancel_reason: Text, cancel_reason_code: Text })
 const OccurrenceForm = Form({ occ_category: Text, occ_origin: Text, occ_description: Text, occ_notify: Checkbox, occ_attachments: Files })
 const SurveyForm = Form({ rating: OptionalInteger, comment: Text })
 
@@ -67,9 +67,10 @@ export default async function ticketActions(instance: FastifyInstance) {
     const body = request.body
     const reasonField = REASON_FIELD[action]
     const outcome = await performTransition(deps, personWho(request.actor as ContactActor), action, {
-      ticketId: ticket.id, version: body.version, reason: reasonField ? body[reasonField] : null
+      ticketId: ticket.id, version: body.version, reason: reasonField ? body[reasonField] : null,
+      reasonCode: action === 'cancel' ? body.cancel_reason_code : null
     })
-    if (!outcome.ok) return refused(request, reply, outcome.refusal, action, reasonField ? { names: { reason: reasonField }, keys: { 'reason.required': 'validation.required' } } : {})
+    if (!outcome.ok) return refused(request, reply, outcome.refusal, action, reasonField ? { names: { reason: reasonField, reasonCode: 'cancel_reason_code' }, keys: { 'reason.required': 'validation.required', 'reasonCode.invalid_choice': 'validation.invalidChoice' } } : {})
     request.log.info({ ticketId: ticket.id, action }, 'requester acted on a ticket in the portal')
     reply.flash('success', request.t(DONE[action], { number: ticket.number }))
     return reply.redirect(`/portal/tickets/${ticket.number}`)

@@ -15,6 +15,8 @@ import type { ContactActor, Locale } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import type { FormErrors } from '../forms.js'
 import { formatDuration, slaView } from '../sla-view.js'
+import { listItems } from '../../db/managed-lists.js'
+import { listView } from '../list-view.js'
 
 // A string, so /portal/tickets/abc is a plain 404 like any ticket the client may not see.
 export const Params = Type.Object({ number: Type.String({ maxLength: 20 }) })
@@ -72,13 +74,14 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const actor = request.actor as ContactActor
   const t = request.t
   const now = fastify.clock()
-  const [conversation, catalogItem, openedBy, settings, extras, crm] = await Promise.all([
+  const [conversation, catalogItem, openedBy, settings, extras, crm, managed] = await Promise.all([
     listNotes(db, actor, ticket.id),
     ticket.category_id === null ? undefined : getCatalogItemPath(db, ticket.category_id),
     ticket.created_by_staff_id === null ? undefined : getStaff(db, ticket.created_by_staff_id),
     getSettings(db),
     ticketExtras(db, actor, ticket, now),
-    crmSyncBadge(db, ticket.id, now)
+    crmSyncBadge(db, ticket.id, now),
+    listItems(db)
   ])
   const { survey, checklist, costs, links } = extras
   const allowed = requesterActions(settings, ticket, survey !== undefined)
@@ -89,6 +92,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     title: `#${ticket.number} ${ticket.title}`,
     tab: 'details',
     ticket,
+    lists: listView(managed, request.locale),
     notes: conversation.notes,
     descriptionAttachments: conversation.descriptionAttachments,
     catalogItem: catalogItem ?? null,

@@ -9,6 +9,8 @@ import { notFound } from '../../plugins/app.js'
 import { echo, Files, files, Form, Text } from '../forms.js'
 import { fieldMessages, refusalMessage, refusalStatus } from '../refusals.js'
 import { loadTicket, Params, renderTicket, replyGate } from './ticket-page.js'
+import { listItems } from '../../db/managed-lists.js'
+import { listView } from '../list-view.js'
 
 export { replyGate, type ReplyGate } from './ticket-page.js'
 
@@ -47,9 +49,10 @@ export default async function ticketPage(instance: FastifyInstance) {
   fastify.get('/tickets/:number/occurrences', { schema: { params: Params } }, async (request, reply) => {
     const ticket = await loadTicket(fastify, request)
     // listNotes already keeps a client to public notes.
-    const { notes } = await listNotes(db, request.actor as ContactActor, ticket.id)
+    const [{ notes }, managed] = await Promise.all([listNotes(db, request.actor as ContactActor, ticket.id), listItems(db)])
     return reply.page('portal/occurrences', {
       title: `#${ticket.number} ${ticket.title}`,
+      lists: listView(managed, request.locale),
       tab: 'occurrences',
       ticket,
       occurrences: notes.filter((n) => n.kind === 'occurrence'),

@@ -7,6 +7,7 @@ import tickets from './tickets.js'
 import transitions from './transitions.js'
 import attachments from './attachments.js'
 import admin from './admin.js'
+import lists from './lists.js'
 import { strictInput } from './validation.js'
 import { idempotentPosts } from './idempotency.js'
 
@@ -54,5 +55,6 @@ export default async function apiV1(fastify: FastifyInstance) {
   await fastify.register(tickets)
   await fastify.register(transitions)
   await fastify.register(attachments)
+  await fastify.register(lists)
   await fastify.register(admin, { prefix: '/admin' })
 }

@@ -1,5 +1,5 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
-import { CLOSURE_CATEGORIES, LIMITS } from '../../../domain/ticket.js'
+import { LIMITS } from '../../../domain/ticket.js'
 import { TRANSITION_ACTIONS } from '../../../commands/lifecycle/index.js'
 import { SCOPES, SITUATIONS, SLA_FILTERS, TICKET_TYPES } from '../../../domain/search.js'
 import { PRIORITIES, STATES, STATUSES } from '../../../domain/lifecycle.js'
@@ -177,8 +177,9 @@ export const NewNoteBody = Type.Object({
 export const TransitionBody = Type.Object({
   action: StringEnum(TRANSITION_ACTIONS),
   reason: Type.Optional(Type.String({ maxLength: LIMITS.note })),
+  reasonCode: Type.Optional(Type.String({ maxLength: LIMITS.label, description: 'cancel: a cancellation_reason code from GET /api/v1/lists' })),
   resolution: Type.Optional(Type.String({ maxLength: LIMITS.note })),
-  closureCategory: Type.Optional(StringEnum(CLOSURE_CATEGORIES)),
+  closureCategory: Type.Optional(Type.String({ maxLength: LIMITS.label, description: 'close: a closure_category code from GET /api/v1/lists' })),
   closureNote: Type.Optional(Type.String({ maxLength: LIMITS.note })),
   targetDeskId: Type.Optional(Id),
   version: Type.Optional(Type.Integer({ minimum: 0, description: 'the version you read; 409 when the ticket changed since' }))

@@ -25,7 +25,7 @@ export default async function transitionRoutes(fastify: FastifyInstance) {
     const actor = request.actor!
     const b = request.body
     const outcome = await once(request, deps, (d) => performTransition(d, personWho(actor), b.action, {
-      ticketId: request.params.id, version: b.version, reason: b.reason, resolution: b.resolution, closureCategory: b.closureCategory,
+      ticketId: request.params.id, version: b.version, reason: b.reason, reasonCode: b.reasonCode, resolution: b.resolution, closureCategory: b.closureCategory,
       closureNote: b.closureNote, targetDeskId: b.targetDeskId
     }))
     if (!outcome.ok) throw apiRefusal(request.t, outcome.refusal)
