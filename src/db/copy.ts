@@ -12,9 +12,10 @@ export const MIGRATOR_TABLES: readonly string[] = ['kysely_migration', 'kysely_m
 
 /**
  * Tables the migrations themselves fill (default SLA policies, the reference data's version in
- * `counter`): a target holding only these is empty, and the source's rows replace them.
+ * `counter`, the managed lists' starting items): a target holding only these is empty, and the
+ * source's rows replace them.
  */
-export const WRITTEN_BY_MIGRATIONS: readonly string[] = ['sla_policy', 'counter']
+export const WRITTEN_BY_MIGRATIONS: readonly string[] = ['sla_policy', 'counter', 'list_item']
 
 // Kysely's typed builder knows the schema's tables by name; a copy walks whatever tables there are.
 const loose = (db: Executor) => db as unknown as Kysely<any>
