@@ -5,7 +5,7 @@
 import { insertContact } from '../db/people.js'
 import { endSessionsOf } from '../db/sessions.js'
 import {
-  contactProfile, getAccount, insertAccount, knownAccounts, renameAccount, setContactActive,
+  contactProfile, getAccount, insertAccount, knownAccounts, renameAccount, setClientAccountFlag, setContactActive,
   updateContactProfile, type Membership
 } from '../db/client-admin.js'
 import { nameTaken } from '../db/structure-admin.js'
@@ -31,16 +31,36 @@ export async function addAccount(deps: Deps, who: Who, input: { name: string }):
   })
 }
 
-export async function editAccount(deps: Deps, who: Who, input: { accountId: number; name: string }): Promise<Outcome<{ changed: boolean }>> {
+/** Renames an account and, when `active` is given, turns it off or on (see setClientAccountActive). */
+export async function editAccount(deps: Deps, who: Who, input: { accountId: number; name: string; active?: boolean }): Promise<Outcome<{ changed: boolean }>> {
   return run(deps, who, async (uow) => {
     asAdmin(uow)
     const current = await getAccount(uow.trx, input.accountId)
     if (!current) throw new Refused('not_found')
     const name = await checkedAccountName(uow, input.name, current.id)
+    const wasActive = current.active === 1
+    const active = input.active ?? wasActive
     await renameAccount(uow.trx, current.id, name)
-    const changed = await uow.audit({ entity: 'account', entityId: current.id, action: 'update', label: name, before: { name: current.name }, after: { name } })
-    if (changed) await uow.syncCrmRecord('account', current.id)
+    if (active !== wasActive) await setClientAccountFlag(uow.trx, current.id, active)
+    const changed = await uow.audit({ entity: 'account', entityId: current.id, action: 'update', label: name, before: { name: current.name, active: wasActive }, after: { name, active } })
+    if (current.name !== name) await uow.syncCrmRecord('account', current.id)
     return { changed }
+  })
+}
+
+/**
+ * Turns a client account off (its contract ended: its contacts keep reading their tickets and
+ * open no new ones for it, by any channel; staff open none for it) or on again.
+ */
+export async function setClientAccountActive(deps: Deps, who: Who, input: { accountId: number; active: boolean }): Promise<Outcome<{ changed: boolean }>> {
+  return run(deps, who, async (uow) => {
+    asAdmin(uow)
+    const current = await getAccount(uow.trx, input.accountId)
+    if (!current) throw new Refused('not_found')
+    if ((current.active === 1) === input.active) return { changed: false }
+    await setClientAccountFlag(uow.trx, current.id, input.active)
+    await uow.audit({ entity: 'account', entityId: current.id, action: input.active ? 'enable' : 'disable', label: current.name, before: { active: !input.active }, after: { active: input.active } })
+    return { changed: true }
   })
 }
 
@@ -101,6 +121,8 @@ export async function editContact(deps: Deps, who: Who, input: ContactFields & {
     asAdmin(uow)
     const current = await contactProfile(uow.trx, input.contactId)
     if (!current) throw new Refused('not_found')
+    // A contact merged into another is history: its person is the one kept.
+    if (current.mergedIntoId !== null) throw new Refused('forbidden')
     const fields = await checkedContact(uow, input, current.email)
     await updateContactProfile(uow.trx, current.id, fields)
     const before = { name: current.name, email: current.email, locale: current.locale, phone: current.phone, memberships: current.memberships }
@@ -118,6 +140,7 @@ export async function setContactMemberActive(deps: Deps, who: Who, input: { cont
     asAdmin(uow)
     const current = await contactProfile(uow.trx, input.contactId)
     if (!current) throw new Refused('not_found')
+    if (current.mergedIntoId !== null) throw new Refused('forbidden')
     if (current.active === input.active) return { changed: false }
     await setContactActive(uow.trx, current.id, input.active)
     await accountSwitched(uow, { kind: 'contact', id: current.id }, input.active, input.client)

@@ -94,6 +94,8 @@ export type FieldProblem =
   | 'invalid_hours'
   /** Still used by something that may not lose it (a calendar a desk counts in). */
   | 'in_use'
+  /** Turned off (a client account whose contract ended): nothing new may use it. */
+  | 'inactive'
 
 export interface FieldRefusal {
   problem: FieldProblem

@@ -84,8 +84,12 @@ async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput): Promise<
     check.add('contactId', 'required')
   } else {
     const contact = await getContact(db, contactId)
-    const accounts = contact && contact.active === 1 ? await contactAccounts(db, contactId) : []
-    if (accounts.length === 0) check.add('contactId', 'invalid_choice')
+    const theirs = contact && contact.active === 1 ? await contactAccounts(db, contactId) : []
+    // An account turned off keeps its tickets readable and takes no new ones.
+    const accounts = theirs.filter((a) => a.active === 1)
+    if (theirs.length === 0) check.add('contactId', 'invalid_choice')
+    else if (accountId !== null && theirs.some((a) => a.id === accountId && a.active !== 1)) check.add('accountId', 'inactive')
+    else if (accounts.length === 0) check.add('accountId', 'inactive')
     else if (accountId === null && accounts.length === 1) accountId = accounts[0].id
     else if (accountId === null) check.add('accountId', 'required')
     else if (!accounts.some((a) => a.id === accountId)) check.add('accountId', 'invalid_choice')

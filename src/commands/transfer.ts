@@ -58,6 +58,7 @@ export async function transferIn(uow: UnitOfWork, input: TransferInput): Promise
     // The CRM may move a Case to an account the requester is not linked to yet; staff choose among the requester's.
     const accounts = await contactAccounts(trx, ticket.contact_id)
     if (uow.who.role !== 'crm' && !accounts.some((a) => a.id === input.accountId)) check.add('accountId', 'not_requesters_account')
+    else if (uow.who.role !== 'crm' && accounts.some((a) => a.id === input.accountId && a.active !== 1)) check.add('accountId', 'inactive')
     else {
       set.account_id = input.accountId
       changes.push({ field: 'account', table: 'account', from: ticket.account_id, to: input.accountId })

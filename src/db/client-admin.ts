@@ -7,7 +7,7 @@ const likeText = (q: string) => `%${q.trim().toLowerCase().replace(/[\\%_]/g, (c
 /** Accounts by name with how many active contacts each has; `q` narrows to names containing it. */
 export async function listAccountsForAdmin(db: Executor, q = '') {
   let qb = db.selectFrom('account')
-    .select((eb) => ['account.id', 'account.name', 'account.crm_id',
+    .select((eb) => ['account.id', 'account.name', 'account.crm_id', 'account.active',
       eb.selectFrom('contact_account').innerJoin('contact', 'contact.id', 'contact_account.contact_id')
         .select((c) => c.fn.countAll<number>().as('n')).whereRef('contact_account.account_id', '=', 'account.id').where('contact.active', '=', 1).as('contacts')])
   if (q.trim()) qb = qb.where(sql<boolean>`lower(account.name) LIKE ${likeText(q)} ESCAPE '\\'`)
@@ -15,7 +15,7 @@ export async function listAccountsForAdmin(db: Executor, q = '') {
 }
 
 export async function getAccount(db: Executor, id: number) {
-  return db.selectFrom('account').select(['id', 'name', 'crm_id']).where('id', '=', id).executeTakeFirst()
+  return db.selectFrom('account').select(['id', 'name', 'crm_id', 'active']).where('id', '=', id).executeTakeFirst()
 }
 
 /** The contacts of an account (active or not), by name. */
@@ -28,6 +28,10 @@ export async function accountContacts(db: Executor, accountId: number) {
 
 export async function insertAccount(db: Executor, name: string, now: string): Promise<number> {
   return (await db.insertInto('account').values({ name, created_at: now }).returning('id').executeTakeFirstOrThrow()).id
+}
+
+export async function setClientAccountFlag(db: Executor, id: number, active: boolean): Promise<void> {
+  await db.updateTable('account').set({ active: active ? 1 : 0 }).where('id', '=', id).execute()
 }
 
 export async function renameAccount(db: Executor, id: number, name: string): Promise<void> {
@@ -47,15 +51,17 @@ export interface ContactProfile {
   phone: string | null
   active: boolean
   invited: boolean
+  /** Set once merged into another contact (src/commands/contact-merge.ts). */
+  mergedIntoId: number | null
   memberships: Membership[]
 }
 
 export async function contactProfile(db: Executor, id: number): Promise<ContactProfile | undefined> {
-  const row = await db.selectFrom('contact').select(['id', 'name', 'email', 'locale', 'phone', 'active', 'password_hash']).where('id', '=', id).executeTakeFirst()
+  const row = await db.selectFrom('contact').select(['id', 'name', 'email', 'locale', 'phone', 'active', 'password_hash', 'merged_into_id']).where('id', '=', id).executeTakeFirst()
   if (!row) return undefined
   const links = await db.selectFrom('contact_account').select(['account_id', 'is_manager']).where('contact_id', '=', id).orderBy('account_id').execute()
   return {
-    id: row.id, name: row.name, email: row.email, locale: row.locale, phone: row.phone, active: row.active === 1, invited: row.password_hash === null,
+    id: row.id, name: row.name, email: row.email, locale: row.locale, phone: row.phone, active: row.active === 1, invited: row.password_hash === null, mergedIntoId: row.merged_into_id,
     memberships: links.map((l) => ({ accountId: l.account_id, manager: l.is_manager === 1 }))
   }
 }
@@ -64,6 +70,11 @@ export async function updateContactProfile(db: Executor, id: number, p: { name: 
   await db.updateTable('contact').set({ name: p.name, email: p.email, locale: p.locale, phone: p.phone }).where('id', '=', id).execute()
   await db.deleteFrom('contact_account').where('contact_id', '=', id).execute()
   for (const m of p.memberships) await db.insertInto('contact_account').values({ contact_id: id, account_id: m.accountId, is_manager: m.manager ? 1 : 0 }).execute()
+}
+
+/** The contact with this address (any case), merged or not. */
+export async function contactIdByEmail(db: Executor, email: string): Promise<number | undefined> {
+  return (await db.selectFrom('contact').select('id').where('email', '=', email.trim().toLowerCase()).executeTakeFirst())?.id
 }
 
 export async function setContactActive(db: Executor, id: number, active: boolean): Promise<void> {

@@ -20,6 +20,10 @@ export async function findLogin(db: Executor, email: string): Promise<LoginRecor
   const contact = await db.selectFrom('contact').select(['id', 'password_hash'])
     .where('email', '=', normalized).where('active', '=', 1).executeTakeFirst()
   if (contact) return { kind: 'contact', id: contact.id, passwordHash: contact.password_hash }
+  // The address of a contact merged into another is that person's second address.
+  const kept = await db.selectFrom('contact as merged').innerJoin('contact as kept', 'kept.id', 'merged.merged_into_id')
+    .select(['kept.id', 'kept.password_hash']).where('merged.email', '=', normalized).where('kept.active', '=', 1).executeTakeFirst()
+  if (kept) return { kind: 'contact', id: kept.id, passwordHash: kept.password_hash }
   return undefined
 }
 
@@ -173,8 +177,13 @@ export async function getContact(db: Executor, id: number) {
 
 export async function contactAccounts(db: Executor, contactId: number) {
   return db.selectFrom('contact_account').innerJoin('account', 'account.id', 'contact_account.account_id')
-    .select(['account.id', 'account.name', 'contact_account.is_manager'])
+    .select(['account.id', 'account.name', 'account.active', 'contact_account.is_manager'])
     .where('contact_account.contact_id', '=', contactId).orderBy('account.name').execute()
+}
+
+/** The accounts a contact may open new tickets for: theirs that are not turned off. */
+export async function openableAccounts(db: Executor, contactId: number) {
+  return (await contactAccounts(db, contactId)).filter((a) => a.active === 1)
 }
 
 /** Account names per contact for a list of contacts (one query, for pickers). */

@@ -13,6 +13,8 @@ export interface AccountTable {
   id: Id
   name: string
   crm_id: string | null
+  /** Off: a contract ended; its contacts read their tickets and open no new ones on it. */
+  active: ColumnType<Flag, Flag | undefined, Flag>
   created_at: CreatedAt
 }
 
@@ -26,6 +28,8 @@ export interface ContactTable {
   manager_contact_id: number | null
   crm_id: string | null
   active: ColumnType<Flag, Flag | undefined, Flag>
+  /** The contact this one was merged into (the same person entered twice); null for most. */
+  merged_into_id: ColumnType<number | null, number | null | undefined, number | null>
   created_at: CreatedAt
 }
 

@@ -42,7 +42,8 @@ const PROBLEM_KEYS: Record<FieldProblem, string> = {
   not_yourself: 'admin.staff.notYourself',
   invalid_date: 'hours.badHoliday',
   invalid_hours: 'hours.badHours',
-  in_use: 'validation.inUse'
+  in_use: 'validation.inUse',
+  inactive: 'validation.accountInactive'
 }
 
 export interface FieldWords {

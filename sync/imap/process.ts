@@ -8,7 +8,7 @@ import type { Logger } from '../../src/log.js'
 import type { InboundResult } from '../../src/db/schema.js'
 import type { Locale } from '../../src/domain/permissions.js'
 import { canSeeTicket, type Actor } from '../../src/domain/permissions.js'
-import { findLogin, loadActor, contactAccounts } from '../../src/db/people.js'
+import { findLogin, loadActor, openableAccounts } from '../../src/db/people.js'
 import {
   inboundDesk, inboundTicket, knownMessageIds, lastUnknownSenderReply, notificationTexts, ticketIdByNumber, ticketParticipation, type InboundKey
 } from '../../src/db/mailbox.js'
@@ -283,7 +283,7 @@ async function decideAndApply(deps: InboundDeps, key: InboundKey, p: Parsed, raw
 
 async function openTicketFromMail(deps: InboundDeps, actor: Extract<Actor, { kind: 'contact' }>, p: Parsed, text: string, files: StoredFile[], message: InboundMessage, t: ReturnType<typeof translator>, now: Date) {
   const { db } = deps
-  const accounts = await contactAccounts(db, actor.id)
+  const accounts = await openableAccounts(db, actor.id)
   if (accounts.length === 0) throw new Refusal('no_account', actor.email)
   const deskId = await inboundDesk(db, deps.settings.inboundDesk)
   if (deskId === undefined) throw new Refusal('refused', 'no desk to open the ticket on')

@@ -106,7 +106,19 @@ t.test('accounts and contacts: created, changed, owed to the CRM; a calendar in 
   t.same((await call('PUT', `/accounts/${account.json().id}`, { name: 'Hooli' })).json(), { changed: false }, 'the same name changes nothing')
   const owed = await e.db.selectFrom('crm_people_outbox').select(['entity', 'entity_id']).where('status', '=', 'pending').orderBy('id').execute()
   t.same(owed, [{ entity: 'account', entity_id: account.json().id }, { entity: 'contact', entity_id: contact.json().id }], 'one row each (the edit joins the waiting one)')
-  t.ok((await call('GET', '/accounts?q=hoo')).json().some((a: { name: string }) => a.name === 'Hooli'))
+  t.ok((await call('GET', '/accounts?q=hoo')).json().some((a: { name: string; active: boolean }) => a.name === 'Hooli' && a.active))
+  t.same((await call('PUT', `/accounts/${account.json().id}`, { name: 'Hooli', active: false })).json(), { changed: true }, 'turned off')
+  t.ok((await call('GET', '/accounts?q=hoo')).json().some((a: { name: string; active: boolean }) => a.name === 'Hooli' && !a.active))
+  t.equal((await e.db.selectFrom('crm_people_outbox').select('id').where('status', '=', 'pending').execute()).length, 2, 'turning an account off owes the CRM nothing')
+
+  // A duplicate of Gavin merged into him through the API.
+  const twin = await call('POST', '/contacts', { name: 'G. Belson', email: 'g.belson@hooli.test', locale: null, phone: '', memberships: [{ accountId: e.ids.account['Acme Corporation'], manager: false }] })
+  const merged = await call('POST', `/contacts/${contact.json().id}/merge`, { mergeId: twin.json().id })
+  t.same(merged.json(), { tickets: 0 }, merged.body)
+  t.match((await call('GET', `/contacts/${twin.json().id}`)).json(), { active: false, mergedIntoId: contact.json().id })
+  t.match((await call('GET', `/contacts/${contact.json().id}`)).json().memberships, [{ accountId: e.ids.account['Acme Corporation'] }, { accountId: account.json().id }].sort((x, y) => x.accountId - y.accountId))
+  const self = await call('POST', `/contacts/${contact.json().id}/merge`, { mergeId: contact.json().id })
+  t.equal(self.statusCode, 422, 'not into itself')
 
   const calendar = await call('POST', '/calendars', { name: 'HQ', timeZone: 'America/Los_Angeles', hours: WEEK, holidays: [] })
   const deskId = e.ids.desk['Service Desk']

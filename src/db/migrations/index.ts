@@ -25,6 +25,7 @@ import * as adminAudit from './20261207090000_admin_audit.js'
 import * as businessHours from './20261208090000_business_hours.js'
 import * as crmPeopleOutbox from './20261208100000_crm_people_outbox.js'
 import * as managedLists from './20261209090000_managed_lists.js'
+import * as contactMerge from './20261209100000_contact_merge.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -53,7 +54,8 @@ export const migrations: Record<string, Migration> = {
   '20261207090000_admin_audit': adminAudit,
   '20261208090000_business_hours': businessHours,
   '20261208100000_crm_people_outbox': crmPeopleOutbox,
-  '20261209090000_managed_lists': managedLists
+  '20261209090000_managed_lists': managedLists,
+  '20261209100000_contact_merge': contactMerge
 }
 
 export const migrationProvider: MigrationProvider = {

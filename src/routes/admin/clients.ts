@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { notFound } from '../../plugins/app.js'
-import { accountContacts, contactProfile, getAccount, listAccountsForAdmin } from '../../db/client-admin.js'
+import { accountContacts, contactIdByEmail, contactProfile, getAccount, listAccountsForAdmin } from '../../db/client-admin.js'
 import { listAudit } from '../../db/admin-audit.js'
 import { personWho } from '../../commands/kernel.js'
-import { addAccount, addContact, CLIENT_LIMITS, editAccount, editContact, setContactMemberActive } from '../../commands/client-admin.js'
+import { addAccount, addContact, CLIENT_LIMITS, editAccount, editContact, setClientAccountActive, setContactMemberActive } from '../../commands/client-admin.js'
 import { invitePerson } from '../../commands/account-links.js'
+import { mergeContacts, previewMerge } from '../../commands/contact-merge.js'
 import { LOCALES } from '../../i18n/index.js'
 import { Checkbox, Choice, echo, Files, files, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { readFile } from 'node:fs/promises'
@@ -20,6 +21,8 @@ const ContactForm = Form({ name: Text, email: Text, locale: Text, phone: Text, a
 const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
 const ImportForm = Form({ csv: Type.Optional(Type.String()), create_accounts: Checkbox, file: Files })
 const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) })
+const MergeQuery = Type.Object({ email: Type.Optional(Type.String({ maxLength: 254 })) })
+const MergeForm = Form({ merge_id: OptionalId })
 const FORM_MESSAGES = {
   manager: 'validation.invalidChoice', accounts: 'validation.invalidChoice', managers: 'validation.invalidChoice',
   add_account: 'validation.invalidChoice', add_manager: 'validation.invalidChoice'
@@ -80,6 +83,19 @@ export default async function adminClients(instance: FastifyInstance) {
 
   fastify.get('/accounts/:id', { schema: { params: IdParams } }, async (request, reply) => accountPage(request, reply, pathId(request)))
 
+  fastify.post('/accounts/:id/active', { schema: { params: IdParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    if (formFailure(request, { active: 'validation.invalidChoice' })) {
+      reply.flash('error', request.t('validation.invalidChoice'))
+      return reply.redirect(`/admin/accounts/${id}`)
+    }
+    const active = request.body.active === 'on'
+    const outcome = await setClientAccountActive(deps, who(request), { accountId: id, active })
+    if (!outcome.ok) throwAccessRefusal(outcome.refusal)
+    reply.flash('success', request.t(active ? 'admin.accounts.enabled' : 'admin.accounts.disabled'))
+    return reply.redirect(`/admin/accounts/${id}`)
+  })
+
   fastify.post('/accounts/:id', { schema: { params: IdParams, body: AccountForm }, attachValidation: true }, async (request, reply) => {
     const id = pathId(request)
     formFailure(request, {})
@@ -111,14 +127,16 @@ export default async function adminClients(instance: FastifyInstance) {
 
   // ---- contacts ----
 
-  async function contactPage(request: FastifyRequest, reply: FastifyReply, id: number, state: { values?: FormValues; errors?: FormErrors; status?: number } = {}) {
+  async function contactPage(request: FastifyRequest, reply: FastifyReply, id: number, state: { values?: FormValues; errors?: FormErrors; mergeEmail?: string; mergeError?: string; status?: number } = {}) {
     const profile = await contactProfile(fastify.db, id)
     if (!profile) throw notFound()
     const [accounts, audit] = await Promise.all([listAccountsForAdmin(fastify.db), listAudit(fastify.db, { entity: 'contact', entityId: id, limit: 20 })])
     const errors = state.errors ?? {}
     const names = new Map(accounts.map((a) => [a.id, a.name]))
+    const mergedInto = profile.mergedIntoId === null ? null : await contactProfile(fastify.db, profile.mergedIntoId)
     return reply.page('admin/contact', {
-      title: request.t('admin.contacts.editTitle', { name: profile.name }), profile, locales: LOCALES, audit: audit.rows,
+      title: request.t('admin.contacts.editTitle', { name: profile.name }), profile, locales: LOCALES, audit: audit.rows, mergedInto: mergedInto ?? null,
+      mergeEmail: state.mergeEmail ?? '', mergeError: state.mergeError ?? null,
       memberships: profile.memberships.map((m) => ({ ...m, name: names.get(m.accountId) ?? `#${m.accountId}` })),
       others: accounts.filter((a) => !profile.memberships.some((m) => m.accountId === a.id)),
       values: state.values ?? {
@@ -170,6 +188,44 @@ export default async function adminClients(instance: FastifyInstance) {
     if (!profile) throw notFound()
     const outcome = await invitePerson(deps, who(request), { email: profile.email, client: request.client() })
     reply.flash(outcome.ok ? 'success' : 'error', request.t(outcome.ok ? 'admin.contacts.invited' : 'admin.contacts.inviteInactive', { email: profile.email }))
+    return reply.redirect(`/admin/contacts/${id}`)
+  })
+
+  // ---- merging a duplicate into a contact: what would move, then the merge ----
+
+  const MERGE_MESSAGES: Record<string, string> = { mergeId: 'admin.merge.notFound', keepId: 'admin.merge.keptMerged' }
+
+  fastify.get('/contacts/:id/merge', { schema: { params: IdParams, querystring: MergeQuery } }, async (request, reply) => {
+    const id = pathId(request)
+    const email = request.query.email?.trim() ?? ''
+    const mergeId = email === '' ? undefined : await contactIdByEmail(fastify.db, email)
+    const preview = await previewMerge(deps, who(request), { keepId: id, mergeId: mergeId ?? 0 })
+    if (!preview.ok) {
+      throwAccessRefusal(preview.refusal)
+      const [field, refusal] = Object.entries(preview.refusal.fields)[0] ?? []
+      const key = email === '' ? 'admin.merge.needEmail' : refusal?.problem === 'not_yourself' ? 'admin.merge.same' : MERGE_MESSAGES[field ?? ''] ?? 'admin.merge.notFound'
+      return contactPage(request, reply, id, { mergeEmail: email, mergeError: request.t(key, { email }), status: 422 })
+    }
+    const [keep, merge] = await Promise.all([contactProfile(fastify.db, id), contactProfile(fastify.db, mergeId!)])
+    const accounts = new Map((await listAccountsForAdmin(fastify.db)).map((a) => [a.id, a.name]))
+    return reply.page('admin/contact-merge', {
+      title: request.t('admin.merge.title', { name: keep!.name }), keep, merge, scope: preview.value,
+      newAccounts: preview.value.newAccounts.map((a) => accounts.get(a.accountId) ?? `#${a.accountId}`)
+    })
+  })
+
+  fastify.post('/contacts/:id/merge', { schema: { params: IdParams, body: MergeForm }, attachValidation: true }, async (request, reply) => {
+    const id = pathId(request)
+    if (formFailure(request, { merge_id: 'admin.merge.notFound' }) || request.body.merge_id === null) {
+      return contactPage(request, reply, id, { mergeError: request.t('admin.merge.needEmail'), status: 422 })
+    }
+    const outcome = await mergeContacts(deps, who(request), { keepId: id, mergeId: request.body.merge_id })
+    if (!outcome.ok) {
+      throwAccessRefusal(outcome.refusal)
+      return contactPage(request, reply, id, { mergeError: request.t('admin.merge.notFound'), status: 422 })
+    }
+    request.log.info({ keepId: id, mergeId: request.body.merge_id, tickets: outcome.value.tickets, by: request.actor!.id }, 'contacts merged')
+    reply.flash('success', request.t('admin.merge.done', { count: outcome.value.tickets }))
     return reply.redirect(`/admin/contacts/${id}`)
   })
 

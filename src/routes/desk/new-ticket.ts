@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { accountsOfContacts, contactAccounts, getContact, searchContacts } from '../../db/people.js'
+import { accountsOfContacts, getContact, openableAccounts, searchContacts } from '../../db/people.js'
 import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
 import { getTicketForActor } from '../../db/ticket.js'
 import { personWho } from '../../commands/kernel.js'
@@ -53,7 +53,7 @@ interface FormState {
 
 async function renderForm(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, contact: { id: number; name: string; email: string }, state: FormState = {}) {
   const [accounts, items, products, desks] = await Promise.all([
-    contactAccounts(fastify.db, contact.id), listCatalogItems(fastify.db), listProducts(fastify.db), listDesks(fastify.db)
+    openableAccounts(fastify.db, contact.id), listCatalogItems(fastify.db), listProducts(fastify.db), listDesks(fastify.db)
   ])
   const defaults: Record<string, string> = { source: 'phone', priority: 'medium', account_id: accounts.length === 1 ? String(accounts[0].id) : '' }
   return reply.page('desk/new-ticket', {

@@ -35,9 +35,10 @@ export default async function newTicket(instance: FastifyInstance) {
 
   async function renderForm(request: FastifyRequest, reply: FastifyReply, opts: { values?: Record<string, string>; errors?: FormErrors; status?: number } = {}) {
     const actor = request.actor as ContactActor
-    const [accounts, products, items, desks] = await Promise.all([
+    const [theirs, products, items, desks] = await Promise.all([
       contactAccounts(db, actor.id), listProducts(db), listCatalogItems(db), listDesks(db)
     ])
+    const accounts = theirs.filter((a) => a.active === 1)
     const errors = opts.errors ?? {}
     const hasErrors = Object.keys(errors).length > 0
     // Errors about fields this form does not show (e.g. no account at all) go to the top.
@@ -49,7 +50,7 @@ export default async function newTicket(instance: FastifyInstance) {
       values: { priority: 'medium', ...opts.values },
       errors,
       formError: accounts.length === 0
-        ? request.t('portal.new.noAccount')
+        ? request.t(theirs.length > 0 ? 'portal.new.accountsInactive' : 'portal.new.noAccount')
         : hasErrors ? [request.t('common.formErrors'), ...hidden].join(' ') : undefined
     }, opts.status ?? 200)
   }

@@ -9,6 +9,7 @@ import { personWho, type Outcome } from '../../../commands/kernel.js'
 import { addCatalogEntry, addDesk, addProduct, editCatalogEntry, editDesk, editProduct } from '../../../commands/structure-admin.js'
 import { addCalendar, editCalendar, removeCalendar, setItemSlaTargets } from '../../../commands/service-hours.js'
 import { addAccount, addContact, editAccount, editContact } from '../../../commands/client-admin.js'
+import { mergeContacts } from '../../../commands/contact-merge.js'
 import { deskProfile, getCatalogEntry, getProduct, listCatalogForAdmin, listDesksForAdmin, listProductsForAdmin } from '../../../db/structure-admin.js'
 import { calendarProfile, listCalendars } from '../../../db/calendars.js'
 import { itemSlaPolicies } from '../../../db/sla.js'
@@ -60,7 +61,9 @@ const Targets = Type.Object({ responseMinutes: Type.Integer(), resolutionMinutes
 const ItemTargetsBody = Type.Object(Object.fromEntries(PRIORITIES.map((p) => [p, Type.Optional(Targets)])), { additionalProperties: false })
 
 const AccountBody = Type.Object({ name: Name }, { additionalProperties: false })
-const AccountJson = Type.Object({ id: Type.Integer(), name: Type.String(), crmId: Type.Union([Type.String(), Type.Null()]) })
+const AccountPutBody = Type.Object({ name: Name, active: Type.Optional(Type.Boolean({ description: 'false: the contract ended, no new tickets for it' })) }, { additionalProperties: false })
+const AccountJson = Type.Object({ id: Type.Integer(), name: Type.String(), crmId: Type.Union([Type.String(), Type.Null()]), active: Type.Boolean() })
+const MergeBody = Type.Object({ mergeId: Id }, { additionalProperties: false })
 const Membership = Type.Object({ accountId: Id, manager: Type.Boolean() }, { additionalProperties: false })
 const ContactBody = Type.Object({
   name: Name, email: Type.String({ maxLength: 1000 }), locale: Type.Union([Type.String({ maxLength: 20 }), Type.Null()]),
@@ -68,7 +71,7 @@ const ContactBody = Type.Object({
 }, { additionalProperties: false })
 const ContactJson = Type.Object({
   id: Type.Integer(), name: Type.String(), email: Type.String(), locale: Type.Union([Type.String(), Type.Null()]), phone: Type.Union([Type.String(), Type.Null()]),
-  active: Type.Boolean(), invited: Type.Boolean(), memberships: Type.Array(Type.Object({ accountId: Type.Integer(), manager: Type.Boolean() }))
+  active: Type.Boolean(), invited: Type.Boolean(), mergedIntoId: Type.Union([Type.Integer(), Type.Null()]), memberships: Type.Array(Type.Object({ accountId: Type.Integer(), manager: Type.Boolean() }))
 })
 const AccountQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false })
 
@@ -174,15 +177,15 @@ export default async function adminApi(instance: FastifyInstance) {
   // ---- client accounts and contacts ----
 
   api.get('/accounts', { schema: { summary: 'Client accounts (q: part of the name)', querystring: AccountQuery, response: { 200: Type.Array(AccountJson), ...ErrorResponses } } }, async (request) => {
-    return (await listAccountsForAdmin(db, request.query.q ?? '')).map((a) => ({ id: a.id, name: a.name, crmId: a.crm_id }))
+    return (await listAccountsForAdmin(db, request.query.q ?? '')).map((a) => ({ id: a.id, name: a.name, crmId: a.crm_id, active: a.active === 1 }))
   })
   api.post('/accounts', { schema: { summary: 'Add a client account', body: AccountBody, response: { 201: AccountJson, ...ErrorResponses } } }, async (request, reply) => {
     const created = valueOf(request, await once(request, deps, (d) => addAccount(d, who(request), request.body)))
     const a = (await getAccount(db, created.id))!
-    return reply.code(201).send({ id: a.id, name: a.name, crmId: a.crm_id })
+    return reply.code(201).send({ id: a.id, name: a.name, crmId: a.crm_id, active: a.active === 1 })
   })
-  api.put('/accounts/:id', { schema: { summary: 'Rename a client account', params: Params, body: AccountBody, response: { 200: Changed, ...ErrorResponses } } }, async (request) => {
-    return valueOf(request, await editAccount(deps, who(request), { accountId: id(request), name: request.body.name }))
+  api.put('/accounts/:id', { schema: { summary: 'Rename a client account, or turn it off or on', params: Params, body: AccountPutBody, response: { 200: Changed, ...ErrorResponses } } }, async (request) => {
+    return valueOf(request, await editAccount(deps, who(request), { accountId: id(request), name: request.body.name, active: request.body.active }))
   })
 
   async function contactJson(request: FastifyRequest, contactId: number): Promise<Static<typeof ContactJson>> {
@@ -194,6 +197,9 @@ export default async function adminApi(instance: FastifyInstance) {
   api.post('/contacts', { schema: { summary: 'Add a contact (invited by e-mail to set a password)', body: ContactBody, response: { 201: ContactJson, ...ErrorResponses } } }, async (request, reply) => {
     const created = valueOf(request, await once(request, deps, (d) => addContact(d, who(request), request.body)))
     return reply.code(201).header('location', `/api/v1/admin/contacts/${created.id}`).send(await contactJson(request, created.id))
+  })
+  api.post('/contacts/:id/merge', { schema: { summary: 'Merge a duplicate (mergeId) into this contact', params: Params, body: MergeBody, response: { 200: Type.Object({ tickets: Type.Integer() }), ...ErrorResponses } } }, async (request) => {
+    return valueOf(request, await once(request, deps, (d) => mergeContacts(d, who(request), { keepId: id(request), mergeId: request.body.mergeId })))
   })
   api.put('/contacts/:id', { schema: { summary: 'Change a contact (every field)', params: Params, body: ContactBody, response: { 200: Changed, ...ErrorResponses } } }, async (request) => {
     return valueOf(request, await editContact(deps, who(request), { ...request.body, contactId: id(request) }))
