@@ -60,9 +60,9 @@ export async function requestPasswordReset(deps: Deps, input: { email: string; c
 }
 
 /** Queues an invitation inside another command's transaction (a person added with `--invite`). */
-export async function queueInvitation(uow: UnitOfWork, person: PersonRef): Promise<void> {
+export async function queueInvitation(uow: UnitOfWork, person: PersonRef, detail?: string): Promise<void> {
   await sendLink(uow, person, 'invite')
-  await recordSecurityEvent(uow, { kind: 'invitation_sent', person, detail: uow.who.ref.name ? `by ${uow.who.ref.name}` : 'by the command line' })
+  await recordSecurityEvent(uow, { kind: 'invitation_sent', person, detail: detail ?? (uow.who.ref.name ? `by ${uow.who.ref.name}` : 'by the command line') })
 }
 
 /** An invitation to set a password, for a person added by an admin or the CLI (an account that is on). */

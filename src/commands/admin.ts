@@ -19,11 +19,12 @@ export const SLA_MINUTES = { min: 1, max: 525_600 } as const
 
 const inRange = (n: number, r: { min: number; max: number }) => Number.isInteger(n) && n >= r.min && n <= r.max
 
-export async function saveServiceSettings(deps: Deps, who: Who, settings: Settings): Promise<Outcome<void>> {
+/** Any of the service settings (the others stay as they are). */
+export async function saveServiceSettings(deps: Deps, who: Who, settings: Partial<Settings>): Promise<Outcome<void>> {
   return run(deps, who, async (uow) => {
     asAdmin(uow)
     const check = new FieldCheck()
-    if (!inRange(settings.autoCloseDays, AUTO_CLOSE_DAYS)) check.add('autoCloseDays', 'out_of_range', AUTO_CLOSE_DAYS)
+    if (settings.autoCloseDays !== undefined && !inRange(settings.autoCloseDays, AUTO_CLOSE_DAYS)) check.add('autoCloseDays', 'out_of_range', AUTO_CLOSE_DAYS)
     check.refuse()
     const before = await getSettings(uow.trx)
     await saveSettings(uow.trx, settings)

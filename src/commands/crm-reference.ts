@@ -6,6 +6,8 @@ import {
 } from '../db/crm-reference.js'
 import { run, SYSTEM, type Deps, type UnitOfWork } from './kernel.js'
 import { cleanText } from '../domain/text.js'
+import { getSettings } from '../db/settings.js'
+import { queueInvitation } from './account-links.js'
 
 export interface CrmAccount { Id: string; Name: string }
 export interface CrmContact { Id: string; Name: string; Email: string | null; Phone: string | null; AccountId: string | null }
@@ -34,6 +36,10 @@ async function importIn(uow: UnitOfWork, ref: CrmReference): Promise<string> {
     case 'Contact': result = await upsertCrmContact(uow.trx, ref.record, uow.at); break
     case 'User': result = await linkCrmUser(uow.trx, ref.record); break
     default: result = await upsertCrmProduct(uow.trx, ref.record, uow.at)
+  }
+  // New CRM contacts get the portal's invitation when the service setting asks for it.
+  if (result.invitable !== undefined && (await getSettings(uow.trx)).inviteCrmContacts) {
+    await queueInvitation(uow, { kind: 'contact', id: result.invitable }, 'by the CRM import (invite new CRM contacts)')
   }
   if (result.relinked) {
     for (const ticketId of await ticketsWithCaseOf(uow.trx, result.relinked.column, result.relinked.id)) await uow.syncCase(ticketId)

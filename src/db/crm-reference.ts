@@ -12,6 +12,8 @@ const lower = (s: string) => s.trim().toLowerCase()
 export interface ReferenceOutcome<T extends string> {
   outcome: T
   relinked?: { column: 'account_id' | 'contact_id' | 'product_id' | 'assignee_id'; id: number }
+  /** A contact created from the CRM, with an account of the portal: one who could be invited. */
+  invitable?: number
 }
 
 /** Linked tickets whose Case mentions this record (re-sent when the record is linked). */
@@ -79,7 +81,8 @@ export async function upsertCrmContact(db: Executor, rec: { Id: string; Name: st
     await db.insertInto('contact_account').values({ contact_id: contactId, account_id: accountId, is_manager: 0 })
       .onConflict((oc) => oc.columns(['contact_id', 'account_id']).doNothing()).execute()
   }
-  return result === 'linked' ? { outcome: result, relinked: { column: 'contact_id', id: contactId } } : { outcome: result }
+  if (result === 'linked') return { outcome: result, relinked: { column: 'contact_id', id: contactId } }
+  return result === 'created' && accountId !== undefined ? { outcome: result, invitable: contactId } : { outcome: result }
 }
 
 /** Maps a CRM User to the staff member with the same e-mail (staff are never created from the CRM). */

@@ -7,20 +7,24 @@ export interface Settings extends LifecyclePolicy {
   autoCloseDays: number
   /** Staff and admins must use two-factor authentication (they set it up at their next login). */
   staffTwoFactorRequired: boolean
+  /** Contacts the CRM import creates (with an account) are mailed the portal's invitation. */
+  inviteCrmContacts: boolean
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   occurrenceViaPortal: true,
   staffMayCloseWithoutRequester: false,
   autoCloseDays: 7,
-  staffTwoFactorRequired: false
+  staffTwoFactorRequired: false,
+  inviteCrmContacts: false
 }
 
 const KEYS: Record<keyof Settings, string> = {
   occurrenceViaPortal: 'occurrence_via_portal',
   staffMayCloseWithoutRequester: 'staff_may_close_without_requester',
   autoCloseDays: 'auto_close_days',
-  staffTwoFactorRequired: 'staff_two_factor_required'
+  staffTwoFactorRequired: 'staff_two_factor_required',
+  inviteCrmContacts: 'invite_crm_contacts'
 }
 
 /** The service settings (kept in memory until a setting changes). */
@@ -37,7 +41,8 @@ async function readSettings(db: Executor): Promise<Settings> {
     occurrenceViaPortal: flag('occurrenceViaPortal', DEFAULT_SETTINGS.occurrenceViaPortal),
     staffMayCloseWithoutRequester: flag('staffMayCloseWithoutRequester', DEFAULT_SETTINGS.staffMayCloseWithoutRequester),
     autoCloseDays: Number.isInteger(days) && days > 0 ? days : DEFAULT_SETTINGS.autoCloseDays,
-    staffTwoFactorRequired: flag('staffTwoFactorRequired', DEFAULT_SETTINGS.staffTwoFactorRequired)
+    staffTwoFactorRequired: flag('staffTwoFactorRequired', DEFAULT_SETTINGS.staffTwoFactorRequired),
+    inviteCrmContacts: flag('inviteCrmContacts', DEFAULT_SETTINGS.inviteCrmContacts)
   }
 }
 

@@ -44,7 +44,7 @@ const policies = (db: Db) => db.selectFrom('sla_policy').select(['priority', 're
 
 t.test('saveServiceSettings: admins only; days to auto-close within range', async (t) => {
   const { db, admin, bruno, bob, deps } = await scene(t)
-  const settings = { occurrenceViaPortal: false, staffMayCloseWithoutRequester: true, autoCloseDays: 14, staffTwoFactorRequired: true }
+  const settings = { occurrenceViaPortal: false, staffMayCloseWithoutRequester: true, autoCloseDays: 14, staffTwoFactorRequired: true, inviteCrmContacts: true }
   await refusedUnchanged(t, db, () => saveServiceSettings(deps(), bruno, settings), { code: 'forbidden' }, 'staff')
   await refusedUnchanged(t, db, () => saveServiceSettings(deps(), bob, settings), { code: 'forbidden' }, 'a client')
   await refusedUnchanged(t, db, () => saveServiceSettings(deps(), SYSTEM, settings), { code: 'forbidden' }, 'nobody in particular')

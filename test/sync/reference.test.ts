@@ -1,6 +1,8 @@
 import t from 'tap'
 import { syncEnv, casesByTicket } from './helpers.js'
 import { importReference } from '../../sync/reference.js'
+import { saveServiceSettings } from '../../src/commands/admin.js'
+import { OPERATOR, unwrap } from '../../src/commands/kernel.js'
 
 t.test('reference data: initial import links by name/e-mail/code; later runs take only what changed', async (t) => {
   const env = await syncEnv(t, { mirror: false })
@@ -36,4 +38,27 @@ t.test('reference data: initial import links by name/e-mail/code; later runs tak
   await importReference(env.ctx)
   await env.drainAll()
   t.equal((await casesByTicket(admin)).get(String(globexTicket.id))![0].AccountId, globex.id, 'the Case now names the linked account')
+})
+
+t.test('new CRM contacts are invited to the portal when the setting asks for it, and only then', async (t) => {
+  const env = await syncEnv(t, { mirror: false })
+  const { db } = env
+  const admin = await env.reader()
+  const [umbrella] = await admin.sobject('Account').create([{ Name: 'Umbrella plc' }]) as unknown as { id: string }[]
+  await admin.sobject('Contact').create({ FirstName: 'Quiet', LastName: 'Quinn', Email: 'quinn@umbrella.test', AccountId: umbrella.id })
+  await importReference(env.ctx)
+  const invitations = () => db.selectFrom('mail_outbox').select('recipient').where('template', '=', 'account.invitation').orderBy('id').execute()
+  t.same(await invitations(), [], 'off (the default): the contact is created and not mailed')
+
+  const deps = { db, clock: () => new Date(), random: Math.random }
+  unwrap(await saveServiceSettings(deps, OPERATOR, { inviteCrmContacts: true }))
+  await admin.sobject('Contact').create({ FirstName: 'Rita', LastName: 'Ross', Email: 'rita@umbrella.test', AccountId: umbrella.id })
+  await admin.sobject('Contact').create({ FirstName: 'Nobody', LastName: 'Without', Email: 'loose@nowhere.test' })
+  await admin.sobject('Contact').create({ FirstName: 'Bob', LastName: 'Stone', Email: 'bob@acme.test' })
+  await importReference(env.ctx)
+  t.same(await invitations(), [{ recipient: 'rita@umbrella.test' }], 'on: a new contact with an account is invited; one without an account, or one the portal already had, is not')
+  const event = await db.selectFrom('security_event').select(['kind', 'detail']).where('kind', '=', 'invitation_sent').executeTakeFirstOrThrow()
+  t.match(event.detail, 'CRM import')
+  await importReference(env.ctx)
+  t.equal((await invitations()).length, 1, 'an import that changes nothing invites nobody again')
 })

@@ -20,10 +20,10 @@ t.test('service settings', async (t) => {
   const bad = await admin.post('/admin/settings', { occurrence_via_portal: 'on', auto_close_days: '0' }, { csrfFrom: '/admin/settings' })
   t.equal(bad.statusCode, 422)
   t.match(bad.body, 'Enter a whole number of days from 1 to 365.')
-  t.same(await getSettings(db), { occurrenceViaPortal: true, staffMayCloseWithoutRequester: false, autoCloseDays: 7, staffTwoFactorRequired: false }, 'nothing saved')
-  const ok = await admin.post('/admin/settings', { staff_may_close_without_requester: 'on', auto_close_days: '10' }, { csrfFrom: '/admin/settings' })
+  t.same(await getSettings(db), { occurrenceViaPortal: true, staffMayCloseWithoutRequester: false, autoCloseDays: 7, staffTwoFactorRequired: false, inviteCrmContacts: false }, 'nothing saved')
+  const ok = await admin.post('/admin/settings', { staff_may_close_without_requester: 'on', auto_close_days: '10', invite_crm_contacts: 'on' }, { csrfFrom: '/admin/settings' })
   t.equal(ok.statusCode, 302)
-  t.same(await getSettings(db), { occurrenceViaPortal: false, staffMayCloseWithoutRequester: true, autoCloseDays: 10, staffTwoFactorRequired: false })
+  t.same(await getSettings(db), { occurrenceViaPortal: false, staffMayCloseWithoutRequester: true, autoCloseDays: 10, staffTwoFactorRequired: false, inviteCrmContacts: true })
   t.match((await admin.get('/admin/settings')).body, 'Saved.')
 })
 

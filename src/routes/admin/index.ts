@@ -24,7 +24,7 @@ import { runningWorkers } from './workers.js'
 
 const SettingsForm = Form({
   occurrence_via_portal: Checkbox, staff_may_close_without_requester: Checkbox, auto_close_days: OptionalInteger,
-  staff_two_factor_required: Checkbox
+  staff_two_factor_required: Checkbox, invite_crm_contacts: Checkbox
 })
 
 type SlaField = `${Priority}_${'response' | 'resolution'}`
@@ -66,7 +66,8 @@ export default async function admin(instance: FastifyInstance) {
       occurrenceViaPortal: body.occurrence_via_portal !== undefined,
       staffMayCloseWithoutRequester: body.staff_may_close_without_requester !== undefined,
       autoCloseDays: days,
-      staffTwoFactorRequired: body.staff_two_factor_required !== undefined
+      staffTwoFactorRequired: body.staff_two_factor_required !== undefined,
+      inviteCrmContacts: body.invite_crm_contacts !== undefined
     }
     const outcome = await saveServiceSettings(deps, personWho(request.actor!), settings)
     if (!outcome.ok) {
