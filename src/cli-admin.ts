@@ -1,4 +1,4 @@
-// `casebridge desk|product|catalog ...`: the organisation's structure from the command line, through
+// `casebridge desk|product|catalog|staff|calendar ...`: the organisation from the command line, through
 // the same commands as the admin pages and the API (so the same rules, refusals and audit rows).
 // The operator at the machine acts as OPERATOR (the system, recorded as the CLI).
 import { parseArgs } from 'node:util'
@@ -7,6 +7,11 @@ import { resolveNamed, staffIdByEmail } from './db/catalog.js'
 import { deskProfile, listCatalogForAdmin, listDesksForAdmin, listProductsForAdmin } from './db/structure-admin.js'
 import { addCatalogEntry, addDesk, addProduct, editDesk } from './commands/structure-admin.js'
 import { OPERATOR, type Outcome, type Refused } from './commands/kernel.js'
+import { listStaffForAdmin, staffProfile } from './db/staff-admin.js'
+import { editStaffMember, setStaffMemberActive } from './commands/staff-admin.js'
+import { calendarProfile, listCalendars } from './db/calendars.js'
+import { addCalendar, editCalendar, type CalendarFields } from './commands/service-hours.js'
+import { formatDayHours, WEEKDAYS } from './domain/business-hours.js'
 
 export class AdminUsageError extends Error {
   override name = 'AdminUsageError'
@@ -21,6 +26,16 @@ export const ADMIN_USAGE = `  desk list                       desks with manager
   product list | product add --name N [--code C] [--inactive]
   catalog list | catalog add --name N [--area A] [--type incident|request]
                                   an area (without --area) or an item of area A
+  staff list [--q TEXT]            staff with role, desks, open tickets and whether they are on
+  staff set E [--name N] [--role staff|admin] [--desk D]... [--product P]... [--locale en|pt-BR|none]
+           [--available yes|no] [--can-delete yes|no] [--rate CENTS] [--on | --off]
+                                  change a staff member (E: their e-mail; a list given replaces theirs); add one with
+                                  \`user add --role staff\`
+  calendar list                   business hours: time zone, opening hours per day, holidays, desks using them
+  calendar add --name N [--zone Z] [--day 1=09:00-18:00]... [--holiday "2027-12-25 Christmas"]...
+  calendar set C [--name N] [--zone Z] [--day ...]... [--holiday ...]...
+                                  business hours (C: name or id; days 1 Monday ... 7 Sunday, a day left out is closed;
+                                  a list given replaces the calendar's)
 `
 
 type Print = (text: string) => void
@@ -62,6 +77,36 @@ const DESK_OPTIONS = {
   name: { type: 'string' }, manager: { type: 'string' }, member: { type: 'string', multiple: true }, product: { type: 'string', multiple: true },
   item: { type: 'string', multiple: true }, calendar: { type: 'string' }, 'auto-close-days': { type: 'string' }
 } as const
+
+const STAFF_OPTIONS = {
+  name: { type: 'string' }, role: { type: 'string' }, desk: { type: 'string', multiple: true }, product: { type: 'string', multiple: true },
+  locale: { type: 'string' }, available: { type: 'string' }, 'can-delete': { type: 'string' }, rate: { type: 'string' }, on: { type: 'boolean' }, off: { type: 'boolean' }
+} as const
+
+const CALENDAR_OPTIONS = { name: { type: 'string' }, zone: { type: 'string' }, day: { type: 'string', multiple: true }, holiday: { type: 'string', multiple: true } } as const
+
+function yesNo(text: string | undefined, option: string): boolean | undefined {
+  if (text === undefined) return undefined
+  if (text === 'yes' || text === 'no') return text === 'yes'
+  throw new AdminUsageError(`--${option} takes yes or no`)
+}
+
+/** `--day 1=09:00-18:00` as the weekday's hours, as the pages write them. */
+function weekOf(dayArgs: string[]): Partial<Record<string, string>> {
+  const hours: Partial<Record<string, string>> = {}
+  for (const arg of dayArgs) {
+    const m = /^([1-7])=(.*)$/.exec(arg)
+    if (!m) throw new AdminUsageError(`--day takes a weekday number and its hours, like 1=09:00-18:00 (got ${arg})`)
+    hours[m[1]] = m[2]
+  }
+  return hours
+}
+
+/** `--holiday "2027-12-25 Christmas"` as a holiday. */
+function holidayOf(arg: string): { day: string; name: string } {
+  const m = /^(\S+)\s*(.*)$/.exec(arg.trim())
+  return { day: m?.[1] ?? '', name: m?.[2] ?? '' }
+}
 
 function days(text: string | undefined): number | null | undefined {
   if (text === undefined) return undefined
@@ -116,6 +161,66 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
     for (const area of await listCatalogForAdmin(db)) {
       out(`${area.id}\t${area.name}${area.active ? '' : ' (off)'}`)
       for (const i of area.items) out(`${i.id}\t  ${area.name} › ${i.name}\t${i.ticket_type}${i.active ? '' : ' (off)'}`)
+    }
+    return true
+  }
+  if (command === 'staff' && sub === 'list') {
+    const { values } = args(rest, { q: { type: 'string' } })
+    for (const s of await listStaffForAdmin(db, values.q ?? '')) {
+      out(`${s.id}\t${s.name}\t${s.email}\t${s.role}\t${s.active ? 'on' : 'off'}${s.available ? '' : ' (away)'}\tdesks: ${s.desks.join(', ') || '-'}\topen: ${s.open_tickets}`)
+    }
+    return true
+  }
+  if (command === 'staff' && sub === 'set') {
+    const { values, positionals } = args(rest, STAFF_OPTIONS)
+    if (positionals.length !== 1) throw new AdminUsageError('staff set needs the staff member\'s e-mail first')
+    const current = await staffProfile(db, await staffOf(db, positionals[0]))
+    if (!current) throw new AdminUsageError(`no staff member with e-mail ${positionals[0]}`)
+    if (values.on && values.off) throw new AdminUsageError('--on or --off, not both')
+    const rate = values.rate === undefined ? current.hourlyRateCents : /^\d{1,9}$/.test(values.rate) ? Number(values.rate) : NaN
+    if (Number.isNaN(rate)) throw new AdminUsageError('--rate takes a whole number of cents')
+    const { changed } = valueOf(await editStaffMember(deps(db), OPERATOR, {
+      staffId: current.id, name: values.name ?? current.name, email: current.email,
+      locale: values.locale === undefined ? current.locale : values.locale === 'none' ? null : values.locale,
+      role: values.role ?? current.role, canDelete: yesNo(values['can-delete'], 'can-delete') ?? current.canDelete, hourlyRateCents: rate,
+      available: yesNo(values.available, 'available') ?? current.available,
+      deskIds: values.desk === undefined ? current.deskIds : await Promise.all(values.desk.map((d) => idOf(db, 'desk', d, 'desk'))),
+      productIds: values.product === undefined ? current.productIds : await Promise.all(values.product.map((p) => idOf(db, 'product', p, 'product')))
+    }))
+    let switched = false
+    if (values.on || values.off) {
+      const result = valueOf(await setStaffMemberActive(deps(db), OPERATOR, { staffId: current.id, active: Boolean(values.on) }))
+      switched = result.changed
+      if (values.off && result.openTickets > 0) out(`${current.email} has ${result.openTickets} open ticket(s) to reassign`)
+    }
+    out(changed || switched ? `staff ${current.email} changed` : `staff ${current.email}: nothing to change`)
+    return true
+  }
+  if (command === 'calendar' && sub === 'list') {
+    for (const c of await listCalendars(db)) {
+      const week = WEEKDAYS.map((d) => `${d}=${formatDayHours(c.week[d]) || 'closed'}`).join(' ')
+      out(`${c.id}\t${c.name}\t${c.timeZone}\t${week}\tholidays: ${c.holidays}\tdesks: ${c.desks.join(', ') || '-'}`)
+    }
+    return true
+  }
+  if (command === 'calendar' && (sub === 'add' || sub === 'set')) {
+    const { values, positionals } = args(rest, CALENDAR_OPTIONS)
+    const current = sub === 'set' ? await calendarProfile(db, await idOf(db, 'business_calendar', positionals[0] ?? '', 'business hours')) : undefined
+    if (sub === 'set' && positionals.length !== 1) throw new AdminUsageError('calendar set needs the business hours (name or id) first')
+    const fields: CalendarFields = {
+      name: values.name ?? current?.name ?? '',
+      timeZone: values.zone ?? current?.timeZone ?? 'UTC',
+      hours: values.day === undefined
+        ? Object.fromEntries(WEEKDAYS.map((d) => [String(d), formatDayHours(current?.week[d])]))
+        : weekOf(values.day),
+      holidays: values.holiday === undefined ? current?.holidays ?? [] : values.holiday.map(holidayOf)
+    }
+    if (current) {
+      const { changed } = valueOf(await editCalendar(deps(db), OPERATOR, { ...fields, calendarId: current.id }))
+      out(changed ? `business hours ${fields.name} changed` : `business hours ${fields.name}: nothing to change`)
+    } else {
+      const { id } = valueOf(await addCalendar(deps(db), OPERATOR, fields))
+      out(`added business hours ${fields.name} (#${id})`)
     }
     return true
   }

@@ -162,7 +162,7 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, c
     out(`${sub === 'enable' ? 'enabled' : 'disabled'} ${values.email.trim().toLowerCase()}`)
     return
   }
-  if (command === 'desk' || command === 'product' || command === 'catalog') {
+  if (command === 'desk' || command === 'product' || command === 'catalog' || command === 'staff' || command === 'calendar') {
     try {
       if (await runAdminCli(argv, db, out)) return
     } catch (err) {

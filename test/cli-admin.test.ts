@@ -52,3 +52,36 @@ t.test('refusals name the field and write nothing', async (t) => {
   }
   t.equal((await db.selectFrom('admin_audit').select('id').execute()).length, 0)
 })
+
+t.test('staff and business hours from the CLI', async (t) => {
+  const { db } = await testApp(t)
+  t.match((await cli(db, 'staff', 'list')).join('\n'), /Ana Souza\tana@casebridge\.test\tstaff\ton\tdesks: [^\n]*Service Desk/)
+  t.equal((await cli(db, 'staff', 'set', 'diego@casebridge.test', '--desk', 'Product Support', '--rate', '7500', '--available', 'no', '--locale', 'pt-BR'))[0], 'staff diego@casebridge.test changed')
+  const diego = await db.selectFrom('staff').select(['id', 'hourly_rate_cents', 'available', 'locale']).where('email', '=', 'diego@casebridge.test').executeTakeFirstOrThrow()
+  t.match(diego, { hourly_rate_cents: 7500, available: 0, locale: 'pt-BR' })
+  t.same((await db.selectFrom('desk_member').innerJoin('desk', 'desk.id', 'desk_member.desk_id').select('desk.name').where('staff_id', '=', diego.id).execute()).map((d) => d.name), ['Product Support'])
+  t.equal((await cli(db, 'staff', 'set', 'diego@casebridge.test', '--available', 'no'))[0], 'staff diego@casebridge.test: nothing to change')
+  t.equal((await cli(db, 'staff', 'set', 'diego@casebridge.test', '--off')).at(-1), 'staff diego@casebridge.test changed')
+  t.match((await cli(db, 'staff', 'list', '--q', 'diego'))[0], /\toff \(away\)\t/)
+
+  t.match((await cli(db, 'calendar', 'add', '--name', 'Lisbon', '--zone', 'Europe/Lisbon', '--day', '1=09:00-18:00', '--day', '5=09:00-13:00', '--holiday', '2027-12-25 Christmas'))[0], /^added business hours Lisbon \(#\d+\)$/)
+  t.match((await cli(db, 'calendar', 'list'))[0], /Lisbon\tEurope\/Lisbon\t1=09:00-18:00 2=closed[^\t]* 5=09:00-13:00 [^\t]*\tholidays: 1\tdesks: -/)
+  t.equal((await cli(db, 'calendar', 'set', 'Lisbon', '--day', '1=08:00-17:00'))[0], 'business hours Lisbon changed')
+  t.match((await cli(db, 'calendar', 'list'))[0], /1=08:00-17:00 2=closed 3=closed 4=closed 5=closed/, 'the days given replace the week')
+  t.equal((await cli(db, 'desk', 'set', 'Service Desk', '--calendar', 'Lisbon'))[0], 'desk Service Desk changed')
+  t.match((await cli(db, 'calendar', 'list'))[0], /holidays: 1\tdesks: Service Desk/)
+
+  const cases: [string[], RegExp][] = [
+    [['staff', 'set', 'nobody@example.com', '--name', 'X'], /no staff member with e-mail nobody@example.com/],
+    [['staff', 'set', 'ana@casebridge.test', '--role', 'boss'], /role: invalid choice/],
+    [['staff', 'set', 'ana@casebridge.test', '--available', 'maybe'], /--available takes yes or no/],
+    [['staff', 'set', 'admin@casebridge.test', '--role', 'staff'], /role: last admin/],
+    [['calendar', 'add', '--name', 'Mars', '--zone', 'Mars/Olympus', '--day', '1=09:00-18:00'], /timeZone: invalid choice/],
+    [['calendar', 'add', '--name', 'Odd', '--day', '1=9 to 5'], /hours/],
+    [['calendar', 'add', '--name', 'Odd', '--day', 'monday=09:00-18:00'], /--day takes a weekday number/],
+    [['calendar', 'set', 'Nowhere'], /business hours not found: Nowhere/]
+  ]
+  const before = (await db.selectFrom('admin_audit').select('id').execute()).length
+  for (const [argv, message] of cases) await t.rejects(cli(db, ...argv), { constructor: UsageError, message }, argv.join(' '))
+  t.equal((await db.selectFrom('admin_audit').select('id').execute()).length, before, 'refusals write nothing')
+})

@@ -132,3 +132,37 @@ t.test('accounts and contacts: created, changed, owed to the CRM; a calendar in 
   await call('PUT', `/desks/${deskId}`, { ...fields, calendarId: null })
   t.equal((await call('DELETE', `/calendars/${calendar.json().id}`)).statusCode, 204)
 })
+
+t.test('staff through the API: added with an invitation, changed, turned off; the same refusals as the pages', async (t) => {
+  const e = await testApp(t)
+  const call = client(e, await apiToken(e.db, 'admin@casebridge.test'))
+  t.equal((await client(e, await apiToken(e.db, 'ana@casebridge.test'))('GET', '/staff')).statusCode, 403, 'a staff token reads no staff list')
+  const desk = e.ids.desk['Service Desk']
+  const fields = { name: 'Dora Diaz', email: 'Dora@casebridge.test', locale: 'pt-BR', role: 'staff', canDelete: false, hourlyRateCents: 9000, available: true, deskIds: [desk], productIds: [] }
+  const added = await call('POST', '/staff', fields)
+  t.equal(added.statusCode, 201, added.body)
+  t.match(added.json(), { name: 'Dora Diaz', email: 'dora@casebridge.test', role: 'staff', active: true, deskIds: [desk], openTickets: 0, crmUserId: null })
+  const dora = added.json().id
+  t.equal(added.headers.location, `/api/v1/admin/staff/${dora}`)
+  t.ok(await e.db.selectFrom('mail_outbox').select('id').where('recipient', '=', 'dora@casebridge.test').where('template', '=', 'account.invitation').executeTakeFirst(), 'invited to set a password')
+  t.ok((await call('GET', '/staff?q=dora')).json().some((s: { id: number; invited: boolean; desks: string[] }) => s.id === dora && s.invited && s.desks.includes('Service Desk')))
+
+  const bad = await call('POST', '/staff', { ...fields, email: 'ana@casebridge.test', role: 'boss', hourlyRateCents: -1, deskIds: [999999] })
+  t.equal(bad.statusCode, 422)
+  t.same(Object.keys(bad.json().error.fields).sort(), ['deskIds', 'email', 'hourlyRateCents', 'role'], 'each field named')
+  t.equal((await call('POST', '/staff', { ...fields, email: 'x@casebridge.test', extra: 1 })).statusCode, 400, 'a field the endpoint does not take')
+
+  t.same((await call('PUT', `/staff/${dora}`, { ...fields, role: 'admin' })).json(), { changed: true })
+  t.match((await call('GET', `/staff/${dora}`)).json(), { role: 'admin', canDelete: true }, 'an admin may always delete')
+  t.same((await call('PUT', `/staff/${dora}`, { ...fields, role: 'admin' })).json(), { changed: false }, 'the same fields change nothing')
+  const off = await call('POST', `/staff/${dora}/active`, { active: false })
+  t.same(off.json(), { changed: true, openTickets: 0 })
+  t.match((await call('GET', `/staff/${dora}`)).json(), { active: false })
+  const me = e.ids.staff['admin@casebridge.test']
+  const self = await call('POST', `/staff/${me}/active`, { active: false })
+  t.equal(self.statusCode, 422, 'not one’s own account')
+  t.ok(self.json().error.fields.active)
+  t.equal((await call('GET', '/staff/999999')).statusCode, 404)
+  const log = await e.db.selectFrom('admin_audit').select(['entity', 'action']).where('entity', '=', 'staff').orderBy('id').execute()
+  t.same(log.map((r) => r.action), ['create', 'update', 'disable'], 'audited like the pages')
+})

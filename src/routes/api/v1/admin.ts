@@ -10,6 +10,8 @@ import { addCatalogEntry, addDesk, addProduct, editCatalogEntry, editDesk, editP
 import { addCalendar, editCalendar, removeCalendar, setItemSlaTargets } from '../../../commands/service-hours.js'
 import { addAccount, addContact, editAccount, editContact } from '../../../commands/client-admin.js'
 import { mergeContacts } from '../../../commands/contact-merge.js'
+import { addStaffMember, editStaffMember, setStaffMemberActive } from '../../../commands/staff-admin.js'
+import { listStaffForAdmin, staffProfile } from '../../../db/staff-admin.js'
 import { deskProfile, getCatalogEntry, getProduct, listCatalogForAdmin, listDesksForAdmin, listProductsForAdmin } from '../../../db/structure-admin.js'
 import { calendarProfile, listCalendars } from '../../../db/calendars.js'
 import { itemSlaPolicies } from '../../../db/sla.js'
@@ -64,6 +66,23 @@ const AccountBody = Type.Object({ name: Name }, { additionalProperties: false })
 const AccountPutBody = Type.Object({ name: Name, active: Type.Optional(Type.Boolean({ description: 'false: the contract ended, no new tickets for it' })) }, { additionalProperties: false })
 const AccountJson = Type.Object({ id: Type.Integer(), name: Type.String(), crmId: Type.Union([Type.String(), Type.Null()]), active: Type.Boolean() })
 const MergeBody = Type.Object({ mergeId: Id }, { additionalProperties: false })
+
+const StaffBody = Type.Object({
+  name: Name, email: Type.String({ maxLength: 1000 }), locale: Type.Union([Type.String({ maxLength: 10 }), Type.Null()]),
+  role: Type.String({ maxLength: 20, description: 'staff or admin' }), canDelete: Type.Boolean(),
+  hourlyRateCents: Type.Union([Type.Integer(), Type.Null()]), available: Type.Boolean(), deskIds: Ids, productIds: Ids,
+  crmUserId: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()]))
+}, { additionalProperties: false })
+const StaffJson = Type.Object({
+  id: Type.Integer(), name: Type.String(), email: Type.String(), locale: Type.Union([Type.String(), Type.Null()]), role: Type.String(),
+  canDelete: Type.Boolean(), hourlyRateCents: Type.Integer(), available: Type.Boolean(), active: Type.Boolean(), openTickets: Type.Integer(),
+  deskIds: Type.Array(Type.Integer()), productIds: Type.Array(Type.Integer()), crmUserId: Type.Union([Type.String(), Type.Null()])
+})
+const StaffListJson = Type.Object({
+  id: Type.Integer(), name: Type.String(), email: Type.String(), role: Type.String(), active: Type.Boolean(), available: Type.Boolean(),
+  openTickets: Type.Integer(), invited: Type.Boolean(), twoFactor: Type.Boolean(), desks: Type.Array(Type.String())
+})
+const ActiveBody = Type.Object({ active: Type.Boolean() }, { additionalProperties: false })
 const Membership = Type.Object({ accountId: Id, manager: Type.Boolean() }, { additionalProperties: false })
 const ContactBody = Type.Object({
   name: Name, email: Type.String({ maxLength: 1000 }), locale: Type.Union([Type.String({ maxLength: 20 }), Type.Null()]),
@@ -172,6 +191,33 @@ export default async function adminApi(instance: FastifyInstance) {
   api.delete('/calendars/:id', { schema: { summary: 'Delete business hours no desk uses', params: Params, response: { 204: Type.Null(), ...ErrorResponses } } }, async (request, reply) => {
     valueOf(request, await removeCalendar(deps, who(request), id(request)))
     return reply.code(204).send(null)
+  })
+
+  // ---- staff ----
+
+  async function staffJson(request: FastifyRequest, staffId: number): Promise<Static<typeof StaffJson>> {
+    const s = await staffProfile(db, staffId)
+    if (!s) throw notFound(request)
+    return s
+  }
+  api.get('/staff', { schema: { summary: 'Staff (q: part of a name or address)', querystring: AccountQuery, response: { 200: Type.Array(StaffListJson), ...ErrorResponses } } }, async (request) => {
+    return (await listStaffForAdmin(db, request.query.q ?? '')).map((s) => ({
+      id: s.id, name: s.name, email: s.email, role: s.role, active: s.active === 1, available: s.available === 1,
+      openTickets: s.open_tickets, invited: s.invited, twoFactor: s.twoFactor, desks: s.desks
+    }))
+  })
+  api.get('/staff/:id', { schema: { summary: 'One staff member', params: Params, response: { 200: StaffJson, ...ErrorResponses } } }, async (request) => staffJson(request, id(request)))
+  api.post('/staff', { schema: { summary: 'Add a staff member (invited by e-mail to set a password)', body: StaffBody, response: { 201: StaffJson, ...ErrorResponses } } }, async (request, reply) => {
+    const created = valueOf(request, await once(request, deps, (d) => addStaffMember(d, who(request), { ...request.body, client: request.client() })))
+    return reply.code(201).header('location', `/api/v1/admin/staff/${created.id}`).send(await staffJson(request, created.id))
+  })
+  api.put('/staff/:id', { schema: { summary: 'Change a staff member (every field; crmUserId left out stays)', params: Params, body: StaffBody, response: { 200: Changed, ...ErrorResponses } } }, async (request) => {
+    return valueOf(request, await editStaffMember(deps, who(request), { ...request.body, staffId: id(request) }))
+  })
+  api.post('/staff/:id/active', {
+    schema: { summary: 'Turn a staff account off (sessions end, no new tickets) or on', params: Params, body: ActiveBody, response: { 200: Type.Object({ changed: Type.Boolean(), openTickets: Type.Integer() }), ...ErrorResponses } }
+  }, async (request) => {
+    return valueOf(request, await setStaffMemberActive(deps, who(request), { staffId: id(request), active: request.body.active, client: request.client() }))
   })
 
   // ---- client accounts and contacts ----
