@@ -20,9 +20,10 @@ export class AdminUsageError extends Error {
 export const ADMIN_USAGE = `  desk list                       desks with manager, members, products and business hours
   desk add --name N [--manager E] [--member E]... [--product P]... [--item I]... [--calendar C] [--auto-close-days D]
   desk set DESK [--name N] [--manager E|none] [--member E]... [--product P]... [--item I]... [--calendar C|none]
-           [--auto-close-days D|none]
+           [--auto-close-days D|none] [--email ADDRESS|none] [--inbound-default]
                                   add or change a desk (E: a staff e-mail; P, I, C: names or ids of products,
-                                  catalog items, business hours; a list given replaces the desk's)
+                                  catalog items, business hours; a list given replaces the desk's; --email: mail to
+                                  it opens tickets here; --inbound-default: mail that names no desk comes here)
   product list | product add --name N [--code C] [--inactive]
   catalog list | catalog add --name N [--area A] [--type incident|request]
                                   an area (without --area) or an item of area A
@@ -75,7 +76,8 @@ async function staffOf(db: Db, email: string): Promise<number> {
 
 const DESK_OPTIONS = {
   name: { type: 'string' }, manager: { type: 'string' }, member: { type: 'string', multiple: true }, product: { type: 'string', multiple: true },
-  item: { type: 'string', multiple: true }, calendar: { type: 'string' }, 'auto-close-days': { type: 'string' }
+  item: { type: 'string', multiple: true }, calendar: { type: 'string' }, 'auto-close-days': { type: 'string' },
+  email: { type: 'string' }, 'inbound-default': { type: 'boolean' }
 } as const
 
 const STAFF_OPTIONS = {
@@ -119,7 +121,7 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
   const [command, sub, ...rest] = argv
   if (command === 'desk' && sub === 'list') {
     for (const d of await listDesksForAdmin(db)) {
-      out(`${d.id}\t${d.name}\tmanager: ${d.manager_name ?? '-'}\tmembers: ${d.members.join(', ') || '-'}\tproducts: ${d.products.join(', ') || '-'}\thours: ${d.calendar_name ?? 'around the clock'}\tauto-close: ${d.auto_close_days ?? 'setting'}`)
+      out(`${d.id}\t${d.name}\tmanager: ${d.manager_name ?? '-'}\tmembers: ${d.members.join(', ') || '-'}\tproducts: ${d.products.join(', ') || '-'}\thours: ${d.calendar_name ?? 'around the clock'}\tauto-close: ${d.auto_close_days ?? 'setting'}\tmail: ${d.email_alias ?? '-'}${d.inbound_default ? ' (default)' : ''}`)
     }
     return true
   }
@@ -136,7 +138,9 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
       productIds: await ids(values.product, 'product', 'product', current?.productIds ?? []),
       categoryIds: await ids(values.item, 'category', 'catalog item', current?.categoryIds ?? []),
       calendarId: values.calendar === undefined ? current?.calendarId ?? null : values.calendar === 'none' ? null : await idOf(db, 'business_calendar', values.calendar, 'business hours'),
-      autoCloseDays: days(values['auto-close-days']) === undefined ? current?.autoCloseDays ?? null : days(values['auto-close-days'])!
+      autoCloseDays: days(values['auto-close-days']) === undefined ? current?.autoCloseDays ?? null : days(values['auto-close-days'])!,
+      emailAlias: values.email === undefined ? undefined : values.email === 'none' ? null : values.email,
+      inboundDefault: values['inbound-default'] ? true : undefined
     }
     if (current) {
       const { changed } = valueOf(await editDesk(deps(db), OPERATOR, { ...fields, deskId: current.id }))

@@ -70,6 +70,9 @@ t.test('staff and business hours from the CLI', async (t) => {
   t.match((await cli(db, 'calendar', 'list'))[0], /1=08:00-17:00 2=closed 3=closed 4=closed 5=closed/, 'the days given replace the week')
   t.equal((await cli(db, 'desk', 'set', 'Service Desk', '--calendar', 'Lisbon'))[0], 'desk Service Desk changed')
   t.match((await cli(db, 'calendar', 'list'))[0], /holidays: 1\tdesks: Service Desk/)
+  t.equal((await cli(db, 'desk', 'set', 'Service Desk', '--email', 'Help@Support.test', '--inbound-default'))[0], 'desk Service Desk changed')
+  t.match((await cli(db, 'desk', 'list')).join('\n'), /Service Desk\t[^\n]*\tmail: help@support\.test \(default\)/)
+  await t.rejects(cli(db, 'desk', 'set', 'Product Support', '--email', 'help@support.test'), { constructor: UsageError, message: /emailAlias: taken/ }, 'another desk’s address')
 
   const cases: [string[], RegExp][] = [
     [['staff', 'set', 'nobody@example.com', '--name', 'X'], /no staff member with e-mail nobody@example.com/],

@@ -2,13 +2,17 @@
 // products and catalog items they serve) and products (name, code, active). Nothing is deleted:
 // a product is turned off, and stays on the tickets that name it. Every change is audited.
 import {
-  catalogNameTaken, deskProfile, getCatalogEntry, getProduct, isCatalogArea, knownForDesk, nameTaken, saveCatalogEntry,
+  catalogNameTaken, deskAliasTaken, deskProfile, getCatalogEntry, getProduct, isCatalogArea, knownForDesk, nameTaken, saveCatalogEntry,
   saveDesk, saveProduct
 } from '../db/structure-admin.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { asAdmin, sortedIds } from './admin-common.js'
 import { AUTO_CLOSE_DAYS } from './admin.js'
 import { calendarProfile } from '../db/calendars.js'
+import { emailTaken } from '../db/people.js'
+import type { DeskProfile } from '../db/structure-admin.js'
+import { hasForbiddenControl } from '../domain/text.js'
+import { EMAIL } from './people.js'
 
 /** Desk and product names, product codes. */
 export const STRUCTURE_LIMITS = { name: 100, code: 40 } as const
@@ -24,6 +28,10 @@ export interface DeskFields {
   calendarId: number | null
   /** Days before its resolved tickets close by themselves; null: the service setting. */
   autoCloseDays: number | null
+  /** Its own address: mail to it opens tickets here. null or '': none; left out: kept (none for a new desk). */
+  emailAlias?: string | null
+  /** New mail that names no desk comes here (taken from the desk that had it). Left out: kept. */
+  inboundDefault?: boolean
 }
 
 export interface ProductFields {
@@ -32,8 +40,15 @@ export interface ProductFields {
   active: boolean
 }
 
-async function checkedDesk(uow: UnitOfWork, input: DeskFields, deskId: number | null) {
+async function checkedDesk(uow: UnitOfWork, input: DeskFields, deskId: number | null, current?: DeskProfile) {
   const check = new FieldCheck()
+  const rawAlias = input.emailAlias === undefined ? current?.emailAlias ?? null : input.emailAlias
+  const emailAlias = rawAlias === null || rawAlias.trim() === '' ? null : rawAlias.trim().toLowerCase()
+  if (emailAlias !== null && emailAlias !== current?.emailAlias) {
+    if (hasForbiddenControl(rawAlias!) || !EMAIL.test(emailAlias) || emailAlias.length > 254) check.add('emailAlias', 'invalid_email')
+    else if (await deskAliasTaken(uow.trx, emailAlias, deskId) || await emailTaken(uow.trx, emailAlias)) check.add('emailAlias', 'taken')
+  }
+  const inboundDefault = input.inboundDefault ?? current?.inboundDefault ?? false
   const name = input.name.trim()
   check.text('name', input.name, STRUCTURE_LIMITS.name)
   if (!check.has('name') && await nameTaken(uow.trx, 'desk', name, deskId)) check.add('name', 'taken')
@@ -49,7 +64,7 @@ async function checkedDesk(uow: UnitOfWork, input: DeskFields, deskId: number | 
   const days = input.autoCloseDays
   if (days !== null && !(Number.isInteger(days) && days >= AUTO_CLOSE_DAYS.min && days <= AUTO_CLOSE_DAYS.max)) check.add('autoCloseDays', 'out_of_range', AUTO_CLOSE_DAYS)
   check.refuse()
-  return { name, managerId: input.managerId, memberIds, productIds, categoryIds, calendarId: input.calendarId, autoCloseDays: days }
+  return { name, managerId: input.managerId, memberIds, productIds, categoryIds, calendarId: input.calendarId, autoCloseDays: days, emailAlias, inboundDefault }
 }
 
 export async function addDesk(deps: Deps, who: Who, input: DeskFields): Promise<Outcome<{ id: number }>> {
@@ -68,7 +83,7 @@ export async function editDesk(deps: Deps, who: Who, input: DeskFields & { deskI
     asAdmin(uow)
     const current = await deskProfile(uow.trx, input.deskId)
     if (!current) throw new Refused('not_found')
-    const desk = await checkedDesk(uow, input, current.id)
+    const desk = await checkedDesk(uow, input, current.id, current)
     const { id: _id, ...before } = current
     await saveDesk(uow.trx, current.id, desk, uow.at)
     return { changed: await uow.audit({ entity: 'desk', entityId: current.id, action: 'update', label: desk.name, before: { ...before }, after: { ...desk } }) }

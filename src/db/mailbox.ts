@@ -190,8 +190,22 @@ export async function ticketIdByNumber(db: Executor, number: number): Promise<nu
   return row?.id
 }
 
-/** The desk new tickets from e-mail go to: the one named, else the first desk. */
-export async function inboundDesk(db: Executor, name: string | null): Promise<number | undefined> {
+/**
+ * The desk a new ticket from e-mail goes to: the desk whose address the mail was sent to (the first
+ * such recipient), else the desk marked for mail that names none, else the one INBOUND_DESK names,
+ * else the first desk.
+ */
+export async function inboundDesk(db: Executor, recipients: string[], name: string | null): Promise<number | undefined> {
+  const addressed = [...new Set(recipients.map((r) => r.trim().toLowerCase()).filter((r) => r !== ''))]
+  if (addressed.length > 0) {
+    const aliases = await db.selectFrom('desk').select(['id', 'email_alias']).where('email_alias', 'in', addressed).execute()
+    for (const r of addressed) {
+      const desk = aliases.find((d) => d.email_alias === r)
+      if (desk) return desk.id
+    }
+  }
+  const marked = await db.selectFrom('desk').select('id').where('inbound_default', '=', 1).orderBy('id').limit(1).executeTakeFirst()
+  if (marked) return marked.id
   if (name) {
     const named = await db.selectFrom('desk').select('id').where('name', '=', name).executeTakeFirst()
     if (named) return named.id

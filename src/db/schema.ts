@@ -72,6 +72,10 @@ export interface DeskTable {
   calendar_id: ColumnType<number | null, number | null | undefined, number | null>
   /** Days before its resolved tickets close; null: the service setting. */
   auto_close_days: ColumnType<number | null, number | null | undefined, number | null>
+  /** Its own address: mail to it opens tickets on this desk. */
+  email_alias: ColumnType<string | null, string | null | undefined, string | null>
+  /** The desk new mail goes to when its addresses name no desk (one at most). */
+  inbound_default: ColumnType<Flag, Flag | undefined, Flag>
   created_at: CreatedAt
 }
 

@@ -5,7 +5,8 @@ import type { Executor } from './index.js'
 export async function listDesksForAdmin(db: Executor) {
   const desks = await db.selectFrom('desk').leftJoin('staff as manager', 'manager.id', 'desk.manager_id')
     .leftJoin('business_calendar as calendar', 'calendar.id', 'desk.calendar_id')
-    .select(['desk.id', 'desk.name', 'manager.name as manager_name', 'calendar.name as calendar_name', 'desk.auto_close_days']).orderBy('desk.name').execute()
+    .select(['desk.id', 'desk.name', 'manager.name as manager_name', 'calendar.name as calendar_name', 'desk.auto_close_days', 'desk.email_alias', 'desk.inbound_default'])
+    .orderBy('desk.name').execute()
   const [members, products] = await Promise.all([
     db.selectFrom('desk_member').innerJoin('staff', 'staff.id', 'desk_member.staff_id').where('staff.active', '=', 1)
       .select(['desk_member.desk_id', 'staff.name']).orderBy('staff.name').execute(),
@@ -28,10 +29,14 @@ export interface DeskProfile {
   categoryIds: number[]
   calendarId: number | null
   autoCloseDays: number | null
+  /** Mail to this address opens tickets on the desk; null: none. */
+  emailAlias: string | null
+  /** New mail that names no desk comes here. */
+  inboundDefault: boolean
 }
 
 export async function deskProfile(db: Executor, id: number): Promise<DeskProfile | undefined> {
-  const desk = await db.selectFrom('desk').select(['id', 'name', 'manager_id', 'calendar_id', 'auto_close_days']).where('id', '=', id).executeTakeFirst()
+  const desk = await db.selectFrom('desk').select(['id', 'name', 'manager_id', 'calendar_id', 'auto_close_days', 'email_alias', 'inbound_default']).where('id', '=', id).executeTakeFirst()
   if (!desk) return undefined
   const [members, products, categories] = await Promise.all([
     db.selectFrom('desk_member').select('staff_id').where('desk_id', '=', id).orderBy('staff_id').execute(),
@@ -40,13 +45,19 @@ export async function deskProfile(db: Executor, id: number): Promise<DeskProfile
   ])
   return {
     id: desk.id, name: desk.name, managerId: desk.manager_id, calendarId: desk.calendar_id, autoCloseDays: desk.auto_close_days,
+    emailAlias: desk.email_alias, inboundDefault: desk.inbound_default === 1,
     memberIds: members.map((m) => m.staff_id), productIds: products.map((p) => p.product_id), categoryIds: categories.map((c) => c.category_id)
   }
 }
 
 /** Writes a desk (a new one when `id` is null) and replaces its members, products and catalog items; returns its id. */
 export async function saveDesk(db: Executor, id: number | null, d: Omit<DeskProfile, 'id'>, now: string): Promise<number> {
-  const values = { name: d.name, manager_id: d.managerId, calendar_id: d.calendarId, auto_close_days: d.autoCloseDays }
+  const values = {
+    name: d.name, manager_id: d.managerId, calendar_id: d.calendarId, auto_close_days: d.autoCloseDays, email_alias: d.emailAlias,
+    inbound_default: d.inboundDefault ? 1 : 0
+  } as const
+  // One desk at most takes the mail that names none.
+  if (d.inboundDefault) await db.updateTable('desk').set({ inbound_default: 0 }).where('inbound_default', '=', 1).execute()
   const deskId = id ?? (await db.insertInto('desk').values({ ...values, created_at: now }).returning('id').executeTakeFirstOrThrow()).id
   if (id !== null) await db.updateTable('desk').set(values).where('id', '=', id).execute()
   await db.deleteFrom('desk_member').where('desk_id', '=', deskId).execute()
@@ -56,6 +67,13 @@ export async function saveDesk(db: Executor, id: number | null, d: Omit<DeskProf
   await db.deleteFrom('desk_category').where('desk_id', '=', deskId).execute()
   for (const categoryId of d.categoryIds) await db.insertInto('desk_category').values({ desk_id: deskId, category_id: categoryId }).execute()
   return deskId
+}
+
+/** Another desk with this address, other than `exceptId`. */
+export async function deskAliasTaken(db: Executor, alias: string, exceptId: number | null): Promise<boolean> {
+  let qb = db.selectFrom('desk').select('id').where('email_alias', '=', alias)
+  if (exceptId !== null) qb = qb.where('id', '!=', exceptId)
+  return (await qb.executeTakeFirst()) !== undefined
 }
 
 /** Another desk, product, account or business-hours calendar with this name (compared without case), other than `exceptId`. */

@@ -285,7 +285,7 @@ async function openTicketFromMail(deps: InboundDeps, actor: Extract<Actor, { kin
   const { db } = deps
   const accounts = await openableAccounts(db, actor.id)
   if (accounts.length === 0) throw new Refusal('no_account', actor.email)
-  const deskId = await inboundDesk(db, deps.settings.inboundDesk)
+  const deskId = await inboundDesk(db, addresses(p.parsed, p.headers), deps.settings.inboundDesk)
   if (deskId === undefined) throw new Refusal('refused', 'no desk to open the ticket on')
   const outcome = await openTicketByEmail({ ...deps, clock: () => now }, personWho(actor), {
     accountId: accounts[0].id, deskId, title: clipText(titleFromSubject(p.subject) || t('inbound.noSubject'), LIMITS.title),

@@ -136,3 +136,20 @@ t.test('catalog areas and items: added, offered on new tickets, renamed, turned 
   t.same(changes.map((c) => [c.entity, c.action]), [['catalog_item', 'create'], ['catalog_item', 'update']])
   t.same(JSON.parse(changes[1].changes), { name: ['Broken chair', 'Broken chair or desk'], active: [true, false] })
 })
+
+t.test('a desk’s e-mail address: an address, not another desk’s or a person’s; one desk takes mail that names none', async (t) => {
+  const e = await testApp(t)
+  const admin = await loginAs(e.app, 'admin@casebridge.test')
+  const post = (form: Record<string, string>) => admin.post('/admin/desks', { name: 'Billing', manager: '', calendar: '', auto_close_days: '', ...form }, { csrfFrom: '/admin/desks/new' })
+  for (const [alias, message] of [['not an address', 'Enter a valid e-mail address'], ['ana@casebridge.test', 'Another desk or a person already has this address.']]) {
+    const res = await post({ email_alias: alias })
+    t.equal(res.statusCode, 422, alias)
+    t.match(res.body, new RegExp(`id="email_alias-error">[^<]*${message.split(' ')[0]}`), message)
+  }
+  t.equal((await e.db.selectFrom('desk').select('id').where('name', '=', 'Billing').execute()).length, 0, 'nothing written')
+  t.equal((await post({ email_alias: 'Billing@Example.com', inbound_default: 'on' })).statusCode, 302)
+  t.equal((await admin.post('/admin/desks', { name: 'Billing 2', manager: '', calendar: '', auto_close_days: '', email_alias: 'billing@example.com' }, { csrfFrom: '/admin/desks/new' })).statusCode, 422, 'another desk’s address')
+  t.equal((await admin.post('/admin/desks', { name: 'Front', manager: '', calendar: '', auto_close_days: '', email_alias: '', inbound_default: 'on' }, { csrfFrom: '/admin/desks/new' })).statusCode, 302)
+  const desks = await e.db.selectFrom('desk').select(['name', 'email_alias', 'inbound_default']).where('name', 'in', ['Billing', 'Front']).orderBy('name').execute()
+  t.same(desks, [{ name: 'Billing', email_alias: 'billing@example.com', inbound_default: 0 }, { name: 'Front', email_alias: null, inbound_default: 1 }], 'the last desk marked takes it from the one before')
+})

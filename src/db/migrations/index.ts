@@ -26,6 +26,7 @@ import * as businessHours from './20261208090000_business_hours.js'
 import * as crmPeopleOutbox from './20261208100000_crm_people_outbox.js'
 import * as managedLists from './20261209090000_managed_lists.js'
 import * as contactMerge from './20261209100000_contact_merge.js'
+import * as deskMail from './20261209110000_desk_mail.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -55,7 +56,8 @@ export const migrations: Record<string, Migration> = {
   '20261208090000_business_hours': businessHours,
   '20261208100000_crm_people_outbox': crmPeopleOutbox,
   '20261209090000_managed_lists': managedLists,
-  '20261209100000_contact_merge': contactMerge
+  '20261209100000_contact_merge': contactMerge,
+  '20261209110000_desk_mail': deskMail
 }
 
 export const migrationProvider: MigrationProvider = {

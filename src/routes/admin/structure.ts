@@ -12,17 +12,20 @@ import { listCalendars } from '../../db/calendars.js'
 import { fieldMessages } from '../refusals.js'
 import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
-const DeskForm = Form({ name: Text, manager: OptionalId, members: Ids, products: Ids, items: Ids, calendar: OptionalId, auto_close_days: OptionalInteger })
+const DeskForm = Form({
+  name: Text, manager: OptionalId, members: Ids, products: Ids, items: Ids, calendar: OptionalId, auto_close_days: OptionalInteger,
+  email_alias: Text, inbound_default: Checkbox
+})
 const ProductForm = Form({ name: Text, code: Text, active: Checkbox })
 const CatalogForm = Form({ area: OptionalId, name: Text, ticket_type: Text, active: Checkbox })
 const FORM_MESSAGES = {
   manager: 'validation.invalidChoice', members: 'validation.invalidChoice', products: 'validation.invalidChoice',
   items: 'validation.invalidChoice', active: 'validation.invalidChoice', area: 'validation.invalidChoice',
-  calendar: 'validation.invalidChoice', auto_close_days: 'admin.settings.daysRange'
+  calendar: 'validation.invalidChoice', auto_close_days: 'admin.settings.daysRange', inbound_default: 'validation.invalidChoice'
 }
 const DESK_WORDS = {
   names: { managerId: 'manager', memberIds: 'members', productIds: 'products', categoryIds: 'items', calendarId: 'calendar' },
-  keys: { 'name.taken': 'admin.desks.nameTaken', 'autoCloseDays.out_of_range': 'admin.settings.daysRange' }
+  keys: { 'name.taken': 'admin.desks.nameTaken', 'autoCloseDays.out_of_range': 'admin.settings.daysRange', 'emailAlias.taken': 'admin.desks.aliasTaken' }
 }
 const PRODUCT_WORDS = { keys: { 'name.taken': 'admin.products.nameTaken' } }
 const CATALOG_WORDS = { names: { areaId: 'area', ticketType: 'ticket_type' }, keys: { 'name.taken': 'admin.catalog.nameTaken' } }
@@ -59,7 +62,7 @@ export default async function adminStructure(instance: FastifyInstance) {
 
   const deskFields = (body: typeof DeskForm.static): DeskFields => ({
     name: body.name, managerId: body.manager, memberIds: body.members, productIds: body.products, categoryIds: body.items,
-    calendarId: body.calendar, autoCloseDays: body.auto_close_days
+    calendarId: body.calendar, autoCloseDays: body.auto_close_days, emailAlias: body.email_alias, inboundDefault: body.inbound_default !== undefined
   })
   const postedDesk = (request: FastifyRequest): FormValues => ({
     ...echo(request), members: postedIds(request, 'members'), products: postedIds(request, 'products'), items: postedIds(request, 'items')
@@ -90,7 +93,8 @@ export default async function adminStructure(instance: FastifyInstance) {
       deskId: profile.id,
       values: {
         name: profile.name, manager: profile.managerId === null ? '' : String(profile.managerId), members: profile.memberIds, products: profile.productIds, items: profile.categoryIds,
-        calendar: profile.calendarId === null ? '' : String(profile.calendarId), auto_close_days: profile.autoCloseDays === null ? '' : String(profile.autoCloseDays)
+        calendar: profile.calendarId === null ? '' : String(profile.calendarId), auto_close_days: profile.autoCloseDays === null ? '' : String(profile.autoCloseDays),
+        email_alias: profile.emailAlias ?? '', ...(profile.inboundDefault ? { inbound_default: 'on' } : {})
       }
     })
   })

@@ -31,12 +31,14 @@ const Changed = Type.Object({ changed: Type.Boolean() })
 
 const DeskBody = Type.Object({
   name: Name, managerId: NullableId, memberIds: Ids, productIds: Ids, categoryIds: Ids, calendarId: NullableId,
-  autoCloseDays: Type.Union([Type.Integer(), Type.Null()])
+  autoCloseDays: Type.Union([Type.Integer(), Type.Null()]),
+  emailAlias: Type.Optional(Type.Union([Type.String({ maxLength: 1000, description: 'mail to it opens tickets on this desk' }), Type.Null()])),
+  inboundDefault: Type.Optional(Type.Boolean({ description: 'new mail that names no desk comes here' }))
 }, { additionalProperties: false })
 const DeskJson = Type.Object({
   id: Type.Integer(), name: Type.String(), managerId: Type.Union([Type.Integer(), Type.Null()]), memberIds: Type.Array(Type.Integer()),
   productIds: Type.Array(Type.Integer()), categoryIds: Type.Array(Type.Integer()), calendarId: Type.Union([Type.Integer(), Type.Null()]),
-  autoCloseDays: Type.Union([Type.Integer(), Type.Null()])
+  autoCloseDays: Type.Union([Type.Integer(), Type.Null()]), emailAlias: Type.Union([Type.String(), Type.Null()]), inboundDefault: Type.Boolean()
 })
 
 const ProductBody = Type.Object({ name: Name, code: Type.String({ maxLength: 1000 }), active: Type.Boolean() }, { additionalProperties: false })
