@@ -75,6 +75,8 @@ const ConfigSchema = Type.Object({
   // XLSX exports of searches, written by the worker under DATA_DIR/exports.
   /** How long a finished export can be downloaded; the file is deleted afterwards. */
   EXPORT_TTL_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 7 }),
+  /** Days the administration audit log and the security events are kept (the worker deletes older rows). */
+  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 30, maximum: 36500, default: 730 }),
   /** Larger files are not attached to the e-mail, which then only links to the Exports page. */
   EXPORT_MAX_ATTACH_MB: Type.Number({ minimum: 0, maximum: 100, default: 10 }),
   EXPORT_POLL_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 5 })

@@ -97,7 +97,7 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger; c
   const holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const jobs: { stop(): Promise<void> }[] = [
     every(60_000, async () => {
-      await runScheduledJobs(db, new Date(), holder, log, opts.config.LEASE_SECONDS * 1000)
+      await runScheduledJobs(db, new Date(), holder, log, opts.config.LEASE_SECONDS * 1000, opts.config.AUDIT_RETENTION_DAYS)
     }, { log, name: 'scheduled jobs' })
   ]
   // XLSX exports asked for on the web: each job is claimed by one worker, so several may run.

@@ -3,7 +3,7 @@
 // change, an account turned off) takes effect at once. Each of these leaves a security event.
 import { findLogin } from '../db/people.js'
 import { deleteStaleSessions, endSession, endSessionsOf, insertSession, touchSession, type PersonRef } from '../db/sessions.js'
-import { clearThrottle, deleteExpiredThrottles, hitThrottle, insertSecurityEvent, setPersonActive, throttleHits, twoFactorOf, type SecurityEventInput } from '../db/security.js'
+import { clearThrottle, deleteExpiredThrottles, deleteLogRowsBefore, hitThrottle, insertSecurityEvent, setPersonActive, throttleHits, twoFactorOf, type SecurityEventInput } from '../db/security.js'
 import { insertApiToken, revokeApiToken, touchApiToken } from '../db/token.js'
 import { cleanText, clipText, hasForbiddenControl } from '../domain/text.js'
 import { verifyPassword } from '../security/password.js'
@@ -203,15 +203,23 @@ export async function noteTokenUse(deps: Deps, input: { tokenId: number }): Prom
 /** How long a session row is kept after its last use (ended or not): what "your sessions" and support may look back on. */
 export const SESSION_KEPT_MS = 30 * 24 * 60 * 60 * 1000
 
+/** Days the audit log and the security events are kept unless the configuration says otherwise. */
+export const LOG_KEPT_DAYS = 730
+
 /**
  * The scheduled tidy-up: sessions unused for SESSION_KEPT_MS and login throttle windows that have
- * passed are deleted (security events, the account's history, stay). How many of each went.
+ * passed are deleted, and audit and security-event rows older than `logKeptDays` (a thousand of
+ * each per run, so a first run after years stays short). How many of each went.
  */
-export async function tidySessions(deps: Pick<Deps, 'db' | 'clock' | 'random'>): Promise<{ sessions: number; throttles: number }> {
-  const outcome = await run(deps, SYSTEM, async (uow) => ({
-    sessions: await deleteStaleSessions(uow.trx, new Date(uow.now.getTime() - SESSION_KEPT_MS).toISOString()),
-    throttles: await deleteExpiredThrottles(uow.trx, uow.at)
-  }))
+export async function tidySessions(deps: Pick<Deps, 'db' | 'clock' | 'random'>, logKeptDays = LOG_KEPT_DAYS): Promise<{ sessions: number; throttles: number; logRows: number }> {
+  const outcome = await run(deps, SYSTEM, async (uow) => {
+    const logsBefore = new Date(uow.now.getTime() - logKeptDays * 86_400_000).toISOString()
+    return {
+      sessions: await deleteStaleSessions(uow.trx, new Date(uow.now.getTime() - SESSION_KEPT_MS).toISOString()),
+      throttles: await deleteExpiredThrottles(uow.trx, uow.at),
+      logRows: await deleteLogRowsBefore(uow.trx, 'admin_audit', logsBefore) + await deleteLogRowsBefore(uow.trx, 'security_event', logsBefore)
+    }
+  })
   if (!outcome.ok) throw outcome.refusal
   return outcome.value
 }

@@ -87,6 +87,20 @@ export async function clearThrottle(db: Executor, key: string): Promise<void> {
 }
 
 /** Windows that have passed (the job that tidies up). */
+/**
+ * Deletes up to `limit` rows of an append-only log (the audit log, the security events) written
+ * before `before`. Rows arrive in time order, so the oldest come first by id: when the first row
+ * is recent there is nothing to do (one look-up), otherwise the old rows are at the front.
+ */
+export async function deleteLogRowsBefore(db: Executor, table: 'admin_audit' | 'security_event', before: string, limit = 1000): Promise<number> {
+  const oldest = await db.selectFrom(table).select('created_at').orderBy('id').limit(1).executeTakeFirst()
+  if (!oldest || oldest.created_at >= before) return 0
+  const ids = await db.selectFrom(table).select('id').where('created_at', '<', before).orderBy('id').limit(limit).execute()
+  if (ids.length === 0) return 0
+  const result = await db.deleteFrom(table).where('id', 'in', ids.map((r) => r.id)).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
 export async function deleteExpiredThrottles(db: Executor, now: string): Promise<number> {
   const result = await db.deleteFrom('throttle').where('resets_at', '<=', now).executeTakeFirst()
   return Number(result.numDeletedRows)

@@ -5,7 +5,7 @@ import { deskAutoCloseDays, dueForSlaCheck, waitingForClosureSince } from '../..
 import { autoCloseTicket } from '../../src/commands/lifecycle/auto-close.js'
 import { checkSla } from '../../src/commands/sla-escalation.js'
 import { assignBacklog } from '../../src/commands/assignment.js'
-import { tidySessions } from '../../src/commands/sessions.js'
+import { LOG_KEPT_DAYS, tidySessions } from '../../src/commands/sessions.js'
 import { DEFAULT_LEASE_MS, LeaseLost, withLease } from '../../src/work/lease.js'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -78,7 +78,7 @@ export interface JobReport {
  * lease is renewed while the pass runs, and a pass that lost it stops before its next ticket.
  * Null when another worker holds it.
  */
-export async function runScheduledJobs(db: Db, now: Date, holder: string, log?: Logger, leaseMs = DEFAULT_LEASE_MS): Promise<JobReport | null> {
+export async function runScheduledJobs(db: Db, now: Date, holder: string, log?: Logger, leaseMs = DEFAULT_LEASE_MS, logKeptDays = LOG_KEPT_DAYS): Promise<JobReport | null> {
   const held = await withLease({ db, clock: () => now, log }, 'scheduled-jobs', holder, leaseMs, (lease) => runAll(lease.assertHeld)).catch((err: unknown) => {
     if (err instanceof LeaseLost) return { ran: false as const }
     throw err
@@ -87,8 +87,8 @@ export async function runScheduledJobs(db: Db, now: Date, holder: string, log?: 
 
   async function tidy(stillHeld: StillHeld): Promise<number> {
     stillHeld()
-    const { sessions, throttles } = await tidySessions(at(db, now))
-    return sessions + throttles
+    const { sessions, throttles, logRows } = await tidySessions(at(db, now), logKeptDays)
+    return sessions + throttles + logRows
   }
 
   async function runAll(stillHeld: StillHeld): Promise<JobReport> {

@@ -13,6 +13,7 @@ import {
   releaseQuarantinedMessage, retryAllCrmChanges, retryCrmChange, retryMail, saveApprovalRules, saveServiceSettings, saveSlaTargets, type SlaTarget
 } from '../../src/commands/admin.js'
 import { changePassword, setLanguage } from '../../src/commands/account.js'
+import { tidySessions } from '../../src/commands/sessions.js'
 import { addPerson, createApiToken, createApiTokenFor, type NewPerson } from '../../src/commands/people.js'
 import { openTicket } from '../../src/commands/open-ticket.js'
 import { quarantineEmail } from '../../src/commands/mail-intake.js'
@@ -218,4 +219,24 @@ t.test('people: add clients, staff and admins; API tokens', async (t) => {
   await failsUnchanged(t, db, { table: 'contact_account', write: 'INSERT', when: `NEW.account_id = ${ids.account['Globex Industries']}` },
     () => addPerson(deps(), person({ email: 'gus@acme.test', accountIds: [ids.account['Acme Corporation'], ids.account['Globex Industries']] })),
     'a failure at the client\'s last account leaves no half person behind')
+})
+
+t.test('the scheduled tidy-up deletes audit and security-event rows older than the retention, and only those', async (t) => {
+  const { db } = await testApp(t)
+  const now = new Date('2027-06-01T12:00:00.000Z')
+  const day = (n: number) => new Date(now.getTime() - n * 86_400_000).toISOString()
+  const ages = [400, 200, 31, 29, 1]
+  for (const age of ages) {
+    await db.insertInto('admin_audit').values({ actor_type: 'system', actor_id: null, actor_name: null, entity: 'desk', entity_id: 1, action: 'update', label: `${age} days`, changes: '{}', created_at: day(age) }).execute()
+    await db.insertInto('security_event').values({ kind: 'login', staff_id: null, contact_id: null, email: null, ip: null, user_agent: null, detail: `${age} days`, created_at: day(age) }).execute()
+  }
+  const kept = async () => ({
+    audit: (await db.selectFrom('admin_audit').select('label').where('label', 'like', '% days').orderBy('id').execute()).map((r) => r.label),
+    events: (await db.selectFrom('security_event').select('detail').where('detail', 'like', '% days').orderBy('id').execute()).map((r) => r.detail)
+  })
+  const tidied = await tidySessions(depsAt(db, now), 30)
+  t.equal(tidied.logRows, 6, 'three of each, older than 30 days')
+  t.same(await kept(), { audit: ['29 days', '1 days'], events: ['29 days', '1 days'] })
+  t.equal((await tidySessions(depsAt(db, now), 30)).logRows, 0, 'nothing more the next time')
+  t.equal((await tidySessions(depsAt(db, now))).logRows, 0, 'the default keeps two years')
 })
