@@ -36,6 +36,10 @@ export interface StaffFields {
    * kept as it is. The reference import links users by e-mail; this is for when the e-mails differ.
    */
   crmUserId?: string | null
+  /** Their team lead (an active staff member, not themselves); left out: kept (none for someone new). */
+  managerId?: number | null
+  /** Works every desk's tickets without being an admin; left out: kept (no for someone new). */
+  allDesks?: boolean
 }
 
 /** A Salesforce User id: 005 and 12 or 15 more letters and digits. */
@@ -61,10 +65,12 @@ async function checked(uow: UnitOfWork, input: StaffFields, staffId: number | nu
     if (!CRM_USER_ID.test(crmUserId)) check.add('crmUserId', 'invalid_choice')
     else if (await crmUserTaken(uow.trx, crmUserId, staffId)) check.add('crmUserId', 'taken')
   }
+  const managerId = input.managerId === undefined ? current?.managerId ?? null : input.managerId
+  if (managerId !== null && (managerId === staffId || !(await staffProfile(uow.trx, managerId))?.active)) check.add('managerId', 'invalid_choice')
   check.refuse()
   return {
     name: input.name.trim(), email, locale: input.locale, role: input.role as StaffRole, canDelete: input.canDelete || input.role === 'admin',
-    hourlyRateCents: rate, available: input.available, deskIds, productIds, crmUserId
+    hourlyRateCents: rate, available: input.available, deskIds, productIds, crmUserId, managerId, allDesks: input.allDesks ?? current?.allDesks ?? false
   }
 }
 
@@ -81,7 +87,7 @@ export async function addStaffMember(deps: Deps, who: Who, input: StaffFields & 
     const id = await insertStaff(uow.trx, {
       name: fields.name, email: fields.email, passwordHash: null, role: fields.role, available: fields.available,
       canDelete: fields.canDelete, hourlyRateCents: fields.hourlyRateCents, deskIds: fields.deskIds, productIds: fields.productIds,
-      locale: fields.locale, crmUserId: fields.crmUserId, now: uow.at
+      locale: fields.locale, crmUserId: fields.crmUserId, managerId: fields.managerId, allDesks: fields.allDesks, now: uow.at
     })
     await queueInvitation(uow, { kind: 'staff', id })
     await uow.audit({ entity: 'staff', entityId: id, action: 'create', label: fields.name, after: audited({ ...fields, active: true }) })

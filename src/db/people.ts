@@ -1,5 +1,6 @@
 import type { Executor } from './index.js'
 import { prepared } from './prepared.js'
+import { listDesks } from './catalog.js'
 import type { ContactActor, Locale, StaffActor } from '../domain/permissions.js'
 import { isLocale } from '../i18n/index.js'
 
@@ -41,7 +42,7 @@ function localeOrNull(value: string | null): Locale | null {
 
 // Read on every request a staff member or a client makes: compiled once (src/db/prepared.ts).
 const staffActorRows = prepared(1, (db, id: number) => db.selectFrom('staff').leftJoin('desk_member', 'desk_member.staff_id', 'staff.id')
-  .select(['staff.id', 'staff.name', 'staff.email', 'staff.locale', 'staff.role', 'staff.can_delete', 'desk_member.desk_id'])
+  .select(['staff.id', 'staff.name', 'staff.email', 'staff.locale', 'staff.role', 'staff.can_delete', 'staff.all_desks', 'desk_member.desk_id'])
   .where('staff.id', '=', id).where('staff.active', '=', 1).orderBy('desk_member.desk_id'))
 const contactActorRows = prepared(1, (db, id: number) => db.selectFrom('contact').leftJoin('contact_account', 'contact_account.contact_id', 'contact.id')
   .select(['contact.id', 'contact.name', 'contact.email', 'contact.locale', 'contact_account.account_id', 'contact_account.is_manager'])
@@ -52,9 +53,11 @@ export async function loadStaffActor(db: Executor, id: number): Promise<StaffAct
   const rows = await staffActorRows(db, id)
   const row = rows[0]
   if (!row) return undefined
+  // Working every desk (a supervisor) is having every desk's tickets in reach, whatever they are members of.
+  const deskIds = row.all_desks === 1 ? (await listDesks(db)).map((d) => d.id) : rows.flatMap((r) => (r.desk_id === null ? [] : [r.desk_id]))
   return {
     kind: 'staff', id: row.id, name: row.name, email: row.email, locale: localeOrNull(row.locale),
-    role: row.role, deskIds: rows.flatMap((r) => (r.desk_id === null ? [] : [r.desk_id])), canDelete: row.can_delete === 1 || row.role === 'admin'
+    role: row.role, deskIds, canDelete: row.can_delete === 1 || row.role === 'admin'
   }
 }
 
@@ -123,6 +126,8 @@ export interface NewStaffInput {
   productIds?: number[]
   crmUserId?: string | null
   locale?: string | null
+  managerId?: number | null
+  allDesks?: boolean
   now: string
 }
 
@@ -130,7 +135,8 @@ export async function insertStaff(db: Executor, input: NewStaffInput): Promise<n
   const row = await db.insertInto('staff').values({
     name: input.name, email: input.email.trim().toLowerCase(), password_hash: input.passwordHash, role: input.role,
     available: input.available === false ? 0 : 1, can_delete: input.canDelete ? 1 : 0,
-    hourly_rate_cents: input.hourlyRateCents ?? 0, crm_user_id: input.crmUserId ?? null, locale: input.locale ?? null, created_at: input.now
+    hourly_rate_cents: input.hourlyRateCents ?? 0, crm_user_id: input.crmUserId ?? null, locale: input.locale ?? null,
+    manager_id: input.managerId ?? null, all_desks: input.allDesks ? 1 : 0, created_at: input.now
   }).returning('id').executeTakeFirstOrThrow()
   for (const deskId of input.deskIds) {
     await db.insertInto('desk_member').values({ desk_id: deskId, staff_id: row.id }).execute()

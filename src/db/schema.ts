@@ -61,6 +61,8 @@ export interface StaffTable {
   totp_last_step: ColumnType<number | null, number | null | undefined, number | null>
   /** Open tickets assigned to them, kept by triggers on ticket (migration 20261206100000): least-load reads it. */
   open_tickets: ColumnType<number, number | undefined, number>
+  /** Works every desk's tickets (a supervisor) without being an admin (migration 20261209120000). */
+  all_desks: ColumnType<Flag, Flag | undefined, Flag>
   created_at: CreatedAt
 }
 

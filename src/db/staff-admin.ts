@@ -38,6 +38,10 @@ export interface StaffProfile {
   deskIds: number[]
   productIds: number[]
   crmUserId: string | null
+  /** Their team lead; null: none. */
+  managerId: number | null
+  /** Works every desk's tickets without being an admin. */
+  allDesks: boolean
 }
 
 /** Another staff member mapped to this CRM user. */
@@ -50,7 +54,7 @@ export async function crmUserTaken(db: Executor, crmUserId: string, exceptId: nu
 /** One staff member with what an admin edits, or undefined. */
 export async function staffProfile(db: Executor, id: number): Promise<StaffProfile | undefined> {
   const row = await db.selectFrom('staff')
-    .select(['id', 'name', 'email', 'locale', 'role', 'can_delete', 'hourly_rate_cents', 'available', 'active', 'open_tickets', 'crm_user_id'])
+    .select(['id', 'name', 'email', 'locale', 'role', 'can_delete', 'hourly_rate_cents', 'available', 'active', 'open_tickets', 'crm_user_id', 'manager_id', 'all_desks'])
     .where('id', '=', id).executeTakeFirst()
   if (!row) return undefined
   const [desks, products] = await Promise.all([
@@ -60,14 +64,15 @@ export async function staffProfile(db: Executor, id: number): Promise<StaffProfi
   return {
     id: row.id, name: row.name, email: row.email, locale: row.locale, role: row.role, canDelete: row.can_delete === 1,
     hourlyRateCents: row.hourly_rate_cents, available: row.available === 1, active: row.active === 1, openTickets: row.open_tickets,
-    deskIds: desks.map((d) => d.desk_id), productIds: products.map((p) => p.product_id), crmUserId: row.crm_user_id
+    deskIds: desks.map((d) => d.desk_id), productIds: products.map((p) => p.product_id), crmUserId: row.crm_user_id,
+    managerId: row.manager_id, allDesks: row.all_desks === 1
   }
 }
 
 export async function updateStaffProfile(db: Executor, id: number, p: Omit<StaffProfile, 'id' | 'active' | 'openTickets'>): Promise<void> {
   await db.updateTable('staff').set({
     name: p.name, email: p.email, locale: p.locale, role: p.role, can_delete: p.canDelete ? 1 : 0,
-    hourly_rate_cents: p.hourlyRateCents, available: p.available ? 1 : 0, crm_user_id: p.crmUserId
+    hourly_rate_cents: p.hourlyRateCents, available: p.available ? 1 : 0, crm_user_id: p.crmUserId, manager_id: p.managerId, all_desks: p.allDesks ? 1 : 0
   }).where('id', '=', id).execute()
   await db.deleteFrom('desk_member').where('staff_id', '=', id).execute()
   for (const deskId of p.deskIds) await db.insertInto('desk_member').values({ desk_id: deskId, staff_id: id }).execute()

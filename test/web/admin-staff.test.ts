@@ -137,3 +137,27 @@ t.test('a staff member turned off cannot log in, loses their sessions and gets n
   const events = (await e.db.selectFrom('security_event').select('kind').where('staff_id', '=', bruno).where('kind', 'in', ['account_disabled', 'account_enabled']).orderBy('id').execute()).map((r) => r.kind)
   t.same(events, ['account_disabled', 'account_enabled'])
 })
+
+t.test('a manager and the reach of a supervisor: every desk’s tickets without being an admin', async (t) => {
+  const e = await testApp(t)
+  const admin = await loginAs(e.app, 'admin@casebridge.test')
+  const bruno = e.ids.staff['bruno@casebridge.test']
+  const other = await makeTicket(e.db, e.ids, { desk: 'Product Support', title: 'Billing export fails' })
+  const asBruno = await loginAs(e.app, 'bruno@casebridge.test')
+  t.equal((await asBruno.get(`/desk/tickets/${other.number}`)).statusCode, 404, 'Bruno works the Service Desk only')
+
+  const same = { name: 'Bruno Lima', email: 'bruno@casebridge.test', locale: '', role: 'staff', hourly_rate: '60.00', available: 'on', desks: [String(e.ids.desk['Service Desk'])] }
+  const self = await admin.post(`/admin/staff/${bruno}`, { ...same, manager: String(bruno) }, { csrfFrom: `/admin/staff/${bruno}` })
+  t.equal(self.statusCode, 422, 'not their own manager')
+  t.match(self.body, /id="manager-error">/)
+  const carla = e.ids.staff['carla@casebridge.test']
+  t.equal((await admin.post(`/admin/staff/${bruno}`, { ...same, manager: String(carla), all_desks: 'on' }, { csrfFrom: `/admin/staff/${bruno}` })).statusCode, 302)
+  t.match(await e.db.selectFrom('staff').select(['manager_id', 'all_desks', 'role']).where('id', '=', bruno).executeTakeFirstOrThrow(), { manager_id: carla, all_desks: 1, role: 'staff' })
+  const page = await admin.get(`/admin/staff/${bruno}`)
+  t.match(page.body, `<option value="${carla}" selected>Carla Mendes</option>`)
+  t.match(page.body, /name="all_desks" value="on" checked/)
+  t.equal((await asBruno.get(`/desk/tickets/${other.number}`)).statusCode, 200, 'now he reaches the other desk’s tickets, at his next request')
+  t.equal((await asBruno.get('/admin')).statusCode, 404, 'and is still no admin')
+  const log = await e.db.selectFrom('admin_audit').select('changes').where('entity', '=', 'staff').where('entity_id', '=', bruno).executeTakeFirstOrThrow()
+  t.match(JSON.parse(log.changes), { managerId: [null, carla], allDesks: [false, true] }, 'audited before and after')
+})

@@ -27,6 +27,7 @@ import * as crmPeopleOutbox from './20261208100000_crm_people_outbox.js'
 import * as managedLists from './20261209090000_managed_lists.js'
 import * as contactMerge from './20261209100000_contact_merge.js'
 import * as deskMail from './20261209110000_desk_mail.js'
+import * as staffReach from './20261209120000_staff_reach.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -57,7 +58,8 @@ export const migrations: Record<string, Migration> = {
   '20261208100000_crm_people_outbox': crmPeopleOutbox,
   '20261209090000_managed_lists': managedLists,
   '20261209100000_contact_merge': contactMerge,
-  '20261209110000_desk_mail': deskMail
+  '20261209110000_desk_mail': deskMail,
+  '20261209120000_staff_reach': staffReach
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -8,19 +8,22 @@ import { listAudit } from '../../db/admin-audit.js'
 import { personWho } from '../../commands/kernel.js'
 import { addStaffMember, editStaffMember, HOURLY_RATE_CENTS, setStaffMemberActive, STAFF_ROLES, type StaffFields } from '../../commands/staff-admin.js'
 import { LOCALES } from '../../i18n/index.js'
-import { Checkbox, Choice, echo, Form, formFailure, Text, type FormErrors } from '../forms.js'
+import { Checkbox, Choice, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage } from '../refusals.js'
 import type { Refused } from '../../commands/kernel.js'
 import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
 const StaffForm = Form({
   name: Text, email: Text, locale: Text, role: Text, hourly_rate: Text, crm_user: Text,
-  can_delete: Checkbox, available: Checkbox,
+  can_delete: Checkbox, available: Checkbox, all_desks: Checkbox, manager: OptionalId,
   desks: Ids, products: Ids
 })
 const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
 /** Schema failures (a desk id that is not a number, a checkbox with an odd value) name their field. */
-const FORM_MESSAGES = { desks: 'validation.invalidChoice', products: 'validation.invalidChoice', can_delete: 'validation.invalidChoice', available: 'validation.invalidChoice' }
+const FORM_MESSAGES = {
+  desks: 'validation.invalidChoice', products: 'validation.invalidChoice', can_delete: 'validation.invalidChoice', available: 'validation.invalidChoice',
+  all_desks: 'validation.invalidChoice', manager: 'validation.invalidChoice'
+}
 const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) })
 
 /** "45", "45.5", "45,50" (the page's language may use a comma): cents, or NaN. */
@@ -33,7 +36,7 @@ export function rateToCents(text: string): number {
 const centsToRate = (cents: number) => (cents / 100).toFixed(2)
 
 const FIELD_WORDS = {
-  names: { hourlyRateCents: 'hourly_rate', deskIds: 'desks', productIds: 'products', canDelete: 'can_delete', crmUserId: 'crm_user' },
+  names: { hourlyRateCents: 'hourly_rate', deskIds: 'desks', productIds: 'products', canDelete: 'can_delete', crmUserId: 'crm_user', managerId: 'manager' },
   keys: { 'email.taken': 'admin.staff.emailTaken', hourlyRateCents: 'admin.staff.rateRange', 'crmUserId.invalid_choice': 'admin.staff.crmUserFormat', 'crmUserId.taken': 'admin.staff.crmUserTaken' },
   params: { max: centsToRate(HOURLY_RATE_CENTS.max) }
 }
@@ -49,8 +52,8 @@ export default async function adminStaff(instance: FastifyInstance) {
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
 
   const choices = async () => {
-    const [desks, products] = await Promise.all([listDesks(fastify.db), listProducts(fastify.db)])
-    return { desks, products, roles: STAFF_ROLES, locales: LOCALES }
+    const [desks, products, staff] = await Promise.all([listDesks(fastify.db), listProducts(fastify.db), listStaffForAdmin(fastify.db)])
+    return { desks, products, roles: STAFF_ROLES, locales: LOCALES, managers: staff.filter((s) => s.active === 1) }
   }
 
   async function renderForm(request: FastifyRequest, reply: FastifyReply, state: {
@@ -76,7 +79,8 @@ export default async function adminStaff(instance: FastifyInstance) {
     return {
       name: body.name, email: body.email, locale: body.locale === '' ? null : body.locale, role: body.role || 'staff',
       canDelete: body.can_delete !== undefined, available: body.available !== undefined,
-      hourlyRateCents: rateToCents(body.hourly_rate), deskIds: body.desks, productIds: body.products, crmUserId: body.crm_user
+      hourlyRateCents: rateToCents(body.hourly_rate), deskIds: body.desks, productIds: body.products, crmUserId: body.crm_user,
+      managerId: body.manager, allDesks: body.all_desks !== undefined
     }
   }
 
@@ -117,6 +121,7 @@ export default async function adminStaff(instance: FastifyInstance) {
       values: {
         name: profile.name, email: profile.email, locale: profile.locale ?? '', role: profile.role, hourly_rate: centsToRate(profile.hourlyRateCents), crm_user: profile.crmUserId ?? '',
         ...(profile.canDelete ? { can_delete: 'on' } : {}), ...(profile.available ? { available: 'on' } : {}),
+        ...(profile.allDesks ? { all_desks: 'on' } : {}), manager: profile.managerId === null ? '' : String(profile.managerId),
         desks: profile.deskIds, products: profile.productIds
       }
     })

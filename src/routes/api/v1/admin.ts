@@ -73,12 +73,14 @@ const StaffBody = Type.Object({
   name: Name, email: Type.String({ maxLength: 1000 }), locale: Type.Union([Type.String({ maxLength: 10 }), Type.Null()]),
   role: Type.String({ maxLength: 20, description: 'staff or admin' }), canDelete: Type.Boolean(),
   hourlyRateCents: Type.Union([Type.Integer(), Type.Null()]), available: Type.Boolean(), deskIds: Ids, productIds: Ids,
-  crmUserId: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()]))
+  crmUserId: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()])),
+  managerId: Type.Optional(NullableId), allDesks: Type.Optional(Type.Boolean({ description: 'works every desk’s tickets without being an admin' }))
 }, { additionalProperties: false })
 const StaffJson = Type.Object({
   id: Type.Integer(), name: Type.String(), email: Type.String(), locale: Type.Union([Type.String(), Type.Null()]), role: Type.String(),
   canDelete: Type.Boolean(), hourlyRateCents: Type.Integer(), available: Type.Boolean(), active: Type.Boolean(), openTickets: Type.Integer(),
-  deskIds: Type.Array(Type.Integer()), productIds: Type.Array(Type.Integer()), crmUserId: Type.Union([Type.String(), Type.Null()])
+  deskIds: Type.Array(Type.Integer()), productIds: Type.Array(Type.Integer()), crmUserId: Type.Union([Type.String(), Type.Null()]),
+  managerId: Type.Union([Type.Integer(), Type.Null()]), allDesks: Type.Boolean()
 })
 const StaffListJson = Type.Object({
   id: Type.Integer(), name: Type.String(), email: Type.String(), role: Type.String(), active: Type.Boolean(), available: Type.Boolean(),
