@@ -100,10 +100,14 @@ async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput): Promise<
   if (input.source !== 'email' && !namesCatalogOrProduct({ productId, categoryId })) check.add('productId', 'catalog_or_product')
   if (productId !== null && !(await productExists(db, productId))) check.add('productId', 'invalid_choice')
   let ticketType: TicketType = 'incident'
+  let usualPriority: Priority = 'medium'
   if (categoryId !== null) {
     const item = await getCatalogItem(db, categoryId)
     if (!item || item.active !== 1) check.add('categoryId', 'invalid_choice')
-    else ticketType = item.ticket_type
+    else {
+      ticketType = item.ticket_type
+      usualPriority = item.default_priority ?? 'medium'
+    }
   }
 
   let deskId = input.deskId ?? null
@@ -113,7 +117,8 @@ async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput): Promise<
     if (deskId === null) check.add('deskId', 'required')
   }
 
-  const priority = (input.priority || 'medium') as Priority
+  // Not chosen: the catalog item's usual priority.
+  const priority = (input.priority || usualPriority) as Priority
   if (!PRIORITIES.includes(priority)) check.add('priority', 'invalid_choice')
   check.text('title', input.title, LIMITS.title)
   check.text('description', input.description, LIMITS.description)

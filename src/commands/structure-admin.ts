@@ -9,6 +9,7 @@ import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, typ
 import { asAdmin, sortedIds } from './admin-common.js'
 import { AUTO_CLOSE_DAYS } from './admin.js'
 import { calendarProfile } from '../db/calendars.js'
+import { PRIORITIES, type Priority } from '../domain/lifecycle.js'
 import { emailTaken } from '../db/people.js'
 import type { DeskProfile } from '../db/structure-admin.js'
 import { hasForbiddenControl } from '../domain/text.js'
@@ -130,12 +131,18 @@ export interface CatalogFields {
   name: string
   ticketType: string
   active: boolean
+  /** An item's tickets' priority when the requester does not choose; null: medium. Left out: kept. */
+  defaultPriority?: string | null
 }
 
 const TICKET_TYPES = ['incident', 'request'] as const
 
-async function checkedCatalog(uow: UnitOfWork, input: CatalogFields, entryId: number | null, wasArea: boolean | null) {
+async function checkedCatalog(uow: UnitOfWork, input: CatalogFields, entryId: number | null, wasArea: boolean | null, kept: Priority | null = null) {
   const check = new FieldCheck()
+  const defaultPriority = input.defaultPriority === undefined ? kept : input.defaultPriority === '' ? null : input.defaultPriority
+  if (defaultPriority !== null && !PRIORITIES.includes(defaultPriority as Priority)) check.add('defaultPriority', 'invalid_choice')
+  // An area's tickets are its items': only items have a default priority.
+  else if (defaultPriority !== null && input.areaId === null) check.add('defaultPriority', 'invalid_choice')
   const name = input.name.trim()
   check.text('name', input.name, STRUCTURE_LIMITS.name)
   if (!TICKET_TYPES.includes(input.ticketType as never)) check.add('ticketType', 'invalid_choice')
@@ -145,7 +152,7 @@ async function checkedCatalog(uow: UnitOfWork, input: CatalogFields, entryId: nu
   else if (wasArea === false && input.areaId === null) check.add('areaId', 'required')
   if (!check.has('name') && !check.has('areaId') && await catalogNameTaken(uow.trx, input.areaId, name, entryId)) check.add('name', 'taken')
   check.refuse()
-  return { parentId: input.areaId, name, ticketType: input.ticketType as 'incident' | 'request', active: input.active }
+  return { parentId: input.areaId, name, ticketType: input.ticketType as 'incident' | 'request', active: input.active, defaultPriority: defaultPriority as Priority | null }
 }
 
 /** A catalog area (areaId null) or an item of an area; new items need no approval until set on the approval page. */
@@ -165,9 +172,9 @@ export async function editCatalogEntry(deps: Deps, who: Who, input: CatalogField
     asAdmin(uow)
     const current = await getCatalogEntry(uow.trx, input.entryId)
     if (!current) throw new Refused('not_found')
-    const entry = await checkedCatalog(uow, input, current.id, current.parent_id === null)
+    const entry = await checkedCatalog(uow, input, current.id, current.parent_id === null, current.default_priority)
     await saveCatalogEntry(uow.trx, current.id, entry, uow.at)
-    const before = { parentId: current.parent_id, name: current.name, ticketType: current.ticket_type, active: current.active === 1 }
+    const before = { parentId: current.parent_id, name: current.name, ticketType: current.ticket_type, active: current.active === 1, defaultPriority: current.default_priority }
     const changed = await uow.audit({
       entity: current.parent_id === null ? 'catalog_area' : 'catalog_item', entityId: current.id, action: 'update', label: entry.name, before, after: { ...entry }
     })

@@ -131,6 +131,8 @@ export interface CategoryTable {
   /** With requires_approval: approved at once (a history row says so) instead of by the requester's manager. */
   auto_approve: ColumnType<Flag, Flag | undefined, Flag>
   active: ColumnType<Flag, Flag | undefined, Flag>
+  /** An item's tickets' priority when whoever opens one does not choose; null: medium. */
+  default_priority: ColumnType<Priority | null, Priority | null | undefined, Priority | null>
   created_at: CreatedAt
 }
 

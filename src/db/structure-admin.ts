@@ -1,5 +1,6 @@
 // Desks and products as the administration pages see them.
 import type { Executor } from './index.js'
+import type { Priority } from '../domain/lifecycle.js'
 
 /** Every desk with its manager's name and how many staff and products it has. */
 export async function listDesksForAdmin(db: Executor) {
@@ -113,12 +114,12 @@ export async function saveProduct(db: Executor, id: number | null, p: { name: st
 
 /** Every catalog area with its items, active or not, by name. */
 export async function listCatalogForAdmin(db: Executor) {
-  const rows = await db.selectFrom('category').select(['id', 'parent_id', 'name', 'ticket_type', 'active']).orderBy('name').orderBy('id').execute()
+  const rows = await db.selectFrom('category').select(['id', 'parent_id', 'name', 'ticket_type', 'active', 'default_priority']).orderBy('name').orderBy('id').execute()
   return rows.filter((r) => r.parent_id === null).map((area) => ({ ...area, items: rows.filter((r) => r.parent_id === area.id) }))
 }
 
 export async function getCatalogEntry(db: Executor, id: number) {
-  return db.selectFrom('category').select(['id', 'parent_id', 'name', 'ticket_type', 'active']).where('id', '=', id).executeTakeFirst()
+  return db.selectFrom('category').select(['id', 'parent_id', 'name', 'ticket_type', 'active', 'default_priority']).where('id', '=', id).executeTakeFirst()
 }
 
 /** An area (parentId null) or an item of an area with this name, other than `exceptId`. */
@@ -134,11 +135,11 @@ export async function isCatalogArea(db: Executor, id: number): Promise<boolean> 
 }
 
 /** Writes an area or item (a new one when `id` is null); returns its id. */
-export async function saveCatalogEntry(db: Executor, id: number | null, e: { parentId: number | null; name: string; ticketType: 'incident' | 'request'; active: boolean }, now: string): Promise<number> {
+export async function saveCatalogEntry(db: Executor, id: number | null, e: { parentId: number | null; name: string; ticketType: 'incident' | 'request'; active: boolean; defaultPriority: Priority | null }, now: string): Promise<number> {
+  const values = { parent_id: e.parentId, name: e.name, ticket_type: e.ticketType, active: e.active ? 1 : 0, default_priority: e.defaultPriority } as const
   if (id === null) {
-    return (await db.insertInto('category').values({ parent_id: e.parentId, name: e.name, ticket_type: e.ticketType, active: e.active ? 1 : 0, created_at: now })
-      .returning('id').executeTakeFirstOrThrow()).id
+    return (await db.insertInto('category').values({ ...values, created_at: now }).returning('id').executeTakeFirstOrThrow()).id
   }
-  await db.updateTable('category').set({ parent_id: e.parentId, name: e.name, ticket_type: e.ticketType, active: e.active ? 1 : 0 }).where('id', '=', id).execute()
+  await db.updateTable('category').set(values).where('id', '=', id).execute()
   return id
 }

@@ -153,3 +153,24 @@ t.test('a desk’s e-mail address: an address, not another desk’s or a person�
   const desks = await e.db.selectFrom('desk').select(['name', 'email_alias', 'inbound_default']).where('name', 'in', ['Billing', 'Front']).orderBy('name').execute()
   t.same(desks, [{ name: 'Billing', email_alias: 'billing@example.com', inbound_default: 0 }, { name: 'Front', email_alias: null, inbound_default: 1 }], 'the last desk marked takes it from the one before')
 })
+
+t.test('a catalog item’s usual priority: its tickets get it when nobody chooses, and a choice still wins', async (t) => {
+  const e = await testApp(t)
+  const admin = await loginAs(e.app, 'admin@casebridge.test')
+  const item = e.ids.category['Printer problem']
+  const area = (await e.db.selectFrom('category').select('parent_id').where('id', '=', item).executeTakeFirstOrThrow()).parent_id!
+  const bad = await admin.post(`/admin/catalog/entries/${area}`, { area: '', name: 'Hardware', ticket_type: 'incident', active: 'on', default_priority: 'high' }, { csrfFrom: '/admin/catalog/entries' })
+  t.equal(bad.statusCode, 422, 'an area has no priority of its own')
+  t.equal((await admin.post(`/admin/catalog/entries/${item}`, { area: String(area), name: 'Printer problem', ticket_type: 'incident', active: 'on', default_priority: 'urgent' }, { csrfFrom: '/admin/catalog/entries' })).statusCode, 422, 'not a priority')
+  t.equal((await admin.post(`/admin/catalog/entries/${item}`, { area: String(area), name: 'Printer problem', ticket_type: 'incident', active: 'on', default_priority: 'high' }, { csrfFrom: '/admin/catalog/entries' })).statusCode, 302)
+  t.match((await admin.get(`/admin/catalog/entries/${item}`)).body, '<option value="high" selected>')
+
+  const bob = await loginAs(e.app, 'bob@acme.test')
+  const form = await bob.get('/portal/tickets/new')
+  t.match(form.body, /<option value="" selected>Usual for the service<\/option>/, 'the portal offers the usual priority first')
+  const open = (priority: string, title: string) => bob.postMultipart('/portal/tickets', { title, description: 'Streaks on every page.', category_id: String(item), priority }, [], { csrfFrom: '/portal/tickets/new' })
+  t.equal((await open('', 'Streaks')).statusCode, 302)
+  t.equal((await open('low', 'Streaks again')).statusCode, 302)
+  const rows = await e.db.selectFrom('ticket').select(['title', 'priority']).where('title', 'like', 'Streaks%').orderBy('id').execute()
+  t.same(rows, [{ title: 'Streaks', priority: 'high' }, { title: 'Streaks again', priority: 'low' }])
+})

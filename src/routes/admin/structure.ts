@@ -17,7 +17,7 @@ const DeskForm = Form({
   email_alias: Text, inbound_default: Checkbox
 })
 const ProductForm = Form({ name: Text, code: Text, active: Checkbox })
-const CatalogForm = Form({ area: OptionalId, name: Text, ticket_type: Text, active: Checkbox })
+const CatalogForm = Form({ area: OptionalId, name: Text, ticket_type: Text, active: Checkbox, default_priority: Text })
 const FORM_MESSAGES = {
   manager: 'validation.invalidChoice', members: 'validation.invalidChoice', products: 'validation.invalidChoice',
   items: 'validation.invalidChoice', active: 'validation.invalidChoice', area: 'validation.invalidChoice',
@@ -172,14 +172,17 @@ export default async function adminStructure(instance: FastifyInstance) {
       title: editing ? t('admin.catalog.editTitle', { name: editing.name }) : t('admin.catalog.title'),
       catalog: await listCatalogForAdmin(fastify.db), editing: editing ?? null, maxName: STRUCTURE_LIMITS.name,
       values: state.values ?? (editing
-        ? { area: editing.parent_id === null ? '' : String(editing.parent_id), name: editing.name, ticket_type: editing.ticket_type, ...(editing.active ? { active: 'on' } : {}) }
+        ? {
+            area: editing.parent_id === null ? '' : String(editing.parent_id), name: editing.name, ticket_type: editing.ticket_type,
+            default_priority: editing.default_priority ?? '', ...(editing.active ? { active: 'on' } : {})
+          }
         : { area: '', ticket_type: 'incident', active: 'on' }),
       errors, formError: Object.keys(errors).length > 0 ? t('common.formErrors') : null, audit: audit.rows
     }, state.status ?? 200)
   }
 
   const catalogFields = (body: typeof CatalogForm.static): CatalogFields => ({
-    areaId: body.area, name: body.name, ticketType: body.ticket_type, active: body.active !== undefined
+    areaId: body.area, name: body.name, ticketType: body.ticket_type, active: body.active !== undefined, defaultPriority: body.default_priority
   })
 
   fastify.get('/catalog/entries', async (request, reply) => catalogPage(request, reply))

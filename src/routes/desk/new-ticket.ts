@@ -55,7 +55,7 @@ async function renderForm(fastify: FastifyInstance, request: FastifyRequest, rep
   const [accounts, items, products, desks] = await Promise.all([
     openableAccounts(fastify.db, contact.id), listCatalogItems(fastify.db), listProducts(fastify.db), listDesks(fastify.db)
   ])
-  const defaults: Record<string, string> = { source: 'phone', priority: 'medium', account_id: accounts.length === 1 ? String(accounts[0].id) : '' }
+  const defaults: Record<string, string> = { source: 'phone', priority: '', account_id: accounts.length === 1 ? String(accounts[0].id) : '' }
   return reply.page('desk/new-ticket', {
     title: request.t('desk.new.title'),
     contact, accounts, items, products, desks, priorities: PRIORITIES, sources: STAFF_SOURCES,

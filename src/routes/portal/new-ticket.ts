@@ -47,7 +47,7 @@ export default async function newTicket(instance: FastifyInstance) {
     return reply.page('portal/new-ticket', {
       title: request.t('portal.new.title'),
       accounts, products, areas: groupByArea(items), desks, priorities: PRIORITIES, limits: LIMITS,
-      values: { priority: 'medium', ...opts.values },
+      values: { priority: '', ...opts.values },
       errors,
       formError: accounts.length === 0
         ? request.t(theirs.length > 0 ? 'portal.new.accountsInactive' : 'portal.new.noAccount')

@@ -45,10 +45,12 @@ const ProductBody = Type.Object({ name: Name, code: Type.String({ maxLength: 100
 const ProductJson = Type.Object({ id: Type.Integer(), name: Type.String(), code: Type.Union([Type.String(), Type.Null()]), active: Type.Boolean() })
 
 const CatalogBody = Type.Object({
-  areaId: NullableId, name: Name, ticketType: Type.String({ maxLength: 40 }), active: Type.Boolean()
+  areaId: NullableId, name: Name, ticketType: Type.String({ maxLength: 40 }), active: Type.Boolean(),
+  defaultPriority: Type.Optional(Type.Union([Type.String({ maxLength: 40, description: 'an item\'s tickets\' priority when none is chosen' }), Type.Null()]))
 }, { additionalProperties: false })
 const CatalogJson = Type.Object({
-  id: Type.Integer(), areaId: Type.Union([Type.Integer(), Type.Null()]), name: Type.String(), ticketType: Type.String(), active: Type.Boolean()
+  id: Type.Integer(), areaId: Type.Union([Type.Integer(), Type.Null()]), name: Type.String(), ticketType: Type.String(), active: Type.Boolean(),
+  defaultPriority: Type.Union([Type.String(), Type.Null()])
 })
 
 const Hours = Type.Object(Object.fromEntries(WEEKDAYS.map((d) => [String(d), Type.Optional(Type.String({ maxLength: 200 }))])), { additionalProperties: false })
@@ -153,8 +155,8 @@ export default async function adminApi(instance: FastifyInstance) {
 
   // ---- service catalog ----
 
-  const catalogJson = (c: { id: number; parent_id: number | null; name: string; ticket_type: string; active: number }) =>
-    ({ id: c.id, areaId: c.parent_id, name: c.name, ticketType: c.ticket_type, active: c.active === 1 })
+  const catalogJson = (c: { id: number; parent_id: number | null; name: string; ticket_type: string; active: number; default_priority: string | null }) =>
+    ({ id: c.id, areaId: c.parent_id, name: c.name, ticketType: c.ticket_type, active: c.active === 1, defaultPriority: c.default_priority })
   api.get('/catalog', { schema: { summary: 'Catalog areas and items', response: { 200: Type.Array(CatalogJson), ...ErrorResponses } } }, async () => {
     return (await listCatalogForAdmin(db)).flatMap((area) => [catalogJson(area), ...area.items.map(catalogJson)])
   })
