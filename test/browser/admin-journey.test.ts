@@ -38,7 +38,7 @@ t.test('a new admin builds the organisation from the browser; tickets follow', a
   await admin.goto(`${base}/admin`)
   await admin.getByRole('link', { name: en('admin.desks.title'), exact: true }).click()
   await admin.getByRole('link', { name: en('admin.desks.add') }).click()
-  await admin.getByLabel(en('admin.desks.field.name')).fill('Field Service')
+  await admin.getByLabel(en('admin.desks.field.name'), { exact: true }).fill('Field Service')
   await save(en('common.save'))
   t.match(await flashText(admin, 'Field Service'), 'Desk Field Service added')
   for (const [name, email] of [['Marta Costa', 'marta@harbor-support.test'], ['Nuno Alves', 'nuno@harbor-support.test']]) {
