@@ -10,8 +10,7 @@ import { OPERATOR, type Outcome, type Refused } from './commands/kernel.js'
 import { listStaffForAdmin, staffProfile } from './db/staff-admin.js'
 import { editStaffMember, setStaffMemberActive } from './commands/staff-admin.js'
 import { calendarProfile, listCalendars } from './db/calendars.js'
-import { addCalendar, editCalendar, type CalendarFields } from './commands/service-hours.js'
-import { formatDayHours, WEEKDAYS } from './domain/business-hours.js'
+import { addCalendar, editCalendar, weekHours, type CalendarFields } from './commands/service-hours.js'
 
 export class AdminUsageError extends Error {
   override name = 'AdminUsageError'
@@ -28,7 +27,7 @@ export const ADMIN_USAGE = `  desk list                       desks with manager
   catalog list | catalog add --name N [--area A] [--type incident|request]
                                   an area (without --area) or an item of area A
   staff list [--q TEXT]            staff with role, desks, open tickets and whether they are on
-  staff set E [--name N] [--role staff|admin] [--desk D]... [--product P]... [--locale en|pt-BR|none]
+  staff set E [--name N] [--role staff|admin] [--desk D]... [--product P]... [--area A]... [--locale en|pt-BR|none]
            [--available yes|no] [--can-delete yes|no] [--rate CENTS] [--on | --off]
                                   change a staff member (E: their e-mail; a list given replaces theirs); add one with
                                   \`user add --role staff\`
@@ -81,7 +80,7 @@ const DESK_OPTIONS = {
 } as const
 
 const STAFF_OPTIONS = {
-  name: { type: 'string' }, role: { type: 'string' }, desk: { type: 'string', multiple: true }, product: { type: 'string', multiple: true },
+  name: { type: 'string' }, role: { type: 'string' }, desk: { type: 'string', multiple: true }, product: { type: 'string', multiple: true }, area: { type: 'string', multiple: true },
   locale: { type: 'string' }, available: { type: 'string' }, 'can-delete': { type: 'string' }, rate: { type: 'string' }, on: { type: 'boolean' }, off: { type: 'boolean' }
 } as const
 
@@ -189,7 +188,8 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
       role: values.role ?? current.role, canDelete: yesNo(values['can-delete'], 'can-delete') ?? current.canDelete, hourlyRateCents: rate,
       available: yesNo(values.available, 'available') ?? current.available,
       deskIds: values.desk === undefined ? current.deskIds : await Promise.all(values.desk.map((d) => idOf(db, 'desk', d, 'desk'))),
-      productIds: values.product === undefined ? current.productIds : await Promise.all(values.product.map((p) => idOf(db, 'product', p, 'product')))
+      productIds: values.product === undefined ? current.productIds : await Promise.all(values.product.map((p) => idOf(db, 'product', p, 'product'))),
+      areaIds: values.area === undefined ? current.areaIds : await Promise.all(values.area.map((a) => idOf(db, 'category', a, 'catalog area')))
     }))
     let switched = false
     if (values.on || values.off) {
@@ -202,7 +202,7 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
   }
   if (command === 'calendar' && sub === 'list') {
     for (const c of await listCalendars(db)) {
-      const week = WEEKDAYS.map((d) => `${d}=${formatDayHours(c.week[d]) || 'closed'}`).join(' ')
+      const week = Object.entries(weekHours(c.week)).map(([d, hours]) => `${d}=${hours || 'closed'}`).join(' ')
       out(`${c.id}\t${c.name}\t${c.timeZone}\t${week}\tholidays: ${c.holidays}\tdesks: ${c.desks.join(', ') || '-'}`)
     }
     return true
@@ -215,7 +215,7 @@ export async function runAdminCli(argv: string[], db: Db, out: Print): Promise<b
       name: values.name ?? current?.name ?? '',
       timeZone: values.zone ?? current?.timeZone ?? 'UTC',
       hours: values.day === undefined
-        ? Object.fromEntries(WEEKDAYS.map((d) => [String(d), formatDayHours(current?.week[d])]))
+        ? weekHours(current?.week)
         : weekOf(values.day),
       holidays: values.holiday === undefined ? current?.holidays ?? [] : values.holiday.map(holidayOf)
     }

@@ -15,7 +15,7 @@ export async function assignBacklog(deps: Pick<Deps, 'db' | 'clock' | 'random'>,
     // a job pass that lost its lease stops here (the function throws)
     opts.stillHeld?.()
     const outcome = await run(deps, SYSTEM, async (uow) => {
-      const next = pickLeastLoaded(await eligibleStaffLoads(uow.trx, t.desk_id, t.product_id), uow.random)
+      const next = pickLeastLoaded(await eligibleStaffLoads(uow.trx, t.desk_id, { productId: t.product_id, categoryId: t.category_id }), uow.random)
       if (next === null) return false
       // Only if it is still as we read it (nobody assigned or changed it meanwhile).
       await lockTicket(uow.trx, t.id)

@@ -105,7 +105,7 @@ export async function editFieldsIn(uow: UnitOfWork, input: EditFieldsInput): Pro
     set.desk_id = deskId
     events.push({ action: 'updated', field: 'desk', from: await nameOf(trx, 'desk', ticket.desk_id), to: await nameOf(trx, 'desk', deskId) })
     if (ticket.assignee_id === null || !(await isDeskMember(trx, deskId, ticket.assignee_id))) {
-      const next = pickLeastLoaded(await eligibleStaffLoads(trx, deskId, productId), uow.random)
+      const next = pickLeastLoaded(await eligibleStaffLoads(trx, deskId, { productId, categoryId }), uow.random)
       set.assignee_id = next
       const names = await staffNames(trx, [ticket.assignee_id, next])
       events.push({ action: 'assigned', field: 'assignee', from: ticket.assignee_id === null ? null : names.get(ticket.assignee_id) ?? null, to: next === null ? null : names.get(next) ?? null })

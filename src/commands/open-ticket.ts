@@ -156,7 +156,7 @@ export async function keepFiles(deps: Pick<Deps, 'store'>, files: (UploadedFile 
 export async function insertNewTicket(uow: UnitOfWork, draft: TicketDraft, files: StoredFile[]): Promise<OpenedTicket> {
   const trx = uow.trx
   const number = await nextCounter(trx, 'ticket_number')
-  const assigneeId = pickLeastLoaded(await eligibleStaffLoads(trx, draft.deskId, draft.productId), uow.random)
+  const assigneeId = pickLeastLoaded(await eligibleStaffLoads(trx, draft.deskId, { productId: draft.productId, categoryId: draft.categoryId }), uow.random)
   const due = await slaDueFor(trx, { priority: draft.priority, categoryId: draft.categoryId, deskId: draft.deskId }, uow.at)
   const { id, version } = await insertTicket(trx, {
     number, title: draft.title, description: draft.description, url: draft.url,

@@ -53,11 +53,16 @@ async function checkedCalendar(uow: UnitOfWork, input: CalendarFields, calendarI
   return { name, timeZone, week, holidays: [...holidays].sort(([a], [b]) => a.localeCompare(b)).map(([day, name]) => ({ day, name })) }
 }
 
+/** A calendar's opening hours as CalendarFields write them: per ISO weekday ('1'...'7'), '' when closed. */
+export function weekHours(week: CalendarProfile['week'] | undefined): Record<string, string> {
+  return Object.fromEntries(WEEKDAYS.map((d) => [String(d), formatDayHours(week?.[d])]))
+}
+
 /** A calendar as the audit log shows it: hours per day as written, holidays as "date name". */
 function auditView(c: Omit<CalendarProfile, 'id'>) {
   return {
     name: c.name, timeZone: c.timeZone,
-    ...Object.fromEntries(WEEKDAYS.map((d) => [`hours.${d}`, formatDayHours(c.week[d])])),
+    ...Object.fromEntries(Object.entries(weekHours(c.week)).map(([d, hours]) => [`hours.${d}`, hours])),
     holidays: c.holidays.map((h) => `${h.day} ${h.name}`.trim()).join('; ')
   }
 }

@@ -40,6 +40,8 @@ export interface StaffFields {
   managerId?: number | null
   /** Works every desk's tickets without being an admin; left out: kept (no for someone new). */
   allDesks?: boolean
+  /** The service catalog areas they serve (none: every area); left out: kept (none for someone new). */
+  areaIds?: number[]
 }
 
 /** A Salesforce User id: 005 and 12 or 15 more letters and digits. */
@@ -57,7 +59,9 @@ async function checked(uow: UnitOfWork, input: StaffFields, staffId: number | nu
   if (!Number.isInteger(rate) || rate < HOURLY_RATE_CENTS.min || rate > HOURLY_RATE_CENTS.max) check.add('hourlyRateCents', 'out_of_range', HOURLY_RATE_CENTS)
   const deskIds = sortedIds(input.deskIds)
   const productIds = sortedIds(input.productIds)
-  const known = await knownDesksAndProducts(uow.trx, deskIds, productIds)
+  const areaIds = sortedIds(input.areaIds ?? current?.areaIds ?? [])
+  const known = await knownDesksAndProducts(uow.trx, deskIds, productIds, areaIds)
+  if (areaIds.some((id) => !known.areas.has(id))) check.add('areaIds', 'invalid_choice')
   if (deskIds.some((id) => !known.desks.has(id))) check.add('deskIds', 'invalid_choice')
   if (productIds.some((id) => !known.products.has(id))) check.add('productIds', 'invalid_choice')
   const crmUserId = input.crmUserId === undefined ? current?.crmUserId ?? null : input.crmUserId === null || input.crmUserId.trim() === '' ? null : input.crmUserId.trim()
@@ -70,7 +74,7 @@ async function checked(uow: UnitOfWork, input: StaffFields, staffId: number | nu
   check.refuse()
   return {
     name: input.name.trim(), email, locale: input.locale, role: input.role as StaffRole, canDelete: input.canDelete || input.role === 'admin',
-    hourlyRateCents: rate, available: input.available, deskIds, productIds, crmUserId, managerId, allDesks: input.allDesks ?? current?.allDesks ?? false
+    hourlyRateCents: rate, available: input.available, deskIds, productIds, crmUserId, managerId, allDesks: input.allDesks ?? current?.allDesks ?? false, areaIds
   }
 }
 
@@ -87,7 +91,7 @@ export async function addStaffMember(deps: Deps, who: Who, input: StaffFields & 
     const id = await insertStaff(uow.trx, {
       name: fields.name, email: fields.email, passwordHash: null, role: fields.role, available: fields.available,
       canDelete: fields.canDelete, hourlyRateCents: fields.hourlyRateCents, deskIds: fields.deskIds, productIds: fields.productIds,
-      locale: fields.locale, crmUserId: fields.crmUserId, managerId: fields.managerId, allDesks: fields.allDesks, now: uow.at
+      locale: fields.locale, crmUserId: fields.crmUserId, managerId: fields.managerId, allDesks: fields.allDesks, areaIds: fields.areaIds, now: uow.at
     })
     await queueInvitation(uow, { kind: 'staff', id })
     await uow.audit({ entity: 'staff', entityId: id, action: 'create', label: fields.name, after: audited({ ...fields, active: true }) })

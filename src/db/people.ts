@@ -128,6 +128,7 @@ export interface NewStaffInput {
   locale?: string | null
   managerId?: number | null
   allDesks?: boolean
+  areaIds?: number[]
   now: string
 }
 
@@ -143,6 +144,9 @@ export async function insertStaff(db: Executor, input: NewStaffInput): Promise<n
   }
   for (const productId of input.productIds ?? []) {
     await db.insertInto('staff_product').values({ staff_id: row.id, product_id: productId }).execute()
+  }
+  for (const areaId of input.areaIds ?? []) {
+    await db.insertInto('staff_category').values({ staff_id: row.id, category_id: areaId }).execute()
   }
   return row.id
 }

@@ -110,6 +110,12 @@ export interface StaffProductTable {
   product_id: number
 }
 
+/** The service catalog areas a staff member serves (none: every area of their desks). */
+export interface StaffCategoryTable {
+  staff_id: number
+  category_id: number
+}
+
 export interface ProductTable {
   id: Id
   name: string
@@ -618,6 +624,7 @@ export interface Database {
   desk: DeskTable
   desk_member: DeskMemberTable
   staff_product: StaffProductTable
+  staff_category: StaffCategoryTable
   product: ProductTable
   category: CategoryTable
   desk_product: DeskProductTable

@@ -42,6 +42,8 @@ export interface StaffProfile {
   managerId: number | null
   /** Works every desk's tickets without being an admin. */
   allDesks: boolean
+  /** The service catalog areas they serve; none: every area. */
+  areaIds: number[]
 }
 
 /** Another staff member mapped to this CRM user. */
@@ -57,15 +59,16 @@ export async function staffProfile(db: Executor, id: number): Promise<StaffProfi
     .select(['id', 'name', 'email', 'locale', 'role', 'can_delete', 'hourly_rate_cents', 'available', 'active', 'open_tickets', 'crm_user_id', 'manager_id', 'all_desks'])
     .where('id', '=', id).executeTakeFirst()
   if (!row) return undefined
-  const [desks, products] = await Promise.all([
+  const [desks, products, areas] = await Promise.all([
     db.selectFrom('desk_member').select('desk_id').where('staff_id', '=', id).orderBy('desk_id').execute(),
-    db.selectFrom('staff_product').select('product_id').where('staff_id', '=', id).orderBy('product_id').execute()
+    db.selectFrom('staff_product').select('product_id').where('staff_id', '=', id).orderBy('product_id').execute(),
+    db.selectFrom('staff_category').select('category_id').where('staff_id', '=', id).orderBy('category_id').execute()
   ])
   return {
     id: row.id, name: row.name, email: row.email, locale: row.locale, role: row.role, canDelete: row.can_delete === 1,
     hourlyRateCents: row.hourly_rate_cents, available: row.available === 1, active: row.active === 1, openTickets: row.open_tickets,
     deskIds: desks.map((d) => d.desk_id), productIds: products.map((p) => p.product_id), crmUserId: row.crm_user_id,
-    managerId: row.manager_id, allDesks: row.all_desks === 1
+    managerId: row.manager_id, allDesks: row.all_desks === 1, areaIds: areas.map((a) => a.category_id)
   }
 }
 
@@ -78,6 +81,8 @@ export async function updateStaffProfile(db: Executor, id: number, p: Omit<Staff
   for (const deskId of p.deskIds) await db.insertInto('desk_member').values({ desk_id: deskId, staff_id: id }).execute()
   await db.deleteFrom('staff_product').where('staff_id', '=', id).execute()
   for (const productId of p.productIds) await db.insertInto('staff_product').values({ staff_id: id, product_id: productId }).execute()
+  await db.deleteFrom('staff_category').where('staff_id', '=', id).execute()
+  for (const areaId of p.areaIds) await db.insertInto('staff_category').values({ staff_id: id, category_id: areaId }).execute()
 }
 
 export async function setStaffActive(db: Executor, id: number, active: boolean): Promise<void> {
@@ -92,10 +97,11 @@ export async function otherActiveAdmins(db: Executor, exceptId: number | null): 
 }
 
 /** Which of these ids are desks, and which are active products. */
-export async function knownDesksAndProducts(db: Executor, deskIds: number[], productIds: number[]) {
-  const [desks, products] = await Promise.all([
+export async function knownDesksAndProducts(db: Executor, deskIds: number[], productIds: number[], areaIds: number[] = []) {
+  const [desks, products, areas] = await Promise.all([
     deskIds.length === 0 ? [] : db.selectFrom('desk').select('id').where('id', 'in', deskIds).execute(),
-    productIds.length === 0 ? [] : db.selectFrom('product').select('id').where('id', 'in', productIds).where('active', '=', 1).execute()
+    productIds.length === 0 ? [] : db.selectFrom('product').select('id').where('id', 'in', productIds).where('active', '=', 1).execute(),
+    areaIds.length === 0 ? [] : db.selectFrom('category').select('id').where('id', 'in', areaIds).where('parent_id', 'is', null).execute()
   ])
-  return { desks: new Set(desks.map((d) => d.id)), products: new Set(products.map((p) => p.id)) }
+  return { desks: new Set(desks.map((d) => d.id)), products: new Set(products.map((p) => p.id)), areas: new Set(areas.map((a) => a.id)) }
 }

@@ -52,8 +52,13 @@ export async function getTicketReceipt(db: Executor, id: number) {
     .executeTakeFirst()
 }
 
-/** Available staff allowed on a desk/product with their open-ticket counts (zero included). */
-export async function eligibleStaffLoads(db: Executor, deskId: number, productId: number | null) {
+/**
+ * Available staff allowed on a desk with their open-ticket counts (zero included). Someone who
+ * serves some products only takes tickets of those products; someone who serves some catalog
+ * areas only, tickets of items in those areas.
+ */
+export async function eligibleStaffLoads(db: Executor, deskId: number, ticket: { productId: number | null; categoryId: number | null }) {
+  const { productId, categoryId } = ticket
   // Each candidate's open-ticket count is kept on their row (triggers on ticket): no count per create.
   const rows = await db.selectFrom('staff')
     .innerJoin('desk_member', (j) => j.onRef('desk_member.staff_id', '=', 'staff.id').on('desk_member.desk_id', '=', deskId))
@@ -67,6 +72,15 @@ export async function eligibleStaffLoads(db: Executor, deskId: number, productId
         eb.not(restricted),
         eb.exists(eb.selectFrom('staff_product as sp').select('sp.staff_id')
           .whereRef('sp.staff_id', '=', 'staff.id').where('sp.product_id', '=', productId))
+      ])
+    })
+    .where((eb) => {
+      const restricted = eb.exists(eb.selectFrom('staff_category as sc').select('sc.staff_id').whereRef('sc.staff_id', '=', 'staff.id'))
+      if (categoryId === null) return eb.not(restricted)
+      return eb.or([
+        eb.not(restricted),
+        eb.exists(eb.selectFrom('staff_category as sc').innerJoin('category as item', 'item.parent_id', 'sc.category_id').select('sc.staff_id')
+          .whereRef('sc.staff_id', '=', 'staff.id').where('item.id', '=', categoryId))
       ])
     })
     .execute()
@@ -167,7 +181,7 @@ export async function activeStaffExists(db: Executor, staffId: number): Promise<
 
 /** Open tickets nobody is assigned to, oldest first. */
 export async function unassignedOpenTickets(db: Executor, limit: number) {
-  return db.selectFrom('ticket').select(['id', 'desk_id', 'product_id'])
+  return db.selectFrom('ticket').select(['id', 'desk_id', 'product_id', 'category_id'])
     .where('assignee_id', 'is', null).where('state', 'in', OPEN_STATES).where('deleted_at', 'is', null)
     .orderBy('created_at').orderBy('id').limit(limit).execute()
 }

@@ -2,7 +2,7 @@
 // invitation), edits and turns off staff accounts; every change is in the audit log; bad input
 // re-renders the form with a message per field and writes nothing.
 import t from 'tap'
-import { testApp, loginAs, Agent } from '../helpers/app.js'
+import { testApp, loginAs, apiToken, Agent } from '../helpers/app.js'
 import { makeTicket } from '../helpers/tickets.js'
 
 const FORM = { name: 'Fabio Nunes', email: 'Fabio@Casebridge.test', locale: 'pt-BR', role: 'staff', hourly_rate: '52,50', available: 'on' }
@@ -160,4 +160,33 @@ t.test('a manager and the reach of a supervisor: every desk’s tickets without 
   t.equal((await asBruno.get('/admin')).statusCode, 404, 'and is still no admin')
   const log = await e.db.selectFrom('admin_audit').select('changes').where('entity', '=', 'staff').where('entity_id', '=', bruno).executeTakeFirstOrThrow()
   t.match(JSON.parse(log.changes), { managerId: [null, carla], allDesks: [false, true] }, 'audited before and after')
+})
+
+t.test('the catalog areas a staff member serves: assignment gives them only tickets of items in those areas', async (t) => {
+  const e = await testApp(t)
+  const admin = await loginAs(e.app, 'admin@casebridge.test')
+  const area = async (name: string) => String((await e.db.selectFrom('category').select('id').where('name', '=', name).where('parent_id', 'is', null).executeTakeFirstOrThrow()).id)
+  const serviceDesk = String(e.ids.desk['Service Desk'])
+  const bruno = e.ids.staff['bruno@casebridge.test']
+  const ana = e.ids.staff['ana@casebridge.test']
+  const save = (id: number, form: Record<string, string | string[]>) => admin.post(`/admin/staff/${id}`, { locale: '', role: 'staff', hourly_rate: '60.00', available: 'on', ...form }, { csrfFrom: `/admin/staff/${id}` })
+  const bad = await save(bruno, { name: 'Bruno Lima', email: 'bruno@casebridge.test', desks: [serviceDesk], areas: [String(e.ids.category['Printer problem'])] })
+  t.equal(bad.statusCode, 422, 'an item is not an area')
+  t.match(bad.body, /id="areas-error">/)
+  t.equal((await save(bruno, { name: 'Bruno Lima', email: 'bruno@casebridge.test', desks: [serviceDesk], areas: [await area('Hardware')] })).statusCode, 302)
+  t.equal((await save(ana, { name: 'Ana Souza', email: 'ana@casebridge.test', desks: [serviceDesk, String(e.ids.desk['Product Support'])], areas: [await area('Software')] })).statusCode, 302)
+  t.match((await admin.get(`/admin/staff/${bruno}`)).body, new RegExp(`name="areas" value="${await area('Hardware')}" checked`))
+
+  const token = await apiToken(e.db, 'bob@acme.test')
+  const open = async (item: string) => {
+    const res = await e.app.inject({
+      method: 'POST', url: '/api/v1/tickets', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ title: `About ${item}`, description: 'Details.', categoryId: e.ids.category[item] })
+    })
+    t.equal(res.statusCode, 201, res.body)
+    return (await e.db.selectFrom('ticket').select('assignee_id').where('id', '=', res.json().id).executeTakeFirstOrThrow()).assignee_id
+  }
+  for (let i = 0; i < 3; i++) t.equal(await open('Printer problem'), bruno, 'Hardware: Bruno, however many he has')
+  t.equal(await open('Install software'), ana, 'Software: Ana')
+  t.equal(await open('Password reset'), null, 'an area nobody available serves waits in the queue for someone to pick it up')
 })

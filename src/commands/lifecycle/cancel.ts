@@ -1,7 +1,7 @@
 // The requester or staff cancel an open ticket: a reason chosen from the managed list, what they
 // wrote, or both.
 import { listItems } from '../../db/managed-lists.js'
-import { chosenCode, itemLabel, storedLabels } from '../../domain/managed-lists.js'
+import { chosenCode, storedLabel, storedLabels } from '../../domain/managed-lists.js'
 import { FieldCheck, run, type Deps, type Outcome, type Who } from '../kernel.js'
 import { transitionTicket, withReason, type Moved } from './step.js'
 
@@ -28,13 +28,12 @@ export async function cancelTicket(deps: Deps, who: Who, input: CancelInput): Pr
         check.add('reasonCode', 'invalid_choice')
         check.refuse()
       }
-      const item = code ? items.find((i) => i.list === 'cancellation_reason' && i.code === code) : undefined
-      const label = item ? itemLabel(item, uow.who.person?.locale ?? 'en') : null
+      // The history reads in the language of whoever cancelled; the mail in each recipient's.
+      const label = storedLabel(items, 'cancellation_reason', code ?? null, uow.who.person?.locale ?? 'en')
+      const reasonLabel = storedLabels(items, 'cancellation_reason', code ?? null)
       const set = { cancel_reason: written || null, cancel_reason_code: code ?? null, closed_at: uow.at }
-      if (!written) return { set, historyNote: label, mail: { reasonLabel: storedLabels(items, 'cancellation_reason', code ?? null) } }
-      return withReason(input.reason, (reason) => ({
-        set, historyNote: label ? `${label}: ${reason}` : reason, mail: { reason, reasonLabel: storedLabels(items, 'cancellation_reason', code ?? null) }
-      }))
+      if (!written) return { set, historyNote: label, mail: { reasonLabel } }
+      return withReason(input.reason, (reason) => ({ set, historyNote: label ? `${label}: ${reason}` : reason, mail: { reason, reasonLabel } }))
     })
   })
 }

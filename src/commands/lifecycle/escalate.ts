@@ -24,7 +24,7 @@ export async function escalateTicket(deps: Deps, who: Who, input: EscalateInput)
       check.text('reason', input.reason, LIMITS.reason)
       check.refuse()
       const deskId = input.targetDeskId!
-      const next = pickLeastLoaded(await eligibleStaffLoads(uow.trx, deskId, ticket.product_id), uow.random)
+      const next = pickLeastLoaded(await eligibleStaffLoads(uow.trx, deskId, { productId: ticket.product_id, categoryId: ticket.category_id }), uow.random)
       const reason = input.reason.trim()
       const events: HistoryEntry[] = [{ action: 'escalate', field: 'desk', from: await deskName(uow.trx, ticket.desk_id), to: target, note: reason }]
       const names = await staffNames(uow.trx, [ticket.assignee_id, next])

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { notFound, forbidden } from '../../plugins/app.js'
 import { listDesks, listProducts } from '../../db/catalog.js'
 import { listStaffForAdmin, staffProfile } from '../../db/staff-admin.js'
+import { listCatalogForAdmin } from '../../db/structure-admin.js'
 import { listAudit } from '../../db/admin-audit.js'
 import { personWho } from '../../commands/kernel.js'
 import { addStaffMember, editStaffMember, HOURLY_RATE_CENTS, setStaffMemberActive, STAFF_ROLES, type StaffFields } from '../../commands/staff-admin.js'
@@ -16,12 +17,12 @@ import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type F
 const StaffForm = Form({
   name: Text, email: Text, locale: Text, role: Text, hourly_rate: Text, crm_user: Text,
   can_delete: Checkbox, available: Checkbox, all_desks: Checkbox, manager: OptionalId,
-  desks: Ids, products: Ids
+  desks: Ids, products: Ids, areas: Ids
 })
 const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
 /** Schema failures (a desk id that is not a number, a checkbox with an odd value) name their field. */
 const FORM_MESSAGES = {
-  desks: 'validation.invalidChoice', products: 'validation.invalidChoice', can_delete: 'validation.invalidChoice', available: 'validation.invalidChoice',
+  desks: 'validation.invalidChoice', products: 'validation.invalidChoice', areas: 'validation.invalidChoice', can_delete: 'validation.invalidChoice', available: 'validation.invalidChoice',
   all_desks: 'validation.invalidChoice', manager: 'validation.invalidChoice'
 }
 const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) })
@@ -36,7 +37,7 @@ export function rateToCents(text: string): number {
 const centsToRate = (cents: number) => (cents / 100).toFixed(2)
 
 const FIELD_WORDS = {
-  names: { hourlyRateCents: 'hourly_rate', deskIds: 'desks', productIds: 'products', canDelete: 'can_delete', crmUserId: 'crm_user', managerId: 'manager' },
+  names: { hourlyRateCents: 'hourly_rate', deskIds: 'desks', productIds: 'products', canDelete: 'can_delete', crmUserId: 'crm_user', managerId: 'manager', areaIds: 'areas' },
   keys: { 'email.taken': 'admin.staff.emailTaken', hourlyRateCents: 'admin.staff.rateRange', 'crmUserId.invalid_choice': 'admin.staff.crmUserFormat', 'crmUserId.taken': 'admin.staff.crmUserTaken' },
   params: { max: centsToRate(HOURLY_RATE_CENTS.max) }
 }
@@ -52,8 +53,8 @@ export default async function adminStaff(instance: FastifyInstance) {
   const deps = { db: fastify.db, clock: fastify.clock, random: fastify.random }
 
   const choices = async () => {
-    const [desks, products, staff] = await Promise.all([listDesks(fastify.db), listProducts(fastify.db), listStaffForAdmin(fastify.db)])
-    return { desks, products, roles: STAFF_ROLES, locales: LOCALES, managers: staff.filter((s) => s.active === 1) }
+    const [desks, products, staff, catalog] = await Promise.all([listDesks(fastify.db), listProducts(fastify.db), listStaffForAdmin(fastify.db), listCatalogForAdmin(fastify.db)])
+    return { desks, products, roles: STAFF_ROLES, locales: LOCALES, managers: staff.filter((s) => s.active === 1), areas: catalog }
   }
 
   async function renderForm(request: FastifyRequest, reply: FastifyReply, state: {
@@ -80,12 +81,12 @@ export default async function adminStaff(instance: FastifyInstance) {
       name: body.name, email: body.email, locale: body.locale === '' ? null : body.locale, role: body.role || 'staff',
       canDelete: body.can_delete !== undefined, available: body.available !== undefined,
       hourlyRateCents: rateToCents(body.hourly_rate), deskIds: body.desks, productIds: body.products, crmUserId: body.crm_user,
-      managerId: body.manager, allDesks: body.all_desks !== undefined
+      managerId: body.manager, allDesks: body.all_desks !== undefined, areaIds: body.areas
     }
   }
 
   function posted(request: FastifyRequest): FormValues {
-    return { ...echo(request), desks: postedIds(request, 'desks'), products: postedIds(request, 'products') }
+    return { ...echo(request), desks: postedIds(request, 'desks'), products: postedIds(request, 'products'), areas: postedIds(request, 'areas') }
   }
 
   function refusedForm(request: FastifyRequest, reply: FastifyReply, staffId: number | null, refusal: Refused) {
@@ -122,7 +123,7 @@ export default async function adminStaff(instance: FastifyInstance) {
         name: profile.name, email: profile.email, locale: profile.locale ?? '', role: profile.role, hourly_rate: centsToRate(profile.hourlyRateCents), crm_user: profile.crmUserId ?? '',
         ...(profile.canDelete ? { can_delete: 'on' } : {}), ...(profile.available ? { available: 'on' } : {}),
         ...(profile.allDesks ? { all_desks: 'on' } : {}), manager: profile.managerId === null ? '' : String(profile.managerId),
-        desks: profile.deskIds, products: profile.productIds
+        desks: profile.deskIds, products: profile.productIds, areas: profile.areaIds
       }
     })
   })

@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { HttpError } from '../../../plugins/app.js'
 import { personWho, type Outcome } from '../../../commands/kernel.js'
 import { addCatalogEntry, addDesk, addProduct, editCatalogEntry, editDesk, editProduct } from '../../../commands/structure-admin.js'
-import { addCalendar, editCalendar, removeCalendar, setItemSlaTargets } from '../../../commands/service-hours.js'
+import { addCalendar, editCalendar, removeCalendar, setItemSlaTargets, weekHours } from '../../../commands/service-hours.js'
 import { addAccount, addContact, editAccount, editContact } from '../../../commands/client-admin.js'
 import { mergeContacts } from '../../../commands/contact-merge.js'
 import { addStaffMember, editStaffMember, setStaffMemberActive } from '../../../commands/staff-admin.js'
@@ -16,7 +16,7 @@ import { deskProfile, getCatalogEntry, getProduct, listCatalogForAdmin, listDesk
 import { calendarProfile, listCalendars } from '../../../db/calendars.js'
 import { itemSlaPolicies } from '../../../db/sla.js'
 import { contactProfile, getAccount, listAccountsForAdmin } from '../../../db/client-admin.js'
-import { formatDayHours, WEEKDAYS } from '../../../domain/business-hours.js'
+import { WEEKDAYS } from '../../../domain/business-hours.js'
 import { isAdmin } from '../../../domain/permissions.js'
 import { PRIORITIES } from '../../../domain/lifecycle.js'
 import { apiRefusal } from './errors.js'
@@ -76,13 +76,14 @@ const StaffBody = Type.Object({
   role: Type.String({ maxLength: 20, description: 'staff or admin' }), canDelete: Type.Boolean(),
   hourlyRateCents: Type.Union([Type.Integer(), Type.Null()]), available: Type.Boolean(), deskIds: Ids, productIds: Ids,
   crmUserId: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()])),
-  managerId: Type.Optional(NullableId), allDesks: Type.Optional(Type.Boolean({ description: 'works every desk’s tickets without being an admin' }))
+  managerId: Type.Optional(NullableId), allDesks: Type.Optional(Type.Boolean({ description: 'works every desk’s tickets without being an admin' })),
+  areaIds: Type.Optional(Type.Array(Id, { maxItems: 1000, description: 'service catalog areas they serve (none: every area)' }))
 }, { additionalProperties: false })
 const StaffJson = Type.Object({
   id: Type.Integer(), name: Type.String(), email: Type.String(), locale: Type.Union([Type.String(), Type.Null()]), role: Type.String(),
   canDelete: Type.Boolean(), hourlyRateCents: Type.Integer(), available: Type.Boolean(), active: Type.Boolean(), openTickets: Type.Integer(),
   deskIds: Type.Array(Type.Integer()), productIds: Type.Array(Type.Integer()), crmUserId: Type.Union([Type.String(), Type.Null()]),
-  managerId: Type.Union([Type.Integer(), Type.Null()]), allDesks: Type.Boolean()
+  managerId: Type.Union([Type.Integer(), Type.Null()]), allDesks: Type.Boolean(), areaIds: Type.Array(Type.Integer())
 })
 const StaffListJson = Type.Object({
   id: Type.Integer(), name: Type.String(), email: Type.String(), role: Type.String(), active: Type.Boolean(), available: Type.Boolean(),
@@ -181,7 +182,7 @@ export default async function adminApi(instance: FastifyInstance) {
   async function calendarJson(request: FastifyRequest, calendarId: number): Promise<Static<typeof CalendarJson>> {
     const c = await calendarProfile(db, calendarId)
     if (!c) throw notFound(request)
-    return { id: c.id, name: c.name, timeZone: c.timeZone, hours: Object.fromEntries(WEEKDAYS.map((d) => [String(d), formatDayHours(c.week[d])])), holidays: c.holidays }
+    return { id: c.id, name: c.name, timeZone: c.timeZone, hours: weekHours(c.week), holidays: c.holidays }
   }
   api.get('/calendars', { schema: { summary: 'Business hours', response: { 200: Type.Array(CalendarJson), ...ErrorResponses } } }, async (request) => {
     return Promise.all((await listCalendars(db)).map((c) => calendarJson(request, c.id)))
