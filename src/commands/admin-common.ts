@@ -22,10 +22,10 @@ export function asAdmin(uow: UnitOfWork): number | null {
  * The address as stored (trimmed, lower case), or a field problem: not an address, or one that
  * someone else (staff or client) already has. `current` is the person's own address when editing.
  */
-export async function checkedEmail(uow: UnitOfWork, check: FieldCheck, raw: string, current: string | null): Promise<string> {
+export async function checkedEmail(uow: UnitOfWork, check: FieldCheck, raw: string, current: string | null, field = 'email'): Promise<string> {
   const email = raw.trim().toLowerCase()
-  if (hasForbiddenControl(raw) || !EMAIL.test(email) || email.length > 254) check.add('email', 'invalid_email')
-  else if (email !== current && await emailTaken(uow.trx, email)) check.add('email', 'taken')
+  if (hasForbiddenControl(raw) || !EMAIL.test(email) || email.length > 254) check.add(field, 'invalid_email')
+  else if (email !== current && await emailTaken(uow.trx, email)) check.add(field, 'taken')
   return email
 }
 

@@ -3,6 +3,7 @@
 // off and on. Every change writes an audit row with each field before and after.
 import { ticketsWithCaseOf } from '../db/crm-reference.js'
 import { insertStaff } from '../db/people.js'
+import { activeStaffExists } from '../db/ticket.js'
 import { endSessionsOf } from '../db/sessions.js'
 import {
   crmUserTaken, knownDesksAndProducts, otherActiveAdmins, setStaffActive, staffProfile, updateStaffProfile, type StaffProfile
@@ -70,7 +71,7 @@ async function checked(uow: UnitOfWork, input: StaffFields, staffId: number | nu
     else if (await crmUserTaken(uow.trx, crmUserId, staffId)) check.add('crmUserId', 'taken')
   }
   const managerId = input.managerId === undefined ? current?.managerId ?? null : input.managerId
-  if (managerId !== null && (managerId === staffId || !(await staffProfile(uow.trx, managerId))?.active)) check.add('managerId', 'invalid_choice')
+  if (managerId !== null && (managerId === staffId || !(await activeStaffExists(uow.trx, managerId)))) check.add('managerId', 'invalid_choice')
   check.refuse()
   return {
     name: input.name.trim(), email, locale: input.locale, role: input.role as StaffRole, canDelete: input.canDelete || input.role === 'admin',

@@ -6,14 +6,11 @@ import {
   saveDesk, saveProduct
 } from '../db/structure-admin.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
-import { asAdmin, sortedIds } from './admin-common.js'
+import { asAdmin, checkedEmail, sortedIds } from './admin-common.js'
 import { AUTO_CLOSE_DAYS } from './admin.js'
 import { calendarProfile } from '../db/calendars.js'
 import { PRIORITIES, type Priority } from '../domain/lifecycle.js'
-import { emailTaken } from '../db/people.js'
 import type { DeskProfile } from '../db/structure-admin.js'
-import { hasForbiddenControl } from '../domain/text.js'
-import { EMAIL } from './people.js'
 
 /** Desk and product names, product codes. */
 export const STRUCTURE_LIMITS = { name: 100, code: 40 } as const
@@ -43,12 +40,11 @@ export interface ProductFields {
 
 async function checkedDesk(uow: UnitOfWork, input: DeskFields, deskId: number | null, current?: DeskProfile) {
   const check = new FieldCheck()
+  // A desk's address is checked as a person's is (and is no person's), and is no other desk's.
   const rawAlias = input.emailAlias === undefined ? current?.emailAlias ?? null : input.emailAlias
-  const emailAlias = rawAlias === null || rawAlias.trim() === '' ? null : rawAlias.trim().toLowerCase()
-  if (emailAlias !== null && emailAlias !== current?.emailAlias) {
-    if (hasForbiddenControl(rawAlias!) || !EMAIL.test(emailAlias) || emailAlias.length > 254) check.add('emailAlias', 'invalid_email')
-    else if (await deskAliasTaken(uow.trx, emailAlias, deskId) || await emailTaken(uow.trx, emailAlias)) check.add('emailAlias', 'taken')
-  }
+  const currentAlias = current?.emailAlias ?? null
+  const emailAlias = rawAlias === null || rawAlias.trim() === '' ? null : await checkedEmail(uow, check, rawAlias, currentAlias, 'emailAlias')
+  if (emailAlias !== null && emailAlias !== currentAlias && !check.has('emailAlias') && await deskAliasTaken(uow.trx, emailAlias, deskId)) check.add('emailAlias', 'taken')
   const inboundDefault = input.inboundDefault ?? current?.inboundDefault ?? false
   const name = input.name.trim()
   check.text('name', input.name, STRUCTURE_LIMITS.name)

@@ -1,6 +1,7 @@
 // One ticket as pages, commands and jobs read it: its detail, notes, history and links, and
 // the facts a change needs (eligible staff, names for history rows, tickets due for a job).
 import type { Executor } from './index.js'
+import type { Expression, SqlBool } from 'kysely'
 import type { State } from '../domain/lifecycle.js'
 import { OPEN_STATES } from '../domain/lifecycle.js'
 import { canSeeNote, canSeeOriginalText, canSeeTicket, type Actor } from '../domain/permissions.js'
@@ -66,21 +67,14 @@ export async function eligibleStaffLoads(db: Executor, deskId: number, ticket: {
     .where('staff.available', '=', 1)
     .where('staff.active', '=', 1)
     .where((eb) => {
-      const restricted = eb.exists(eb.selectFrom('staff_product as sp').select('sp.staff_id').whereRef('sp.staff_id', '=', 'staff.id'))
-      if (productId === null) return eb.not(restricted)
-      return eb.or([
-        eb.not(restricted),
-        eb.exists(eb.selectFrom('staff_product as sp').select('sp.staff_id')
-          .whereRef('sp.staff_id', '=', 'staff.id').where('sp.product_id', '=', productId))
-      ])
-    })
-    .where((eb) => {
-      const restricted = eb.exists(eb.selectFrom('staff_category as sc').select('sc.staff_id').whereRef('sc.staff_id', '=', 'staff.id'))
-      if (categoryId === null) return eb.not(restricted)
-      return eb.or([
-        eb.not(restricted),
-        eb.exists(eb.selectFrom('staff_category as sc').innerJoin('category as item', 'item.parent_id', 'sc.category_id').select('sc.staff_id')
-          .whereRef('sc.staff_id', '=', 'staff.id').where('item.id', '=', categoryId))
+      // Serving some (products, areas) and none of the ticket's: not eligible. `matches` is null when the ticket names none.
+      const serves = (restricted: Expression<SqlBool>, matches: Expression<SqlBool> | null) => (matches === null ? eb.not(restricted) : eb.or([eb.not(restricted), matches]))
+      const products = eb.selectFrom('staff_product as sp').select('sp.staff_id').whereRef('sp.staff_id', '=', 'staff.id')
+      const areas = eb.selectFrom('staff_category as sc').select('sc.staff_id').whereRef('sc.staff_id', '=', 'staff.id')
+      return eb.and([
+        serves(eb.exists(products), productId === null ? null : eb.exists(products.where('sp.product_id', '=', productId))),
+        serves(eb.exists(areas), categoryId === null ? null
+          : eb.exists(areas.innerJoin('category as item', 'item.parent_id', 'sc.category_id').where('item.id', '=', categoryId)))
       ])
     })
     .execute()

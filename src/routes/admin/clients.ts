@@ -9,16 +9,15 @@ import { addAccount, addContact, CLIENT_LIMITS, editAccount, editContact, setCli
 import { invitePerson } from '../../commands/account-links.js'
 import { mergeContacts, previewMerge } from '../../commands/contact-merge.js'
 import { LOCALES } from '../../i18n/index.js'
-import { Checkbox, Choice, echo, Files, files, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
+import { Checkbox, echo, Files, files, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { readFile } from 'node:fs/promises'
 import { importContacts, IMPORT_MAX_ROWS, previewContactImport, type ImportPreview } from '../../commands/client-import.js'
 import { fieldMessages } from '../refusals.js'
-import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
+import { ActiveForm, adminOnly, IdParams, Ids, pathId, postedActive, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
 const AccountForm = Form({ name: Text })
 const NewContactForm = Form({ name: Text, email: Text, locale: Text, phone: Text, manager: Checkbox })
 const ContactForm = Form({ name: Text, email: Text, locale: Text, phone: Text, accounts: Ids, managers: Ids, add_account: OptionalId, add_manager: Checkbox })
-const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
 const ImportForm = Form({ csv: Type.Optional(Type.String()), create_accounts: Checkbox, file: Files })
 const ListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) })
 const MergeQuery = Type.Object({ email: Type.Optional(Type.String({ maxLength: 254 })) })
@@ -85,11 +84,8 @@ export default async function adminClients(instance: FastifyInstance) {
 
   fastify.post('/accounts/:id/active', { schema: { params: IdParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
     const id = pathId(request)
-    if (formFailure(request, { active: 'validation.invalidChoice' })) {
-      reply.flash('error', request.t('validation.invalidChoice'))
-      return reply.redirect(`/admin/accounts/${id}`)
-    }
-    const active = request.body.active === 'on'
+    const active = postedActive(request, reply)
+    if (active === null) return reply.redirect(`/admin/accounts/${id}`)
     const outcome = await setClientAccountActive(deps, who(request), { accountId: id, active })
     if (!outcome.ok) throwAccessRefusal(outcome.refusal)
     reply.flash('success', request.t(active ? 'admin.accounts.enabled' : 'admin.accounts.disabled'))
@@ -171,11 +167,8 @@ export default async function adminClients(instance: FastifyInstance) {
 
   fastify.post('/contacts/:id/active', { schema: { params: IdParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
     const id = pathId(request)
-    if (formFailure(request, { active: 'validation.invalidChoice' })) {
-      reply.flash('error', request.t('validation.invalidChoice'))
-      return reply.redirect(`/admin/contacts/${id}`)
-    }
-    const active = request.body.active === 'on'
+    const active = postedActive(request, reply)
+    if (active === null) return reply.redirect(`/admin/contacts/${id}`)
     const outcome = await setContactMemberActive(deps, who(request), { contactId: id, active, client: request.client() })
     if (!outcome.ok) throwAccessRefusal(outcome.refusal)
     reply.flash('success', request.t(active ? 'admin.staff.enabled' : 'admin.staff.disabled'))

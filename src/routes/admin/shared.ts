@@ -1,13 +1,29 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { forbidden, notFound } from '../../plugins/app.js'
 import type { Refused } from '../../commands/kernel.js'
 import { guard } from '../web.js'
+import { Choice, Form, formFailure } from '../forms.js'
 
 // What the administration pages that edit one thing share.
 
 /** `/:id` as text, so /admin/x/abc is a plain 404 like an id that does not exist. */
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 12 }) })
+
+/** A "turn on" / "turn off" button's form (staff, contacts, accounts). */
+export const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
+
+/**
+ * What an ActiveForm posted: true to turn on, false to turn off; null when it posted neither
+ * (the message is flashed, and the caller sends the browser back to the page).
+ */
+export function postedActive(request: FastifyRequest, reply: FastifyReply): boolean | null {
+  if (formFailure(request, { active: 'validation.invalidChoice' })) {
+    reply.flash('error', request.t('validation.invalidChoice'))
+    return null
+  }
+  return (request.body as { active: string }).active === 'on'
+}
 
 /** The id in the path, or a 404. */
 export function pathId(request: FastifyRequest): number {

@@ -9,17 +9,16 @@ import { listAudit } from '../../db/admin-audit.js'
 import { personWho } from '../../commands/kernel.js'
 import { addStaffMember, editStaffMember, HOURLY_RATE_CENTS, setStaffMemberActive, STAFF_ROLES, type StaffFields } from '../../commands/staff-admin.js'
 import { LOCALES } from '../../i18n/index.js'
-import { Checkbox, Choice, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
+import { Checkbox, echo, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage } from '../refusals.js'
 import type { Refused } from '../../commands/kernel.js'
-import { adminOnly, IdParams, Ids, pathId, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
+import { ActiveForm, adminOnly, IdParams, Ids, pathId, postedActive, postedIds, throwAccessRefusal, type FormValues } from './shared.js'
 
 const StaffForm = Form({
   name: Text, email: Text, locale: Text, role: Text, hourly_rate: Text, crm_user: Text,
   can_delete: Checkbox, available: Checkbox, all_desks: Checkbox, manager: OptionalId,
   desks: Ids, products: Ids, areas: Ids
 })
-const ActiveForm = Form({ active: Choice(['on', 'off'] as const) })
 /** Schema failures (a desk id that is not a number, a checkbox with an odd value) name their field. */
 const FORM_MESSAGES = {
   desks: 'validation.invalidChoice', products: 'validation.invalidChoice', areas: 'validation.invalidChoice', can_delete: 'validation.invalidChoice', available: 'validation.invalidChoice',
@@ -141,11 +140,8 @@ export default async function adminStaff(instance: FastifyInstance) {
   fastify.post('/:id/active', { schema: { params: IdParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
     const id = pathId(request)
     const t = request.t
-    if (formFailure(request, { active: 'validation.invalidChoice' })) {
-      reply.flash('error', t('validation.invalidChoice'))
-      return reply.redirect(`/admin/staff/${id}`)
-    }
-    const active = request.body.active === 'on'
+    const active = postedActive(request, reply)
+    if (active === null) return reply.redirect(`/admin/staff/${id}`)
     const outcome = await setStaffMemberActive(deps, personWho(request.actor!), { staffId: id, active, client: request.client() })
     if (!outcome.ok) {
       if (outcome.refusal.code === 'not_found') throw notFound()
