@@ -145,7 +145,9 @@ async function main() {
   /** One export in a child process of its own; `live` forces GCs to see what is kept, `capMiB` caps the heap. */
   const measure = async (dir: string, opts: { live?: boolean; capMiB?: number } = {}) => {
     const flags = [...(opts.live ? ['--expose-gc'] : []), ...(opts.capMiB ? [`--max-old-space-size=${opts.capMiB}`] : [])]
-    const args = ['--import', 'tsx', ...flags, 'bench/exports/run.ts', '--child', '--data', dir, '--batch', values.batch!, ...(opts.live ? ['--live'] : [])]
+    // The child runs as this process does: through tsx from the sources, or the compiled build
+    // (`npm run build`, then `node dist/bench/exports/run.js`), which is how the product runs.
+    const args = [...process.execArgv, ...flags, process.argv[1], '--child', '--data', dir, '--batch', values.batch!, ...(opts.live ? ['--live'] : [])]
     const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * MiB })
     return JSON.parse(stdout.trim().split('\n').pop()!) as Result
   }

@@ -21,16 +21,62 @@ export type SqliteTransactions = 'immediate' | 'deferred'
 export const STATEMENT_CACHE_SIZE = 500
 
 /**
+ * A prepared statement as Kysely's SQLite driver uses it (`reader`, `all`, `run`, `iterate`),
+ * whose rows come from better-sqlite3 as arrays and become objects through a function made once
+ * per statement from its column names. better-sqlite3 builds each row object a property at a time
+ * through V8's API, which costs about 1 µs per value; an object literal of one fixed shape is
+ * built about twice as fast (a list page of 20 rows × 32 columns: 0.27 → 0.12 ms). The rows are
+ * the same: same keys in the same order, and a repeated column name keeps its last value.
+ */
+export class CachedStatement {
+  readonly reader: boolean
+  readonly #row: ((values: unknown[]) => Record<string, unknown>) | undefined
+  constructor(readonly statement: SqliteDatabase.Statement) {
+    this.reader = statement.reader
+    if (this.reader) {
+      const names = statement.columns().map((c) => c.name)
+      // `"__proto__": x` in a literal would set the prototype: such a statement keeps better-sqlite3's objects.
+      if (!names.includes('__proto__')) {
+        statement.raw(true)
+        // eslint-disable-next-line @typescript-eslint/no-implied-eval -- column names quoted by JSON.stringify
+        this.#row = new Function('r', `return {${names.map((name, i) => `${JSON.stringify(name)}: r[${i}]`).join(', ')}}`) as (values: unknown[]) => Record<string, unknown>
+      }
+    }
+  }
+
+  get busy(): boolean {
+    return this.statement.busy
+  }
+
+  all(parameters: readonly unknown[] = []): unknown[] {
+    const rows = this.statement.all(parameters) as unknown[]
+    const row = this.#row
+    if (row === undefined) return rows
+    for (let i = 0; i < rows.length; i++) rows[i] = row(rows[i] as unknown[])
+    return rows
+  }
+
+  run(parameters: readonly unknown[] = []): SqliteDatabase.RunResult {
+    return this.statement.run(parameters)
+  }
+
+  *iterate(parameters: readonly unknown[] = []): IterableIterator<unknown> {
+    const row = this.#row
+    for (const values of this.statement.iterate(parameters)) yield row === undefined ? values : row(values as unknown[])
+  }
+}
+
+/**
  * The connection Kysely's SQLite driver talks to, keeping each distinct SQL text's prepared
  * statement for reuse: Kysely calls `prepare` for every query, and better-sqlite3 plans the text
  * afresh each time. Least recently used first out past `max`; a statement still being iterated
  * (a streamed export) is never handed out twice, the caller gets a fresh one.
  */
 export class StatementCache {
-  readonly #statements = new Map<string, SqliteDatabase.Statement>()
+  readonly #statements = new Map<string, CachedStatement>()
   constructor(readonly sqlite: SqliteDatabase.Database, readonly max = STATEMENT_CACHE_SIZE, readonly transactions: SqliteTransactions = 'immediate') {}
 
-  prepare(text: string): SqliteDatabase.Statement {
+  prepare(text: string): CachedStatement {
     // Kysely opens every transaction with a plain BEGIN, which takes the write lock only at the
     // first write: a transaction that read first and then writes after another process committed
     // fails at once with SQLITE_BUSY (its snapshot is stale; the busy timeout cannot help). Every
@@ -38,12 +84,12 @@ export class StatementCache {
     if (text === 'begin' && this.transactions === 'immediate') text = 'begin immediate'
     const kept = this.#statements.get(text)
     if (kept) {
-      if (kept.busy) return this.sqlite.prepare(text)
+      if (kept.busy) return new CachedStatement(this.sqlite.prepare(text))
       this.#statements.delete(text)
       this.#statements.set(text, kept)
       return kept
     }
-    const statement = this.sqlite.prepare(text)
+    const statement = new CachedStatement(this.sqlite.prepare(text))
     this.#statements.set(text, statement)
     if (this.#statements.size > this.max) this.#statements.delete(this.#statements.keys().next().value!)
     return statement

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fp from 'fastify-plugin'
-import helmet from '@fastify/helmet'
 import accepts from '@fastify/accepts'
 import formbody from '@fastify/formbody'
 import multipart from '@fastify/multipart'
@@ -15,6 +14,7 @@ import { Eta } from 'eta'
 import type { Config } from '../config.js'
 import type { Db, Executor } from '../db/index.js'
 import { createFileStore } from '../db/file-store.js'
+import { securityHeaders } from '../security/headers.js'
 import type { Clock } from '../domain/clock.js'
 import type { FileStore, UploadedFile } from '../storage/attachments.js'
 
@@ -75,7 +75,8 @@ export default fp(async function external(fastify, opts: CoreOptions) {
   const store = createFileStore(config, opts.db)
   fastify.decorate('store', store)
 
-  await fastify.register(helmet, {
+  // Helmet's headers, the same on every response (not only pages: errors, files, the API).
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -88,6 +89,10 @@ export default fp(async function external(fastify, opts: CoreOptions) {
       }
     },
     strictTransportSecurity: config.COOKIE_SECURE && config.publicUrl.startsWith('https:')
+  })
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers)
+    done()
   })
   await fastify.register(accepts)
   await fastify.register(formbody)
