@@ -8,7 +8,7 @@ import type { WorkerStats } from '../src/db/worker-heartbeat.js'
 import { VERSION } from '../src/version.js'
 import { every } from '../src/work/schedule.js'
 import { runScheduledJobs } from './jobs/index.js'
-import { runExportJobs } from './jobs/exports.js'
+import { runExportJobsApart } from './jobs/export-process.js'
 import { startImapPoller, type RunReport } from './imap/poller.js'
 import { startMailWorker } from '../src/mail/deliver.js'
 import { createCrmAdapter, createSyncContext, type SyncContext } from './crm/context.js'
@@ -103,7 +103,8 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger; c
   // XLSX exports asked for on the web: each job is claimed by one worker, so several may run.
   const exportsStop = new AbortController()
   const exportsLoop = every(opts.config.EXPORT_POLL_SECONDS * 1000, async () => {
-    await runExportJobs({ db, config: opts.config, holder, log: log.child({ worker: 'exports' }), signal: exportsStop.signal, leaseMs: opts.config.LEASE_SECONDS * 1000 })
+    // Each run with work waiting starts a process of its own (export-process.ts): an export's garbage never grows this one.
+    await runExportJobsApart({ db, config: opts.config, holder, log: log.child({ worker: 'exports' }), signal: exportsStop.signal, leaseMs: opts.config.LEASE_SECONDS * 1000 })
   }, { log, name: 'exports' })
   jobs.push({ stop: async () => { exportsStop.abort(); await exportsLoop.stop() } })
   // CRM sync: the configured Salesforce org, else the emulator the server started (crmUrl).

@@ -21,6 +21,7 @@ import { requestExport } from '../../src/commands/exports.js'
 import { personWho } from '../../src/commands/kernel.js'
 import { loadStaffActor } from '../../src/db/people.js'
 import { EXPORT_BATCH, runExportJobs } from '../../sync/jobs/exports.js'
+import { EXPORT_PROCESS_FLAGS } from '../../sync/jobs/export-process.js'
 import { formatBytes, seed } from '../portal/seed.js'
 
 const { values } = parseArgs({
@@ -144,7 +145,9 @@ async function main() {
   const run = promisify(execFile)
   /** One export in a child process of its own; `live` forces GCs to see what is kept, `capMiB` caps the heap. */
   const measure = async (dir: string, opts: { live?: boolean; capMiB?: number } = {}) => {
-    const flags = [...(opts.live ? ['--expose-gc'] : []), ...(opts.capMiB ? [`--max-old-space-size=${opts.capMiB}`] : [])]
+    // The V8 settings the worker's export process runs with (sync/jobs/export-process.ts), the cap replaced when asked.
+    const production = EXPORT_PROCESS_FLAGS.filter((f) => !(opts.capMiB && f.startsWith('--max-old-space-size=')))
+    const flags = [...production, ...(opts.live ? ['--expose-gc'] : []), ...(opts.capMiB ? [`--max-old-space-size=${opts.capMiB}`] : [])]
     // The child runs as this process does: through tsx from the sources, or the compiled build
     // (`npm run build`, then `node dist/bench/exports/run.js`), which is how the product runs.
     const args = [...process.execArgv, ...flags, process.argv[1], '--child', '--data', dir, '--batch', values.batch!, ...(opts.live ? ['--live'] : [])]

@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cpus, loadavg, totalmem } from 'node:os'
 import Fastify from 'fastify'
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process'
 import type { Result } from 'autocannon'
 import { sql } from 'kysely'
 import { loadConfig } from '../../src/config.js'
@@ -125,8 +125,11 @@ async function startServer(dir: string, processes: number): Promise<{ base: stri
   const probe = Fastify()
   const port = Number(new URL(await probe.listen({ port: 0, host: '127.0.0.1' })).port)
   await probe.close()
-  const root = new URL('../../', import.meta.url).pathname
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // The project's root (this file is bench/portal/run.ts, or dist/bench/portal/run.js in the
+  // build), and the server as `npm start` runs it: the production build.
+  const root = new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url).pathname
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' })
+  const child = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, ROLE: 'web', WEB_CONCURRENCY: String(processes), PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' }
   })
@@ -311,7 +314,8 @@ async function main() {
   const sizes = new Map<string, number>()
   for (const t of targets) sizes.set(t.name, await check(t, t.expect))
 
-  const loader = fork(new URL('./load.ts', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // load.ts under tsx, load.js in the build (`npm run build`, then `node dist/bench/portal/run.js`)
+  const loader = fork(new URL(import.meta.url.endsWith('.ts') ? './load.ts' : './load.js', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const results = new Map<string, Measure[]>(targets.map((t) => [t.name, []]))
   const ratios = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   for (let r = 0; r < rounds; r++) {

@@ -82,6 +82,14 @@ export interface ClaimOptions {
  * crash): the update only succeeds if the row is still as we read it, so two workers never
  * run the same job. Jobs that already used up their attempts are failed on the way.
  */
+/** Whether an export waits to be claimed (queued, or running under a lapsed claim): one look-up. */
+export async function exportWaiting(db: Executor, now: string): Promise<boolean> {
+  const row = await db.selectFrom('export_job').select('id')
+    .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]))
+    .limit(1).executeTakeFirst()
+  return row !== undefined
+}
+
 export async function claimNextExport(db: Executor, opts: ClaimOptions): Promise<ExportJob | null> {
   for (let tries = 0; tries < 20; tries++) {
     const candidate = await db.selectFrom('export_job').selectAll()
