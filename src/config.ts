@@ -30,6 +30,8 @@ const ConfigSchema = Type.Object({
   ROLE: Type.Union([Type.Literal('web'), Type.Literal('worker'), Type.Literal('all')], { default: 'all' }),
   /** How many processes serve the web role (node:cluster, one port); default: the number of cores. 1 serves in the main process. */
   WEB_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  /** SQLite's page cache per connection, in MiB: index and row pages kept in the process between queries (SQLite's own default is 2). */
+  SQLITE_CACHE_MB: Type.Integer({ minimum: 2, maximum: 4096, default: 64 }),
   /** A worker keeps what it is doing (a drain, a poll, a job pass, claimed rows) by renewing a lease; a crashed one's work is taken over this long after its last renewal. */
   LEASE_SECONDS: Type.Integer({ minimum: 2, maximum: 600, default: 15 }),
   /** Bearer token a Prometheus scraper sends to read /metrics; unset, /metrics does not exist (404). */

@@ -23,7 +23,7 @@ async function main() {
   const webChild = isWebChild()
   const config = loadConfig(process.env, webChild ? { ROLE: 'web' } : values.role ? { ROLE: values.role as 'web' | 'worker' | 'all' } : {})
   const log = createLogger(config.LOG_LEVEL)
-  const db = await createDb(config.databaseUrl)
+  const db = await createDb(config.databaseUrl, { sqliteCacheMb: config.SQLITE_CACHE_MB })
   if (!webChild) {
     const applied = await migrateToLatest(db)
     if (applied.length > 0) log.info({ applied }, 'database migrated')

@@ -21,7 +21,7 @@ import { requestExport } from '../../src/commands/exports.js'
 import { personWho } from '../../src/commands/kernel.js'
 import { loadStaffActor } from '../../src/db/people.js'
 import { EXPORT_BATCH, runExportJobs } from '../../sync/jobs/exports.js'
-import { EXPORT_PROCESS_FLAGS } from '../../sync/jobs/export-process.js'
+import { EXPORT_CACHE_MB, EXPORT_PROCESS_FLAGS } from '../../sync/jobs/export-process.js'
 import { formatBytes, seed } from '../portal/seed.js'
 
 const { values } = parseArgs({
@@ -60,7 +60,7 @@ async function child(dataDir: string, batchSize: number, live: boolean): Promise
   const gc = (globalThis as { gc?: () => void }).gc
   if (live && !gc) throw new Error('--live needs node --expose-gc')
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SEED: 'none' })
-  const db = await createDb(config.databaseUrl)
+  const db = await createDb(config.databaseUrl, { sqliteCacheMb: EXPORT_CACHE_MB })
   const adminRow = await db.selectFrom('staff').select('id').where('role', '=', 'admin').orderBy('id').executeTakeFirstOrThrow()
   const admin = (await loadStaffActor(db, adminRow.id))!
   const tickets = Number((await db.selectFrom('ticket').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)

@@ -110,7 +110,10 @@ export function isSqliteUrl(url: string): boolean {
 }
 
 /** Opens the database named by a `sqlite:<path>` or `postgres://` URL. */
-export async function createDb(url: string, opts: { sqliteTransactions?: SqliteTransactions } = {}): Promise<Db> {
+/** SQLITE_CACHE_MB's default: SQLite's own (2 MiB) made a 1M-ticket search read its pages from the OS again and again. */
+export const SQLITE_CACHE_MB = 64
+
+export async function createDb(url: string, opts: { sqliteTransactions?: SqliteTransactions; sqliteCacheMb?: number } = {}): Promise<Db> {
   if (isSqliteUrl(url)) {
     const file = url.slice('sqlite:'.length)
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -119,6 +122,9 @@ export async function createDb(url: string, opts: { sqliteTransactions?: SqliteT
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('synchronous = NORMAL')
+    // Pages kept between queries. A search that looks up thousands of rows (the full-text matches
+    // of a title word) read them through the OS each time with SQLite's 2 MiB: 18 -> 6 ms at 1M tickets.
+    sqlite.pragma(`cache_size = -${Math.round((opts.sqliteCacheMb ?? SQLITE_CACHE_MB) * 1024)}`)
     const database = new StatementCache(sqlite, STATEMENT_CACHE_SIZE, opts.sqliteTransactions) as unknown as SqliteDatabase.Database
     return new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
   }
