@@ -31,6 +31,7 @@ import * as staffReach from './20261209120000_staff_reach.js'
 import * as catalogDefaultPriority from './20261209130000_catalog_default_priority.js'
 import * as staffCatalogAreas from './20261209140000_staff_catalog_areas.js'
 import * as productSearchIndex from './20261210090000_product_search_index.js'
+import * as requesterSearchIndex from './20261210100000_requester_search_index.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -65,7 +66,8 @@ export const migrations: Record<string, Migration> = {
   '20261209120000_staff_reach': staffReach,
   '20261209130000_catalog_default_priority': catalogDefaultPriority,
   '20261209140000_staff_catalog_areas': staffCatalogAreas,
-  '20261210090000_product_search_index': productSearchIndex
+  '20261210090000_product_search_index': productSearchIndex,
+  '20261210100000_requester_search_index': requesterSearchIndex
 }
 
 export const migrationProvider: MigrationProvider = {
