@@ -18,10 +18,14 @@ export function homeOf(kind: 'staff' | 'contact'): string {
   return kind === 'staff' ? '/desk' : '/portal'
 }
 
-/** A fresh cookie for a new session: nothing from before survives (no fixation). */
-export function startSession(request: FastifyRequest, login: Pick<LoggedIn, 'token'>): void {
+/**
+ * A fresh cookie for a new session: nothing from before survives (no fixation). It carries a new
+ * CSRF secret from the start, so the first page after the login does not write the cookie again.
+ */
+export function startSession(request: FastifyRequest, reply: FastifyReply, login: Pick<LoggedIn, 'token'>): void {
   request.session.regenerate()
   request.session.set('sid', login.token)
+  reply.generateCsrf()
 }
 
 export default async function auth(instance: FastifyInstance) {
@@ -51,7 +55,7 @@ export default async function auth(instance: FastifyInstance) {
         formError: request.t(throttled ? 'security.login.throttled' : 'auth.login.failed')
       }, throttled ? 429 : 401)
     }
-    startSession(request, outcome.value)
+    startSession(request, reply, outcome.value)
     const destination = next ?? homeOf(outcome.value.person.kind)
     if (outcome.value.secondFactor) return reply.redirect(`/login/two-factor?next=${encodeURIComponent(destination)}`)
     return reply.redirect(destination)
