@@ -52,6 +52,8 @@ async function main() {
     })
     if (res.statusCode !== 302) throw new Error(`login as ${email} answered ${res.statusCode}`)
     keep(res)
+    // The page the login leads to, as a browser follows it, keeping what it sets (the CSRF secret).
+    keep(await app.inject({ method: 'GET', url: String(res.headers.location), headers: { cookie: cookie() } }))
     return cookie()
   }
   const clientCookie = await login(info.client.email, info.client.password)
