@@ -86,7 +86,12 @@ async function login(base: string, email: string, password: string): Promise<str
   })
   if (res.status !== 302) throw new Error(`login as ${email} answered ${res.status}`)
   keep(res)
-  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+  // The page the login leads to, as a browser follows it, keeping what it sets (the CSRF secret).
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+  const home = await fetch(new URL(res.headers.get('location') ?? '/', base), { headers: { cookie: cookie() }, redirect: 'manual' })
+  await home.arrayBuffer()
+  keep(home)
+  return cookie()
 }
 
 /** One request per target before measuring: the page must answer 200 with real content. */
