@@ -5,7 +5,7 @@ import type { Level, Priority, TicketSource, TicketType } from '../db/schema.js'
 import { eligibleStaffLoads, staffNames } from '../db/ticket.js'
 import { insertAttachments, insertTicket, nextCounter } from '../db/ticket-write.js'
 import { contactAccounts, getContact } from '../db/people.js'
-import { deskExists, deskServing, getCatalogItem, productExists } from '../db/catalog.js'
+import { accountIsActive, deskExists, deskServing, getCatalogItem, productExists } from '../db/catalog.js'
 import { slaDueFor } from '../db/sla.js'
 import { pickLeastLoaded } from '../domain/assignment.js'
 import { PRIORITIES } from '../domain/lifecycle.js'
@@ -184,6 +184,12 @@ export async function insertNewTicket(uow: UnitOfWork, draft: TicketDraft, files
 /** A follow-up of a closed ticket: same requester, account, catalog and desk, the reply as its description. */
 export async function openFollowUp(uow: UnitOfWork, parent: { id: number; title: string; account_id: number; contact_id: number; product_id: number | null; category_id: number | null; desk_id: number; priority: Priority; ticket_type: TicketType }, body: string, files: StoredFile[], source: TicketSource): Promise<OpenedTicket> {
   if (body.length > LIMITS.description) throw new Refused('invalid', { fields: { body: { problem: 'too_long', params: { max: LIMITS.description } } } })
+  // A follow-up is a new ticket: none for an account that is turned off, whoever replies (the
+  // CRM, the record's owner, excepted, as for a transfer). The reply is refused, not lost: the
+  // portal and the desk say why, and a mail is quarantined with the reason.
+  if (uow.who.role !== 'crm' && !(await accountIsActive(uow.trx, parent.account_id))) {
+    throw new Refused('invalid', { fields: { body: { problem: 'inactive' } } })
+  }
   const person = uow.who.person
   return insertNewTicket(uow, {
     title: parent.title.startsWith('Re: ') ? parent.title : `Re: ${parent.title}`.slice(0, LIMITS.title),

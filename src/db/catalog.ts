@@ -66,6 +66,11 @@ export async function deskServing(db: Executor, opts: { productId?: number | nul
   return undefined
 }
 
+/** Whether a client account is turned on (false for one that does not exist). */
+export async function accountIsActive(db: Executor, id: number): Promise<boolean> {
+  return (await db.selectFrom('account').select('active').where('id', '=', id).executeTakeFirst())?.active === 1
+}
+
 export async function getAccountName(db: Executor, id: number): Promise<string | undefined> {
   return (await db.selectFrom('account').select('name').where('id', '=', id).executeTakeFirst())?.name
 }

@@ -277,6 +277,24 @@ t.test('register an occurrence: only In Progress and only when the setting is on
   t.notMatch(tab.body, 'SECRET')
 })
 
+t.test('a reply to a closed ticket of an account turned off opens nothing: it is refused, saying why', async (t) => {
+  const env = await testApp(t)
+  const ticket = await resolvedTicket(env)
+  const bob = await loginAs(env.app, 'bob@acme.test')
+  const url = `/portal/tickets/${ticket.number}`
+  await act(env, bob, ticket.number, 'accept')
+  const admin = await loginAs(env.app, 'admin@casebridge.test')
+  const acme = env.ids.account['Acme Corporation']
+  t.equal((await admin.post(`/admin/accounts/${acme}/active`, { active: 'off' }, { csrfFrom: `/admin/accounts/${acme}` })).statusCode, 302)
+  const before = (await env.db.selectFrom('ticket').select('id').execute()).length
+  const res = await bob.postMultipart(`${url}/replies`, { body: 'It jams again since Monday.' }, [], { csrfFrom: url })
+  t.equal(res.statusCode, 422)
+  t.match(res.body, 'This client account is turned off: no new tickets are opened for it.')
+  t.match(res.body, 'It jams again since Monday.', 'the reply stays in the form')
+  t.equal((await env.db.selectFrom('ticket').select('id').execute()).length, before, 'no follow-up opened')
+  t.equal((await row(env, ticket.id)).state, 'closed')
+})
+
 t.test('a reply to a closed ticket opens a linked follow-up ticket', async (t) => {
   const env = await testApp(t)
   const ticket = await resolvedTicket(env)
