@@ -24,6 +24,7 @@ import { Value } from '@sinclair/typebox/value'
 import type { Config } from './config.js'
 import { backupSqlite, describeSqlite, sqliteFile } from './db/backup.js'
 import { VERSION } from './version.js'
+import { EMULATOR_CREDENTIALS_FILE } from './security/emulator-credentials.js'
 
 /** A refusal the person running the command can act on (the CLI prints it and exits with 2). */
 export class BackupError extends Error {
@@ -34,8 +35,12 @@ export type Print = (text: string) => void
 
 const DB_FILE = 'casebridge.db'
 const EMULATOR_FILE = 'emulator.db'
-/** Keys generated under DATA_DIR when their setting is unset: without them, restored thread tokens, approval links and sessions would not verify. */
-const KEY_FILES = ['mail-token.key', 'session.key']
+/**
+ * Secrets generated under DATA_DIR when their setting is unset: without them, restored thread
+ * tokens, approval links and sessions would not verify, and the bundled emulator's connected app
+ * and CRM users would get new credentials (a CRM user's password would change under them).
+ */
+const KEY_FILES = ['mail-token.key', 'session.key', EMULATOR_CREDENTIALS_FILE]
 const MANIFEST = 'manifest.json'
 
 const FileEntry = Type.Object({

@@ -58,6 +58,9 @@ for (const fileStore of ['fs', 'db'] as const) {
     }
     const before = await tableRowCounts(env.db)
     t.ok(before.ticket > 0 && before.attachment === 1, 'the demo data and the upload')
+    // What the bundled emulator generated on a first start (its connected app, its CRM users' password).
+    const credentials = JSON.stringify({ clientId: 'casebridge-test-app', clientSecret: 'a-secret-of-the-app', crmUserPassword: 'crm-user-password' })
+    writeFileSync(join(env.config.dataDir, 'emulator-credentials.json'), credentials, { mode: 0o600 })
 
     // The app keeps running (its connection open, recent writes still in the WAL).
     const to = join(tempDir(t, 'casebridge-backup-'), 'b1')
@@ -78,6 +81,7 @@ for (const fileStore of ['fs', 'db'] as const) {
     }
     t.notOk(paths.some((p) => p.startsWith('attachments/tmp/')), 'uploads in flight are not part of it')
     t.ok(paths.includes('mail-token.key') && paths.includes('session.key'), 'the generated keys, so links and sessions still verify')
+    t.ok(paths.includes('emulator-credentials.json'), "and the emulator's generated credentials, so its CRM users keep their password")
     for (const f of manifest.files) {
       t.equal(readFileSync(join(to, f.path)).length, f.size, `${f.path}: size in the manifest`)
     }
@@ -99,6 +103,8 @@ for (const fileStore of ['fs', 'db'] as const) {
     t.equal(download.statusCode, 200, 'the download route serves it')
     t.ok(download.rawPayload.equals(BLOB), 'byte for byte')
     if (fileStore === 'fs') t.equal(readFileSync(join(config2.exportsDir, 'search-1.xlsx'), 'utf8'), 'not really a workbook', 'the export file back in place')
+    t.equal(readFileSync(join(dir2, 'emulator-credentials.json'), 'utf8'), credentials, "the emulator's credentials back in place")
+    t.equal(statSync(join(dir2, 'emulator-credentials.json')).mode & 0o777, 0o600, 'readable by the owner only')
   })
 }
 
