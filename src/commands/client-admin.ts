@@ -38,14 +38,21 @@ export async function editAccount(deps: Deps, who: Who, input: { accountId: numb
     const current = await getAccount(uow.trx, input.accountId)
     if (!current) throw new Refused('not_found')
     const name = await checkedAccountName(uow, input.name, current.id)
-    const wasActive = current.active === 1
-    const active = input.active ?? wasActive
     await renameAccount(uow.trx, current.id, name)
-    if (active !== wasActive) await setClientAccountFlag(uow.trx, current.id, active)
-    const changed = await uow.audit({ entity: 'account', entityId: current.id, action: 'update', label: name, before: { name: current.name, active: wasActive }, after: { name, active } })
+    const renamed = await uow.audit({ entity: 'account', entityId: current.id, action: 'update', label: name, before: { name: current.name }, after: { name } })
     if (current.name !== name) await uow.syncCrmRecord('account', current.id)
-    return { changed }
+    // Turned off or on as the account's page does it, with the same audit row.
+    const switched = input.active !== undefined && await switchAccountIn(uow, { ...current, name }, input.active)
+    return { changed: renamed || switched }
   })
+}
+
+/** Turns the account off or on unless it already is; audited as 'disable' / 'enable'. */
+async function switchAccountIn(uow: UnitOfWork, account: { id: number; name: string; active: number }, active: boolean): Promise<boolean> {
+  if ((account.active === 1) === active) return false
+  await setClientAccountFlag(uow.trx, account.id, active)
+  await uow.audit({ entity: 'account', entityId: account.id, action: active ? 'enable' : 'disable', label: account.name, before: { active: !active }, after: { active } })
+  return true
 }
 
 /**
@@ -57,10 +64,7 @@ export async function setClientAccountActive(deps: Deps, who: Who, input: { acco
     asAdmin(uow)
     const current = await getAccount(uow.trx, input.accountId)
     if (!current) throw new Refused('not_found')
-    if ((current.active === 1) === input.active) return { changed: false }
-    await setClientAccountFlag(uow.trx, current.id, input.active)
-    await uow.audit({ entity: 'account', entityId: current.id, action: input.active ? 'enable' : 'disable', label: current.name, before: { active: !input.active }, after: { active: input.active } })
-    return { changed: true }
+    return { changed: await switchAccountIn(uow, current, input.active) }
   })
 }
 

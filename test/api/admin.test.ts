@@ -110,6 +110,8 @@ t.test('accounts and contacts: created, changed, owed to the CRM; a calendar in 
   t.same((await call('PUT', `/accounts/${account.json().id}`, { name: 'Hooli', active: false })).json(), { changed: true }, 'turned off')
   t.ok((await call('GET', '/accounts?q=hoo')).json().some((a: { name: string; active: boolean }) => a.name === 'Hooli' && !a.active))
   t.equal((await e.db.selectFrom('crm_people_outbox').select('id').where('status', '=', 'pending').execute()).length, 2, 'turning an account off owes the CRM nothing')
+  const accountLog = await e.db.selectFrom('admin_audit').select(['action', 'changes']).where('entity', '=', 'account').where('entity_id', '=', account.json().id).orderBy('id').execute()
+  t.same(accountLog.map((r) => r.action), ['create', 'disable'], 'turned off through the API: the same audit row as on its page (the unchanged name wrote none)')
 
   // A duplicate of Gavin merged into him through the API.
   const twin = await call('POST', '/contacts', { name: 'G. Belson', email: 'g.belson@hooli.test', locale: null, phone: '', memberships: [{ accountId: e.ids.account['Acme Corporation'], manager: false }] })
