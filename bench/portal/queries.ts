@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
+import { SQLITE_CACHE_MB } from '../../src/db/index.js'
 import { getTicketForActorByNumber, listNotes } from '../../src/db/ticket.js'
 import { listTickets } from '../../src/db/ticket-search.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
@@ -30,6 +31,8 @@ async function main() {
   const info = JSON.parse(readFileSync(join(resolve(values.data ?? ''), 'bench.json'), 'utf8')) as BenchInfo
   const sqlite = new SqliteDatabase(info.dbFile)
   sqlite.pragma('journal_mode = WAL')
+  // The page cache the server's connections keep (SQLITE_CACHE_MB's default), so figures match theirs.
+  sqlite.pragma(`cache_size = -${SQLITE_CACHE_MB * 1024}`)
   let logged: Logged[] = []
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: sqlite }),

@@ -286,11 +286,14 @@ t.test('a reply to a closed ticket of an account turned off opens nothing: it is
   const admin = await loginAs(env.app, 'admin@casebridge.test')
   const acme = env.ids.account['Acme Corporation']
   t.equal((await admin.post(`/admin/accounts/${acme}/active`, { active: 'off' }, { csrfFrom: `/admin/accounts/${acme}` })).statusCode, 302)
+  const page = await bob.get(url)
+  t.match(page.body, 'This client account is turned off: no new tickets are opened for it.', 'the page says so up front')
+  t.notMatch(page.body, 'Send and open follow-up ticket', 'and offers no reply that would open one')
   const before = (await env.db.selectFrom('ticket').select('id').execute()).length
-  const res = await bob.postMultipart(`${url}/replies`, { body: 'It jams again since Monday.' }, [], { csrfFrom: url })
+  // Sent from a page loaded before the account was turned off:
+  const res = await bob.postMultipart(`${url}/replies`, { body: 'It jams again since Monday.' }, [], { csrfFrom: '/portal' })
   t.equal(res.statusCode, 422)
   t.match(res.body, 'This client account is turned off: no new tickets are opened for it.')
-  t.match(res.body, 'It jams again since Monday.', 'the reply stays in the form')
   t.equal((await env.db.selectFrom('ticket').select('id').execute()).length, before, 'no follow-up opened')
   t.equal((await row(env, ticket.id)).state, 'closed')
 })

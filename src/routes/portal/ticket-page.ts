@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { getTicketForActorByNumber, listNotes, type TicketDetail } from '../../db/ticket.js'
-import { getCatalogItemPath } from '../../db/catalog.js'
+import { accountIsActive, getCatalogItemPath } from '../../db/catalog.js'
 import { getStaff } from '../../db/people.js'
 import { crmSyncBadge } from '../../db/sync-overview.js'
 import { getSettings } from '../../db/settings.js'
@@ -42,9 +42,13 @@ export type ReplyGate = { open: true; opensChild: boolean } | { open: false; mes
 // Replies do not depend on either policy setting; decide() still wants the whole policy.
 const REPLY_POLICY: LifecyclePolicy = { staffMayCloseWithoutRequester: false, occurrenceViaPortal: true }
 
-/** May the requester reply here? A reply to a closed ticket opens a linked follow-up ticket. */
-export function replyGate(ticket: { state: string; status: string }): ReplyGate {
+/**
+ * May the requester reply here? A reply to a closed ticket opens a linked follow-up ticket, which
+ * an account that is turned off does not take (`accountActive`: the ticket's account, when closed).
+ */
+export function replyGate(ticket: { state: string; status: string }, accountActive = true): ReplyGate {
   const decision = decide({ state: ticket.state as State, status: ticket.status as Status }, REQUESTER, 'reply', {}, REPLY_POLICY)
+  if (decision.ok && decision.effects.spawnChild && !accountActive) return { open: false, messageKey: 'validation.accountInactive' }
   if (decision.ok) return { open: true, opensChild: Boolean(decision.effects.spawnChild) }
   if (ticket.state === 'cancelled') return { open: false, messageKey: 'portal.reply.cancelled' }
   return { open: false, messageKey: decision.messageKey }
@@ -74,14 +78,16 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const actor = request.actor as ContactActor
   const t = request.t
   const now = fastify.clock()
-  const [conversation, catalogItem, openedBy, settings, extras, crm, managed] = await Promise.all([
+  const [conversation, catalogItem, openedBy, settings, extras, crm, managed, accountActive] = await Promise.all([
     listNotes(db, actor, ticket.id),
     ticket.category_id === null ? undefined : getCatalogItemPath(db, ticket.category_id),
     ticket.created_by_staff_id === null ? undefined : getStaff(db, ticket.created_by_staff_id),
     getSettings(db),
     ticketExtras(db, actor, ticket, now),
     crmSyncBadge(db, ticket.id, now),
-    listItems(db)
+    listItems(db),
+    // Only a closed ticket's reply opens a ticket (a follow-up): only then does the account's state matter.
+    ticket.state === 'closed' ? accountIsActive(db, ticket.account_id) : true
   ])
   const { survey, checklist, costs, links } = extras
   const allowed = requesterActions(settings, ticket, survey !== undefined)
@@ -97,7 +103,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     descriptionAttachments: conversation.descriptionAttachments,
     catalogItem: catalogItem ?? null,
     openedByStaff: openedBy?.name ?? null,
-    gate: replyGate(ticket),
+    gate: replyGate(ticket, accountActive),
     can: {
       accept: can('accept'), reject: can('reject'), reopen: can('reopen'), cancel: can('cancel'),
       occurrence: can('register_occurrence'), rate: can('rate')
