@@ -160,6 +160,18 @@ t.test('the lifecycle through the desk: pick up, hold, resume, escalate, resolve
   t.match(childPage.body, `<a href="/desk/tickets/${n}">#${n} Toner smears every page</a>`, 'the follow-up links to its origin')
   t.match((await ana.get(`/desk/tickets/${n}`)).body, `<a href="/desk/tickets/${child.number}">#${child.number}</a>`, 'and the origin to its follow-up')
   t.equal((await row(env, ticket.id)).status, 'completed', 'the closed ticket stays closed')
+
+  // Its account turned off: the page says a reply would open nothing, and one sent anyway is refused.
+  const admin = await loginAs(env.app, 'admin@casebridge.test')
+  const acme = env.ids.account['Acme Corporation']
+  t.equal((await admin.post(`/admin/accounts/${acme}/active`, { active: 'off' }, { csrfFrom: `/admin/accounts/${acme}` })).statusCode, 302)
+  const offPage = await ana.get(`/desk/tickets/${n}`)
+  t.match(offPage.body, 'This client account is turned off: no new tickets are opened for it.')
+  t.notMatch(offPage.body, 'a reply or message opens a new follow-up ticket', 'no follow-up offered')
+  const tickets = (await env.db.selectFrom('ticket').select('id').execute()).length
+  const refused = await ana.postMultipart(`/desk/tickets/${n}/notes`, { mode: 'reply', body: 'One more thing.' }, [], { csrfFrom: '/desk' })
+  t.ok(refused.statusCode >= 400 && refused.statusCode < 500, `refused (${refused.statusCode})`)
+  t.equal((await env.db.selectFrom('ticket').select('id').execute()).length, tickets, 'no second follow-up')
 })
 
 t.test('refused actions answer 409 with the reason and change nothing', async (t) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { getTicketForActor, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { contactAccounts, getStaff, listDeskStaff } from '../../db/people.js'
-import { listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
+import { accountIsActive, listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
 import { ticketExtras } from '../../db/ticket-extras.js'
 import { crmSyncBadge } from '../../db/sync-overview.js'
 import { LEVELS, PRIORITIES, priorityFor, type Action, type Level } from '../../domain/lifecycle.js'
@@ -50,7 +50,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const db = fastify.db
   const actor = staffOf(request)
   const now = fastify.clock()
-  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm, managed] = await Promise.all([
+  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm, managed, accountActive] = await Promise.all([
     listNotes(db, actor, ticket.id),
     listCatalogItems(db),
     listProducts(db),
@@ -61,11 +61,15 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     deskLifecycle(fastify, actor, ticket),
     ticketExtras(db, actor, ticket, now),
     crmSyncBadge(db, ticket.id, now),
-    listItems(db)
+    listItems(db),
+    // A reply to a closed ticket opens a follow-up, which an account turned off does not take.
+    ticket.state === 'closed' ? accountIsActive(db, ticket.account_id) : true
   ])
   const { checklist, costs, links, survey } = extras
   const allowed = (action: Action) => lifecycle.allowed.includes(action)
-  const replying = lifecycle.decide('reply')
+  const decided = lifecycle.decide('reply')
+  const replyTakesNoChild = decided.ok && Boolean(decided.effects.spawnChild) && !accountActive
+  const replying = replyTakesNoChild ? { ok: false as const } : decided
   const money = (cents: number) => formatMoney(cents, request.locale)
   return reply.page('desk/ticket', {
     title: `#${ticket.number} ${ticket.title}`,
@@ -84,6 +88,8 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     can: {
       reply: replying.ok,
       replyOpensChild: replying.ok && Boolean(replying.effects.spawnChild),
+      /** Notes only: a reply would open a follow-up for an account that is turned off. */
+      replyAccountInactive: replyTakesNoChild,
       note: allowed('add_note'),
       occurrence: allowed('register_occurrence'),
       categorize: allowed('categorize'),
