@@ -14,14 +14,11 @@ const root = new URL('..', import.meta.url).pathname
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist' }, verbose: { type: 'boolean', default: false } } })
 const out = join(root, values.out)
 
+/** The TypeScript files under a folder of the project, as absolute paths. */
 function sources(dir) {
-  const found = []
-  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) found.push(...sources(path))
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) found.push(path)
-  }
-  return found
+  return readdirSync(join(root, dir), { recursive: true })
+    .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))
+    .map((name) => join(root, dir, name))
 }
 
 const started = Date.now()
@@ -29,7 +26,7 @@ const started = Date.now()
 // second `npm start`, a test's server) never sees a half-written tree.
 const next = `${out}.next-${process.pid}`
 rmSync(next, { recursive: true, force: true })
-const entryPoints = ['src', 'sync', 'bench'].flatMap((dir) => sources(dir)).map((file) => join(root, file))
+const entryPoints = ['src', 'sync', 'bench'].flatMap((dir) => sources(dir))
 await build({
   entryPoints,
   outdir: next,

@@ -5,6 +5,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value, ValuePointer } from '@sinclair/typebox/value'
 import { PRIORITIES, STATES, STATUSES } from './domain/lifecycle.js'
 
+/** SQLITE_CACHE_MB's default: with SQLite's own 2 MiB, a 1M-ticket search read its pages through the OS again and again. */
+export const DEFAULT_SQLITE_CACHE_MB = 64
+
 const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ default: '127.0.0.1' }),
@@ -31,7 +34,7 @@ const ConfigSchema = Type.Object({
   /** How many processes serve the web role (node:cluster, one port); default: the number of cores. 1 serves in the main process. */
   WEB_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   /** SQLite's page cache per connection, in MiB: index and row pages kept in the process between queries (SQLite's own default is 2). */
-  SQLITE_CACHE_MB: Type.Integer({ minimum: 2, maximum: 4096, default: 64 }),
+  SQLITE_CACHE_MB: Type.Integer({ minimum: 2, maximum: 4096, default: DEFAULT_SQLITE_CACHE_MB }),
   /** A worker keeps what it is doing (a drain, a poll, a job pass, claimed rows) by renewing a lease; a crashed one's work is taken over this long after its last renewal. */
   LEASE_SECONDS: Type.Integer({ minimum: 2, maximum: 600, default: 15 }),
   /** Bearer token a Prometheus scraper sends to read /metrics; unset, /metrics does not exist (404). */

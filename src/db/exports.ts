@@ -77,26 +77,27 @@ export interface ClaimOptions {
   maxAttempts: number
 }
 
+/** An export a worker may take: waiting, or running under a claim whose lease has lapsed (a crash). */
+function claimable(now: string) {
+  return (eb: ExpressionBuilder<Database, 'export_job'>) => eb.or([
+    eb('status', '=', 'queued'),
+    eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])
+  ])
+}
+
+/** Whether an export waits to be claimed: one look-up. */
+export async function exportWaiting(db: Executor, now: string): Promise<boolean> {
+  return (await db.selectFrom('export_job').select('id').where(claimable(now)).limit(1).executeTakeFirst()) !== undefined
+}
+
 /**
  * Claims the oldest export that is waiting, or whose worker stopped renewing its lease (a
  * crash): the update only succeeds if the row is still as we read it, so two workers never
  * run the same job. Jobs that already used up their attempts are failed on the way.
  */
-/** Whether an export waits to be claimed (queued, or running under a lapsed claim): one look-up. */
-export async function exportWaiting(db: Executor, now: string): Promise<boolean> {
-  const row = await db.selectFrom('export_job').select('id')
-    .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])]))
-    .limit(1).executeTakeFirst()
-  return row !== undefined
-}
-
 export async function claimNextExport(db: Executor, opts: ClaimOptions): Promise<ExportJob | null> {
   for (let tries = 0; tries < 20; tries++) {
-    const candidate = await db.selectFrom('export_job').selectAll()
-      .where((eb) => eb.or([
-        eb('status', '=', 'queued'),
-        eb.and([eb('status', '=', 'running'), eb('lease_until', '<', opts.now)])
-      ]))
+    const candidate = await db.selectFrom('export_job').selectAll().where(claimable(opts.now))
       .orderBy('id').limit(1).executeTakeFirst()
     if (!candidate) return null
     // Only if nobody changed the row since we read it (another worker, or the holder renewing).

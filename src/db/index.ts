@@ -4,6 +4,8 @@ import SqliteDatabase from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely'
 import type { Database } from './schema.js'
 import { migrationProvider } from './migrations/index.js'
+import { DEFAULT_SQLITE_CACHE_MB } from '../config.js'
+import { BoundedMap } from '../domain/bounded-map.js'
 
 export type Db = Kysely<Database>
 export type Trx = Transaction<Database>
@@ -73,8 +75,10 @@ export class CachedStatement {
  * (a streamed export) is never handed out twice, the caller gets a fresh one.
  */
 export class StatementCache {
-  readonly #statements = new Map<string, CachedStatement>()
-  constructor(readonly sqlite: SqliteDatabase.Database, readonly max = STATEMENT_CACHE_SIZE, readonly transactions: SqliteTransactions = 'immediate') {}
+  readonly #statements: BoundedMap<string, CachedStatement>
+  constructor(readonly sqlite: SqliteDatabase.Database, readonly max = STATEMENT_CACHE_SIZE, readonly transactions: SqliteTransactions = 'immediate') {
+    this.#statements = new BoundedMap(max)
+  }
 
   prepare(text: string): CachedStatement {
     // Kysely opens every transaction with a plain BEGIN, which takes the write lock only at the
@@ -85,13 +89,11 @@ export class StatementCache {
     const kept = this.#statements.get(text)
     if (kept) {
       if (kept.busy) return new CachedStatement(this.sqlite.prepare(text))
-      this.#statements.delete(text)
       this.#statements.set(text, kept)
       return kept
     }
     const statement = new CachedStatement(this.sqlite.prepare(text))
     this.#statements.set(text, statement)
-    if (this.#statements.size > this.max) this.#statements.delete(this.#statements.keys().next().value!)
     return statement
   }
 
@@ -109,10 +111,10 @@ export function isSqliteUrl(url: string): boolean {
   return url.startsWith('sqlite:')
 }
 
-/** Opens the database named by a `sqlite:<path>` or `postgres://` URL. */
-/** SQLITE_CACHE_MB's default: SQLite's own (2 MiB) made a 1M-ticket search read its pages from the OS again and again. */
-export const SQLITE_CACHE_MB = 64
+/** SQLite's page cache per connection unless told otherwise: SQLITE_CACHE_MB's default. */
+export const SQLITE_CACHE_MB = DEFAULT_SQLITE_CACHE_MB
 
+/** Opens the database named by a `sqlite:<path>` or `postgres://` URL. */
 export async function createDb(url: string, opts: { sqliteTransactions?: SqliteTransactions; sqliteCacheMb?: number } = {}): Promise<Db> {
   if (isSqliteUrl(url)) {
     const file = url.slice('sqlite:'.length)

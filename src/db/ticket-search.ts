@@ -8,6 +8,7 @@ import { OPEN_STATES, STATES, STATUS_STATE, type State, type Status } from '../d
 import { dayAfter, dayStart, type SearchFilters, type Situation, type Sort } from '../domain/search.js'
 import { slaCondition, slaStates } from './sla-query.js'
 import { isPostgres } from './migrations/util.js'
+import { BoundedMap } from '../domain/bounded-map.js'
 
 export { SORTS, SITUATIONS, type Sort, type Situation } from '../domain/search.js'
 
@@ -299,20 +300,17 @@ const TITLE_FIRST_MAX = 20_000
  * a word is changes slowly, and either answer gives the same rows: only the plan depends on it.
  */
 const FEW_MATCHES_TTL_MS = 10 * 60_000
-const FEW_MATCHES_KEPT = 1_000
-const fewMatchesKept = new WeakMap<Executor, Map<string, { few: boolean; until: number }>>()
+const fewMatchesKept = new WeakMap<Executor, BoundedMap<string, { few: boolean; until: number }>>()
 
 async function fewMatches(db: Executor, match: string): Promise<boolean> {
   let kept = fewMatchesKept.get(db)
-  if (!kept) fewMatchesKept.set(db, (kept = new Map()))
+  if (!kept) fewMatchesKept.set(db, (kept = new BoundedMap(1_000)))
   const now = Date.now()
   const known = kept.get(match)
   if (known && known.until > now) return known.few
   const row = await db.selectFrom(sql<{ rowid: number }>`(SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ${match} LIMIT ${TITLE_FIRST_MAX + 1})`.as('hits'))
     .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
   const few = Number(row.n) <= TITLE_FIRST_MAX
-  kept.delete(match)
-  if (kept.size >= FEW_MATCHES_KEPT) kept.delete(kept.keys().next().value!)
   kept.set(match, { few, until: now + FEW_MATCHES_TTL_MS })
   return few
 }
@@ -328,8 +326,7 @@ const MAX_PIECES = 60
  * piece: which pieces had matches is not kept, so a ticket just opened anywhere shows at once).
  */
 const CAPPED_TTL_MS = 60_000
-const CAPPED_KEPT = 2_000
-const cappedKept = new WeakMap<Executor, Map<string, number>>()
+const cappedKept = new WeakMap<Executor, BoundedMap<string, number>>()
 
 function cappedKey(actor: Actor, f: TicketFilters): string {
   const scope = actor.kind === 'contact'
@@ -347,9 +344,7 @@ function knownCapped(db: Executor, key: string): boolean {
 
 function keepCapped(db: Executor, key: string): void {
   let kept = cappedKept.get(db)
-  if (!kept) cappedKept.set(db, (kept = new Map()))
-  kept.delete(key)
-  if (kept.size >= CAPPED_KEPT) kept.delete(kept.keys().next().value!)
+  if (!kept) cappedKept.set(db, (kept = new BoundedMap(2_000)))
   kept.set(key, Date.now() + CAPPED_TTL_MS)
 }
 

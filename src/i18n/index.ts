@@ -1,5 +1,6 @@
 import type { Locale } from '../domain/permissions.js'
 import { catalogs } from './messages/index.js'
+import { BoundedMap } from '../domain/bounded-map.js'
 
 export const LOCALES: readonly Locale[] = ['en', 'pt-BR']
 
@@ -59,9 +60,8 @@ const DATE_TIME_FORMATS: Record<Locale, Intl.DateTimeFormat> = {
 }
 
 // A page of 20 tickets formats about 40 dates, each a few microseconds of Intl: the words of a
-// minute are kept (by locale and minute), up to DATES_KEPT of them, oldest out first.
-const DATES_KEPT = 5_000
-const formattedDates = new Map<string, string>()
+// minute are kept (by locale and minute), up to 5,000 of them, oldest out first.
+const formattedDates = new BoundedMap<string, string>(5_000)
 
 export function formatDateTime(value: string | null | undefined, locale: Locale): string {
   if (!value) return ''
@@ -72,7 +72,6 @@ export function formatDateTime(value: string | null | undefined, locale: Locale)
   let text = formattedDates.get(key)
   if (text === undefined) {
     text = DATE_TIME_FORMATS[locale].format(date) + ' UTC'
-    if (formattedDates.size >= DATES_KEPT) formattedDates.delete(formattedDates.keys().next().value!)
     formattedDates.set(key, text)
   }
   return text

@@ -32,6 +32,15 @@ async function resolvedTicket(env: TestEnv, resolution = 'Replaced the fuser uni
   return ticket
 }
 
+/** A resolved ticket Bob accepted (so it is closed), Bob logged in, and its page's address. */
+async function closedByBob(env: TestEnv) {
+  const ticket = await resolvedTicket(env)
+  const bob = await loginAs(env.app, 'bob@acme.test')
+  const url = `/portal/tickets/${ticket.number}`
+  await act(env, bob, ticket.number, 'accept')
+  return { ticket, bob, url }
+}
+
 /** Posts a requester action from the ticket page, carrying the version the page was rendered with. */
 async function act(env: TestEnv, agent: Agent, number: number, action: string, form: Record<string, string> = {}) {
   const ticket = await env.db.selectFrom('ticket').select(['version']).where('number', '=', number).executeTakeFirstOrThrow()
@@ -279,10 +288,7 @@ t.test('register an occurrence: only In Progress and only when the setting is on
 
 t.test('a reply to a closed ticket of an account turned off opens nothing: it is refused, saying why', async (t) => {
   const env = await testApp(t)
-  const ticket = await resolvedTicket(env)
-  const bob = await loginAs(env.app, 'bob@acme.test')
-  const url = `/portal/tickets/${ticket.number}`
-  await act(env, bob, ticket.number, 'accept')
+  const { ticket, bob, url } = await closedByBob(env)
   const admin = await loginAs(env.app, 'admin@casebridge.test')
   const acme = env.ids.account['Acme Corporation']
   t.equal((await admin.post(`/admin/accounts/${acme}/active`, { active: 'off' }, { csrfFrom: `/admin/accounts/${acme}` })).statusCode, 302)
@@ -300,10 +306,7 @@ t.test('a reply to a closed ticket of an account turned off opens nothing: it is
 
 t.test('a reply to a closed ticket opens a linked follow-up ticket', async (t) => {
   const env = await testApp(t)
-  const ticket = await resolvedTicket(env)
-  const bob = await loginAs(env.app, 'bob@acme.test')
-  const url = `/portal/tickets/${ticket.number}`
-  await act(env, bob, ticket.number, 'accept')
+  const { ticket, bob, url } = await closedByBob(env)
 
   const page = await bob.get(url)
   t.match(page.body, 'This ticket is closed. Your reply will open a new follow-up ticket linked to this one.')
