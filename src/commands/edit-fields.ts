@@ -4,8 +4,7 @@
 import type { Level, Priority, TicketSource } from '../db/schema.js'
 import { eligibleStaffLoads, isDeskMember, nameOf, staffNames } from '../db/ticket.js'
 import { updateTicket, type TicketChanges } from '../db/ticket-write.js'
-import { deskExists, getCatalogItem, productExists } from '../db/catalog.js'
-import { slaDueFor, slaTargetsFor } from '../db/sla.js'
+import { ticketRouting } from '../db/routing.js'
 import type { SlaTargets } from '../domain/sla.js'
 import { pickLeastLoaded } from '../domain/assignment.js'
 import { LEVELS, PRIORITIES, priorityFor } from '../domain/lifecycle.js'
@@ -43,19 +42,20 @@ export async function editFieldsIn(uow: UnitOfWork, input: EditFieldsInput): Pro
   const trx = uow.trx
   const { ticket } = await beginChange(uow, input.ticketId, 'categorize', { version: input.version })
   const check = new FieldCheck()
+  const routing = await ticketRouting(trx)
   // An unchanged value stays valid even if it has since been retired from the catalog.
   const categoryId = input.categoryId === undefined ? ticket.category_id : input.categoryId
   if (categoryId !== ticket.category_id && categoryId !== null) {
-    const item = await getCatalogItem(trx, categoryId)
+    const item = routing.item(categoryId)
     if (!item || item.active !== 1) check.add('categoryId', 'invalid_choice')
   }
   const productId = input.productId === undefined ? ticket.product_id : input.productId
-  if (productId !== ticket.product_id && productId !== null && !(await productExists(trx, productId))) check.add('productId', 'invalid_choice')
+  if (productId !== ticket.product_id && productId !== null && !routing.productActive(productId)) check.add('productId', 'invalid_choice')
   const named = namesCatalogOrProduct({ productId, categoryId })
   // A ticket that never named either (opened by e-mail) may stay so until someone picks one.
   if (!named && (ticket.product_id !== null || ticket.category_id !== null || input.categoryId !== undefined || input.productId !== undefined)) check.add('productId', 'catalog_or_product')
   const deskId = input.deskId ?? ticket.desk_id
-  if (deskId !== ticket.desk_id && !(await deskExists(trx, deskId))) check.add('deskId', 'invalid_choice')
+  if (deskId !== ticket.desk_id && !routing.deskExists(deskId)) check.add('deskId', 'invalid_choice')
   const level = (field: 'impact' | 'urgency'): Level | null => {
     const value = input[field] === undefined ? ticket[field] : input[field]
     if (value !== null && !(LEVELS as readonly string[]).includes(value)) check.add(field, 'invalid_choice')
@@ -84,9 +84,9 @@ export async function editFieldsIn(uow: UnitOfWork, input: EditFieldsInput): Pro
   // Targets follow a new priority, or a catalog item with targets of its own, counted from the
   // ticket's start plus its time on hold, in the business hours of its desk.
   const targetsMove = priority !== ticket.priority || (categoryId !== ticket.category_id &&
-    !sameTargets(await slaTargetsFor(trx, { priority, categoryId: ticket.category_id }), await slaTargetsFor(trx, { priority, categoryId })))
+    !sameTargets(routing.slaTargets({ priority, categoryId: ticket.category_id }), routing.slaTargets({ priority, categoryId })))
   if (targetsMove) {
-    const due = await slaDueFor(trx, { priority, categoryId, deskId }, new Date(Date.parse(ticket.created_at) + Number(ticket.sla_paused_ms)).toISOString())
+    const due = routing.slaDue({ priority, categoryId, deskId }, new Date(Date.parse(ticket.created_at) + Number(ticket.sla_paused_ms)).toISOString())
     Object.assign(set, { resolution_due_at: due.resolutionDueAt, sla_at_risk_at: due.atRiskAt, sla_alert: null, ...(ticket.first_response_at ? {} : { response_due_at: due.responseDueAt }) })
   }
   if (priority !== ticket.priority) {

@@ -8,9 +8,10 @@ import { insertPeopleSync, type CrmPeopleEntity } from '../db/crm-people.js'
 import type { Db, Executor, Trx } from '../db/index.js'
 import type { ActorType } from '../db/schema.js'
 import { insertEvent } from '../db/ticket-write.js'
-import { insertMail, ticketParties, type MailToSend } from '../db/mail-outbox.js'
+import { insertMail, ticketParties, type MailToSend, type Parties } from '../db/mail-outbox.js'
 import { insertCaseSync, insertCommentSync } from '../db/crm-outbox.js'
 import { insertAudit } from '../db/admin-audit.js'
+import { commandTransaction } from '../db/reference-cache.js'
 import type { Recipient as RecipientRole } from '../domain/lifecycle.js'
 import type { Role } from '../domain/lifecycle.js'
 import type { RefusalCode as LifecycleRefusalCode } from '../domain/lifecycle.js'
@@ -225,10 +226,13 @@ export class UnitOfWork {
     return true
   }
 
-  /** One notification per party named, never to the person acting, never twice to one address. */
-  async notify(ticketId: number, recipients: readonly RecipientRole[], template: string, data: Record<string, unknown>, opts: { skipActor?: boolean } = {}): Promise<void> {
+  /**
+   * One notification per party named, never to the person acting, never twice to one address.
+   * `parties`: the ticket's as the caller just read them (several notices of one change).
+   */
+  async notify(ticketId: number, recipients: readonly RecipientRole[], template: string, data: Record<string, unknown>, opts: { skipActor?: boolean; parties?: Parties } = {}): Promise<void> {
     if (recipients.length === 0) return
-    const parties = await ticketParties(this.trx, ticketId)
+    const parties = opts.parties ?? await ticketParties(this.trx, ticketId)
     const me = this.who.ref
     const seen = new Set<string>()
     for (const role of recipients) {
@@ -269,6 +273,8 @@ export async function run<T>(deps: Pick<Deps, 'db' | 'clock' | 'random' | 'recor
   const now = deps.clock()
   try {
     const value = await deps.db.transaction().execute(async (trx) => {
+      // Desks, products, SLA targets and the like come from the process's copy, confirmed by one read.
+      commandTransaction(trx, deps.db)
       const result = await body(new UnitOfWork(trx, now, deps.random, who))
       await deps.recordOutcome?.(trx, result)
       return result

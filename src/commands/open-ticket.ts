@@ -2,11 +2,12 @@
 // e-mail from a known contact, or a reply to a closed ticket (a follow-up linked to it).
 import type { Trx } from '../db/index.js'
 import type { Level, Priority, TicketSource, TicketType } from '../db/schema.js'
-import { eligibleStaffLoads, staffNames } from '../db/ticket.js'
+import { eligibleStaffLoads } from '../db/ticket.js'
+import { ticketParties } from '../db/mail-outbox.js'
 import { insertAttachments, insertTicket, nextCounter } from '../db/ticket-write.js'
 import { contactAccounts, getContact } from '../db/people.js'
-import { accountIsActive, deskExists, deskServing, getCatalogItem, productExists } from '../db/catalog.js'
-import { slaDueFor } from '../db/sla.js'
+import { accountIsActive } from '../db/catalog.js'
+import { ticketRouting, type Routing } from '../db/routing.js'
 import { pickLeastLoaded } from '../domain/assignment.js'
 import { PRIORITIES } from '../domain/lifecycle.js'
 import { isWebUrl, LIMITS, namesCatalogOrProduct, STAFF_SOURCES, TICKET_SOURCES } from '../domain/ticket.js'
@@ -69,12 +70,13 @@ export async function openTicket(deps: Deps, who: Who, input: OpenTicketInput): 
 
 /** The same inside another command's transaction (a ticket opened by e-mail is recorded with its message). */
 export async function openTicketIn(uow: UnitOfWork, deps: Pick<Deps, 'store'>, input: OpenTicketInput): Promise<OpenedTicket> {
-  const draft = await checkNewTicket(uow, input)
+  const routing = await ticketRouting(uow.trx)
+  const draft = await checkNewTicket(uow, input, routing)
   const files = await keepFiles(deps, input.files ?? [], uow.trx)
-  return insertNewTicket(uow, draft, files)
+  return insertNewTicket(uow, draft, files, routing)
 }
 
-async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput): Promise<TicketDraft> {
+async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput, routing: Routing): Promise<TicketDraft> {
   const db = uow.trx
   const person = uow.who.person
   const check = new FieldCheck()
@@ -98,11 +100,11 @@ async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput): Promise<
   const productId = input.productId ?? null
   const categoryId = input.categoryId ?? null
   if (input.source !== 'email' && !namesCatalogOrProduct({ productId, categoryId })) check.add('productId', 'catalog_or_product')
-  if (productId !== null && !(await productExists(db, productId))) check.add('productId', 'invalid_choice')
+  if (productId !== null && !routing.productActive(productId)) check.add('productId', 'invalid_choice')
   let ticketType: TicketType = 'incident'
   let usualPriority: Priority = 'medium'
   if (categoryId !== null) {
-    const item = await getCatalogItem(db, categoryId)
+    const item = routing.item(categoryId)
     if (!item || item.active !== 1) check.add('categoryId', 'invalid_choice')
     else {
       ticketType = item.ticket_type
@@ -111,9 +113,9 @@ async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput): Promise<
   }
 
   let deskId = input.deskId ?? null
-  if (deskId !== null && !(await deskExists(db, deskId))) check.add('deskId', 'invalid_choice')
+  if (deskId !== null && !routing.deskExists(deskId)) check.add('deskId', 'invalid_choice')
   if (deskId === null && !check.has('productId') && !check.has('categoryId')) {
-    deskId = (await deskServing(db, { productId, categoryId })) ?? null
+    deskId = routing.deskServing({ productId, categoryId }) ?? null
     if (deskId === null) check.add('deskId', 'required')
   }
 
@@ -153,11 +155,12 @@ export async function keepFiles(deps: Pick<Deps, 'store'>, files: (UploadedFile 
  * Inserts a checked ticket, assigned to the available eligible staff member with the fewest open
  * tickets; the choice and the insert share the transaction, so simultaneous tickets spread evenly.
  */
-export async function insertNewTicket(uow: UnitOfWork, draft: TicketDraft, files: StoredFile[]): Promise<OpenedTicket> {
+export async function insertNewTicket(uow: UnitOfWork, draft: TicketDraft, files: StoredFile[], routing?: Routing): Promise<OpenedTicket> {
   const trx = uow.trx
   const number = await nextCounter(trx, 'ticket_number')
-  const assigneeId = pickLeastLoaded(await eligibleStaffLoads(trx, draft.deskId, { productId: draft.productId, categoryId: draft.categoryId }), uow.random)
-  const due = await slaDueFor(trx, { priority: draft.priority, categoryId: draft.categoryId, deskId: draft.deskId }, uow.at)
+  const candidates = await eligibleStaffLoads(trx, draft.deskId, { productId: draft.productId, categoryId: draft.categoryId })
+  const assigneeId = pickLeastLoaded(candidates, uow.random)
+  const due = (routing ?? await ticketRouting(trx)).slaDue({ priority: draft.priority, categoryId: draft.categoryId, deskId: draft.deskId }, uow.at)
   const { id, version } = await insertTicket(trx, {
     number, title: draft.title, description: draft.description, url: draft.url,
     ticket_type: draft.ticketType, account_id: draft.accountId, contact_id: draft.contactId,
@@ -169,13 +172,14 @@ export async function insertNewTicket(uow: UnitOfWork, draft: TicketDraft, files
   await insertAttachments(trx, id, null, files, uow.at)
   await uow.history(id, { action: 'created' })
   if (assigneeId !== null) {
-    const names = await staffNames(trx, [assigneeId])
-    await uow.history(id, { action: 'assigned', field: 'assignee', to: names.get(assigneeId) ?? null }, { type: 'system', id: null, name: null })
+    const name = candidates.find((c) => c.staffId === assigneeId)?.name ?? null
+    await uow.history(id, { action: 'assigned', field: 'assignee', to: name }, { type: 'system', id: null, name: null })
   }
   // The requester gets an acknowledgement even when they opened it; the assignee a notice.
   const data = { number, title: draft.title, actorName: uow.who.ref.name, parentId: draft.parentId ?? null }
-  await uow.notify(id, ['requester'], 'ticket.created', data, { skipActor: false })
-  await uow.notify(id, ['assignee'], 'ticket.created', data)
+  const parties = await ticketParties(trx, id)
+  await uow.notify(id, ['requester'], 'ticket.created', data, { skipActor: false, parties })
+  await uow.notify(id, ['assignee'], 'ticket.created', data, { parties })
   await startApproval(uow, { id, version, number, title: draft.title, description: draft.description, contactId: draft.contactId, accountId: draft.accountId, categoryId: draft.categoryId, parentId: draft.parentId ?? null })
   await uow.syncCase(id)
   return { id, number, assigneeId }

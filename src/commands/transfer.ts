@@ -5,7 +5,7 @@ import type { TicketSource } from '../db/schema.js'
 import { activeStaffExists, isDeskMember, nameOf } from '../db/ticket.js'
 import { updateTicket, type TicketChanges } from '../db/ticket-write.js'
 import { contactAccounts } from '../db/people.js'
-import { productExists } from '../db/catalog.js'
+import { ticketRouting } from '../db/routing.js'
 import { LIMITS, namesCatalogOrProduct } from '../domain/ticket.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { beginChange, lockVisible } from './ticket-access.js'
@@ -66,7 +66,7 @@ export async function transferIn(uow: UnitOfWork, input: TransferInput): Promise
   }
   if (input.productId !== undefined && input.productId !== ticket.product_id) {
     if (input.productId === null && !namesCatalogOrProduct({ productId: null, categoryId: ticket.category_id })) check.add('productId', 'catalog_or_product')
-    else if (input.productId !== null && !(await productExists(trx, input.productId))) check.add('productId', 'invalid_choice')
+    else if (input.productId !== null && !(await ticketRouting(trx)).productActive(input.productId)) check.add('productId', 'invalid_choice')
     else {
       set.product_id = input.productId
       changes.push({ field: 'product', table: 'product', from: ticket.product_id, to: input.productId })

@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely'
 import type { Executor } from './index.js'
+import { ticketRouting } from './routing.js'
 import type { ApprovalDecision, ApprovalTable } from './schema.js'
 
 export const APPROVAL_DAYS_KEY = 'approval_link_days'
@@ -73,7 +74,7 @@ export async function approvalItemName(db: Executor, categoryId: number | null):
 
 /** Whether a catalog item's requests need approval: by the requester's manager, approved at once, or not at all. */
 export async function requiresApproval(db: Executor, categoryId: number): Promise<ApprovalMode> {
-  const item = await db.selectFrom('category').select(['requires_approval', 'auto_approve']).where('id', '=', categoryId).executeTakeFirst()
+  const item = (await ticketRouting(db)).item(categoryId)
   return item ? approvalMode(item) : 'none'
 }
 

@@ -64,11 +64,3 @@ export async function deleteCalendar(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('business_calendar').where('id', '=', id).execute()
 }
 
-/** The business hours a desk's SLA targets count in; null when it has none (calendar time). */
-export async function deskCalendar(db: Executor, deskId: number): Promise<BusinessCalendar | null> {
-  const row = await db.selectFrom('desk').innerJoin('business_calendar as c', 'c.id', 'desk.calendar_id')
-    .select(['c.id', 'c.time_zone', 'c.week']).where('desk.id', '=', deskId).executeTakeFirst()
-  if (!row) return null
-  const holidays = await db.selectFrom('business_holiday').select('day').where('calendar_id', '=', row.id).execute()
-  return { timeZone: row.time_zone, week: parseWeek(row.week), holidays: new Set(holidays.map((h) => h.day)) }
-}

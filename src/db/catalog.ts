@@ -20,24 +20,12 @@ export async function listCatalogItems(db: Executor) {
     .orderBy('area.name').orderBy('item.name').execute())
 }
 
-export async function getCatalogItem(db: Executor, id: number) {
-  return db.selectFrom('category').selectAll().where('id', '=', id).where('parent_id', 'is not', null).executeTakeFirst()
-}
-
 /** A catalog item with its area's name ("Area › Item"), active or not: tickets keep old items. */
 export async function getCatalogItemPath(db: Executor, id: number) {
   return db.selectFrom('category as item')
     .leftJoin('category as area', 'area.id', 'item.parent_id')
     .select(['item.id', 'item.name', 'area.name as area_name'])
     .where('item.id', '=', id).executeTakeFirst()
-}
-
-export async function deskExists(db: Executor, id: number): Promise<boolean> {
-  return (await db.selectFrom('desk').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
-}
-
-export async function productExists(db: Executor, id: number): Promise<boolean> {
-  return (await db.selectFrom('product').select('id').where('id', '=', id).where('active', '=', 1).executeTakeFirst()) !== undefined
 }
 
 /** An account or desk by id (digits) or by name. */
@@ -51,19 +39,6 @@ export async function resolveNamed(db: Executor, table: 'account' | 'desk' | 'pr
     ? await db.selectFrom(table).select('id').where('id', '=', Number(ref)).executeTakeFirst()
     : await db.selectFrom(table).select('id').where('name', '=', ref).executeTakeFirst()
   return row?.id
-}
-
-/** The desk that serves a product or catalog item, used when the requester does not pick one. */
-export async function deskServing(db: Executor, opts: { productId?: number | null; categoryId?: number | null }): Promise<number | undefined> {
-  if (opts.categoryId) {
-    const row = await db.selectFrom('desk_category').select('desk_id').where('category_id', '=', opts.categoryId).executeTakeFirst()
-    if (row) return row.desk_id
-  }
-  if (opts.productId) {
-    const row = await db.selectFrom('desk_product').select('desk_id').where('product_id', '=', opts.productId).executeTakeFirst()
-    if (row) return row.desk_id
-  }
-  return undefined
 }
 
 /** Whether a client account is turned on (false for one that does not exist). */

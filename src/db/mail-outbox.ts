@@ -26,6 +26,9 @@ export async function listMailForTicket(db: Executor, ticketId: number) {
   return db.selectFrom('mail_outbox').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute()
 }
 
+/** Who a ticket's notices may go to: its requester, its assignee and its desk's manager. */
+export type Parties = Awaited<ReturnType<typeof ticketParties>>
+
 /** E-mail address and language of each party of a ticket. */
 export async function ticketParties(db: Executor, ticketId: number) {
   const row = await db.selectFrom('ticket')

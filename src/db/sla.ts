@@ -1,34 +1,12 @@
 import type { Executor } from './index.js'
 import type { Priority } from './schema.js'
-import { DEFAULT_SLA_POLICIES, dueTimes, type SlaDue, type SlaPolicies, type SlaTargets } from '../domain/sla.js'
-import { deskCalendar } from './calendars.js'
+import { DEFAULT_SLA_POLICIES, type SlaPolicies, type SlaTargets } from '../domain/sla.js'
 
 export async function getSlaPolicies(db: Executor): Promise<SlaPolicies> {
   const rows = await db.selectFrom('sla_policy').selectAll().execute()
   const policies: SlaPolicies = { ...DEFAULT_SLA_POLICIES }
   for (const r of rows) policies[r.priority] = { responseMinutes: r.response_minutes, resolutionMinutes: r.resolution_minutes }
   return policies
-}
-
-/** What the targets of a ticket depend on: its priority, its catalog item (which may have its own) and its desk (its business hours). */
-export interface SlaSubject {
-  priority: Priority
-  categoryId: number | null
-  deskId: number
-}
-
-/** The targets for a ticket: its catalog item's for its priority where set, else its priority's. */
-export async function slaTargetsFor(db: Executor, subject: Pick<SlaSubject, 'priority' | 'categoryId'>): Promise<SlaTargets> {
-  const item = subject.categoryId === null ? undefined : await db.selectFrom('sla_item_policy').select(['response_minutes', 'resolution_minutes'])
-    .where('category_id', '=', subject.categoryId).where('priority', '=', subject.priority).executeTakeFirst()
-  const row = item ?? await db.selectFrom('sla_policy').select(['response_minutes', 'resolution_minutes'])
-    .where('priority', '=', subject.priority).executeTakeFirst()
-  return row ? { responseMinutes: row.response_minutes, resolutionMinutes: row.resolution_minutes } : DEFAULT_SLA_POLICIES[subject.priority]
-}
-
-/** Response, resolution and at-risk times for a ticket started at `startedAt`, counted in its desk's business hours. */
-export async function slaDueFor(db: Executor, subject: SlaSubject, startedAt: string): Promise<SlaDue> {
-  return dueTimes(startedAt, await slaTargetsFor(db, subject), await deskCalendar(db, subject.deskId))
 }
 
 /** Every catalog item's own targets, by item id and priority. */

@@ -63,7 +63,7 @@ export async function eligibleStaffLoads(db: Executor, deskId: number, ticket: {
   // Each candidate's open-ticket count is kept on their row (triggers on ticket): no count per create.
   const rows = await db.selectFrom('staff')
     .innerJoin('desk_member', (j) => j.onRef('desk_member.staff_id', '=', 'staff.id').on('desk_member.desk_id', '=', deskId))
-    .select(['staff.id', 'staff.open_tickets'])
+    .select(['staff.id', 'staff.name', 'staff.open_tickets'])
     .where('staff.available', '=', 1)
     .where('staff.active', '=', 1)
     .where((eb) => {
@@ -78,7 +78,7 @@ export async function eligibleStaffLoads(db: Executor, deskId: number, ticket: {
       ])
     })
     .execute()
-  return rows.map((r) => ({ staffId: r.id, openCount: Number(r.open_tickets) }))
+  return rows.map((r) => ({ staffId: r.id, name: r.name, openCount: Number(r.open_tickets) }))
 }
 
 /** The real count of open tickets per staff member (those with none are left out). */

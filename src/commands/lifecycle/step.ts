@@ -9,7 +9,7 @@ import { FieldCheck, Refused, type HistoryEntry, type UnitOfWork } from '../kern
 import { LIMITS } from '../../domain/ticket.js'
 import { beginChange } from '../ticket-access.js'
 import { addNoteRows } from '../add-note.js'
-import { deskCalendar } from '../../db/calendars.js'
+import { ticketRouting } from '../../db/routing.js'
 
 export interface Plan {
   /** Columns set besides state and status. */
@@ -60,7 +60,7 @@ export async function transitionTicket(uow: UnitOfWork, ticketId: number, action
   const { to, effects } = decision
   const set: TicketChanges = { state: to.state, status: to.status }
   if (effects.slaPause) Object.assign(set, pause(ticket, uow.now))
-  if (effects.slaResume) Object.assign(set, resume(ticket, uow.now, await deskCalendar(uow.trx, ticket.desk_id)))
+  if (effects.slaResume) Object.assign(set, resume(ticket, uow.now, (await ticketRouting(uow.trx)).calendar(ticket.desk_id)))
   if (effects.reopen) Object.assign(set, { reopen_count: ticket.reopen_count + 1, resolved_at: null, resolution: null })
   Object.assign(set, p.set ?? {})
   if (!(await updateTicket(uow.trx, ticket.id, ticket.version, set, uow.at))) throw new Refused('conflict')

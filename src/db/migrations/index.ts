@@ -32,6 +32,7 @@ import * as catalogDefaultPriority from './20261209130000_catalog_default_priori
 import * as staffCatalogAreas from './20261209140000_staff_catalog_areas.js'
 import * as productSearchIndex from './20261210090000_product_search_index.js'
 import * as requesterSearchIndex from './20261210100000_requester_search_index.js'
+import * as routingReference from './20261211090000_routing_reference.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -67,7 +68,8 @@ export const migrations: Record<string, Migration> = {
   '20261209130000_catalog_default_priority': catalogDefaultPriority,
   '20261209140000_staff_catalog_areas': staffCatalogAreas,
   '20261210090000_product_search_index': productSearchIndex,
-  '20261210100000_requester_search_index': requesterSearchIndex
+  '20261210100000_requester_search_index': requesterSearchIndex,
+  '20261211090000_routing_reference': routingReference
 }
 
 export const migrationProvider: MigrationProvider = {
