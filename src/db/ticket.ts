@@ -217,3 +217,36 @@ export async function slaWatchTicket(db: Executor, ticketId: number) {
     .select(['id', 'number', 'title', 'state', 'created_at', 'response_due_at', 'resolution_due_at', 'first_response_at', 'resolved_at', 'sla_paused_at', 'sla_paused_ms', 'sla_at_risk_at', 'sla_alert'])
     .where('id', '=', ticketId).where('deleted_at', 'is', null).executeTakeFirst() ?? null
 }
+
+/** What a client's list row offers besides the ticket's state: whether it was rated, its files and occurrences, whether its account is on. */
+export interface ClientRowFacts {
+  rated: boolean
+  attachments: number
+  occurrences: number
+  accountActive: boolean
+}
+
+/**
+ * The facts of a page of a client's list, in one statement: the survey, the files given with the
+ * description, the occurrences a client may read, and the account's state (a closed ticket's
+ * reply opens a follow-up, which an account turned off does not take).
+ */
+export async function clientRowFacts(db: Executor, ids: readonly number[]): Promise<Map<number, ClientRowFacts>> {
+  const facts = new Map<number, ClientRowFacts>()
+  if (ids.length === 0) return facts
+  const rows = await db.selectFrom('ticket')
+    .innerJoin('account', 'account.id', 'ticket.account_id')
+    .select((eb) => [
+      'ticket.id', 'account.active',
+      eb.exists(eb.selectFrom('survey').select('survey.ticket_id').whereRef('survey.ticket_id', '=', 'ticket.id')).as('rated'),
+      eb.selectFrom('attachment').select((e) => e.fn.countAll<number>().as('n')).whereRef('attachment.ticket_id', '=', 'ticket.id').where('attachment.note_id', 'is', null).as('attachments'),
+      eb.selectFrom('note').select((e) => e.fn.countAll<number>().as('n')).whereRef('note.ticket_id', '=', 'ticket.id')
+        .where('note.kind', '=', 'occurrence').where('note.visibility', '=', 'public').as('occurrences')
+    ])
+    .where('ticket.id', 'in', ids)
+    .execute()
+  for (const r of rows) {
+    facts.set(r.id, { rated: Boolean(r.rated), attachments: Number(r.attachments ?? 0), occurrences: Number(r.occurrences ?? 0), accountActive: r.active === 1 })
+  }
+  return facts
+}

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { getTicketReceipt, type TicketDetail } from '../../db/ticket.js'
@@ -9,7 +9,10 @@ import { deleteTicket } from '../../commands/delete-ticket.js'
 import { notFound } from '../../plugins/app.js'
 import { choices, echo, Form, formFailure, oneOf, OptionalId, Text, Version, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage, refusalStatus } from '../refusals.js'
-import { staffOf, ticketByNumber } from './shared.js'
+import { deskLifecycle, staffOf, ticketByNumber } from './shared.js'
+import { safeNext } from '../safe-next.js'
+import { listItems } from '../../db/managed-lists.js'
+import { listView } from '../list-view.js'
 import { DESK_ACTIONS, redirectAfterChange, renderTicket } from './ticket-page.js'
 
 const ActionParams = Type.Object({
@@ -17,11 +20,20 @@ const ActionParams = Type.Object({
   action: Type.String({ maxLength: 40 })
 })
 
+/** The actions offered as buttons beside a ticket (queue rows, the ticket's head), each confirmed on a page of its own. */
+export const QUICK_ACTIONS = ['close', 'delete'] as const
+type QuickAction = (typeof QUICK_ACTIONS)[number]
+const ConfirmQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) })
+
 /** The forms of the side panel and the categorize card: each posts the version and its own fields. */
 const ActionForm = Form({
   version: Version,
   reason: Text, reason_code: Text, resolution: Text, closure_category: Text, closure_note: Text, target_desk_id: OptionalId,
-  category_id: OptionalId, product_id: OptionalId, desk_id: OptionalId, impact: Text, urgency: Text, priority: Text, source: Text
+  category_id: OptionalId, product_id: OptionalId, desk_id: OptionalId, impact: Text, urgency: Text, priority: Text, source: Text,
+  /** 'confirm' when posted from a quick action's confirmation page: a failure shows that page again. */
+  from: Text,
+  /** Where to go once done (the queue page the button was pressed on). */
+  next: Text
 })
 const FORM_MESSAGES = {
   version: 'error.badRequest', target_desk_id: 'desk.escalate.chooseDesk', ...choices('category_id', 'product_id', 'desk_id')
@@ -36,9 +48,47 @@ const WORDS = {
   }
 }
 
+/** Where a quick action returns to: a desk page (never the page of a ticket just deleted), else the ticket or the queue. */
+function returnTo(next: unknown, ticket: { number: number }, deleted: boolean): string | null {
+  const path = safeNext(next)
+  if (path === null || !(path === '/desk' || path.startsWith('/desk/') || path.startsWith('/desk?'))) return null
+  if (deleted && new RegExp(`^/desk/tickets/${ticket.number}(?:[/?#]|$)`).test(path)) return null
+  return path
+}
+
+/**
+ * A quick action's confirmation page: what will happen, the inputs it needs, and the way back; a
+ * refusal (the ticket moved on, or the staff member may not) is said instead of the form.
+ */
+async function renderConfirm(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, action: QuickAction,
+  state: { next: string; status?: number; errors?: FormErrors; values?: Record<string, string>; formError?: string }) {
+  const t = request.t
+  const lifecycle = await deskLifecycle(fastify, staffOf(request), ticket)
+  const refused = lifecycle.refusal(action)
+  const effects = action === 'close'
+    ? [t('desk.confirm.close.state'), t('desk.confirm.close.requester', { name: ticket.contact_name, email: ticket.contact_email }), t('desk.confirm.close.crm'), t('desk.confirm.close.followUp')]
+    : [t('desk.confirm.delete.hidden'), t('desk.confirm.delete.kept'), t('desk.confirm.delete.crm'), t('desk.confirm.delete.silent')]
+  return reply.page('desk/confirm', {
+    title: t(`desk.confirm.${action}.title`, { number: ticket.number }),
+    ticket, action, effects,
+    lists: listView(await listItems(fastify.db), request.locale),
+    refusal: refused ? t(refused.messageKey, refused.params) : null,
+    next: state.next,
+    back: returnTo(state.next, ticket, false) ?? `/desk/tickets/${ticket.number}`,
+    errors: state.errors ?? {}, values: state.values ?? {}, formError: state.formError ?? null
+  }, state.status ?? (refused ? 409 : 200))
+}
+
 export default async function actions(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const deps = { db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }
+
+  fastify.get('/tickets/:number/confirm/:action', { schema: { params: ActionParams, querystring: ConfirmQuery } }, async (request, reply) => {
+    const action = oneOf(request.params.action, QUICK_ACTIONS)
+    if (!action) throw notFound()
+    const ticket = await ticketByNumber(fastify, request, request.params.number)
+    return renderConfirm(fastify, request, reply, ticket, action, { next: request.query.next ?? '' })
+  })
 
   fastify.post('/tickets/:number/actions/:action', { schema: { params: ActionParams, body: ActionForm }, attachValidation: true }, async (request, reply) => {
     const params = request.params
@@ -48,8 +98,10 @@ export default async function actions(instance: FastifyInstance) {
     const who = personWho(actor)
     const t = request.t
     const ticket = await ticketByNumber(fastify, request, params.number)
-    const fail = async (current: TicketDetail, status: number, formError: string, errors: FormErrors = {}) =>
-      renderTicket(fastify, request, reply, current, { status, failed: action, errors, values: echo(request), formError })
+    const quick = request.body?.from === 'confirm' ? oneOf(action, QUICK_ACTIONS) : undefined
+    const fail = async (current: TicketDetail, status: number, formError: string, errors: FormErrors = {}) => quick
+      ? renderConfirm(fastify, request, reply, current, quick, { next: request.body.next, status, errors, values: echo(request), formError })
+      : renderTicket(fastify, request, reply, current, { status, failed: action, errors, values: echo(request), formError })
     const refused = async (outcome: Extract<Outcome<unknown>, { ok: false }>) => {
       const r = outcome.refusal
       if (r.code === 'not_found') throw notFound()
@@ -88,7 +140,7 @@ export default async function actions(instance: FastifyInstance) {
       if (!outcome.ok) return refused(outcome)
       request.log.info({ ticketId: ticket.id, staffId: actor.id }, 'ticket deleted at the desk')
       reply.flash('success', t('desk.action.done.delete', { number: ticket.number }))
-      return reply.redirect('/desk')
+      return reply.redirect(returnTo(body.next, ticket, true) ?? '/desk')
     }
 
     const outcome = await performTransition(deps, who, action as TransitionAction, {
@@ -101,6 +153,8 @@ export default async function actions(instance: FastifyInstance) {
     reply.flash('success', t('desk.action.done.' + action, {
       number: ticket.number, desk: after?.desk_name, assignee: after?.assignee_name ?? t('ticket.unassigned')
     }))
+    const back = returnTo(body.next, ticket, false)
+    if (back !== null) return reply.redirect(back)
     return redirectAfterChange(fastify, request, reply, ticket)
   })
 }

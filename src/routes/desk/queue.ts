@@ -6,7 +6,8 @@ import { personWho } from '../../commands/kernel.js'
 import { setAvailability } from '../../commands/assignment.js'
 import { DESK_DEFAULTS, SCOPES } from '../../domain/search.js'
 import { Choice, Form, formFailure } from '../forms.js'
-import { staffOf } from './shared.js'
+import { lifecycleActor, quickActions, staffOf } from './shared.js'
+import { getSettings } from '../../db/settings.js'
 import { notFound } from '../../plugins/app.js'
 import { readSearchPage, searchChoices, SearchQuerySchema } from '../search-page.js'
 import { slaView } from '../sla-view.js'
@@ -23,15 +24,18 @@ export default async function queue(instance: FastifyInstance) {
     const actor = staffOf(request)
     const search = await readSearchPage(fastify.db, request, '/desk', DESK_DEFAULTS, ['scope'])
     const now = fastify.clock()
-    const [result, choices, me] = await Promise.all([
+    const [result, choices, me, policy] = await Promise.all([
       listTickets(fastify.db, actor, { ...search.f, perPage: 25, now }),
       searchChoices(fastify.db, actor),
-      getStaff(fastify.db, actor.id)
+      getStaff(fastify.db, actor.id),
+      getSettings(fastify.db)
     ])
+    const who = lifecycleActor(actor)
     return reply.page('desk/queue', {
       title: request.t('desk.queue.title'),
       search, choices, f: search.f, available: me?.available === 1,
-      result: { ...result, items: result.items.map((r) => ({ ...r, sla: slaView(r, now, request.t) })) },
+      result: { ...result, items: result.items.map((r) => ({ ...r, sla: slaView(r, now, request.t), quick: quickActions(r, who, policy) })) },
+      here: request.url,
       scopes: SCOPES,
       urlFor: search.urlFor,
       linkFor: search.linkFor

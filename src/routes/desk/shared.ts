@@ -46,6 +46,13 @@ export function lifecycleActor(actor: StaffActor): LifecycleActor {
   return { role: actor.role, canDelete: actor.canDelete }
 }
 
+/** Which of the quick actions (the check-mark closes, the trash deletes) this staff member may start on a ticket now. */
+export function quickActions(ticket: { state: string; status: string }, who: LifecycleActor, policy: LifecyclePolicy): { close: boolean; delete: boolean } {
+  // Inputs (the closure category, a reason) are asked for by the confirmation page.
+  const allowed = allowedActions({ state: ticket.state as State, status: ticket.status as Status, parentId: null }, who, policy)
+  return { close: allowed.includes('close'), delete: allowed.includes('delete') }
+}
+
 function lifecycleTicket(ticket: TicketDetail): LifecycleTicket {
   return { state: ticket.state as State, status: ticket.status as Status, parentId: ticket.parent_id }
 }

@@ -98,6 +98,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
       extras: allowed('add_note')
     },
     actions: PANEL_ACTIONS.filter((a) => allowed(a)),
+    quick: { close: allowed('close'), delete: allowed('delete') },
     sla: slaView(ticket, now, request.t),
     checklist,
     checklistDone: checklist.filter((i) => i.done === 1).length,
