@@ -7,6 +7,7 @@ import extras from './extras.js'
 import newTicket from './new-ticket.js'
 import reports from './reports.js'
 import approval from './approval.js'
+import bulk from './bulk.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
 export default async function desk(fastify: FastifyInstance) {
@@ -18,4 +19,5 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(extras)
   await fastify.register(reports)
   await fastify.register(approval)
+  await fastify.register(bulk)
 }

@@ -1,13 +1,18 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { listTickets } from '../../db/ticket-search.js'
-import { getStaff } from '../../db/people.js'
+import { getStaff, listDeskStaff } from '../../db/people.js'
 import { personWho } from '../../commands/kernel.js'
 import { setAvailability } from '../../commands/assignment.js'
 import { DESK_DEFAULTS, SCOPES } from '../../domain/search.js'
 import { Choice, Form, formFailure } from '../forms.js'
 import { lifecycleActor, quickActions, staffOf } from './shared.js'
 import { getSettings } from '../../db/settings.js'
+import { listDesks } from '../../db/catalog.js'
+import { listItems } from '../../db/managed-lists.js'
+import { listView } from '../list-view.js'
+import { PRIORITIES } from '../../domain/lifecycle.js'
+import { BULK_ACTIONS, uniqueStaff } from './bulk.js'
 import { notFound } from '../../plugins/app.js'
 import { readSearchPage, searchChoices, SearchQuerySchema } from '../search-page.js'
 import { slaView } from '../sla-view.js'
@@ -24,11 +29,14 @@ export default async function queue(instance: FastifyInstance) {
     const actor = staffOf(request)
     const search = await readSearchPage(fastify.db, request, '/desk', DESK_DEFAULTS, ['scope'])
     const now = fastify.clock()
-    const [result, choices, me, policy] = await Promise.all([
+    const [result, choices, me, policy, deskStaff, desks, items] = await Promise.all([
       listTickets(fastify.db, actor, { ...search.f, perPage: 25, now }),
       searchChoices(fastify.db, actor),
       getStaff(fastify.db, actor.id),
-      getSettings(fastify.db)
+      getSettings(fastify.db),
+      listDeskStaff(fastify.db, actor.deskIds),
+      listDesks(fastify.db),
+      listItems(fastify.db)
     ])
     const who = lifecycleActor(actor)
     return reply.page('desk/queue', {
@@ -36,6 +44,8 @@ export default async function queue(instance: FastifyInstance) {
       search, choices, f: search.f, available: me?.available === 1,
       result: { ...result, items: result.items.map((r) => ({ ...r, sla: slaView(r, now, request.t), quick: quickActions(r, who, policy) })) },
       here: request.url,
+      bulkOptions: { staff: uniqueStaff(deskStaff), desks, priorities: PRIORITIES, actions: BULK_ACTIONS },
+      lists: listView(items, request.locale),
       scopes: SCOPES,
       urlFor: search.urlFor,
       linkFor: search.linkFor

@@ -1,0 +1,183 @@
+// Bulk actions of the staff queue: the rows ticked (or every ticket matching the search) get one
+// action, each ticket through its own command, so each is checked, refused or done exactly as on
+// its own page; the answer lists what was done and what was refused, and why.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { getTicketForActorByNumber, type TicketDetail } from '../../db/ticket.js'
+import { ticketBatches } from '../../db/ticket-search.js'
+import { listDeskStaff } from '../../db/people.js'
+import { listDesks } from '../../db/catalog.js'
+import { listItems } from '../../db/managed-lists.js'
+import { personWho, type Outcome, type Refused } from '../../commands/kernel.js'
+import { performTransition } from '../../commands/lifecycle/index.js'
+import { transferTicket } from '../../commands/transfer.js'
+import { editTicketFields, type FieldsEdited } from '../../commands/edit-fields.js'
+import { DESK_DEFAULTS, readSearchQuery } from '../../domain/search.js'
+import { PRIORITIES } from '../../domain/lifecycle.js'
+import type { StaffActor } from '../../domain/permissions.js'
+import type { Translate } from '../../i18n/index.js'
+import { Form, oneOf, OptionalId, Text, type FormErrors } from '../forms.js'
+import { fieldMessages, refusalMessage } from '../refusals.js'
+import { listView } from '../list-view.js'
+import { safeNext } from '../safe-next.js'
+import { staffOf } from './shared.js'
+
+/** What a bulk action may do: each is one command per ticket. */
+export const BULK_ACTIONS = ['assign', 'desk', 'priority', 'pick_up', 'resolve', 'close'] as const
+export type BulkAction = (typeof BULK_ACTIONS)[number]
+
+/** The most tickets one bulk action takes ("all matching" beyond it is refused with the count). */
+export const BULK_MAX = 1_000
+
+const BulkForm = Form({
+  bulk_action: Text,
+  /** The ticket numbers ticked. */
+  tickets: Type.Union([Type.Array(Type.String({ maxLength: 12 }), { maxItems: BULK_MAX }), Type.String({ maxLength: 12 })], { default: [] }),
+  /** '1': every ticket matching `query` instead of the ticked ones. */
+  all: Text,
+  /** The queue's search, as in its address. */
+  query: Type.String({ maxLength: 4000, default: '' }),
+  assignee_id: OptionalId, desk_id: OptionalId, priority: Text, closure_category: Text,
+  /** The transfer note, the resolution, or the closure note. */
+  note: Text,
+  next: Text
+})
+type BulkBody = typeof BulkForm.static
+
+interface BulkResult {
+  number: number
+  title: string
+  ok: boolean
+  message: string
+}
+
+/** The inputs an action needs, checked once before any ticket is touched. */
+function checkInputs(t: Translate, action: BulkAction | null, body: BulkBody, staff: readonly { id: number }[], desks: readonly { id: number }[], closures: readonly string[]): FormErrors {
+  const errors: FormErrors = {}
+  if (action === null) errors.bulk_action = t('desk.bulk.chooseAction')
+  if (action === 'assign' && !staff.some((s) => s.id === body.assignee_id)) errors.assignee_id = t('desk.bulk.chooseAssignee')
+  if (action === 'desk' && !desks.some((d) => d.id === body.desk_id)) errors.desk_id = t('desk.bulk.chooseDesk')
+  if (action === 'priority' && !(PRIORITIES as readonly string[]).includes(body.priority)) errors.priority = t('validation.invalidChoice')
+  if ((action === 'assign' || action === 'resolve') && body.note.trim() === '') errors.note = t(action === 'assign' ? 'desk.bulk.noteForAssign' : 'desk.bulk.noteForResolve')
+  if (action === 'close' && !closures.includes(body.closure_category)) errors.closure_category = t('lifecycle.refused.missing_closure_category')
+  return errors
+}
+
+/** The words of one refusal, for the results list. */
+function refusedWith(t: Translate, refusal: Refused): string {
+  const fields = Object.values(fieldMessages(t, refusal, { keys: { 'note.required': 'validation.required' } }))
+  return fields.length > 0 ? fields.join(' ') : refusalMessage(t, refusal, { conflict: 'desk.conflict' })
+}
+
+export default async function bulk(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
+  const deps = { db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }
+
+  /** The tickets the form names: the ticked numbers, or every ticket of the search (at most BULK_MAX + 1, to tell "too many"). */
+  async function targets(actor: StaffActor, body: BulkBody): Promise<TicketDetail[] | { tooMany: true }> {
+    if (body.all === '1') {
+      const read = readSearchQuery(Object.fromEntries(new URLSearchParams(body.query)), { kind: 'staff', defaults: DESK_DEFAULTS })
+      const ids: number[] = []
+      for await (const batch of ticketBatches(fastify.db, actor, { ...read.filters, now: fastify.clock() }, 500)) {
+        for (const row of batch) ids.push(row.number)
+        if (ids.length > BULK_MAX) return { tooMany: true }
+      }
+      return loadTickets(actor, ids)
+    }
+    const ticked = (Array.isArray(body.tickets) ? body.tickets : [body.tickets]).filter((n) => /^[1-9]\d{0,8}$/.test(n)).map(Number)
+    return loadTickets(actor, [...new Set(ticked)])
+  }
+
+  async function loadTickets(actor: StaffActor, numbers: number[]): Promise<TicketDetail[]> {
+    const out: TicketDetail[] = []
+    // One at a time: a ticket the staff member may not see is left out, as if it were not there.
+    for (const number of numbers) {
+      const ticket = await getTicketForActorByNumber(fastify.db, actor, number)
+      if (ticket) out.push(ticket)
+    }
+    return out
+  }
+
+  async function apply(actor: StaffActor, action: BulkAction, ticket: TicketDetail, body: BulkBody): Promise<Outcome<unknown>> {
+    const who = personWho(actor)
+    const note = body.note.trim()
+    switch (action) {
+      case 'assign': return transferTicket(deps, who, { ticketId: ticket.id, assigneeId: body.assignee_id, note })
+      case 'desk': return editTicketFields(deps, who, { ticketId: ticket.id, deskId: body.desk_id! })
+      case 'priority': return editTicketFields(deps, who, { ticketId: ticket.id, priority: body.priority })
+      case 'pick_up': return performTransition(deps, who, 'pick_up', { ticketId: ticket.id })
+      case 'resolve': return performTransition(deps, who, 'resolve', { ticketId: ticket.id, resolution: note })
+      case 'close': return performTransition(deps, who, 'close', { ticketId: ticket.id, closureCategory: body.closure_category, closureNote: note || null })
+    }
+  }
+
+  async function render(request: FastifyRequest, reply: FastifyReply, view: {
+    action: BulkAction | null; tickets: TicketDetail[]; results?: BulkResult[]; errors?: FormErrors; formError?: string; status?: number
+  }) {
+    const actor = staffOf(request)
+    const body = request.body as BulkBody
+    const [staff, desks, items] = await Promise.all([
+      listDeskStaff(fastify.db, actor.deskIds), listDesks(fastify.db), listItems(fastify.db)
+    ])
+    const done = view.results?.filter((r) => r.ok).length ?? 0
+    return reply.page('desk/bulk', {
+      title: request.t('desk.bulk.title'),
+      action: view.action, tickets: view.tickets, results: view.results ?? null,
+      done, refused: (view.results?.length ?? 0) - done,
+      options: { staff: uniqueStaff(staff), desks, priorities: PRIORITIES, actions: BULK_ACTIONS },
+      lists: listView(items, request.locale),
+      values: body, all: body.all === '1',
+      back: backTo(body.next),
+      errors: view.errors ?? {}, formError: view.formError ?? null
+    }, view.status ?? 200)
+  }
+
+  fastify.post('/bulk', { schema: { body: BulkForm }, attachValidation: true }, async (request, reply) => {
+    const actor = staffOf(request)
+    const t = request.t
+    if (request.validationError) {
+      return render(request, reply, { action: null, tickets: [], formError: t('desk.bulk.tooManyTicked', { max: BULK_MAX }), status: 422 })
+    }
+    const body = request.body
+    const action = oneOf(body.bulk_action, BULK_ACTIONS)
+    const found = await targets(actor, body)
+    if ('tooMany' in found) {
+      return render(request, reply, { action, tickets: [], formError: t('desk.bulk.tooMany', { max: BULK_MAX }), status: 422 })
+    }
+    if (found.length === 0) {
+      return render(request, reply, { action, tickets: [], formError: t('desk.bulk.noneChosen'), status: 422 })
+    }
+    const [staff, desks, items] = await Promise.all([listDeskStaff(fastify.db, actor.deskIds), listDesks(fastify.db), listItems(fastify.db)])
+    const closures = listView(items, request.locale).choices('closure_category').map((c) => c.code)
+    const errors = checkInputs(t, action, body, staff, desks, closures)
+    if (Object.keys(errors).length > 0) {
+      return render(request, reply, { action, tickets: found, errors, formError: t('common.formErrors'), status: 422 })
+    }
+    const results: BulkResult[] = []
+    for (const ticket of found) {
+      const outcome = await apply(actor, action!, ticket, body)
+      // A field edit that finds the ticket already so changes nothing, and says so.
+      const unchanged = outcome.ok && (action === 'priority' || action === 'desk') && (outcome.value as FieldsEdited).changed.length === 0
+      results.push({
+        number: ticket.number, title: ticket.title, ok: outcome.ok,
+        message: !outcome.ok ? refusedWith(t, outcome.refusal) : unchanged ? t('desk.bulk.unchanged') : t(`desk.bulk.done.${action}`)
+      })
+    }
+    request.log.info({ staffId: actor.id, action, tickets: results.length, refused: results.filter((r) => !r.ok).length }, 'bulk action at the desk')
+    return render(request, reply, { action, tickets: found, results })
+  })
+}
+
+/** A staff member on several of the actor's desks is listed once. */
+export function uniqueStaff(rows: readonly { id: number; name: string; email: string }[]) {
+  const seen = new Map<number, { id: number; name: string; email: string }>()
+  for (const r of rows) if (!seen.has(r.id)) seen.set(r.id, { id: r.id, name: r.name, email: r.email })
+  return [...seen.values()]
+}
+
+/** The queue page the form was sent from, when it is one. */
+function backTo(next: unknown): string {
+  const path = safeNext(next)
+  return path !== null && (path === '/desk' || path.startsWith('/desk?')) ? path : '/desk'
+}

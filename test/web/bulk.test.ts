@@ -1,0 +1,117 @@
+// Bulk actions of the staff queue: each ticket through its own command, the answer listing what
+// was done and what was refused and why. Both databases:
+//   npx tap test/web/bulk.test.ts
+import t from 'tap'
+import { loginAs, testApp, csrfFrom, type Agent, type TestEnv } from '../helpers/app.js'
+import { makeTicket } from '../helpers/tickets.js'
+
+async function tickets(env: TestEnv, n: number, title = 'Printer') {
+  const made = []
+  for (let i = 0; i < n; i++) made.push(await makeTicket(env.db, env.ids, { title: `${title} ${i}` }))
+  return made
+}
+
+async function bulk(agent: Agent, form: Record<string, string | string[]>) {
+  const queue = await agent.get('/desk')
+  return agent.post('/desk/bulk', { _csrf: csrfFrom(queue.body), next: '/desk?scope=desks', ...form }, { noCsrf: true })
+}
+
+const state = (env: TestEnv, ids: number[]) => env.db.selectFrom('ticket').select(['id', 'state', 'status', 'priority', 'assignee_id', 'desk_id']).where('id', 'in', ids).orderBy('id').execute()
+
+t.test('the queue offers a tick per row and the bulk panel', async (t) => {
+  const env = await testApp(t)
+  const [a] = await tickets(env, 1)
+  const ana = await loginAs(env.app, 'ana@casebridge.test')
+  const page = await ana.get('/desk')
+  t.match(page.body, `<input type="checkbox" form="bulk" name="tickets" value="${a.number}" aria-label="Tick ticket #${a.number}">`)
+  t.match(page.body, 'action="/desk/bulk"')
+  t.match(page.body, '<script src="/static/queue.js" defer></script>')
+  t.equal((await ana.get('/static/queue.js')).statusCode, 200)
+})
+
+t.test('pick up, change the priority, assign: each ticket through its own command', async (t) => {
+  const env = await testApp(t)
+  const made = await tickets(env, 3)
+  const ids = made.map((m) => m.id)
+  const ana = await loginAs(env.app, 'ana@casebridge.test')
+  const numbers = made.map((m) => String(m.number))
+
+  const picked = await bulk(ana, { bulk_action: 'pick_up', tickets: numbers })
+  t.equal(picked.statusCode, 200)
+  t.match(picked.body, '3 done, 0 refused.')
+  t.ok((await state(env, ids)).every((r) => r.state === 'in_progress' && r.status === 'analysis'), 'picked up: In Progress / Analysis')
+  // All Ana's, so that handing them to Bruno changes each one.
+  await env.db.updateTable('ticket').set({ assignee_id: env.ids.staff['ana@casebridge.test'] }).where('id', 'in', ids).execute()
+  const assignees = (await state(env, ids)).map((r) => r.assignee_id)
+
+  const prio = await bulk(ana, { bulk_action: 'priority', priority: 'high', tickets: numbers.slice(0, 2) })
+  t.match(prio.body, '2 done, 0 refused.')
+  t.same((await state(env, ids)).map((r) => r.priority), ['high', 'high', 'medium'])
+  const again = await bulk(ana, { bulk_action: 'priority', priority: 'high', tickets: numbers.slice(0, 1) })
+  t.match(again.body, 'Already so: nothing changed.', 'a change that changes nothing is said so, per ticket')
+  const history = await env.db.selectFrom('ticket_event').select('ticket_id').where('field', '=', 'priority').where('ticket_id', 'in', ids).execute()
+  t.equal(history.length, 2, 'each change has its history row')
+
+  const noNote = await bulk(ana, { bulk_action: 'assign', assignee_id: String(env.ids.staff['bruno@casebridge.test']), tickets: numbers })
+  t.equal(noNote.statusCode, 422, 'assigning needs the why')
+  t.match(noNote.body, 'Say why you hand them on')
+  t.match(noNote.body, `name="tickets" value="${made[2].number}"`, 'the form comes back with the same tickets')
+  t.same((await state(env, ids)).map((r) => r.assignee_id), assignees, 'nothing changed')
+
+  const assigned = await bulk(ana, { bulk_action: 'assign', assignee_id: String(env.ids.staff['bruno@casebridge.test']), note: 'Bruno covers printers this week.', tickets: numbers })
+  t.match(assigned.body, '3 done, 0 refused.')
+  t.ok((await state(env, ids)).every((r) => r.assignee_id === env.ids.staff['bruno@casebridge.test']))
+  const notes = await env.db.selectFrom('note').select(['ticket_id', 'visibility']).where('body', '=', 'Bruno covers printers this week.').execute()
+  t.equal(notes.length, 3, 'the note is kept with each ticket')
+  t.ok(notes.every((n) => n.visibility === 'internal'))
+})
+
+t.test('close with one refused: the answer says which and why, and the others are closed', async (t) => {
+  const env = await testApp(t)
+  const made = await tickets(env, 3)
+  const ana = await loginAs(env.app, 'ana@casebridge.test')
+  const numbers = made.map((m) => String(m.number))
+  await bulk(ana, { bulk_action: 'pick_up', tickets: numbers })
+  const resolved = await bulk(ana, { bulk_action: 'resolve', note: 'Driver updated on the print server.', tickets: numbers.slice(0, 2) })
+  t.match(resolved.body, '2 done, 0 refused.')
+  const closed = await bulk(ana, { bulk_action: 'close', closure_category: 'solved', tickets: numbers })
+  t.equal(closed.statusCode, 200)
+  t.match(closed.body, '2 done, 1 refused.')
+  const refusedRow = new RegExp(`<tr class="bulk-refused">[\\s\\S]*?#${made[2].number}[\\s\\S]*?</tr>`).exec(closed.body)
+  t.ok(refusedRow, 'the refused ticket is listed as refused')
+  t.match(refusedRow?.[0] ?? '', /requester/i, 'with the reason (closing a ticket being worked waits for the requester)')
+  t.same((await state(env, made.map((m) => m.id))).map((r) => r.state), ['closed', 'closed', 'in_progress'])
+})
+
+t.test('every ticket matching the search, and what the staff member may not see is left out', async (t) => {
+  const env = await testApp(t)
+  const printers = await tickets(env, 4, 'Toner smudge')
+  await tickets(env, 2, 'Laptop battery')
+  const elsewhere = await makeTicket(env.db, env.ids, { desk: 'Product Support', title: 'Toner smudge in the cloud' })
+  const bruno = await loginAs(env.app, 'bruno@casebridge.test')
+  const all = await bulk(bruno, { bulk_action: 'priority', priority: 'low', all: '1', query: 'q=smudge' })
+  t.equal(all.statusCode, 200)
+  t.match(all.body, '4 done, 0 refused.', 'the four printer tickets of his desk; not the laptop ones, not the other desk\'s')
+  t.same((await state(env, printers.map((p) => p.id))).map((r) => r.priority), ['low', 'low', 'low', 'low'])
+  t.equal((await state(env, [elsewhere.id]))[0].priority, 'medium')
+
+  const notHis = await bulk(bruno, { bulk_action: 'priority', priority: 'low', tickets: [String(elsewhere.number)] })
+  t.equal(notHis.statusCode, 422, 'a ticket of another desk, ticked by hand: as if it were not there')
+  t.match(notHis.body, 'No ticket was ticked')
+  t.equal((await state(env, [elsewhere.id]))[0].priority, 'medium')
+})
+
+t.test('refused: no action chosen, no CSRF token, a client', async (t) => {
+  const env = await testApp(t)
+  const [a] = await tickets(env, 1)
+  const ana = await loginAs(env.app, 'ana@casebridge.test')
+  const none = await bulk(ana, { bulk_action: '', tickets: [String(a.number)] })
+  t.equal(none.statusCode, 422)
+  t.match(none.body, 'Choose what to do.')
+  const forged = await ana.post('/desk/bulk', { bulk_action: 'pick_up', tickets: String(a.number) }, { noCsrf: true })
+  t.equal(forged.statusCode, 403, 'without the CSRF token')
+  const bob = await loginAs(env.app, 'bob@acme.test')
+  const client = await bob.post('/desk/bulk', { bulk_action: 'pick_up', tickets: String(a.number) }, { csrfFrom: '/portal' })
+  t.ok(client.statusCode === 404 || client.statusCode === 403, `a client gets no desk (${client.statusCode})`)
+  t.equal((await state(env, [a.id]))[0].state, 'open')
+})
