@@ -74,3 +74,55 @@ t.test('staff close and delete from the queue; the client goes from a row menu t
 
   t.same(errors.filter((e) => !e.includes('/actions/close')), [], 'no script errors or failed requests (the refused close answered 422 on purpose)')
 })
+
+t.test('bulk in the queue: a page ticked at once and picked up, then 50 tickets matching a search closed with one note, one refused', async (t) => {
+  const { app, db, ids } = await testApp(t, { env: { COOKIE_SECURE: 'true' } })
+  const ana = await staffActor(db, ids, 'ana@casebridge.test')
+  const made = []
+  for (let i = 0; i < 50; i++) made.push(await makeTicket(db, ids, { title: `Badge reader ${i} offline` }))
+  await db.updateTable('ticket').set({ assignee_id: ana.id }).where('id', 'in', made.map((m) => m.id)).execute()
+  for (const tk of made.slice(25)) await transition(db, personWho(ana), tk.id, { action: 'pick_up' }, new Date())
+  // All but one resolved: closing that one waits for its requester.
+  for (const tk of made.slice(1)) {
+    if (made.indexOf(tk) < 25) await transition(db, personWho(ana), tk.id, { action: 'pick_up' }, new Date())
+    await transition(db, personWho(ana), tk.id, { action: 'resolve', resolution: 'Reader firmware updated.' }, new Date())
+  }
+  await db.updateTable('ticket').set({ status: 'new', state: 'open' }).where('id', '=', made[0].id).execute()
+
+  const base = await listen(app)
+  const browser = await launch()
+  t.teardown(() => browser.close())
+  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })
+  const errors: string[] = []
+  const staff = await context.newPage()
+  watch(staff, 'staff', errors)
+  await logIn(staff, base, 'ana@casebridge.test', DEMO_PASSWORDS.staff, '/desk')
+
+  // The new ticket is the one left Open / New: tick the whole page with the head box, pick up.
+  await staff.goto(`${base}/desk?scope=mine`)
+  await staff.getByRole('checkbox', { name: en('desk.bulk.pickPage') }).check()
+  const ticked = await staff.locator('input[form="bulk"][name="tickets"]:checked').count()
+  t.ok(ticked >= 1, `the head box ticks the page (${ticked})`)
+  await staff.locator('#bulk').getByLabel(en('desk.bulk.action')).selectOption({ label: en('desk.bulk.action.pick_up') })
+  t.equal(await staff.locator('#bulk').getByLabel(en('desk.bulk.assignee')).isVisible(), false, 'only the chosen action\'s inputs are shown')
+  await staff.locator('#bulk').getByRole('button', { name: en('desk.bulk.apply') }).click()
+  await staff.waitForURL(`${base}/desk/bulk`)
+  t.match(await staff.locator('.bulk-summary').innerText(), /\d+ done, \d+ refused\./)
+
+  // Every ticket matching "Badge reader": closed with one note; the one still being worked is refused.
+  await staff.goto(`${base}/desk?scope=desks&situation=all&q=${encodeURIComponent('Badge reader')}`)
+  await staff.locator('#bulk summary').click()
+  await staff.locator('#bulk').getByLabel(/Every ticket matching this search \(50\)/).check()
+  await staff.locator('#bulk').getByLabel(en('desk.bulk.action')).selectOption({ label: en('desk.bulk.action.close') })
+  await staff.locator('#bulk').getByLabel(en('desk.close.category')).selectOption({ label: 'Solved' })
+  await staff.locator('#bulk').getByLabel(en('desk.bulk.note')).fill('Closed after the firmware roll-out; write back if a reader is still offline.')
+  await staff.locator('#bulk').getByRole('button', { name: en('desk.bulk.apply') }).click()
+  await staff.waitForURL(`${base}/desk/bulk`)
+  t.equal(await staff.locator('.bulk-summary').innerText(), '49 done, 1 refused.')
+  t.equal(await staff.locator('tr.bulk-refused').count(), 1)
+  t.match(await staff.locator('tr.bulk-refused').innerText(), `#${made[0].number}`, 'the refused one is named, with why')
+  await shoot(staff, 'bulk-close-results')
+  const closed = await db.selectFrom('ticket').select('id').where('id', 'in', made.map((m) => m.id)).where('state', '=', 'closed').execute()
+  t.equal(closed.length, 49)
+  t.same(errors, [], 'no script errors or failed requests')
+})

@@ -165,7 +165,8 @@ export default async function bulk(instance: FastifyInstance) {
       })
     }
     request.log.info({ staffId: actor.id, action, tickets: results.length, refused: results.filter((r) => !r.ok).length }, 'bulk action at the desk')
-    return render(request, reply, { action, tickets: found, results })
+    // What needs a look first: the refused ones, then the rest, each group in the order chosen.
+    return render(request, reply, { action, tickets: found, results: [...results.filter((r) => !r.ok), ...results.filter((r) => r.ok)] })
   })
 }
 
