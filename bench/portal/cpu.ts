@@ -7,18 +7,15 @@
 //   npx tsx bench/portal/cpu.ts --data DIR [--batches 7] [--size 200] [--only NAME]
 //
 // Compare two commits by running it in a worktree of each, one after the other, on the same data.
-import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cpus, loadavg } from 'node:os'
 import type { InjectOptions } from 'fastify'
-import { loadConfig } from '../../src/config.js'
 import { createDb, migrateToLatest } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
 import { listTickets } from '../../src/db/ticket-search.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
-import type { BenchInfo } from './seed.js'
+import { openSeeded } from './seeded.js'
 
 async function main() {
   const { values } = parseArgs({
@@ -29,11 +26,7 @@ async function main() {
       only: { type: 'string' }
     }
   })
-  if (!values.data) throw new Error('pass --data DIR (a directory made by bench/portal/seed.ts)')
-  const dir = resolve(values.data)
-  if (!existsSync(join(dir, 'bench.json'))) throw new Error(`${dir}/bench.json is missing: seed first`)
-  const info = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchInfo
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
+  const { info, config } = openSeeded(values.data)
   const db = await createDb(config.databaseUrl)
   await migrateToLatest(db)
   const app = await buildApp({ config, db, logger: false })

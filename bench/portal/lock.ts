@@ -7,20 +7,17 @@
 //   npx tsx bench/portal/lock.ts --data DIR [--requests 400] [--show]
 //
 // --show prints the statements one transaction of each kind runs.
-import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { cpus, loadavg } from 'node:os'
 import type { InjectOptions } from 'fastify'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
-import { loadConfig } from '../../src/config.js'
 import { CachedStatement, createDb, migrateToLatest, StatementCache } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin } from '../../src/db/people.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
-import type { BenchInfo } from './seed.js'
+import { openSeeded } from './seeded.js'
 
 /** The app's statement cache, noting when each transaction begins and commits and what runs between. */
 class TimedConnection extends StatementCache {
@@ -90,11 +87,7 @@ async function main() {
       show: { type: 'boolean', default: false }
     }
   })
-  if (!values.data) throw new Error('pass --data DIR (a directory made by bench/portal/seed.ts)')
-  const dir = resolve(values.data)
-  if (!existsSync(join(dir, 'bench.json'))) throw new Error(`${dir}/bench.json is missing: seed first`)
-  const info = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchInfo
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
+  const { info, config } = openSeeded(values.data)
   const base = await createDb(config.databaseUrl)
   await migrateToLatest(base)
   // The connection createDb opens, timed.

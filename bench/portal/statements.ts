@@ -4,20 +4,17 @@
 //   npx tsx bench/portal/statements.ts --data DIR [--show]
 //
 // --show prints each statement's SQL (shortened) under its page.
-import { readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { InjectOptions } from 'fastify'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
-import { loadConfig } from '../../src/config.js'
 import { createDb, migrateToLatest } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
 import { listTickets } from '../../src/db/ticket-search.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
-import type { BenchInfo } from './seed.js'
+import { openSeeded } from './seeded.js'
 import { Agent } from '../../test/helpers/app.js'
 
 /** A SQLite connection that counts (and keeps the SQL of) every statement Kysely asks it to prepare: one per query executed. */
@@ -36,10 +33,7 @@ function countingConnection(sqlite: SqliteDatabase.Database) {
 
 async function main() {
   const { values } = parseArgs({ options: { data: { type: 'string', default: process.env.BENCH_DATA }, show: { type: 'boolean', default: false } } })
-  if (!values.data) throw new Error('pass --data DIR (a directory made by bench/portal/seed.ts)')
-  const dir = resolve(values.data)
-  const info = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as BenchInfo
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
+  const { info, config } = openSeeded(values.data)
   const base = await createDb(config.databaseUrl)
   await migrateToLatest(base)
   // The same connection createDb opens, counted.

@@ -17,32 +17,52 @@ export interface RowAction {
   params?: Record<string, string | number>
 }
 
-/**
- * What the client may do with one ticket of their list, each leading to the place on the ticket's
- * page where it is done: the same rules as the page itself (the lifecycle for the requester, the
- * reply gate), judged on the row.
- */
-export function rowActions(row: { number: number; state: string; status: string }, facts: ClientRowFacts | undefined, policy: LifecyclePolicy): RowAction[] {
-  const page = `/portal/tickets/${row.number}`
-  const allowed = allowedActions({ state: row.state as State, status: row.status as Status, rated: facts?.rated ?? false, parentId: null }, REQUESTER, policy)
-  const can = (action: Parameters<typeof allowed.includes>[0]) => allowed.includes(action)
-  const out: RowAction[] = []
-  if (can('accept') || can('reject')) out.push({ key: 'portal.row.opinion', href: `${page}#solution` })
-  if (can('reopen')) out.push({ key: 'portal.row.reopen', href: `${page}#solution` })
-  if (can('rate')) out.push({ key: 'portal.row.survey', href: `${page}#survey` })
-  out.push({ key: 'portal.row.description', href: `${page}#description` })
-  if (facts && facts.attachments > 0) out.push({ key: 'portal.row.attachments', href: `${page}#attachments`, params: { count: facts.attachments } })
-  if (facts && facts.occurrences > 0) out.push({ key: 'portal.row.occurrences', href: `${page}/occurrences`, params: { count: facts.occurrences } })
-  if (can('register_occurrence')) out.push({ key: 'portal.row.registerOccurrence', href: `${page}#occurrence` })
-  if (can('cancel')) out.push({ key: 'portal.row.cancel', href: `${page}#cancel` })
-  const gate = replyGate(row, facts?.accountActive ?? true)
-  if (gate.open) out.push({ key: gate.opensChild ? 'portal.row.followUp' : 'portal.row.message', href: `${page}#reply` })
-  return out
-}
-
 export const PER_PAGE = 20
 
-/** My requests: the client's tickets (a manager's: the account's) with the advanced search. */
+/** What the lifecycle lets the requester do with a ticket in this state, and where on its page: the same for every row alike. */
+function lifecycleEntries(state: string, status: string, rated: boolean, accountActive: boolean, policy: LifecyclePolicy) {
+  const allowed = allowedActions({ state: state as State, status: status as Status, rated, parentId: null }, REQUESTER, policy)
+  const can = (action: (typeof allowed)[number]) => allowed.includes(action)
+  const gate = replyGate({ state, status }, accountActive)
+  return {
+    before: [
+      ...(can('accept') || can('reject') ? [{ key: 'portal.row.opinion', anchor: '#solution' }] : []),
+      ...(can('reopen') ? [{ key: 'portal.row.reopen', anchor: '#solution' }] : []),
+      ...(can('rate') ? [{ key: 'portal.row.survey', anchor: '#survey' }] : [])
+    ],
+    after: [
+      ...(can('register_occurrence') ? [{ key: 'portal.row.registerOccurrence', anchor: '#occurrence' }] : []),
+      ...(can('cancel') ? [{ key: 'portal.row.cancel', anchor: '#cancel' }] : []),
+      ...(gate.open ? [{ key: gate.opensChild ? 'portal.row.followUp' : 'portal.row.message', anchor: '#reply' }] : [])
+    ]
+  }
+}
+
+/**
+ * The menus of a page of the client's list: for each row, what the client may do with that
+ * ticket, each leading to the place on the ticket's pages where it is done, judged by the same
+ * rules as the ticket page (the lifecycle for the requester, the reply gate). Rows in the same
+ * state share their lifecycle entries, worked out once per page.
+ */
+export function rowMenus(policy: LifecyclePolicy, facts: ReadonlyMap<number, ClientRowFacts>) {
+  const byState = new Map<string, ReturnType<typeof lifecycleEntries>>()
+  return (row: { id: number; number: number; state: string; status: string }): RowAction[] => {
+    const f = facts.get(row.id)
+    const rated = f?.rated ?? false
+    const active = f?.accountActive ?? true
+    const key = `${row.state}|${row.status}|${rated}|${active}`
+    let entries = byState.get(key)
+    if (!entries) byState.set(key, entries = lifecycleEntries(row.state, row.status, rated, active, policy))
+    const page = `/portal/tickets/${row.number}`
+    const out: RowAction[] = entries.before.map((e) => ({ key: e.key, href: page + e.anchor }))
+    out.push({ key: 'portal.row.description', href: `${page}#description` })
+    if (f && f.attachments > 0) out.push({ key: 'portal.row.attachments', href: `${page}#attachments`, params: { count: f.attachments } })
+    if (f && f.occurrences > 0) out.push({ key: 'portal.row.occurrences', href: `${page}/occurrences`, params: { count: f.occurrences } })
+    for (const e of entries.after) out.push({ key: e.key, href: page + e.anchor })
+    return out
+  }
+}
+
 export default async function requests(fastify: FastifyInstance) {
   fastify.get('/', { schema: { querystring: SearchQuerySchema } }, async (request, reply) => {
     const actor = request.actor as ContactActor
@@ -61,7 +81,7 @@ export default async function requests(fastify: FastifyInstance) {
       filtered: search.narrowed,
       linkFor: search.linkFor,
       slaFor: (row: (typeof result.items)[number]) => slaView(row, now, request.t),
-      rowActions: (row: (typeof result.items)[number]) => rowActions(row, facts.get(row.id), settings)
+      rowActions: rowMenus(settings, facts)
     })
   })
 }
