@@ -115,3 +115,16 @@ t.test('refused: no action chosen, no CSRF token, a client', async (t) => {
   t.ok(client.statusCode === 404 || client.statusCode === 403, `a client gets no desk (${client.statusCode})`)
   t.equal((await state(env, [a.id]))[0].state, 'open')
 })
+
+t.test('an admin, on no desk, may hand tickets of every desk to their staff', async (t) => {
+  const env = await testApp(t)
+  const [a] = await tickets(env, 1)
+  const elsewhere = await makeTicket(env.db, env.ids, { desk: 'Product Support', title: 'Sync fails' })
+  const admin = await loginAs(env.app, 'admin@casebridge.test')
+  const queue = await admin.get('/desk')
+  t.match(queue.body, `<option value="${env.ids.staff['bruno@casebridge.test']}" >Bruno Lima</option>`, 'the staff of every desk are offered')
+  await env.db.updateTable('ticket').set({ assignee_id: env.ids.staff['ana@casebridge.test'] }).where('id', 'in', [a.id, elsewhere.id]).execute()
+  const res = await bulk(admin, { bulk_action: 'assign', assignee_id: String(env.ids.staff['bruno@casebridge.test']), note: 'Covering.', tickets: [String(a.number), String(elsewhere.number)] })
+  t.match(res.body, '1 done, 1 refused.', 'Bruno takes the Service Desk one; the Product Support one is not his desk\'s')
+  t.same((await state(env, [a.id, elsewhere.id])).map((r) => r.assignee_id), [env.ids.staff['bruno@casebridge.test'], env.ids.staff['ana@casebridge.test']])
+})

@@ -117,15 +117,13 @@ export default async function bulk(instance: FastifyInstance) {
   }) {
     const actor = staffOf(request)
     const body = request.body as BulkBody
-    const [staff, desks, items] = await Promise.all([
-      listDeskStaff(fastify.db, actor.deskIds), listDesks(fastify.db), listItems(fastify.db)
-    ])
+    const [staff, desks, items] = await Promise.all([assignableStaff(fastify.db, actor), listDesks(fastify.db), listItems(fastify.db)])
     const done = view.results?.filter((r) => r.ok).length ?? 0
     return reply.page('desk/bulk', {
       title: request.t('desk.bulk.title'),
       action: view.action, tickets: view.tickets, results: view.results ?? null,
       done, refused: (view.results?.length ?? 0) - done,
-      options: { staff: uniqueStaff(staff), desks, priorities: PRIORITIES, actions: BULK_ACTIONS },
+      options: { staff, desks, priorities: PRIORITIES, actions: BULK_ACTIONS },
       lists: listView(items, request.locale),
       values: body, all: body.all === '1',
       back: backTo(body.next),
@@ -148,7 +146,7 @@ export default async function bulk(instance: FastifyInstance) {
     if (found.length === 0) {
       return render(request, reply, { action, tickets: [], formError: t('desk.bulk.noneChosen'), status: 422 })
     }
-    const [staff, desks, items] = await Promise.all([listDeskStaff(fastify.db, actor.deskIds), listDesks(fastify.db), listItems(fastify.db)])
+    const [staff, desks, items] = await Promise.all([assignableStaff(fastify.db, actor), listDesks(fastify.db), listItems(fastify.db)])
     const closures = listView(items, request.locale).choices('closure_category').map((c) => c.code)
     const errors = checkInputs(t, action, body, staff, desks, closures)
     if (Object.keys(errors).length > 0) {
@@ -170,10 +168,11 @@ export default async function bulk(instance: FastifyInstance) {
   })
 }
 
-/** A staff member on several of the actor's desks is listed once. */
-export function uniqueStaff(rows: readonly { id: number; name: string; email: string }[]) {
+/** Whom the actor may hand tickets to: the staff of their desks (an admin's: of every desk), each once. */
+export async function assignableStaff(db: FastifyInstance['db'], actor: StaffActor) {
+  const deskIds = actor.role === 'admin' ? (await listDesks(db)).map((d) => d.id) : actor.deskIds
   const seen = new Map<number, { id: number; name: string; email: string }>()
-  for (const r of rows) if (!seen.has(r.id)) seen.set(r.id, { id: r.id, name: r.name, email: r.email })
+  for (const r of await listDeskStaff(db, deskIds)) if (!seen.has(r.id)) seen.set(r.id, { id: r.id, name: r.name, email: r.email })
   return [...seen.values()]
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { listTickets } from '../../db/ticket-search.js'
-import { getStaff, listDeskStaff } from '../../db/people.js'
+import { getStaff } from '../../db/people.js'
 import { personWho } from '../../commands/kernel.js'
 import { setAvailability } from '../../commands/assignment.js'
 import { DESK_DEFAULTS, SCOPES } from '../../domain/search.js'
@@ -12,7 +12,7 @@ import { listDesks } from '../../db/catalog.js'
 import { listItems } from '../../db/managed-lists.js'
 import { listView } from '../list-view.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
-import { BULK_ACTIONS, uniqueStaff } from './bulk.js'
+import { assignableStaff, BULK_ACTIONS } from './bulk.js'
 import { notFound } from '../../plugins/app.js'
 import { readSearchPage, searchChoices, SearchQuerySchema } from '../search-page.js'
 import { slaView } from '../sla-view.js'
@@ -34,7 +34,7 @@ export default async function queue(instance: FastifyInstance) {
       searchChoices(fastify.db, actor),
       getStaff(fastify.db, actor.id),
       getSettings(fastify.db),
-      listDeskStaff(fastify.db, actor.deskIds),
+      assignableStaff(fastify.db, actor),
       listDesks(fastify.db),
       listItems(fastify.db)
     ])
@@ -44,7 +44,7 @@ export default async function queue(instance: FastifyInstance) {
       search, choices, f: search.f, available: me?.available === 1,
       result: { ...result, items: result.items.map((r) => ({ ...r, sla: slaView(r, now, request.t), quick: quickActions(r, who, policy) })) },
       here: request.url,
-      bulkOptions: { staff: uniqueStaff(deskStaff), desks, priorities: PRIORITIES, actions: BULK_ACTIONS },
+      bulkOptions: { staff: deskStaff, desks, priorities: PRIORITIES, actions: BULK_ACTIONS },
       lists: listView(items, request.locale),
       scopes: SCOPES,
       urlFor: search.urlFor,
