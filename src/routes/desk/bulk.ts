@@ -17,7 +17,7 @@ import { DESK_DEFAULTS, readSearchQuery } from '../../domain/search.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
 import type { StaffActor } from '../../domain/permissions.js'
 import type { Translate } from '../../i18n/index.js'
-import { Form, oneOf, OptionalId, Text, type FormErrors } from '../forms.js'
+import { choices, Form, formFailure, oneOf, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage } from '../refusals.js'
 import { listView } from '../list-view.js'
 import { safeNext } from '../safe-next.js'
@@ -116,7 +116,7 @@ export default async function bulk(instance: FastifyInstance) {
     action: BulkAction | null; tickets: TicketDetail[]; results?: BulkResult[]; errors?: FormErrors; formError?: string; status?: number
   }) {
     const actor = staffOf(request)
-    const body = request.body as BulkBody
+    const body = (request.body ?? {}) as BulkBody
     const [staff, desks, items] = await Promise.all([assignableStaff(fastify.db, actor), listDesks(fastify.db), listItems(fastify.db)])
     const done = view.results?.filter((r) => r.ok).length ?? 0
     return reply.page('desk/bulk', {
@@ -134,8 +134,10 @@ export default async function bulk(instance: FastifyInstance) {
   fastify.post('/bulk', { schema: { body: BulkForm }, attachValidation: true }, async (request, reply) => {
     const actor = staffOf(request)
     const t = request.t
-    if (request.validationError) {
-      return render(request, reply, { action: null, tickets: [], formError: t('desk.bulk.tooManyTicked', { max: BULK_MAX }), status: 422 })
+    // Unreadable fields (anything else is a plain 400): too many ticks, or a picker value that is no id.
+    const failure = formFailure(request, { tickets: 'desk.bulk.tooManyTicked', ...choices('assignee_id', 'desk_id') }, { max: BULK_MAX })
+    if (failure) {
+      return render(request, reply, { action: null, tickets: [], formError: failure.message, status: 422 })
     }
     const body = request.body
     const action = oneOf(body.bulk_action, BULK_ACTIONS)
