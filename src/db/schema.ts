@@ -384,6 +384,18 @@ export interface ListItemTable {
   updated_at: Timestamp
 }
 
+/** A reply template (src/domain/canned.ts): personal (desk_id null) or shared with a desk. */
+export interface CannedResponseTable {
+  id: Generated<number>
+  owner_staff_id: number
+  desk_id: number | null
+  title: string
+  body_en: string
+  body_pt: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface SlaPolicyTable {
   priority: Priority
   response_minutes: number
@@ -644,6 +656,7 @@ export interface Database {
   counter: CounterTable
   setting: SettingTable
   list_item: ListItemTable
+  canned_response: CannedResponseTable
   sla_policy: SlaPolicyTable
   sla_item_policy: SlaItemPolicyTable
   business_calendar: BusinessCalendarTable

@@ -12,7 +12,8 @@ function ticketDetail(db: Executor) {
     .select([
       'ticket.description', 'ticket.url', 'ticket.impact', 'ticket.urgency', 'ticket.parent_id', 'ticket.version',
       'ticket.created_by_staff_id', 'ticket.resolution', 'ticket.closure_category', 'ticket.closure_note',
-      'ticket.cancel_reason', 'ticket.cancel_reason_code', 'ticket.reopen_count', 'ticket.crm_case_id', 'ticket.crm_case_number', 'ticket.deleted_at'
+      'ticket.cancel_reason', 'ticket.cancel_reason_code', 'ticket.reopen_count', 'ticket.crm_case_id', 'ticket.crm_case_number', 'ticket.deleted_at',
+      'contact.locale as contact_locale'
     ])
 }
 

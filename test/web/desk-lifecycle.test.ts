@@ -43,7 +43,7 @@ function offered(html: string): string[] {
 
 /** Everything the SLA columns of one queue row show. */
 function queueRow(html: string, number: number): string {
-  const m = html.match(new RegExp(`<tr>\\s*<td class="num"><a href="/desk/tickets/${number}">[\\s\\S]*?</tr>`))
+  const m = html.match(new RegExp(`<tr>\\s*(?:<td class="pick">[\\s\\S]*?</td>\\s*)?<td class="num"><a href="/desk/tickets/${number}">[\\s\\S]*?</tr>`))
   if (!m) throw new Error(`#${number} is not in the queue`)
   return m[0]
 }

@@ -33,6 +33,7 @@ import * as staffCatalogAreas from './20261209140000_staff_catalog_areas.js'
 import * as productSearchIndex from './20261210090000_product_search_index.js'
 import * as requesterSearchIndex from './20261210100000_requester_search_index.js'
 import * as routingReference from './20261211090000_routing_reference.js'
+import * as cannedResponses from './20261212090000_canned_responses.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -69,7 +70,8 @@ export const migrations: Record<string, Migration> = {
   '20261209140000_staff_catalog_areas': staffCatalogAreas,
   '20261210090000_product_search_index': productSearchIndex,
   '20261210100000_requester_search_index': requesterSearchIndex,
-  '20261211090000_routing_reference': routingReference
+  '20261211090000_routing_reference': routingReference,
+  '20261212090000_canned_responses': cannedResponses
 }
 
 export const migrationProvider: MigrationProvider = {

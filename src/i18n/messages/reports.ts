@@ -3,6 +3,7 @@ import type { MessageCatalog } from './index.js'
 const messages: MessageCatalog = {
   en: {
     'nav.dashboard': 'Dashboard',
+    'nav.canned': 'Canned responses',
     'reports.openTickets': 'Open tickets',
     'reports.dashboard.title': 'Dashboard',
     'reports.dashboard.scopeAll': 'All tickets of every desk.',
@@ -36,6 +37,7 @@ const messages: MessageCatalog = {
   },
   'pt-BR': {
     'nav.dashboard': 'Painel',
+    'nav.canned': 'Respostas prontas',
     'reports.openTickets': 'Chamados abertos',
     'reports.dashboard.title': 'Painel',
     'reports.dashboard.scopeAll': 'Todos os chamados de todas as mesas.',

@@ -8,6 +8,7 @@ import newTicket from './new-ticket.js'
 import reports from './reports.js'
 import approval from './approval.js'
 import bulk from './bulk.js'
+import canned from './canned.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
 export default async function desk(fastify: FastifyInstance) {
@@ -20,4 +21,5 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(reports)
   await fastify.register(approval)
   await fastify.register(bulk)
+  await fastify.register(canned)
 }

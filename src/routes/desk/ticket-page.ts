@@ -13,6 +13,8 @@ import { listView } from '../list-view.js'
 import { deskLifecycle, staffOf } from './shared.js'
 import { slaView } from '../sla-view.js'
 import { approverCandidates, findApprover, ticketApprovalState } from '../../db/approval.js'
+import { listCannedFor } from '../../db/canned.js'
+import { cannedForTicket } from './canned.js'
 
 /** Lifecycle actions offered in the side panel, in the order a ticket usually meets them. */
 export const PANEL_ACTIONS = ['pick_up', 'resume', 'escalate', 'hold', 'resolve', 'close', 'cancel', 'delete'] as const
@@ -50,7 +52,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const db = fastify.db
   const actor = staffOf(request)
   const now = fastify.clock()
-  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm, managed, accountActive] = await Promise.all([
+  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm, managed, accountActive, responses] = await Promise.all([
     listNotes(db, actor, ticket.id),
     listCatalogItems(db),
     listProducts(db),
@@ -63,7 +65,8 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     crmSyncBadge(db, ticket.id, now),
     listItems(db),
     // A reply to a closed ticket opens a follow-up, which an account turned off does not take.
-    ticket.state === 'closed' ? accountIsActive(db, ticket.account_id) : true
+    ticket.state === 'closed' ? accountIsActive(db, ticket.account_id) : true,
+    listCannedFor(db, actor)
   ])
   const { checklist, costs, links, survey } = extras
   const allowed = (action: Action) => lifecycle.allowed.includes(action)
@@ -99,6 +102,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     },
     actions: PANEL_ACTIONS.filter((a) => allowed(a)),
     quick: { close: allowed('close'), delete: allowed('delete') },
+    canned: cannedForTicket(responses, ticket, actor, fastify.config.publicUrl),
     sla: slaView(ticket, now, request.t),
     checklist,
     checklistDone: checklist.filter((i) => i.done === 1).length,
