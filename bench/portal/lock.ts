@@ -17,7 +17,7 @@ import { CachedStatement, createDb, migrateToLatest, StatementCache } from '../.
 import { buildApp } from '../../src/app.js'
 import { findLogin } from '../../src/db/people.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
-import { openSeeded } from './seeded.js'
+import { openSeeded, runBench } from './seeded.js'
 
 /** The app's statement cache, noting when each transaction begins and commits and what runs between. */
 class TimedConnection extends StatementCache {
@@ -154,7 +154,4 @@ async function main() {
   await base.destroy()
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
-  process.exit(1)
-})
+runBench(main)

@@ -13,3 +13,11 @@ export function openSeeded(data: string | undefined): { dir: string; info: Bench
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', SEED: 'none', LOGIN_RATE_LIMIT: '1000' })
   return { dir, info, config }
 }
+
+/** Runs a benchmark's main function, printing its failure and exiting 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  })
+}

@@ -14,7 +14,7 @@ import { buildApp } from '../../src/app.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
 import { listTickets } from '../../src/db/ticket-search.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
-import { openSeeded } from './seeded.js'
+import { openSeeded, runBench } from './seeded.js'
 import { Agent } from '../../test/helpers/app.js'
 
 /** A SQLite connection that counts (and keeps the SQL of) every statement Kysely asks it to prepare: one per query executed. */
@@ -84,7 +84,4 @@ async function main() {
   await base.destroy()
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`)
-  process.exit(1)
-})
+runBench(main)

@@ -2,27 +2,24 @@
 import type { Executor } from './index.js'
 import type { StaffActor } from '../domain/permissions.js'
 
-export type CannedRow = Awaited<ReturnType<typeof getCanned>> & object
-
-/** One response with its desk's name and manager, or undefined. */
-export async function getCanned(db: Executor, id: number) {
+/** Responses with their desk's name and manager and their owner's name. */
+function cannedRows(db: Executor) {
   return db.selectFrom('canned_response')
     .leftJoin('desk', 'desk.id', 'canned_response.desk_id')
     .innerJoin('staff as owner', 'owner.id', 'canned_response.owner_staff_id')
     .select(['canned_response.id', 'canned_response.owner_staff_id', 'canned_response.desk_id', 'canned_response.title',
       'canned_response.body_en', 'canned_response.body_pt', 'canned_response.updated_at',
       'desk.name as desk_name', 'desk.manager_id as desk_manager_id', 'owner.name as owner_name'])
-    .where('canned_response.id', '=', id).executeTakeFirst()
+}
+
+/** One response with its desk's name and manager, or undefined. */
+export async function getCanned(db: Executor, id: number) {
+  return cannedRows(db).where('canned_response.id', '=', id).executeTakeFirst()
 }
 
 /** What a staff member may use: their own personal ones and those shared with their desks (an admin: with any desk), by title. */
 export async function listCannedFor(db: Executor, actor: StaffActor) {
-  return db.selectFrom('canned_response')
-    .leftJoin('desk', 'desk.id', 'canned_response.desk_id')
-    .innerJoin('staff as owner', 'owner.id', 'canned_response.owner_staff_id')
-    .select(['canned_response.id', 'canned_response.owner_staff_id', 'canned_response.desk_id', 'canned_response.title',
-      'canned_response.body_en', 'canned_response.body_pt', 'canned_response.updated_at',
-      'desk.name as desk_name', 'desk.manager_id as desk_manager_id', 'owner.name as owner_name'])
+  return cannedRows(db)
     .where((eb) => {
       const personal = eb.and([eb('canned_response.desk_id', 'is', null), eb('canned_response.owner_staff_id', '=', actor.id)])
       if (actor.role === 'admin') return eb.or([personal, eb('canned_response.desk_id', 'is not', null)])

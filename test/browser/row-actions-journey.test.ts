@@ -1,10 +1,24 @@
-import t from 'tap'
-import type { BrowserContext } from 'playwright-core'
+import t, { type Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import type { BrowserContext, Page } from 'playwright-core'
 import { testApp, DEMO_PASSWORDS } from '../helpers/app.js'
 import { makeTicket, staffActor } from '../helpers/tickets.js'
 import { transition } from '../helpers/commands.js'
 import { personWho } from '../../src/commands/kernel.js'
 import { en, flashText, launch, listen, logIn, shoot, watch } from './lifecycle-helpers.js'
+
+/** The app on a real port, and Ana logged in to it in Chromium; `errors` collects the page's failures. */
+async function anaInChromium(t: Test, app: FastifyInstance): Promise<{ base: string; staff: Page; errors: string[] }> {
+  const base = await listen(app)
+  const browser = await launch()
+  t.teardown(() => browser.close())
+  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })
+  const errors: string[] = []
+  const staff = await context.newPage()
+  watch(staff, 'staff', errors)
+  await logIn(staff, base, 'ana@casebridge.test', DEMO_PASSWORDS.staff, '/desk')
+  return { base, staff, errors }
+}
 
 // Actions where the tickets are (issue 15): staff close and delete from the queue's buttons, each
 // through its confirmation page; the client works a ticket from the row menu of My requests.
@@ -89,14 +103,7 @@ t.test('bulk in the queue: a page ticked at once and picked up, then 50 tickets 
   }
   await db.updateTable('ticket').set({ status: 'new', state: 'open' }).where('id', '=', made[0].id).execute()
 
-  const base = await listen(app)
-  const browser = await launch()
-  t.teardown(() => browser.close())
-  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })
-  const errors: string[] = []
-  const staff = await context.newPage()
-  watch(staff, 'staff', errors)
-  await logIn(staff, base, 'ana@casebridge.test', DEMO_PASSWORDS.staff, '/desk')
+  const { base, staff, errors } = await anaInChromium(t, app)
 
   // The new ticket is the one left Open / New: tick the whole page with the head box, pick up.
   await staff.goto(`${base}/desk?scope=mine`)
@@ -132,14 +139,7 @@ t.test('a canned response written once, then inserted in a reply by typing "/" a
   const ana = await staffActor(db, ids, 'ana@casebridge.test')
   const ticket = await makeTicket(db, ids, { title: 'Label printer prints blank labels' })
   await db.updateTable('ticket').set({ assignee_id: ana.id }).where('id', '=', ticket.id).execute()
-  const base = await listen(app)
-  const browser = await launch()
-  t.teardown(() => browser.close())
-  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })
-  const errors: string[] = []
-  const staff = await context.newPage()
-  watch(staff, 'staff', errors)
-  await logIn(staff, base, 'ana@casebridge.test', DEMO_PASSWORDS.staff, '/desk')
+  const { base, staff, errors } = await anaInChromium(t, app)
 
   await staff.getByRole('link', { name: en('nav.canned') }).click()
   await staff.getByLabel(en('desk.canned.titleField')).fill('Label roll upside down')
