@@ -9,8 +9,7 @@ import { deleteTicket } from '../../commands/delete-ticket.js'
 import { notFound } from '../../plugins/app.js'
 import { choices, echo, Form, formFailure, oneOf, OptionalId, Text, Version, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage, refusalStatus } from '../refusals.js'
-import { deskLifecycle, staffOf, ticketByNumber } from './shared.js'
-import { safeNext } from '../safe-next.js'
+import { deskLifecycle, deskPath, staffOf, ticketByNumber } from './shared.js'
 import { listItems } from '../../db/managed-lists.js'
 import { listView } from '../list-view.js'
 import { DESK_ACTIONS, redirectAfterChange, renderTicket } from './ticket-page.js'
@@ -50,8 +49,8 @@ const WORDS = {
 
 /** Where a quick action returns to: a desk page (never the page of a ticket just deleted), else the ticket or the queue. */
 function returnTo(next: unknown, ticket: { number: number }, deleted: boolean): string | null {
-  const path = safeNext(next)
-  if (path === null || !(path === '/desk' || path.startsWith('/desk/') || path.startsWith('/desk?'))) return null
+  const path = deskPath(next)
+  if (path === null) return null
   if (deleted && new RegExp(`^/desk/tickets/${ticket.number}(?:[/?#]|$)`).test(path)) return null
   return path
 }

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { getTicketForActorByNumber, type TicketDetail } from '../../db/ticket.js'
+import { getTicketForActorByNumber } from '../../db/ticket.js'
 import { ticketBatches } from '../../db/ticket-search.js'
 import { listDeskStaff } from '../../db/people.js'
 import { listDesks } from '../../db/catalog.js'
@@ -15,13 +15,12 @@ import { transferTicket } from '../../commands/transfer.js'
 import { editTicketFields, type FieldsEdited } from '../../commands/edit-fields.js'
 import { DESK_DEFAULTS, readSearchQuery } from '../../domain/search.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
-import type { StaffActor } from '../../domain/permissions.js'
+import type { Locale, StaffActor } from '../../domain/permissions.js'
 import type { Translate } from '../../i18n/index.js'
 import { choices, Form, formFailure, oneOf, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages, refusalMessage } from '../refusals.js'
 import { listView } from '../list-view.js'
-import { safeNext } from '../safe-next.js'
-import { staffOf } from './shared.js'
+import { deskPath, staffOf } from './shared.js'
 
 /** What a bulk action may do: each is one command per ticket. */
 export const BULK_ACTIONS = ['assign', 'desk', 'priority', 'pick_up', 'resolve', 'close'] as const
@@ -44,6 +43,13 @@ const BulkForm = Form({
   next: Text
 })
 type BulkBody = typeof BulkForm.static
+
+/** A ticket a bulk action is applied to. */
+interface Target {
+  id: number
+  number: number
+  title: string
+}
 
 interface BulkResult {
   number: number
@@ -74,32 +80,30 @@ export default async function bulk(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   const deps = { db: fastify.db, store: fastify.store, clock: fastify.clock, random: fastify.random }
 
-  /** The tickets the form names: the ticked numbers, or every ticket of the search (at most BULK_MAX + 1, to tell "too many"). */
-  async function targets(actor: StaffActor, body: BulkBody): Promise<TicketDetail[] | { tooMany: true }> {
+  /**
+   * The tickets the form names: every ticket of the search (already only those the staff member
+   * may see; more than BULK_MAX is "too many"), or the ticked numbers, a ticket the staff member
+   * may not see left out as if it were not there.
+   */
+  async function targets(actor: StaffActor, body: BulkBody): Promise<Target[] | { tooMany: true }> {
+    const out: Target[] = []
     if (body.all === '1') {
       const read = readSearchQuery(Object.fromEntries(new URLSearchParams(body.query)), { kind: 'staff', defaults: DESK_DEFAULTS })
-      const ids: number[] = []
       for await (const batch of ticketBatches(fastify.db, actor, { ...read.filters, now: fastify.clock() }, 500)) {
-        for (const row of batch) ids.push(row.number)
-        if (ids.length > BULK_MAX) return { tooMany: true }
+        for (const row of batch) out.push({ id: row.id, number: row.number, title: row.title })
+        if (out.length > BULK_MAX) return { tooMany: true }
       }
-      return loadTickets(actor, ids)
+      return out
     }
     const ticked = (Array.isArray(body.tickets) ? body.tickets : [body.tickets]).filter((n) => /^[1-9]\d{0,8}$/.test(n)).map(Number)
-    return loadTickets(actor, [...new Set(ticked)])
-  }
-
-  async function loadTickets(actor: StaffActor, numbers: number[]): Promise<TicketDetail[]> {
-    const out: TicketDetail[] = []
-    // One at a time: a ticket the staff member may not see is left out, as if it were not there.
-    for (const number of numbers) {
+    for (const number of new Set(ticked)) {
       const ticket = await getTicketForActorByNumber(fastify.db, actor, number)
-      if (ticket) out.push(ticket)
+      if (ticket) out.push({ id: ticket.id, number: ticket.number, title: ticket.title })
     }
     return out
   }
 
-  async function apply(actor: StaffActor, action: BulkAction, ticket: TicketDetail, body: BulkBody): Promise<Outcome<unknown>> {
+  async function apply(actor: StaffActor, action: BulkAction, ticket: Target, body: BulkBody): Promise<Outcome<unknown>> {
     const who = personWho(actor)
     const note = body.note.trim()
     switch (action) {
@@ -113,18 +117,16 @@ export default async function bulk(instance: FastifyInstance) {
   }
 
   async function render(request: FastifyRequest, reply: FastifyReply, view: {
-    action: BulkAction | null; tickets: TicketDetail[]; results?: BulkResult[]; errors?: FormErrors; formError?: string; status?: number
+    action: BulkAction | null; tickets: Target[]; results?: BulkResult[]; errors?: FormErrors; formError?: string; status?: number; choices?: BulkChoices
   }) {
-    const actor = staffOf(request)
     const body = (request.body ?? {}) as BulkBody
-    const [staff, desks, items] = await Promise.all([assignableStaff(fastify.db, actor), listDesks(fastify.db), listItems(fastify.db)])
+    const { options, lists } = view.choices ?? await bulkChoices(fastify.db, staffOf(request), request.locale)
     const done = view.results?.filter((r) => r.ok).length ?? 0
     return reply.page('desk/bulk', {
       title: request.t('desk.bulk.title'),
       action: view.action, tickets: view.tickets, results: view.results ?? null,
       done, refused: (view.results?.length ?? 0) - done,
-      options: { staff, desks, priorities: PRIORITIES, actions: BULK_ACTIONS },
-      lists: listView(items, request.locale),
+      options, lists,
       values: body, all: body.all === '1',
       back: backTo(body.next),
       errors: view.errors ?? {}, formError: view.formError ?? null
@@ -148,11 +150,11 @@ export default async function bulk(instance: FastifyInstance) {
     if (found.length === 0) {
       return render(request, reply, { action, tickets: [], formError: t('desk.bulk.noneChosen'), status: 422 })
     }
-    const [staff, desks, items] = await Promise.all([assignableStaff(fastify.db, actor), listDesks(fastify.db), listItems(fastify.db)])
-    const closures = listView(items, request.locale).choices('closure_category').map((c) => c.code)
-    const errors = checkInputs(t, action, body, staff, desks, closures)
+    const offered = await bulkChoices(fastify.db, actor, request.locale)
+    const closures = offered.lists.choices('closure_category').map((c) => c.code)
+    const errors = checkInputs(t, action, body, offered.options.staff, offered.options.desks, closures)
     if (Object.keys(errors).length > 0) {
-      return render(request, reply, { action, tickets: found, errors, formError: t('common.formErrors'), status: 422 })
+      return render(request, reply, { action, tickets: found, errors, formError: t('common.formErrors'), status: 422, choices: offered })
     }
     const results: BulkResult[] = []
     for (const ticket of found) {
@@ -166,20 +168,29 @@ export default async function bulk(instance: FastifyInstance) {
     }
     request.log.info({ staffId: actor.id, action, tickets: results.length, refused: results.filter((r) => !r.ok).length }, 'bulk action at the desk')
     // What needs a look first: the refused ones, then the rest, each group in the order chosen.
-    return render(request, reply, { action, tickets: found, results: [...results.filter((r) => !r.ok), ...results.filter((r) => r.ok)] })
+    return render(request, reply, { action, tickets: found, results: [...results.filter((r) => !r.ok), ...results.filter((r) => r.ok)], choices: offered })
   })
 }
 
 /** Whom the actor may hand tickets to: the staff of their desks (an admin's: of every desk), each once. */
-export async function assignableStaff(db: FastifyInstance['db'], actor: StaffActor) {
-  const deskIds = actor.role === 'admin' ? (await listDesks(db)).map((d) => d.id) : actor.deskIds
+async function assignableStaff(db: FastifyInstance['db'], actor: StaffActor, desks: readonly { id: number }[]) {
+  const deskIds = actor.role === 'admin' ? desks.map((d) => d.id) : actor.deskIds
   const seen = new Map<number, { id: number; name: string; email: string }>()
   for (const r of await listDeskStaff(db, deskIds)) if (!seen.has(r.id)) seen.set(r.id, { id: r.id, name: r.name, email: r.email })
   return [...seen.values()]
 }
 
+export type BulkChoices = Awaited<ReturnType<typeof bulkChoices>>
+
+/** What the bulk panel offers (the queue's and the bulk page's): the staff to assign to, the desks, priorities, actions, and the managed lists (closure categories). */
+export async function bulkChoices(db: FastifyInstance['db'], actor: StaffActor, locale: Locale) {
+  const [desks, items] = await Promise.all([listDesks(db), listItems(db)])
+  const staff = await assignableStaff(db, actor, desks)
+  return { options: { staff, desks, priorities: PRIORITIES, actions: BULK_ACTIONS }, lists: listView(items, locale) }
+}
+
 /** The queue page the form was sent from, when it is one. */
 function backTo(next: unknown): string {
-  const path = safeNext(next)
+  const path = deskPath(next)
   return path !== null && (path === '/desk' || path.startsWith('/desk?')) ? path : '/desk'
 }

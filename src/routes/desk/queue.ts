@@ -8,11 +8,7 @@ import { DESK_DEFAULTS, SCOPES } from '../../domain/search.js'
 import { Choice, Form, formFailure } from '../forms.js'
 import { lifecycleActor, quickActions, staffOf } from './shared.js'
 import { getSettings } from '../../db/settings.js'
-import { listDesks } from '../../db/catalog.js'
-import { listItems } from '../../db/managed-lists.js'
-import { listView } from '../list-view.js'
-import { PRIORITIES } from '../../domain/lifecycle.js'
-import { assignableStaff, BULK_ACTIONS } from './bulk.js'
+import { bulkChoices } from './bulk.js'
 import { notFound } from '../../plugins/app.js'
 import { readSearchPage, searchChoices, SearchQuerySchema } from '../search-page.js'
 import { slaView } from '../sla-view.js'
@@ -29,14 +25,12 @@ export default async function queue(instance: FastifyInstance) {
     const actor = staffOf(request)
     const search = await readSearchPage(fastify.db, request, '/desk', DESK_DEFAULTS, ['scope'])
     const now = fastify.clock()
-    const [result, choices, me, policy, deskStaff, desks, items] = await Promise.all([
+    const [result, choices, me, policy, bulk] = await Promise.all([
       listTickets(fastify.db, actor, { ...search.f, perPage: 25, now }),
       searchChoices(fastify.db, actor),
       getStaff(fastify.db, actor.id),
       getSettings(fastify.db),
-      assignableStaff(fastify.db, actor),
-      listDesks(fastify.db),
-      listItems(fastify.db)
+      bulkChoices(fastify.db, actor, request.locale)
     ])
     const who = lifecycleActor(actor)
     return reply.page('desk/queue', {
@@ -44,8 +38,8 @@ export default async function queue(instance: FastifyInstance) {
       search, choices, f: search.f, available: me?.available === 1,
       result: { ...result, items: result.items.map((r) => ({ ...r, sla: slaView(r, now, request.t), quick: quickActions(r, who, policy) })) },
       here: request.url,
-      bulkOptions: { staff: deskStaff, desks, priorities: PRIORITIES, actions: BULK_ACTIONS },
-      lists: listView(items, request.locale),
+      bulkOptions: bulk.options,
+      lists: bulk.lists,
       scopes: SCOPES,
       urlFor: search.urlFor,
       linkFor: search.linkFor

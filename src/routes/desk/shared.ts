@@ -8,6 +8,7 @@ import {
 } from '../../domain/lifecycle.js'
 import type { StaffActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
+import { safeNext } from '../safe-next.js'
 
 export const NumberParams = Type.Object({ number: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) })
 
@@ -44,6 +45,12 @@ export function whole(raw: string): number | null {
 
 export function lifecycleActor(actor: StaffActor): LifecycleActor {
   return { role: actor.role, canDelete: actor.canDelete }
+}
+
+/** `next` when it is a safe path to a page of the desk (a form's way back), else null. */
+export function deskPath(next: unknown): string | null {
+  const path = safeNext(next)
+  return path !== null && (path === '/desk' || path.startsWith('/desk/') || path.startsWith('/desk?')) ? path : null
 }
 
 /** Which of the quick actions (the check-mark closes, the trash deletes) this staff member may start on a ticket now. */
