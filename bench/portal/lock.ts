@@ -13,7 +13,7 @@ import type { InjectOptions } from 'fastify'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
-import { CachedStatement, createDb, migrateToLatest, StatementCache } from '../../src/db/index.js'
+import { CachedStatement, createDb, migrateToLatest, openSqlite, StatementCache } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin } from '../../src/db/people.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
@@ -91,9 +91,7 @@ async function main() {
   const base = await createDb(config.databaseUrl)
   await migrateToLatest(base)
   // The connection createDb opens, timed.
-  const sqlite = new SqliteDatabase(config.databaseUrl.slice('sqlite:'.length))
-  for (const pragma of ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON', 'synchronous = NORMAL', `cache_size = -${config.SQLITE_CACHE_MB * 1024}`]) sqlite.pragma(pragma)
-  const connection = new TimedConnection(sqlite)
+  const connection = new TimedConnection(openSqlite(config.databaseUrl.slice('sqlite:'.length), config.SQLITE_CACHE_MB))
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection as unknown as SqliteDatabase.Database }) })
   const app = await buildApp({ config, db, logger: false })
   await app.ready()

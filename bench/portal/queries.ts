@@ -9,10 +9,9 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import SqliteDatabase from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
-import { SQLITE_CACHE_MB } from '../../src/db/index.js'
+import { openSqlite } from '../../src/db/index.js'
 import { getTicketForActorByNumber, listNotes } from '../../src/db/ticket.js'
 import { listTickets } from '../../src/db/ticket-search.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
@@ -29,10 +28,8 @@ interface Logged { sql: string; params: readonly unknown[]; ms: number }
 async function main() {
   const { values } = parseArgs({ options: { data: { type: 'string' }, only: { type: 'string' }, repeat: { type: 'string', default: '5' }, reference: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, search: { type: 'boolean', default: false } } })
   const info = JSON.parse(readFileSync(join(resolve(values.data ?? ''), 'bench.json'), 'utf8')) as BenchInfo
-  const sqlite = new SqliteDatabase(info.dbFile)
-  sqlite.pragma('journal_mode = WAL')
-  // The page cache the server's connections keep (SQLITE_CACHE_MB's default), so figures match theirs.
-  sqlite.pragma(`cache_size = -${SQLITE_CACHE_MB * 1024}`)
+  // Set up as the server's connections are (their page cache included), so figures match theirs.
+  const sqlite = openSqlite(info.dbFile)
   let logged: Logged[] = []
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: sqlite }),

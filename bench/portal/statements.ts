@@ -9,7 +9,7 @@ import type { InjectOptions } from 'fastify'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
-import { createDb, migrateToLatest } from '../../src/db/index.js'
+import { createDb, migrateToLatest, openSqlite } from '../../src/db/index.js'
 import { buildApp } from '../../src/app.js'
 import { findLogin, loadActor } from '../../src/db/people.js'
 import { listTickets } from '../../src/db/ticket-search.js'
@@ -37,8 +37,7 @@ async function main() {
   const base = await createDb(config.databaseUrl)
   await migrateToLatest(base)
   // The same connection createDb opens, counted.
-  const sqlite = new SqliteDatabase(config.databaseUrl.slice('sqlite:'.length))
-  for (const pragma of ['journal_mode = WAL', 'busy_timeout = 5000', 'foreign_keys = ON', 'synchronous = NORMAL']) sqlite.pragma(pragma)
+  const sqlite = openSqlite(config.databaseUrl.slice('sqlite:'.length))
   const counter = countingConnection(sqlite)
   const texts: string[] = []
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: counter as unknown as SqliteDatabase.Database }) })

@@ -1,7 +1,7 @@
 // Canned responses as staff keep them (/desk/canned): personal ones by their owner, those shared
 // with a desk by their owner, the desk's manager or an admin. A shared one is the team's: its
 // changes are audited.
-import { deleteCanned, getCanned, insertCanned, updateCanned, type CannedFields } from '../db/canned.js'
+import { deleteCanned, getCanned, insertCanned, updateCanned, type CannedFields, type CannedRow } from '../db/canned.js'
 import { mayEditCanned, mayUseCanned, unknownPlaceholders } from '../domain/canned.js'
 import { LIMITS } from '../domain/ticket.js'
 import type { StaffActor } from '../domain/permissions.js'
@@ -44,6 +44,14 @@ async function checked(uow: UnitOfWork, actor: StaffActor, input: CannedInput): 
   return { deskId: input.deskId, title: input.title.trim(), bodyEn: input.bodyEn.trim(), bodyPt: input.bodyPt.trim() }
 }
 
+/** The response as it is, when the actor may change it: unseen is not_found, seen but not theirs to change is forbidden. */
+async function editable(uow: UnitOfWork, actor: StaffActor, id: number): Promise<CannedRow> {
+  const current = await getCanned(uow.trx, id)
+  if (!current || !mayUseCanned(actor, current)) throw new Refused('not_found')
+  if (!mayEditCanned(actor, current)) throw new Refused('forbidden')
+  return current
+}
+
 export async function addCannedResponse(deps: Deps, who: Who, input: CannedInput): Promise<Outcome<{ id: number }>> {
   return run(deps, who, async (uow) => {
     const actor = staffPerson(uow)
@@ -57,9 +65,7 @@ export async function addCannedResponse(deps: Deps, who: Who, input: CannedInput
 export async function editCannedResponse(deps: Deps, who: Who, id: number, input: CannedInput): Promise<Outcome<{ id: number }>> {
   return run(deps, who, async (uow) => {
     const actor = staffPerson(uow)
-    const current = await getCanned(uow.trx, id)
-    if (!current || !mayUseCanned(actor, current)) throw new Refused('not_found')
-    if (!mayEditCanned(actor, current)) throw new Refused('forbidden')
+    const current = await editable(uow, actor, id)
     const fields = await checked(uow, actor, input)
     await updateCanned(uow.trx, id, fields, uow.at)
     if (current.desk_id !== null || fields.deskId !== null) {
@@ -72,10 +78,7 @@ export async function editCannedResponse(deps: Deps, who: Who, id: number, input
 
 export async function deleteCannedResponse(deps: Deps, who: Who, id: number): Promise<Outcome<{ title: string }>> {
   return run(deps, who, async (uow) => {
-    const actor = staffPerson(uow)
-    const current = await getCanned(uow.trx, id)
-    if (!current || !mayUseCanned(actor, current)) throw new Refused('not_found')
-    if (!mayEditCanned(actor, current)) throw new Refused('forbidden')
+    const current = await editable(uow, staffPerson(uow), id)
     await deleteCanned(uow.trx, id)
     if (current.desk_id !== null) {
       await uow.audit({ entity: 'canned_response', entityId: id, action: 'delete', label: current.title, before: { deskId: current.desk_id, title: current.title } })

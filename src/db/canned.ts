@@ -12,6 +12,8 @@ function cannedRows(db: Executor) {
       'desk.name as desk_name', 'desk.manager_id as desk_manager_id', 'owner.name as owner_name'])
 }
 
+export type CannedRow = NonNullable<Awaited<ReturnType<typeof getCanned>>>
+
 /** One response with its desk's name and manager, or undefined. */
 export async function getCanned(db: Executor, id: number) {
   return cannedRows(db).where('canned_response.id', '=', id).executeTakeFirst()

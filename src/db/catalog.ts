@@ -28,17 +28,25 @@ export async function getCatalogItemPath(db: Executor, id: number) {
     .where('item.id', '=', id).executeTakeFirst()
 }
 
-/** An account or desk by id (digits) or by name. */
 /** A staff member's id by e-mail (as stored: lower case). */
 export async function staffIdByEmail(db: Executor, email: string): Promise<number | undefined> {
   return (await db.selectFrom('staff').select('id').where('email', '=', email.trim().toLowerCase()).executeTakeFirst())?.id
 }
 
+/** An account or desk by id (digits) or by name. */
 export async function resolveNamed(db: Executor, table: 'account' | 'desk' | 'product' | 'category' | 'business_calendar', ref: string): Promise<number | undefined> {
   const row = /^\d+$/.test(ref)
     ? await db.selectFrom(table).select('id').where('id', '=', Number(ref)).executeTakeFirst()
     : await db.selectFrom(table).select('id').where('name', '=', ref).executeTakeFirst()
   return row?.id
+}
+
+/**
+ * Whether a reply to this ticket could open its follow-up: a reply to a closed ticket opens a new
+ * ticket, which an account turned off does not take; any other ticket takes replies (no look-up).
+ */
+export async function takesFollowUps(db: Executor, ticket: { state: string; account_id: number }): Promise<boolean> {
+  return ticket.state === 'closed' ? accountIsActive(db, ticket.account_id) : true
 }
 
 /** Whether a client account is turned on (false for one that does not exist). */

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { getCanned, listCannedFor } from '../../db/canned.js'
 import { listDesks } from '../../db/catalog.js'
-import { bodyFor, fillPlaceholders, firstName, mayEditCanned, mayUseCanned, PLACEHOLDERS } from '../../domain/canned.js'
+import { bodyFor, fillPlaceholders, firstName, mayEditCanned, PLACEHOLDERS } from '../../domain/canned.js'
 import type { TicketDetail } from '../../db/ticket.js'
 import { LIMITS } from '../../domain/ticket.js'
 import { personWho } from '../../commands/kernel.js'
@@ -45,8 +45,8 @@ export default async function canned(instance: FastifyInstance) {
     const t = request.t
     const [rows, desks] = await Promise.all([listCannedFor(fastify.db, actor), listDesks(fastify.db)])
     const editing = state.editing === undefined ? undefined : await getCanned(fastify.db, state.editing)
-    if (state.editing !== undefined && (!editing || !mayUseCanned(actor, editing))) throw notFound()
-    if (editing && !mayEditCanned(actor, editing)) throw notFound()
+    // One the staff member may not change is not there for them (mayEditCanned implies they may see it).
+    if (state.editing !== undefined && (!editing || !mayEditCanned(actor, editing))) throw notFound()
     const errors = state.errors ?? {}
     return reply.page('desk/canned', {
       title: editing ? t('desk.canned.editTitle', { title: editing.title }) : t('desk.canned.title'),

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { getTicketForActor, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { contactAccounts, getStaff, listDeskStaff } from '../../db/people.js'
-import { accountIsActive, listCatalogItems, listDesks, listProducts } from '../../db/catalog.js'
+import { listCatalogItems, listDesks, listProducts, takesFollowUps } from '../../db/catalog.js'
 import { ticketExtras } from '../../db/ticket-extras.js'
 import { crmSyncBadge } from '../../db/sync-overview.js'
 import { LEVELS, PRIORITIES, priorityFor, type Action, type Level } from '../../domain/lifecycle.js'
@@ -64,8 +64,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     ticketExtras(db, actor, ticket, now),
     crmSyncBadge(db, ticket.id, now),
     listItems(db),
-    // A reply to a closed ticket opens a follow-up, which an account turned off does not take.
-    ticket.state === 'closed' ? accountIsActive(db, ticket.account_id) : true,
+    takesFollowUps(db, ticket),
     listCannedFor(db, actor)
   ])
   const { checklist, costs, links, survey } = extras

@@ -7,8 +7,8 @@ import { readSearchPage, searchChoices, SearchQuerySchema } from '../search-page
 import { slaView } from '../sla-view.js'
 import { clientRowFacts, type ClientRowFacts } from '../../db/ticket.js'
 import { getSettings } from '../../db/settings.js'
-import { allowedActions, type LifecyclePolicy, type State, type Status } from '../../domain/lifecycle.js'
-import { REQUESTER, replyGate } from './ticket-page.js'
+import type { Action, LifecyclePolicy } from '../../domain/lifecycle.js'
+import { replyGate, requesterActions } from './ticket-page.js'
 
 /** One entry of a row's action menu: what it says and where on the ticket's pages it leads. */
 export interface RowAction {
@@ -21,8 +21,8 @@ export const PER_PAGE = 20
 
 /** What the lifecycle lets the requester do with a ticket in this state, and where on its page: the same for every row alike. */
 function lifecycleEntries(state: string, status: string, rated: boolean, accountActive: boolean, policy: LifecyclePolicy) {
-  const allowed = allowedActions({ state: state as State, status: status as Status, rated, parentId: null }, REQUESTER, policy)
-  const can = (action: (typeof allowed)[number]) => allowed.includes(action)
+  const allowed = requesterActions(policy, { state, status, parent_id: null }, rated)
+  const can = (action: Action) => allowed.includes(action)
   const gate = replyGate({ state, status }, accountActive)
   return {
     before: [
@@ -63,18 +63,20 @@ export function rowMenus(policy: LifecyclePolicy, facts: ReadonlyMap<number, Cli
   }
 }
 
+/** My requests: the client's tickets (a manager's: the account's) with the advanced search. */
 export default async function requests(fastify: FastifyInstance) {
   fastify.get('/', { schema: { querystring: SearchQuerySchema } }, async (request, reply) => {
     const actor = request.actor as ContactActor
     const search = await readSearchPage(fastify.db, request, '/portal', PORTAL_DEFAULTS)
     const now = fastify.clock()
-    const [result, choices, accounts] = await Promise.all([
+    const [result, choices, accounts, settings] = await Promise.all([
       listTickets(fastify.db, actor, { ...search.f, perPage: PER_PAGE, now }),
       searchChoices(fastify.db, actor),
-      actor.managerAccountIds.length > 0 ? contactAccounts(fastify.db, actor.id) : Promise.resolve([])
+      actor.managerAccountIds.length > 0 ? contactAccounts(fastify.db, actor.id) : Promise.resolve([]),
+      getSettings(fastify.db)
     ])
     const managed = accounts.filter((a) => a.is_manager === 1).map((a) => a.name)
-    const [facts, settings] = await Promise.all([clientRowFacts(fastify.db, result.items.map((r) => r.id)), getSettings(fastify.db)])
+    const facts = await clientRowFacts(fastify.db, result.items.map((r) => r.id))
     return reply.page('portal/requests', {
       title: request.t('portal.requests.title'),
       search, choices, result, managed,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { getTicketForActorByNumber, listNotes, type TicketDetail } from '../../db/ticket.js'
-import { accountIsActive, getCatalogItemPath } from '../../db/catalog.js'
+import { getCatalogItemPath, takesFollowUps } from '../../db/catalog.js'
 import { getStaff } from '../../db/people.js'
 import { crmSyncBadge } from '../../db/sync-overview.js'
 import { getSettings } from '../../db/settings.js'
@@ -63,8 +63,8 @@ export async function loadTicket(fastify: FastifyInstance, request: FastifyReque
   return ticket
 }
 
-/** What the requester may do here, judged on the ticket, the settings and whether it was rated. */
-function requesterActions(settings: LifecyclePolicy, ticket: TicketDetail, rated: boolean): Action[] {
+/** What the requester may do with a ticket, judged on its state, the settings and whether it was rated (a list row has no parent: null). */
+export function requesterActions(settings: LifecyclePolicy, ticket: { state: string; status: string; parent_id: number | null }, rated: boolean): Action[] {
   const lifecycle: LifecycleTicket = { state: ticket.state as State, status: ticket.status as Status, rated, parentId: ticket.parent_id }
   return allowedActions(lifecycle, REQUESTER, settings)
 }
@@ -86,8 +86,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     ticketExtras(db, actor, ticket, now),
     crmSyncBadge(db, ticket.id, now),
     listItems(db),
-    // Only a closed ticket's reply opens a ticket (a follow-up): only then does the account's state matter.
-    ticket.state === 'closed' ? accountIsActive(db, ticket.account_id) : true
+    takesFollowUps(db, ticket)
   ])
   const { survey, checklist, costs, links } = extras
   const allowed = requesterActions(settings, ticket, survey !== undefined)
