@@ -20,6 +20,9 @@ export type SlaFilter = (typeof SLA_FILTERS)[number]
 export const SCOPES = ['mine', 'desks', 'unassigned'] as const
 export type Scope = (typeof SCOPES)[number]
 
+/** Rows per page the staff queue offers (per_page); anything else falls back to the default. */
+export const PER_PAGE_CHOICES = [25, 50, 100] as const
+
 export interface SearchFilters {
   /** Words anywhere in the title or description, or `#123`. */
   q?: string
@@ -63,12 +66,12 @@ export interface SearchError {
 }
 
 /** URL parameter names (snake_case, as forms send them) for each filter. */
-export const URL_PARAMS: Record<Exclude<SearchField, 'perPage'>, string> = {
+export const URL_PARAMS: Record<SearchField, string> = {
   q: 'q', title: 'title', number: 'number',
   openedFrom: 'opened_from', openedTo: 'opened_to', closedFrom: 'closed_from', closedTo: 'closed_to',
   situation: 'situation', state: 'state', status: 'status', deskId: 'desk', ticketType: 'type', areaId: 'area',
   categoryId: 'item', productId: 'product', priority: 'priority', assigneeId: 'assignee', requesterId: 'requester',
-  accountId: 'account', sla: 'sla', scope: 'scope', sort: 'sort', order: 'order', page: 'page'
+  accountId: 'account', sla: 'sla', scope: 'scope', sort: 'sort', order: 'order', page: 'page', perPage: 'per_page'
 }
 
 /** Filters that narrow the result (not sort, order, page or the staff tab). */
@@ -196,6 +199,12 @@ export function readSearch(get: (name: string) => string | undefined, names: Rec
     if (n >= 1) filters.page = n
     else errors.page = { key: 'search.error.unknownValue' }
   }
+  if (staff) {
+    // A length the queue does not offer is not worth a message: the default stands.
+    const v = raw('perPage')
+    const n = v === undefined ? undefined : Number(v)
+    if ((PER_PAGE_CHOICES as readonly number[]).includes(n as number) && /^\d+$/.test(v!)) filters.perPage = n
+  }
   return { filters, errors }
 }
 
@@ -215,10 +224,11 @@ export function readSearchQuery(query: Record<string, unknown>, opts: ReadOption
 export function searchQuery(f: SearchFilters, defaults: Partial<SearchFilters> = {}, over: Partial<SearchFilters> = {}): string {
   const merged: SearchFilters = { ...f, ...over }
   const params = new URLSearchParams()
-  for (const [field, name] of Object.entries(URL_PARAMS) as [Exclude<SearchField, 'perPage'>, string][]) {
+  for (const [field, name] of Object.entries(URL_PARAMS) as [SearchField, string][]) {
     const v = merged[field]
     const d = defaults[field]
     if (field === 'page' && (v === undefined || v === 1)) continue
+    if (field === 'perPage' && v === undefined) continue
     if (v === undefined || v === '') {
       // A default that was cleared must still say so, or the default would come back.
       if (d !== undefined && field !== 'page') params.set(name, '')
@@ -250,6 +260,6 @@ export const API_PARAMS: Record<string, string> = {
 }
 
 /** The staff queue opens on the open tickets of the staff member's desks, newest first. */
-export const DESK_DEFAULTS: Partial<SearchFilters> = { scope: 'desks', situation: 'open', sort: 'created_at', order: 'desc' }
+export const DESK_DEFAULTS: Partial<SearchFilters> = { scope: 'desks', situation: 'open', sort: 'created_at', order: 'desc', perPage: 25 }
 /** A client's "My requests" opens on all their tickets, newest first. */
 export const PORTAL_DEFAULTS: Partial<SearchFilters> = { situation: 'all', sort: 'created_at', order: 'desc' }

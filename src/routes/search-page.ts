@@ -53,7 +53,7 @@ export interface SearchPage {
   chips: { label: string; value: string; removeUrl: string }[]
 }
 
-const BASIC: (keyof SearchFilters)[] = ['q', 'situation', 'sort', 'order', 'scope', 'page']
+const BASIC: (keyof SearchFilters)[] = ['q', 'situation', 'sort', 'order', 'scope', 'page', 'perPage']
 
 /** Reads the search of a list page and everything its template needs to show and keep it. */
 export async function readSearchPage(

@@ -14,12 +14,12 @@ const parse = (qs: string): Record<string, string> => Object.fromEntries(new URL
 const read = (query: Record<string, unknown>, opts: ReadOptions = staff) => readSearchQuery(query, opts)
 
 /** One value per filter, each different from every default. */
-const EVERY_FILTER: Required<Omit<SearchFilters, 'perPage'>> = {
+const EVERY_FILTER: Required<SearchFilters> = {
   q: 'printer jams', title: 'duplex tray', number: 42,
   openedFrom: '2025-01-01', openedTo: '2025-01-31', closedFrom: '2025-02-01', closedTo: '2025-02-28',
   situation: 'waiting', state: 'resolved', status: 'waiting_for_closure', deskId: 3, ticketType: 'request', areaId: 7,
   categoryId: 8, productId: 9, priority: 'high', assigneeId: 11, requesterId: 12, accountId: 13, sla: 'at_risk',
-  scope: 'unassigned', sort: 'closed_at', order: 'asc', page: 3
+  scope: 'unassigned', sort: 'closed_at', order: 'asc', page: 3, perPage: 50
 }
 
 t.test('every filter survives URL -> filters -> URL', async (t) => {
@@ -192,4 +192,16 @@ t.test('isNarrowed', async (t) => {
   t.ok(isNarrowed({ ...DESK_DEFAULTS, situation: 'closed' }, DESK_DEFAULTS))
   t.ok(isNarrowed({ assigneeId: 'none' }))
   t.ok(isNarrowed({ closedTo: '2025-01-01' }))
+})
+
+t.test('rows per page: 25, 50 or 100 for staff; anything else falls back without a message', async (t) => {
+  t.same(read({ per_page: '50' }, desk).filters.perPage, 50)
+  t.equal(searchQuery(read({ per_page: '100' }, desk).filters, DESK_DEFAULTS), 'per_page=100')
+  t.equal(searchQuery(read({ per_page: '25' }, desk).filters, DESK_DEFAULTS), '', 'the default is left out of the URL')
+  for (const bad of ['7', '1000', '-50', '50.0', 'x', '', '0x32']) {
+    const back = read({ per_page: bad }, desk)
+    t.equal(back.filters.perPage, 25, `${JSON.stringify(bad)} falls back`)
+    t.same(back.errors, {})
+  }
+  t.equal(read({ per_page: '50' }, client).filters.perPage, undefined, 'the portal does not read it')
 })
