@@ -3,8 +3,11 @@
 // the start of a line in the reply opening the list with the search focused; Enter inserts the
 // first match and Escape goes back to the reply. Loaded from this site only.
 (function () {
+function init() {
   var panel = document.getElementById('canned')
-  if (!panel) return
+  // Once per panel: a live page (live.js) puts a new reply box in when the ticket changes.
+  if (!panel || panel.getAttribute('data-ready')) return
+  panel.setAttribute('data-ready', '1')
   var box = document.getElementById(panel.getAttribute('data-for'))
   var search = panel.querySelector('.canned-search')
   var items = Array.prototype.slice.call(panel.querySelectorAll('.canned-options li'))
@@ -64,4 +67,7 @@
       search.focus()
     }, 0)
   })
+}
+init()
+document.addEventListener('live:replaced', init)
 })()

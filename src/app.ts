@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './domain/clock.js'
 import external from './plugins/external.js'
 import appPlugins from './plugins/app.js'
 import metrics from './plugins/metrics.js'
+import live from './plugins/live.js'
 import health from './routes/health.js'
 import web from './routes/web.js'
 import apiV1 from './routes/api/v1/index.js'
@@ -60,6 +61,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(external, { config, db: opts.db, clock: opts.clock ?? systemClock, random: opts.random ?? Math.random })
   await app.register(appPlugins)
+  await app.register(live)
   // Before the routes, so its timing hook covers every one of them; outside the site's session/CSRF scope.
   await app.register(metrics)
   await app.register(health)

@@ -11,7 +11,7 @@ import { PostgresAdapter, SqliteAdapter } from 'kysely'
 import { migrateToLatest, type Db, type Executor } from '../db/index.js'
 import {
   appliedMigrations, countRows, deleteAllRows, exportFiles, insertRows, MIGRATOR_TABLES, pgTables, pgWritableColumns,
-  referencedFiles, resetSequences, setColumn, sqliteBatch, sqliteColumns, sqliteForeignKeys, sqliteTables,
+  referencedFiles, resetSequences, setColumn, setLiveTriggers, sqliteBatch, sqliteColumns, sqliteForeignKeys, sqliteTables,
   WRITTEN_BY_MIGRATIONS, type Row
 } from '../db/copy.js'
 import { blobSize, insertBlob, listBlobs, readBlobSlice } from '../db/stored-blob.js'
@@ -181,6 +181,8 @@ export async function copyInstallation(opts: CopyOptions): Promise<CopyReport> {
     await target.transaction().execute(async (trx) => {
       // The default SLA policies the target's migrations wrote make way for the source's own.
       for (const p of [...plan].reverse()) await deleteAllRows(trx, p.table)
+      // Copied tickets and notes are no news to a live page.
+      await setLiveTriggers(trx, false)
       const later: { plan: TablePlan; key: Row; column: string; value: unknown }[] = []
       for (const p of plan) {
         say(`copying ${p.table}`)
@@ -250,6 +252,7 @@ export async function copyInstallation(opts: CopyOptions): Promise<CopyReport> {
       }
 
       for (const p of plan) if ((await resetSequences(trx, p.table)).length > 0) report.sequences++
+      await setLiveTriggers(trx, true)
       // The target's triggers counted each copied open ticket on top of the copied counts.
       await rebuildStaffLoads(trx)
 

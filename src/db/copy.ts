@@ -17,6 +17,22 @@ export const MIGRATOR_TABLES: readonly string[] = ['kysely_migration', 'kysely_m
  */
 export const WRITTEN_BY_MIGRATIONS: readonly string[] = ['sla_policy', 'counter', 'list_item']
 
+/**
+ * Tables whose rows only matter while the processes that wrote them run (the live pages' change
+ * feed and who has a ticket open): never copied, and the copy does not fill them either.
+ */
+export const EPHEMERAL_TABLES: readonly string[] = ['live_event', 'ticket_presence']
+
+/** The triggers that write the change feed: a copy's rows are not changes anyone follows. */
+const LIVE_TRIGGERS = [['ticket', 'ticket_live'], ['note', 'note_live']] as const
+
+/** Turns the target's change-feed triggers off for the copy's transaction (on again before it commits). */
+export async function setLiveTriggers(trx: Trx, enabled: boolean): Promise<void> {
+  for (const [table, trigger] of LIVE_TRIGGERS) {
+    await sql`ALTER TABLE ${sql.table(table)} ${sql.raw(enabled ? 'ENABLE' : 'DISABLE')} TRIGGER ${sql.raw(trigger)}`.execute(trx)
+  }
+}
+
 // Kysely's typed builder knows the schema's tables by name; a copy walks whatever tables there are.
 const loose = (db: Executor) => db as unknown as Kysely<any>
 
@@ -29,7 +45,7 @@ export async function sqliteTables(db: Executor): Promise<string[]> {
   const { rows } = await sql<{ name: string; sql: string | null }>`SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name`.execute(db)
   const virtual = rows.filter((r) => /^\s*CREATE\s+VIRTUAL\s+TABLE/i.test(r.sql ?? '')).map((r) => r.name)
   return rows.map((r) => r.name).filter((name) =>
-    !name.startsWith('sqlite_') && !MIGRATOR_TABLES.includes(name) && !virtual.some((v) => name === v || name.startsWith(`${v}_`)))
+    !name.startsWith('sqlite_') && !MIGRATOR_TABLES.includes(name) && !EPHEMERAL_TABLES.includes(name) && !virtual.some((v) => name === v || name.startsWith(`${v}_`)))
 }
 
 export interface SqliteColumn {
@@ -77,7 +93,7 @@ export async function pgTables(db: Executor): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`
     SELECT table_name AS name FROM information_schema.tables
     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`.execute(db)
-  return rows.map((r) => r.name)
+  return rows.map((r) => r.name).filter((name) => !EPHEMERAL_TABLES.includes(name))
 }
 
 /** The columns of a PostgreSQL table a copy may write (generated ones, such as the search vector, are computed). */

@@ -396,6 +396,27 @@ export interface CannedResponseTable {
   updated_at: Timestamp
 }
 
+/** One committed change the live pages follow (written by triggers: migration 20261213090000). */
+export interface LiveEventTable {
+  id: Generated<number>
+  ticket_id: number
+  desk_id: number | null
+  kind: 'ticket' | 'note' | 'presence'
+  audience: 'public' | 'staff'
+}
+
+/** A staff member with a ticket's page open (one row per open page), kept by its web process. */
+export interface TicketPresenceTable {
+  id: Generated<number>
+  ticket_id: number
+  staff_id: number
+  staff_name: string
+  activity: 'viewing' | 'replying'
+  /** The web process holding the page's stream: it refreshes seen_at for all its rows at once. */
+  process: string
+  seen_at: Timestamp
+}
+
 export interface SlaPolicyTable {
   priority: Priority
   response_minutes: number
@@ -657,6 +678,8 @@ export interface Database {
   setting: SettingTable
   list_item: ListItemTable
   canned_response: CannedResponseTable
+  live_event: LiveEventTable
+  ticket_presence: TicketPresenceTable
   sla_policy: SlaPolicyTable
   sla_item_policy: SlaItemPolicyTable
   business_calendar: BusinessCalendarTable

@@ -40,7 +40,7 @@ t.test('the ticket page shows the cleaned text, with the quoted text behind a to
   const escaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   /** The article of one note on a page. */
   const article = (html: string, noteId: number | null) => {
-    const m = new RegExp(`<article class="note[^"]*" id="note-${noteId}">([\\s\\S]*?)</article>`).exec(html)
+    const m = new RegExp(`<article class="note[^"]*" id="note-${noteId}"[^>]*>([\\s\\S]*?)</article>`).exec(html)
     return m ? m[1] : ''
   }
 

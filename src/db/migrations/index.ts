@@ -34,6 +34,7 @@ import * as productSearchIndex from './20261210090000_product_search_index.js'
 import * as requesterSearchIndex from './20261210100000_requester_search_index.js'
 import * as routingReference from './20261211090000_routing_reference.js'
 import * as cannedResponses from './20261212090000_canned_responses.js'
+import * as liveFeed from './20261213090000_live_feed.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -71,7 +72,8 @@ export const migrations: Record<string, Migration> = {
   '20261210090000_product_search_index': productSearchIndex,
   '20261210100000_requester_search_index': requesterSearchIndex,
   '20261211090000_routing_reference': routingReference,
-  '20261212090000_canned_responses': cannedResponses
+  '20261212090000_canned_responses': cannedResponses,
+  '20261213090000_live_feed': liveFeed
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -9,6 +9,7 @@ import reports from './reports.js'
 import approval from './approval.js'
 import bulk from './bulk.js'
 import canned from './canned.js'
+import live from './live.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
 export default async function desk(fastify: FastifyInstance) {
@@ -22,4 +23,5 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(approval)
   await fastify.register(bulk)
   await fastify.register(canned)
+  await fastify.register(live)
 }

@@ -15,6 +15,7 @@ import { slaView } from '../sla-view.js'
 import { approverCandidates, findApprover, ticketApprovalState } from '../../db/approval.js'
 import { listCannedFor } from '../../db/canned.js'
 import { cannedForTicket } from './canned.js'
+import { seenOf } from '../../domain/collision.js'
 
 /** Lifecycle actions offered in the side panel, in the order a ticket usually meets them. */
 export const PANEL_ACTIONS = ['pick_up', 'resume', 'escalate', 'hold', 'resolve', 'close', 'cancel', 'delete'] as const
@@ -102,6 +103,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     actions: PANEL_ACTIONS.filter((a) => allowed(a)),
     quick: { close: allowed('close'), delete: allowed('delete') },
     canned: cannedForTicket(responses, ticket, actor, fastify.config.publicUrl),
+    seen: seenOf(ticket, conversation.notes),
     sla: slaView(ticket, now, request.t),
     checklist,
     checklistDone: checklist.filter((i) => i.done === 1).length,

@@ -13,11 +13,16 @@ import { deskTicketForm, NumberParams, staffOf, ticketByNumber, whole } from './
 import { openedBy, redirectAfterChange, renderTicket, type DeskForm } from './ticket-page.js'
 import { listItems } from '../../db/managed-lists.js'
 import { listView } from '../list-view.js'
+import { collisionSince, parseSeen } from '../../domain/collision.js'
+import type { StaffActor } from '../../domain/permissions.js'
+import type { Translate } from '../../i18n/index.js'
 
 const TransferForm = Form({ version: Version, assignee_id: OptionalId, account_id: OptionalId, product_id: OptionalId, note: Text })
 const NoteForm = Form({
   mode: Choice(NOTE_MODES), body: Text, occurred_at: Text, minutes_spent: Text,
-  visible_to_requester: Checkbox, send_email: Checkbox, attachments: Files
+  visible_to_requester: Checkbox, send_email: Checkbox, attachments: Files,
+  /** What the page showed (src/domain/collision.ts). */
+  seen: Text
 })
 const OccurrenceForm = Form({
   category: Text, origin: Text, description: Text, occurred_at: Text, minutes_spent: Text,
@@ -119,11 +124,32 @@ export default async function ticketPage(instance: FastifyInstance) {
     return redirectAfterChange(fastify, request, reply, ticket)
   })
 
+  /**
+   * The reply held back once when the ticket moved on since its page was loaded (someone else
+   * wrote, or its state or assignee changed): what changed, said so that its writer reads it first.
+   */
+  async function heldBack(actor: StaffActor, t: Translate, ticket: TicketDetail, raw: string): Promise<string | null> {
+    const seen = parseSeen(raw)
+    if (!seen || ticket.version <= seen.version) return null
+    const { notes } = await listNotes(fastify.db, actor, ticket.id)
+    const found = collisionSince(seen, ticket, notes, actor.id, t('live.someone'))
+    if (!found) return null
+    const parts: string[] = []
+    if (found.authors.length > 0) parts.push(t('live.collisionNotes', { who: found.authors.join(t('live.and')) }))
+    if (found.state) parts.push(t('live.collisionState', { state: t('state.' + found.state.state), status: t('status.' + found.state.status) }))
+    if (found.assignee) {
+      parts.push(found.assignee.id === null ? t('live.collisionUnassigned') : t('live.collisionAssignee', { name: ticket.assignee_name ?? t('live.someone') }))
+    }
+    return t('live.collision', { what: parts.join(t('live.and')) })
+  }
+
   fastify.post('/tickets/:number/notes', { schema: { params: NumberParams, body: NoteForm }, attachValidation: true }, async (request, reply) => {
     const { actor, t, ticket } = await deskTicketForm(fastify, request)
     const failure = formFailure(request, choices('mode'))
     if (failure) return failed(request, reply, ticket, 'note', 422, t('common.formErrors'), { [failure.field]: failure.message })
     const body = request.body
+    const held = await heldBack(actor, t, ticket, body.seen)
+    if (held) return failed(request, reply, ticket, 'note', 409, held)
     const mode = body.mode
     const visible = mode === 'note' && body.visible_to_requester !== undefined
     const outcome = await addNote(deps, personWho(actor), {

@@ -4,6 +4,7 @@ import requests from './requests.js'
 import newTicket from './new-ticket.js'
 import ticketPage from './ticket.js'
 import ticketActions from './actions.js'
+import live from './live.js'
 
 /** The client portal: only contacts get in; everyone else is answered 404 (guard). */
 export default async function portal(fastify: FastifyInstance) {
@@ -12,4 +13,5 @@ export default async function portal(fastify: FastifyInstance) {
   await fastify.register(newTicket)
   await fastify.register(ticketPage)
   await fastify.register(ticketActions)
+  await fastify.register(live)
 }
