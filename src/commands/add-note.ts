@@ -5,6 +5,8 @@ import type { TicketForChange } from '../db/ticket.js'
 import { insertAttachments, insertNote, markFirstResponse, touchTicket } from '../db/ticket-write.js'
 import type { Action, Recipient } from '../domain/lifecycle.js'
 import { LIMITS, MAX_MINUTES, type NoteMode } from '../domain/ticket.js'
+import { excerptOf, mentionedStaff, mentionHandles } from '../domain/notifications.js'
+import { mentionCandidates, ticketAssignee } from '../db/notifications.js'
 import type { StoredFile, UploadedFile } from '../storage/attachments.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { beginChange } from './ticket-access.js'
@@ -101,8 +103,13 @@ export async function addNoteIn(uow: UnitOfWork, deps: Pick<Deps, 'store'>, inpu
     kind: shape.kind, visibility: shape.visibility, body: input.body, source: input.source, files, originalText: input.originalText ?? null,
     sendEmail: shape.notify.includes('requester') || Boolean(input.sendEmail), minutesSpent: input.minutesSpent ?? null, occurredAt: input.occurredAt ?? null
   })
-  if (shape.notify.length > 0) {
-    await uow.notify(ticket.id, shape.notify, `note.${shape.kind}`, { number: ticket.number, title: ticket.title, body: input.body, authorName: uow.who.ref.name, noteId })
+  const data = { number: ticket.number, title: ticket.title, body: input.body, authorName: uow.who.ref.name, noteId }
+  // A client's reply is the assignee's notification (in the app, and by mail if they want it).
+  const clientReply = uow.who.role === 'requester' && shape.notify.includes('assignee')
+  const others = clientReply ? shape.notify.filter((r) => r !== 'assignee') : shape.notify
+  if (others.length > 0) await uow.notify(ticket.id, others, `note.${shape.kind}`, data)
+  if (clientReply && ticket.assignee_id !== null) {
+    await uow.alert(ticket.assignee_id, 'client_replied', ticket.id, { excerpt: excerptOf(input.body), mail: { template: `note.${shape.kind}`, data } })
   }
   return { noteId }
 }
@@ -140,5 +147,21 @@ export async function addNoteRows(uow: UnitOfWork, ticket: Pick<TicketForChange,
   if (actor.type === 'staff' && n.visibility === 'public') await markFirstResponse(uow.trx, ticket.id, uow.at)
   await uow.history(ticket.id, { action: n.kind === 'occurrence' || n.kind === 'message' ? n.kind : n.visibility === 'internal' ? 'internal' : 'reply' })
   if (n.source !== 'crm') await uow.syncComment(ticket.id, noteId)
+  if (n.visibility === 'internal') await alertMentions(uow, ticket.id, n.body, noteId)
   return noteId
+}
+
+/**
+ * The staff an internal note by a staff member mentions (`@ana`: src/domain/notifications.ts),
+ * among those who can see the ticket now, its author aside: each told once, by mail if they want it.
+ */
+async function alertMentions(uow: UnitOfWork, ticketId: number, body: string, noteId: number): Promise<void> {
+  const author = uow.who.ref
+  if (author.type !== 'staff' || mentionHandles(body).length === 0) return
+  const ticket = await ticketAssignee(uow.trx, ticketId)
+  if (!ticket) return
+  const data = { number: ticket.number, title: ticket.title, body, authorName: author.name, noteId, recipientRole: 'staff' }
+  for (const staffId of mentionedStaff(body, await mentionCandidates(uow.trx, ticket), author.id)) {
+    await uow.alert(staffId, 'mentioned', ticketId, { excerpt: excerptOf(body), mail: { template: 'note.mention', data } })
+  }
 }

@@ -6,7 +6,8 @@ import {
 } from '../db/approval.js'
 import { getContact } from '../db/people.js'
 import { updateTicket } from '../db/ticket-write.js'
-import { APPROVAL_TEMPLATE } from '../domain/notifications.js'
+import { APPROVAL_TEMPLATE, excerptOf } from '../domain/notifications.js'
+import { ticketAssignee } from '../db/notifications.js'
 import type { Actor } from '../domain/permissions.js'
 import { LIMITS } from '../domain/ticket.js'
 import { newNonce, nonceHash, nonceMatches, verifyApprovalToken, type ApprovalClaims } from '../security/approval-token.js'
@@ -95,10 +96,22 @@ export async function decideApproval(deps: Pick<Deps, 'db' | 'clock' | 'random'>
     if (!(await decideApprovalRow(uow.trx, link!.id, choice.approve ? 'approved' : 'rejected', reason, uow.at))) throw new ApprovalRefused('used', link ?? null)
     if (choice.approve) await transitionTicket(uow, link!.ticket_id, 'approve', {}, () => ({}))
     else await transitionTicket(uow, link!.ticket_id, 'reject_approval', { input: { reason } }, () => withReason(reason!, (r) => ({ set: { cancel_reason: r, closed_at: uow.at } })))
+    await alertDecision(uow, link!.ticket_id, choice.approve, reason)
     return link!
   })
   if (!outcome.ok) throw new ApprovalRefused('closed', first)
   return outcome.value
+}
+
+/** The ticket's assignee hears of the decision: in the app, and by mail if they want it (the requester's mail is the lifecycle's). */
+async function alertDecision(uow: UnitOfWork, ticketId: number, approved: boolean, reason: string | null): Promise<void> {
+  const ticket = await ticketAssignee(uow.trx, ticketId)
+  if (!ticket || ticket.assignee_id === null) return
+  const template = approved ? 'ticket.approve' : 'ticket.reject_approval'
+  await uow.alert(ticket.assignee_id, 'approval_decided', ticketId, {
+    detail: approved ? 'approved' : 'rejected', excerpt: reason ? excerptOf(reason) : null,
+    mail: { template, data: { number: ticket.number, title: ticket.title, reason, actorName: uow.who.ref.name } }
+  })
 }
 
 export interface ApprovalTicket {

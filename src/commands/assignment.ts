@@ -24,6 +24,7 @@ export async function assignBacklog(deps: Pick<Deps, 'db' | 'clock' | 'random'>,
       if (!(await updateTicket(uow.trx, t.id, current.version, { assignee_id: next }, uow.at))) return false
       await uow.history(t.id, { action: 'assigned', field: 'assignee', to: (await staffNames(uow.trx, [next])).get(next) ?? null })
       await uow.syncCase(t.id)
+      await uow.alert(next, 'assigned', t.id, { actorName: null, mail: { template: 'ticket.created', data: { number: current.number, title: current.title, actorName: null } } })
       return true
     })
     if (outcome.ok && outcome.value) assigned++

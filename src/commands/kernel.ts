@@ -11,6 +11,8 @@ import { insertEvent } from '../db/ticket-write.js'
 import { insertMail, ticketParties, type MailToSend, type Parties } from '../db/mail-outbox.js'
 import { insertCaseSync, insertCommentSync } from '../db/crm-outbox.js'
 import { insertAudit } from '../db/admin-audit.js'
+import { insertNotification, notificationRecipient } from '../db/notifications.js'
+import { wantsEmail, type NotificationKind } from '../domain/notifications.js'
 import { commandTransaction } from '../db/reference-cache.js'
 import type { Recipient as RecipientRole } from '../domain/lifecycle.js'
 import type { Role } from '../domain/lifecycle.js'
@@ -173,6 +175,16 @@ export interface AuditEntry {
   after?: Record<string, unknown>
 }
 
+/** What a notification says besides its kind and ticket, and the mail that may go with it. */
+export interface NoticeOptions {
+  /** Who caused it (default: this command's actor; null: routing or a job). */
+  actorName?: string | null
+  detail?: string | null
+  excerpt?: string | null
+  /** The mail to send when the person wants this kind by e-mail; none: in the app only. */
+  mail?: { template: string; data: Record<string, unknown> }
+}
+
 export interface HistoryEntry {
   action: string
   field?: string | null
@@ -242,6 +254,25 @@ export class UnitOfWork {
       seen.add(p.email)
       await insertMail(this.trx, { ticketId, recipient: p.email, locale: p.locale, template, data: { ...data, recipientRole: role } }, this.at)
     }
+  }
+
+  /**
+   * An in-app notification for a staff member (the bell), in this transaction, and the mail that
+   * goes with it when they want this kind by e-mail (their choice, or the kind's default). Never
+   * to the person acting, nor to a staff member turned off. True when written.
+   */
+  async alert(staffId: number, kind: NotificationKind, ticketId: number, opts: NoticeOptions = {}): Promise<boolean> {
+    const me = this.who.ref
+    if (me.type === 'staff' && me.id === staffId) return false
+    const to = await notificationRecipient(this.trx, staffId, kind)
+    if (!to || to.active !== 1) return false
+    await insertNotification(this.trx, {
+      staffId, kind, ticketId, actorName: opts.actorName === undefined ? me.name : opts.actorName, detail: opts.detail ?? null, excerpt: opts.excerpt ?? null
+    }, this.at)
+    if (opts.mail && wantsEmail(kind, to.email_pref)) {
+      await insertMail(this.trx, { ticketId, recipient: to.email, locale: to.locale, template: opts.mail.template, data: { recipientRole: 'assignee', ...opts.mail.data } }, this.at)
+    }
+    return true
   }
 
   /** A mail to an address the command names itself (approval request, export ready, a pointer to the portal). */

@@ -179,7 +179,8 @@ export async function insertNewTicket(uow: UnitOfWork, draft: TicketDraft, files
   const data = { number, title: draft.title, actorName: uow.who.ref.name, parentId: draft.parentId ?? null }
   const parties = await ticketParties(trx, id)
   await uow.notify(id, ['requester'], 'ticket.created', data, { skipActor: false, parties })
-  await uow.notify(id, ['assignee'], 'ticket.created', data, { parties })
+  // Routed to someone: told in the app (by no one in particular), and by mail if they want it.
+  if (assigneeId !== null) await uow.alert(assigneeId, 'assigned', id, { actorName: null, mail: { template: 'ticket.created', data } })
   await startApproval(uow, { id, version, number, title: draft.title, description: draft.description, contactId: draft.contactId, accountId: draft.accountId, categoryId: draft.categoryId, parentId: draft.parentId ?? null })
   await uow.syncCase(id)
   return { id, number, assigneeId }

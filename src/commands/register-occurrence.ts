@@ -3,6 +3,7 @@
 import type { TicketSource } from '../db/schema.js'
 import { listItems } from '../db/managed-lists.js'
 import { chosenCode, storedLabels } from '../domain/managed-lists.js'
+import { excerptOf } from '../domain/notifications.js'
 import type { StoredFile, UploadedFile } from '../storage/attachments.js'
 import { FieldCheck, run, type Deps, type Outcome, type Who } from './kernel.js'
 import { beginChange } from './ticket-access.js'
@@ -49,11 +50,15 @@ export async function registerOccurrence(deps: Deps, who: Who, input: Occurrence
       source: input.source, files, category: category ?? null, origin: origin ?? null,
       occurredAt: input.occurredAt ?? null, minutesSpent: input.minutesSpent ?? null
     })
-    if (input.notifyResponsible) {
-      await uow.notify(ticket.id, ['assignee'], 'note.occurrence', {
-        number: ticket.number, title: ticket.title, body: input.description, authorName: uow.who.ref.name, noteId,
-        category: storedLabels(items, 'occurrence_category', category ?? null), origin: storedLabels(items, 'occurrence_origin', origin ?? null)
-      })
+    const data = {
+      number: ticket.number, title: ticket.title, body: input.description, authorName: uow.who.ref.name, noteId,
+      category: storedLabels(items, 'occurrence_category', category ?? null), origin: storedLabels(items, 'occurrence_origin', origin ?? null)
+    }
+    // A client's occurrence is the assignee's notification; the mail only when the client asked for it and the assignee wants it.
+    if (requester && ticket.assignee_id !== null) {
+      await uow.alert(ticket.assignee_id, 'client_replied', ticket.id, { excerpt: excerptOf(input.description), mail: input.notifyResponsible ? { template: 'note.occurrence', data } : undefined })
+    } else if (input.notifyResponsible) {
+      await uow.notify(ticket.id, ['assignee'], 'note.occurrence', data)
     }
     return { noteId }
   })

@@ -2,6 +2,7 @@
 // once per level to its desk's manager.
 import { lockTicket, refreshSlaWatch, setSlaAlert, setSlaWatch } from '../db/ticket-write.js'
 import { slaWatchTicket, ticketForChange } from '../db/ticket.js'
+import { ticketParties } from '../db/mail-outbox.js'
 import { isOpenState } from '../domain/lifecycle.js'
 import { slaStatus } from '../domain/sla.js'
 import { run, SYSTEM, type Deps, type Outcome, type UnitOfWork } from './kernel.js'
@@ -31,7 +32,15 @@ export async function escalateSla(deps: Pick<Deps, 'db' | 'clock' | 'random'>, a
 async function report(uow: UnitOfWork, alert: SlaAlert): Promise<boolean> {
   if (!(await setSlaAlert(uow.trx, alert.ticketId, alert.from, alert.to))) return false
   await uow.history(alert.ticketId, { action: 'sla_escalation', field: 'sla', from: alert.from, to: alert.to })
-  await uow.notify(alert.ticketId, ['desk_manager'], 'ticket.sla_escalation', { number: alert.number, title: alert.title, sla: alert.to })
+  const data = { number: alert.number, title: alert.title, sla: alert.to }
+  const parties = await ticketParties(uow.trx, alert.ticketId)
+  await uow.notify(alert.ticketId, ['desk_manager'], 'ticket.sla_escalation', data, { parties })
+  // The assignee too: in the app, and by mail if they want it (not twice when they manage the desk).
+  const assignee = parties.assignee
+  if (assignee) {
+    const mailed = parties.desk_manager?.id === assignee.id
+    await uow.alert(assignee.id, 'sla_at_risk', alert.ticketId, { actorName: null, detail: alert.to, mail: mailed ? undefined : { template: 'ticket.sla_escalation', data } })
+  }
   return true
 }
 

@@ -7,6 +7,7 @@ import { updateTicket, type TicketChanges } from '../db/ticket-write.js'
 import { contactAccounts } from '../db/people.js'
 import { ticketRouting } from '../db/routing.js'
 import { LIMITS, namesCatalogOrProduct } from '../domain/ticket.js'
+import { excerptOf } from '../domain/notifications.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { beginChange, lockVisible } from './ticket-access.js'
 import { addNoteRows } from './add-note.js'
@@ -86,7 +87,10 @@ export async function transferIn(uow: UnitOfWork, input: TransferInput): Promise
   }
   if (note) await addNoteRows(uow, ticket, { kind: 'internal', visibility: 'internal', body: note, source: input.source ?? 'portal', files: [] })
   if (set.assignee_id !== undefined) {
-    await uow.notify(ticket.id, ['assignee'], 'ticket.transfer', { number: ticket.number, title: ticket.title, note: note || null, actorName: uow.who.ref.name })
+    await uow.alert(set.assignee_id!, 'assigned', ticket.id, {
+      excerpt: note ? excerptOf(note) : null,
+      mail: { template: 'ticket.transfer', data: { number: ticket.number, title: ticket.title, note: note || null, actorName: uow.who.ref.name } }
+    })
   }
   return { changed: changes.map((c) => c.field) }
 }

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
 import type { State, Status } from '../domain/lifecycle.js'
+import type { NotificationKind } from '../domain/notifications.js'
 
 /** Timestamps are ISO-8601 UTC strings: sortable and shared by SQLite and PostgreSQL. */
 export type Timestamp = string
@@ -417,6 +418,29 @@ export interface TicketPresenceTable {
   seen_at: Timestamp
 }
 
+/** One thing a staff member is told about (the bell, /desk/notifications); read_at null: unread. */
+export interface NotificationTable {
+  id: Generated<number>
+  staff_id: number
+  kind: NotificationKind
+  ticket_id: number
+  /** Who caused it, as named then; null: routing or a job. */
+  actor_name: string | null
+  /** A code that completes the kind (an SLA level, an approval decision). */
+  detail: string | null
+  /** The start of the note that caused it (a reply, a mention). */
+  excerpt: string | null
+  created_at: Timestamp
+  read_at: Timestamp | null
+}
+
+/** A staff member's choice of e-mail for one kind; no row: the kind's default. */
+export interface NotificationPrefTable {
+  staff_id: number
+  kind: NotificationKind
+  email: Flag
+}
+
 export interface SlaPolicyTable {
   priority: Priority
   response_minutes: number
@@ -680,6 +704,8 @@ export interface Database {
   canned_response: CannedResponseTable
   live_event: LiveEventTable
   ticket_presence: TicketPresenceTable
+  notification: NotificationTable
+  notification_pref: NotificationPrefTable
   sla_policy: SlaPolicyTable
   sla_item_policy: SlaItemPolicyTable
   business_calendar: BusinessCalendarTable

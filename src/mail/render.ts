@@ -44,10 +44,11 @@ export const MAIL_TEMPLATES = [
   'ticket.resolve_by_origin', 'ticket.close', 'ticket.cancel', 'ticket.accept', 'ticket.reject', 'ticket.reopen',
   'ticket.auto_close', 'ticket.transfer', 'ticket.rate', 'ticket.approve', 'ticket.reject_approval',
   'ticket.approval_request',
-  'ticket.sla_escalation', 'note.reply', 'note.message', 'note.occurrence'
+  'ticket.sla_escalation', 'note.reply', 'note.message', 'note.occurrence', 'note.mention'
 ] as const
 
-const STAFF_ROLES = new Set(['assignee', 'desk_manager'])
+// 'staff': a staff member told of something that is not theirs as assignee or manager (a mention).
+const STAFF_ROLES = new Set(['assignee', 'desk_manager', 'staff'])
 const TEMPLATE_NAME = /^(ticket|note|export|account)\.([a-z_]{1,40})$/
 const found = new Map<string, string | null>()
 

@@ -5,6 +5,8 @@ import { browserLocale, formatDateTime, translator, type Translate } from '../i1
 import { loadActor } from '../db/people.js'
 import { findLiveSession, type LiveSession } from '../db/sessions.js'
 import { hashSecretToken } from '../security/token.js'
+import { countUnread } from '../db/notifications.js'
+import { UNREAD_CAP, unreadLabel } from '../domain/notifications.js'
 import { noteSessionUse, SESSION_IDLE_MS, type ClientInfo } from '../commands/sessions.js'
 
 declare module 'fastify' {
@@ -111,6 +113,12 @@ export default fp(async function appPlugins(fastify) {
       ...data
     }
     this.code(status).header('cache-control', 'no-store')
-    return this.view(template, context) as unknown as FastifyReply
+    // Staff pages carry the bell: one bounded count of their unread notifications.
+    const actor = request.actor
+    if (actor?.kind !== 'staff') return this.view(template, context) as unknown as FastifyReply
+    return countUnread(fastify.db, actor.id, UNREAD_CAP).then(
+      (unread) => this.view(template, { ...context, unread, unreadLabel: unreadLabel(unread) }),
+      (err: unknown) => this.send(err)
+    ) as unknown as FastifyReply
   })
 }, { name: 'app', dependencies: ['external'] })

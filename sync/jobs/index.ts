@@ -6,6 +6,7 @@ import { autoCloseTicket } from '../../src/commands/lifecycle/auto-close.js'
 import { checkSla } from '../../src/commands/sla-escalation.js'
 import { assignBacklog } from '../../src/commands/assignment.js'
 import { LOG_KEPT_DAYS, tidySessions } from '../../src/commands/sessions.js'
+import { pruneOldNotifications } from '../../src/commands/notifications.js'
 import { DEFAULT_LEASE_MS, LeaseLost, withLease } from '../../src/work/lease.js'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -69,7 +70,7 @@ export interface JobReport {
   autoClosed: number
   escalated: number
   assigned: number
-  /** Stale sessions and passed login-throttle windows deleted. */
+  /** Stale sessions, passed login-throttle windows and old notifications deleted. */
   tidied: number
 }
 
@@ -88,7 +89,7 @@ export async function runScheduledJobs(db: Db, now: Date, holder: string, log?: 
   async function tidy(stillHeld: StillHeld): Promise<number> {
     stillHeld()
     const { sessions, throttles, logRows } = await tidySessions(at(db, now), logKeptDays)
-    return sessions + throttles + logRows
+    return sessions + throttles + logRows + await pruneOldNotifications(at(db, now))
   }
 
   async function runAll(stillHeld: StillHeld): Promise<JobReport> {

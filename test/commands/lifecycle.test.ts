@@ -154,9 +154,10 @@ t.test('escalate: to another desk with a reason; assigned there by least load; i
     { ticket: mine.id, by: 'Ana Souza', action: 'escalate', field: 'state', from: 'open', to: 'in_progress', note: reason },
     { ticket: mine.id, by: 'Ana Souza', action: 'escalate', field: 'status', from: 'new', to: 'escalated' }
   ])
+  // The desk's manager first: the new assignee's mail goes with their notification (their choice).
   t.same(w.mail, [
-    { ticket: mine.id, template: 'ticket.escalate', to: 'carla@casebridge.test' },
-    { ticket: mine.id, template: 'ticket.escalate', to: 'bruno@casebridge.test' }
+    { ticket: mine.id, template: 'ticket.escalate', to: 'bruno@casebridge.test' },
+    { ticket: mine.id, template: 'ticket.escalate', to: 'carla@casebridge.test' }
   ], 'the new assignee and the desk\'s manager')
   t.same(w.crm, [{ ticket: mine.id, kind: 'case' }])
 

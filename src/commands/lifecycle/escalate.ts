@@ -3,6 +3,8 @@
 import { deskName, eligibleStaffLoads, staffNames } from '../../db/ticket.js'
 import { pickLeastLoaded } from '../../domain/assignment.js'
 import { LIMITS } from '../../domain/ticket.js'
+import { excerptOf } from '../../domain/notifications.js'
+import { ticketParties } from '../../db/mail-outbox.js'
 import { FieldCheck, run, type Deps, type HistoryEntry, type Outcome, type Who } from '../kernel.js'
 import { transitionTicket, type Moved } from './step.js'
 
@@ -15,6 +17,8 @@ export interface EscalateInput {
 
 export async function escalateTicket(deps: Deps, who: Who, input: EscalateInput): Promise<Outcome<Moved & { deskName: string; assigneeName: string | null }>> {
   let outcome: { deskName: string; assigneeName: string | null } = { deskName: '', assigneeName: null }
+  let handedTo: number | null = null
+  let title = ''
   const moved = await run(deps, who, async (uow) => {
     const m = await transitionTicket(uow, input.ticketId, 'escalate', { version: input.version, input: { targetDeskId: input.targetDeskId } }, async (ticket) => {
       const check = new FieldCheck()
@@ -32,8 +36,18 @@ export async function escalateTicket(deps: Deps, who: Who, input: EscalateInput)
         events.push({ action: 'assigned', field: 'assignee', from: ticket.assignee_id === null ? null : names.get(ticket.assignee_id) ?? null, to: next === null ? null : names.get(next) ?? null })
       }
       outcome = { deskName: target!, assigneeName: next === null ? null : names.get(next) ?? null }
-      return { set: { desk_id: deskId, assignee_id: next }, events, historyNote: reason, mail: { reason } }
+      handedTo = next !== ticket.assignee_id ? next : null
+      title = ticket.title
+      return { set: { desk_id: deskId, assignee_id: next }, events, historyNote: reason, mail: { reason }, tellsAssignee: handedTo !== null }
     })
+    // A new assignee is told in the app, and mailed the escalation if they want assignments by
+    // mail (the target desk's manager is mailed it as such anyway: not twice).
+    if (handedTo !== null) {
+      const reason = input.reason.trim()
+      const mailedAsManager = (await ticketParties(uow.trx, m.ticketId)).desk_manager?.id === handedTo
+      const data = { number: m.number, title, reason, resolution: null, actorName: uow.who.ref.name, state: m.state, status: m.status }
+      await uow.alert(handedTo, 'assigned', m.ticketId, { excerpt: excerptOf(reason), mail: mailedAsManager ? undefined : { template: 'ticket.escalate', data } })
+    }
     return m
   })
   return moved.ok ? { ok: true, value: { ...moved.value, ...outcome } } : moved

@@ -22,6 +22,8 @@ export interface Plan {
   historyNote?: string | null
   /** Values the notification mail shows. */
   mail?: Record<string, unknown>
+  /** The command tells the (new) assignee itself, with a notification whose mail they may have switched off. */
+  tellsAssignee?: boolean
 }
 
 /**
@@ -75,8 +77,9 @@ export async function transitionTicket(uow: UnitOfWork, ticketId: number, action
   if (events.length === 0) events.push({ action, note })
   for (const e of events) await uow.history(ticket.id, e)
 
-  if (effects.notify?.length) {
-    await uow.notify(ticket.id, effects.notify, `ticket.${action}`, {
+  const notify = p.tellsAssignee ? effects.notify?.filter((r) => r !== 'assignee') : effects.notify
+  if (notify?.length) {
+    await uow.notify(ticket.id, notify, `ticket.${action}`, {
       number: ticket.number, title: ticket.title, reason: null, resolution: null, actorName: uow.who.ref.name,
       state: to.state, status: to.status, ...p.mail
     })

@@ -35,6 +35,7 @@ import * as requesterSearchIndex from './20261210100000_requester_search_index.j
 import * as routingReference from './20261211090000_routing_reference.js'
 import * as cannedResponses from './20261212090000_canned_responses.js'
 import * as liveFeed from './20261213090000_live_feed.js'
+import * as notifications from './20261214090000_notifications.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -73,7 +74,8 @@ export const migrations: Record<string, Migration> = {
   '20261210100000_requester_search_index': requesterSearchIndex,
   '20261211090000_routing_reference': routingReference,
   '20261212090000_canned_responses': cannedResponses,
-  '20261213090000_live_feed': liveFeed
+  '20261213090000_live_feed': liveFeed,
+  '20261214090000_notifications': notifications
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -10,6 +10,7 @@ import approval from './approval.js'
 import bulk from './bulk.js'
 import canned from './canned.js'
 import live from './live.js'
+import notifications from './notifications.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
 export default async function desk(fastify: FastifyInstance) {
@@ -24,4 +25,5 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(bulk)
   await fastify.register(canned)
   await fastify.register(live)
+  await fastify.register(notifications)
 }
