@@ -118,7 +118,11 @@ export default fp(async function appPlugins(fastify) {
     if (actor?.kind !== 'staff') return this.view(template, context) as unknown as FastifyReply
     return countUnread(fastify.db, actor.id, UNREAD_CAP).then(
       (unread) => this.view(template, { ...context, unread, unreadLabel: unreadLabel(unread) }),
-      (err: unknown) => this.send(err)
+      // The page (an error page, say) still renders, without the bell.
+      (err: unknown) => {
+        request.log.warn({ err }, 'unread notifications not counted')
+        return this.view(template, context)
+      }
     ) as unknown as FastifyReply
   })
 }, { name: 'app', dependencies: ['external'] })

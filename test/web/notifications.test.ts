@@ -20,6 +20,7 @@ import { composeMail, mailSettings } from '../../src/mail/compose.js'
 import { mailTokenKey } from '../../src/security/mail-key.js'
 import { approvalKey } from '../../src/security/approval-token.js'
 import { renderMail } from '../../src/mail/render.js'
+import { INJECTED, startFailing, stopFailing } from '../helpers/failing-writes.js'
 import { mentionedStaff, mentionHandles, unreadLabel, wantsEmail } from '../../src/domain/notifications.js'
 
 const ANA = 'ana@casebridge.test'
@@ -247,6 +248,15 @@ t.test('a command that is refused leaves no notification; old ones are pruned', 
   })
   t.equal(outcome.ok, false)
   t.equal((await notes(env, BRUNO)).length, before, 'rolled back with its command')
+
+  // A real command failing after its notification was written: a client's reply whose mail cannot be queued.
+  const mine = await ticketFor(env, BRUNO)
+  const bob = personWho(await contactActor(env.db, env.ids, 'bob@acme.test'))
+  const count = (await notes(env, BRUNO)).length
+  await startFailing(env.db, { table: 'mail_outbox', write: 'INSERT' })
+  await t.rejects(addNote(depsAt(env.db), bob, { ticketId: mine.id, mode: 'reply', body: 'Hello?', source: 'portal' }), { message: INJECTED })
+  await stopFailing(env.db, { table: 'mail_outbox', write: 'INSERT' })
+  t.equal((await notes(env, BRUNO)).length, count, 'the reply failed: no notification of it')
 
   const now = new Date()
   const ago = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString()
