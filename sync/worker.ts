@@ -9,6 +9,10 @@ import { VERSION } from '../src/version.js'
 import { every } from '../src/work/schedule.js'
 import { runScheduledJobs } from './jobs/index.js'
 import { runExportJobsApart } from './jobs/export-process.js'
+import { runBulkJobs } from './jobs/bulk.js'
+
+/** How soon a bulk action asked for on the web is picked up (its page shows the progress). */
+const BULK_POLL_MS = 1_000
 import { startImapPoller, type RunReport } from './imap/poller.js'
 import { startMailWorker } from '../src/mail/deliver.js'
 import { createCrmAdapter, createSyncContext, type SyncContext } from './crm/context.js'
@@ -107,6 +111,12 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger; c
     await runExportJobsApart({ db, config: opts.config, holder, log: log.child({ worker: 'exports' }), signal: exportsStop.signal, leaseMs: opts.config.LEASE_SECONDS * 1000 })
   }, { log, name: 'exports' })
   jobs.push({ stop: async () => { exportsStop.abort(); await exportsLoop.stop() } })
+  // Bulk actions too big for the page to wait on: claimed by one worker at a time, like exports.
+  const bulkStop = new AbortController()
+  const bulkLoop = every(BULK_POLL_MS, async () => {
+    await runBulkJobs({ db, holder, leaseMs: opts.config.LEASE_SECONDS * 1000, log: log.child({ worker: 'bulk' }), signal: bulkStop.signal })
+  }, { log, name: 'bulk actions' })
+  jobs.push({ stop: async () => { bulkStop.abort(); await bulkLoop.stop() } })
   // CRM sync: the configured Salesforce org, else the emulator the server started (crmUrl).
   const crmLog = log.child({ worker: 'crm' })
   const crm = createSyncContext({ db, crm: createCrmAdapter(opts.config, crmLog, opts.crmUrl), config: opts.config, log: crmLog, holder })

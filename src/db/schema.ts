@@ -441,6 +441,37 @@ export interface NotificationPrefTable {
   email: Flag
 }
 
+/** A bulk action run by the worker (src/db/bulk-jobs.ts), claimed under a lease like an export. */
+export interface BulkJobTable {
+  id: Generated<number>
+  staff_id: number
+  action: string
+  /** JSON: the action's inputs (src/domain/bulk.ts BulkParams). */
+  params: string
+  total: number
+  status: 'queued' | 'running' | 'done' | 'failed'
+  holder: string | null
+  lease_until: string | null
+  attempts: ColumnType<number, number | undefined, number>
+  error: string | null
+  created_at: Timestamp
+  started_at: Timestamp | null
+  finished_at: Timestamp | null
+}
+
+/** One ticket of a bulk job; outcome null: still to do. */
+export interface BulkItemTable {
+  id: Generated<number>
+  job_id: number
+  position: number
+  ticket_id: number
+  number: number
+  title: string
+  outcome: 'done' | 'unchanged' | 'refused' | null
+  /** JSON: the refusal (code, fields, params), translated when shown. */
+  refusal: string | null
+}
+
 export interface SlaPolicyTable {
   priority: Priority
   response_minutes: number
@@ -704,6 +735,8 @@ export interface Database {
   canned_response: CannedResponseTable
   live_event: LiveEventTable
   ticket_presence: TicketPresenceTable
+  bulk_job: BulkJobTable
+  bulk_item: BulkItemTable
   notification: NotificationTable
   notification_pref: NotificationPrefTable
   sla_policy: SlaPolicyTable

@@ -36,6 +36,7 @@ import * as routingReference from './20261211090000_routing_reference.js'
 import * as cannedResponses from './20261212090000_canned_responses.js'
 import * as liveFeed from './20261213090000_live_feed.js'
 import * as notifications from './20261214090000_notifications.js'
+import * as bulkJobs from './20261217090000_bulk_jobs.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -75,7 +76,8 @@ export const migrations: Record<string, Migration> = {
   '20261211090000_routing_reference': routingReference,
   '20261212090000_canned_responses': cannedResponses,
   '20261213090000_live_feed': liveFeed,
-  '20261214090000_notifications': notifications
+  '20261214090000_notifications': notifications,
+  '20261217090000_bulk_jobs': bulkJobs
 }
 
 export const migrationProvider: MigrationProvider = {

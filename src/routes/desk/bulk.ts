@@ -9,25 +9,21 @@ import { ticketBatches } from '../../db/ticket-search.js'
 import { listDeskStaff } from '../../db/people.js'
 import { listDesks } from '../../db/catalog.js'
 import { listItems } from '../../db/managed-lists.js'
-import { personWho, type Outcome, type Refused } from '../../commands/kernel.js'
-import { performTransition } from '../../commands/lifecycle/index.js'
-import { transferTicket } from '../../commands/transfer.js'
-import { editTicketFields, type FieldsEdited } from '../../commands/edit-fields.js'
+import { personWho, type Refused } from '../../commands/kernel.js'
+import { acceptedAs, applyBulkAction, BULK_JOBS_PER_PERSON, queueBulkJob, refusalFromStore } from '../../commands/bulk.js'
+import { bulkItems, bulkProgress, getBulkJob } from '../../db/bulk-jobs.js'
+import { BULK_ACTIONS, BULK_INLINE, BULK_MAX, type BulkAction, type BulkParams } from '../../domain/bulk.js'
+import { notFound } from '../../plugins/app.js'
 import { DESK_DEFAULTS, readSearchQuery } from '../../domain/search.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
 import type { Locale, StaffActor } from '../../domain/permissions.js'
 import type { Translate } from '../../i18n/index.js'
 import { choices, Form, formFailure, oneOf, OptionalId, Text, type FormErrors } from '../forms.js'
-import { fieldMessages, refusalMessage } from '../refusals.js'
+import { fieldMessages, refusalMessage, refusalStatus } from '../refusals.js'
 import { listView } from '../list-view.js'
 import { deskPath, staffOf } from './shared.js'
 
-/** What a bulk action may do: each is one command per ticket. */
-export const BULK_ACTIONS = ['assign', 'desk', 'priority', 'pick_up', 'resolve', 'close'] as const
-export type BulkAction = (typeof BULK_ACTIONS)[number]
-
-/** The most tickets one bulk action takes ("all matching" beyond it is refused with the count). */
-export const BULK_MAX = 1_000
+export { BULK_ACTIONS, BULK_MAX, type BulkAction }
 
 const BulkForm = Form({
   bulk_action: Text,
@@ -103,18 +99,9 @@ export default async function bulk(instance: FastifyInstance) {
     return out
   }
 
-  async function apply(actor: StaffActor, action: BulkAction, ticket: Target, body: BulkBody): Promise<Outcome<unknown>> {
-    const who = personWho(actor)
-    const note = body.note.trim()
-    switch (action) {
-      case 'assign': return transferTicket(deps, who, { ticketId: ticket.id, assigneeId: body.assignee_id, note })
-      case 'desk': return editTicketFields(deps, who, { ticketId: ticket.id, deskId: body.desk_id! })
-      case 'priority': return editTicketFields(deps, who, { ticketId: ticket.id, priority: body.priority })
-      case 'pick_up': return performTransition(deps, who, 'pick_up', { ticketId: ticket.id })
-      case 'resolve': return performTransition(deps, who, 'resolve', { ticketId: ticket.id, resolution: note })
-      case 'close': return performTransition(deps, who, 'close', { ticketId: ticket.id, closureCategory: body.closure_category, closureNote: note || null })
-    }
-  }
+  const paramsOf = (body: BulkBody): BulkParams => ({
+    assigneeId: body.assignee_id, deskId: body.desk_id, priority: body.priority, closureCategory: body.closure_category, note: body.note
+  })
 
   async function render(request: FastifyRequest, reply: FastifyReply, view: {
     action: BulkAction | null; tickets: Target[]; results?: BulkResult[]; errors?: FormErrors; formError?: string; status?: number; choices?: BulkChoices
@@ -156,11 +143,20 @@ export default async function bulk(instance: FastifyInstance) {
     if (Object.keys(errors).length > 0) {
       return render(request, reply, { action, tickets: found, errors, formError: t('common.formErrors'), status: 422, choices: offered })
     }
+    if (found.length > BULK_INLINE) {
+      // Too many for the page to wait on: the worker runs it, and its page shows how far it got.
+      const queued = await queueBulkJob(deps, personWho(actor), { action: action!, params: paramsOf(body), targets: found })
+      if (!queued.ok) {
+        return render(request, reply, { action, tickets: found, formError: queued.refusal.code === 'too_many' ? t('desk.bulk.tooManyJobs', { max: BULK_JOBS_PER_PERSON }) : refusalMessage(t, queued.refusal), status: refusalStatus(queued.refusal), choices: offered })
+      }
+      request.log.info({ staffId: actor.id, action, tickets: found.length, jobId: queued.value.jobId }, 'bulk action queued for the worker')
+      return reply.code(303).redirect(`/desk/bulk/${queued.value.jobId}`)
+    }
     const results: BulkResult[] = []
     for (const ticket of found) {
-      const outcome = await apply(actor, action!, ticket, body)
+      const outcome = await applyBulkAction(deps, personWho(actor), action!, paramsOf(body), ticket.id)
       // A field edit that finds the ticket already so changes nothing, and says so.
-      const unchanged = outcome.ok && (action === 'priority' || action === 'desk') && (outcome.value as FieldsEdited).changed.length === 0
+      const unchanged = outcome.ok && acceptedAs(action!, outcome.value) === 'unchanged'
       results.push({
         number: ticket.number, title: ticket.title, ok: outcome.ok,
         message: !outcome.ok ? refusedWith(t, outcome.refusal) : unchanged ? t('desk.bulk.unchanged') : t(`desk.bulk.done.${action}`)
@@ -169,6 +165,34 @@ export default async function bulk(instance: FastifyInstance) {
     request.log.info({ staffId: actor.id, action, tickets: results.length, refused: results.filter((r) => !r.ok).length }, 'bulk action at the desk')
     // What needs a look first: the refused ones, then the rest, each group in the order chosen.
     return render(request, reply, { action, tickets: found, results: [...results.filter((r) => !r.ok), ...results.filter((r) => r.ok)], choices: offered })
+  })
+}
+
+/** A bulk action the worker runs: its progress while it runs (the page reloads itself), then what was done and refused. */
+export async function bulkJobPage(instance: FastifyInstance) {
+  const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
+  fastify.get('/bulk/:id', { schema: { params: Type.Object({ id: Type.String({ maxLength: 12 }) }) } }, async (request, reply) => {
+    const actor = staffOf(request)
+    const t = request.t
+    const id = /^[1-9]\d{0,9}$/.test(request.params.id) ? Number(request.params.id) : 0
+    const job = id > 0 && id < 2 ** 31 ? await getBulkJob(fastify.db, id) : undefined
+    // Only its own author's: another person's job is as good as missing.
+    if (!job || job.staff_id !== actor.id) throw notFound()
+    const progress = await bulkProgress(fastify.db, job.id)
+    const running = job.status === 'queued' || job.status === 'running'
+    const results: BulkResult[] | null = running ? null : (await bulkItems(fastify.db, job.id)).map((r) => ({
+      number: r.number, title: r.title, ok: r.outcome !== 'refused',
+      message: r.outcome === null ? t('desk.bulk.notReached') : r.outcome === 'refused' ? refusedWith(t, refusalFromStore(r.refusal!)) : r.outcome === 'unchanged' ? t('desk.bulk.unchanged') : t(`desk.bulk.done.${job.action}`)
+    }))
+    // While it runs, the browser asks again every two seconds (no script needed).
+    if (running) reply.header('refresh', '2')
+    const done = progress.done + progress.unchanged
+    return reply.page('desk/bulk', {
+      title: t('desk.bulk.title'), action: job.action, tickets: [], results,
+      job: { ...job, progress, handled: job.total - progress.pending, running },
+      done, refused: progress.refused, options: null, lists: null, values: {}, all: false, back: '/desk',
+      errors: {}, formError: job.status === 'failed' ? t('desk.bulk.jobFailed') : null
+    })
   })
 }
 

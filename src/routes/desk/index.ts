@@ -7,7 +7,7 @@ import extras from './extras.js'
 import newTicket from './new-ticket.js'
 import reports from './reports.js'
 import approval from './approval.js'
-import bulk from './bulk.js'
+import bulk, { bulkJobPage } from './bulk.js'
 import canned from './canned.js'
 import live from './live.js'
 import notifications from './notifications.js'
@@ -23,6 +23,7 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(reports)
   await fastify.register(approval)
   await fastify.register(bulk)
+  await fastify.register(bulkJobPage)
   await fastify.register(canned)
   await fastify.register(live)
   await fastify.register(notifications)
