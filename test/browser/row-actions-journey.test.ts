@@ -134,6 +134,31 @@ t.test('bulk in the queue: a page ticked at once and picked up, then 50 tickets 
   t.same(errors, [], 'no script errors or failed requests')
 })
 
+t.test('bulk assign: 50 tickets ticked on one page handed to Bruno with one note, one refused', async (t) => {
+  const { app, db, ids } = await testApp(t, { env: { COOKIE_SECURE: 'true' } })
+  const ana = await staffActor(db, ids, 'ana@casebridge.test')
+  const made = []
+  for (let i = 0; i < 50; i++) made.push(await makeTicket(db, ids, { title: `Scanner ${i} jams` }))
+  await db.updateTable('ticket').set({ assignee_id: ana.id }).where('id', 'in', made.map((m) => m.id)).execute()
+  // One was cancelled meanwhile: a cancelled ticket is handed to nobody.
+  await transition(db, personWho(ana), made[7].id, { action: 'cancel', reason: 'Duplicate.' }, new Date())
+
+  const { base, staff, errors } = await anaInChromium(t, app)
+  await staff.goto(`${base}/desk?scope=mine&situation=all&q=Scanner&per_page=50`)
+  await staff.getByRole('checkbox', { name: en('desk.bulk.pickPage') }).check()
+  t.equal(await staff.locator('input[form="bulk"][name="tickets"]:checked').count(), 50, 'the 50 rows of the page ticked')
+  await staff.locator('#bulk').getByLabel(en('desk.bulk.action')).selectOption({ label: en('desk.bulk.action.assign') })
+  await staff.locator('#bulk').getByLabel(en('desk.bulk.assignee')).selectOption({ label: 'Bruno Lima' })
+  await staff.locator('#bulk').getByLabel(en('desk.bulk.note')).fill('Bruno covers the scanners this week.')
+  await staff.locator('#bulk').getByRole('button', { name: en('desk.bulk.apply') }).click()
+  await staff.waitForURL(`${base}/desk/bulk`)
+  t.equal(await staff.locator('.bulk-summary').innerText(), '49 done, 1 refused.')
+  t.match(await staff.locator('tr.bulk-refused').innerText(), `#${made[7].number}`, 'the cancelled one is named, with why')
+  const bruno = await db.selectFrom('ticket').select('id').where('id', 'in', made.map((m) => m.id)).where('assignee_id', '=', ids.staff['bruno@casebridge.test']).execute()
+  t.equal(bruno.length, 49, 'Bruno has the 49 others')
+  t.same(errors, [], 'no script errors or failed requests')
+})
+
 t.test('a canned response written once, then inserted in a reply by typing "/" and its title, filled in for the ticket', async (t) => {
   const { app, db, ids } = await testApp(t, { env: { COOKIE_SECURE: 'true' } })
   const ana = await staffActor(db, ids, 'ana@casebridge.test')
