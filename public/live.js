@@ -67,7 +67,7 @@
     if (fetching) { again = true; return }
     fetching = true
     var before = noteIds(document)
-    fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { accept: 'text/html' } })
+    fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { accept: 'text/html', 'x-live-refresh': '1' } })
       .then(function (res) { return res.ok ? res.text() : null })
       .then(function (html) {
         if (html === null) return

@@ -96,7 +96,8 @@ export default fp(async function appPlugins(fastify) {
 
   fastify.decorateReply('page', function (this: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
     const request = this.request
-    const flash = request.session?.get('flash')
+    // A live page fetching itself again (public/live.js) leaves the flash for the page it is meant for.
+    const flash = request.headers['x-live-refresh'] === undefined ? request.session?.get('flash') : undefined
     if (flash) request.session.set('flash', undefined)
     const locale = request.locale
     const context = {

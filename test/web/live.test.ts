@@ -206,3 +206,13 @@ t.test('collision rules', async (t) => {
   t.same(collisionSince(seen, { ...ticket, version: 4, state: 'resolved', status: 'resolved', assignee_id: null }, [], 7, '?'),
     { authors: [], state: { state: 'resolved', status: 'resolved' }, assignee: { id: null } })
 })
+
+t.test('a live page fetching itself again leaves the flash for the page it is meant for', async (t) => {
+  const env = await testApp(t)
+  const ticket = await makeTicket(env.db, env.ids, { title: 'Flash' })
+  const ana = await loginAs(env.app, 'ana@casebridge.test')
+  t.equal((await reply(ana, ticket.number, 'Done.')).statusCode, 302)
+  const refetch = await ana.request({ method: 'GET', url: `/desk/tickets/${ticket.number}`, headers: { 'x-live-refresh': '1' } })
+  t.notMatch(refetch.body, 'flash-success', 'the refresh shows no flash')
+  t.match((await ana.get(`/desk/tickets/${ticket.number}`)).body, 'flash-success', 'the page after the redirect still does')
+})
