@@ -441,6 +441,24 @@ export interface NotificationPrefTable {
   email: Flag
 }
 
+/** A staff member's last queue search, as its canonical query string ('' : the defaults). */
+export interface QueuePrefTable {
+  staff_id: number
+  query: string
+  updated_at: Timestamp
+}
+
+/** A saved queue search: personal (desk_id null) or shared with a desk (src/domain/queue-views.ts). */
+export interface QueueViewTable {
+  id: Generated<number>
+  owner_staff_id: number
+  desk_id: number | null
+  name: string
+  query: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 /** A bulk action run by the worker (src/db/bulk-jobs.ts), claimed under a lease like an export. */
 export interface BulkJobTable {
   id: Generated<number>
@@ -733,12 +751,14 @@ export interface Database {
   setting: SettingTable
   list_item: ListItemTable
   canned_response: CannedResponseTable
+  queue_pref: QueuePrefTable
+  queue_view: QueueViewTable
+  notification: NotificationTable
+  notification_pref: NotificationPrefTable
   live_event: LiveEventTable
   ticket_presence: TicketPresenceTable
   bulk_job: BulkJobTable
   bulk_item: BulkItemTable
-  notification: NotificationTable
-  notification_pref: NotificationPrefTable
   sla_policy: SlaPolicyTable
   sla_item_policy: SlaItemPolicyTable
   business_calendar: BusinessCalendarTable

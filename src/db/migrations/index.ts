@@ -35,8 +35,9 @@ import * as requesterSearchIndex from './20261210100000_requester_search_index.j
 import * as routingReference from './20261211090000_routing_reference.js'
 import * as cannedResponses from './20261212090000_canned_responses.js'
 import * as liveFeed from './20261213090000_live_feed.js'
-import * as notifications from './20261214090000_notifications.js'
 import * as bulkJobs from './20261217090000_bulk_jobs.js'
+import * as notifications from './20261214090000_notifications.js'
+import * as queueViews from './20261215090000_queue_views.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -77,6 +78,7 @@ export const migrations: Record<string, Migration> = {
   '20261212090000_canned_responses': cannedResponses,
   '20261213090000_live_feed': liveFeed,
   '20261214090000_notifications': notifications,
+  '20261215090000_queue_views': queueViews,
   '20261217090000_bulk_jobs': bulkJobs
 }
 

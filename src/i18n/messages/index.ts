@@ -16,6 +16,7 @@ import approval from './approval.js'
 import security from './security.js'
 import serviceHours from './service-hours.js'
 import lists from './lists.js'
+import queueViews from './queue-views.js'
 import live from './live.js'
 import notifications from './notifications.js'
 import { LIFECYCLE_MESSAGES } from '../../domain/lifecycle.js'
@@ -23,4 +24,4 @@ import { LIFECYCLE_MESSAGES } from '../../domain/lifecycle.js'
 export type MessageCatalog = Record<Locale, Record<string, string>>
 
 /** Every catalog; each area of the product keeps its own file. */
-export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports, search, exportsCatalog, approval, security, serviceHours, lists, live, notifications]
+export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports, search, exportsCatalog, approval, security, serviceHours, lists, queueViews, live, notifications]

@@ -9,6 +9,7 @@ import reports from './reports.js'
 import approval from './approval.js'
 import bulk, { bulkJobPage } from './bulk.js'
 import canned from './canned.js'
+import views from './views.js'
 import live from './live.js'
 import notifications from './notifications.js'
 
@@ -25,6 +26,7 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(bulk)
   await fastify.register(bulkJobPage)
   await fastify.register(canned)
+  await fastify.register(views)
   await fastify.register(live)
   await fastify.register(notifications)
 }
