@@ -1,5 +1,6 @@
 // Staff notifications: the bell and its count, the page, mark read, e-mail choices, and each kind
 // produced by the command that causes it (never for the person acting), in its transaction.
+// The pure rules (mentions, e-mail defaults): test/domain/notifications.test.ts.
 // Both databases:
 //   npx tap test/web/notifications.test.ts
 //   scripts/pg-test.sh test/web/notifications.test.ts
@@ -21,7 +22,6 @@ import { mailTokenKey } from '../../src/security/mail-key.js'
 import { approvalKey } from '../../src/security/approval-token.js'
 import { renderMail } from '../../src/mail/render.js'
 import { INJECTED, startFailing, stopFailing } from '../helpers/failing-writes.js'
-import { mentionedStaff, mentionHandles, unreadLabel, wantsEmail } from '../../src/domain/notifications.js'
 
 const ANA = 'ana@casebridge.test'
 const BRUNO = 'bruno@casebridge.test'
@@ -47,43 +47,6 @@ async function setEmail(agent: Agent, kinds: string[]) {
   const page = await agent.get('/desk/notifications')
   return agent.post('/desk/notifications/email', { _csrf: csrfFrom(page.body), email: kinds }, { noCsrf: true })
 }
-
-t.test('mention rule, e-mail defaults and the bell label (table-driven)', async (t) => {
-  const staff = [
-    { id: 1, name: 'Ana Souza', email: 'ana@casebridge.test' },
-    { id: 2, name: 'Bruno Lima', email: 'bruno@casebridge.test' },
-    { id: 3, name: 'João Pereira', email: 'jp@casebridge.test' },
-    { id: 4, name: 'Bruno Costa', email: 'bcosta@casebridge.test' },
-    { id: 5, name: 'Alex Admin', email: 'admin@casebridge.test' }
-  ]
-  const cases: [string, number | null, number[], string][] = [
-    ['@bruno please look', 1, [2], 'the e-mail local part'],
-    ['@Bruno please look', 1, [2], 'any case'],
-    ['thanks @ana.', 2, [1], 'a trailing dot ends a sentence'],
-    ['@ana note to self', 1, [], 'never the author'],
-    ['@joao and @JOÃO', 1, [3], 'first name, accents folded, once'],
-    ['@jp', 1, [3], 'local part'],
-    ['@alex', 1, [5], 'first name when unambiguous'],
-    ['@admin', 1, [5], 'local part of the admin'],
-    ['@bcosta @bruno @bruno', 1, [2, 4], 'each once'],
-    ['mail bob@acme.test or ana@casebridge.test', 2, [], 'an address is no mention'],
-    ['@nobody here', 1, [], 'unknown handle'],
-    ['@', 1, [], 'a lone @'],
-    ['(@bruno)', 1, [2], 'after punctuation']
-  ]
-  for (const [body, author, want, why] of cases) t.same(mentionedStaff(body, staff, author), want, `${why}: ${body}`)
-  // First name shared by two Brunos: only the local part names one of them.
-  t.same(mentionedStaff('@bruno', staff.filter((s) => s.id !== 2).concat({ id: 6, name: 'Bruno Dias', email: 'bdias@x.test' }), null), [], 'ambiguous first name names nobody')
-  t.same(mentionHandles('@Ana, @ana and @bruno-'), ['ana', 'bruno'])
-  t.equal(wantsEmail('assigned', null), true)
-  t.equal(wantsEmail('client_replied', undefined), true)
-  t.equal(wantsEmail('mentioned', null), false)
-  t.equal(wantsEmail('sla_at_risk', null), false)
-  t.equal(wantsEmail('approval_decided', null), false)
-  t.equal(wantsEmail('assigned', 0), false)
-  t.equal(wantsEmail('mentioned', 1), true)
-  t.same([0, 5, 99, 100].map(unreadLabel), ['0', '5', '99', '99+'])
-})
 
 t.test('assigned: routed, transferred or handed out to me, but not when I take it myself', async (t) => {
   const env = await testApp(t)
@@ -129,38 +92,34 @@ t.test('assigned: routed, transferred or handed out to me, but not when I take i
 
 t.test('assigned by an escalation: told in the app, and the escalation mail follows the choice', async (t) => {
   const env = await testApp(t)
-  const ana = personWho(await staffActor(env.db, env.ids, ANA))
+  const admin = personWho(await staffActor(env.db, env.ids, ADMIN))
   const target = env.ids.desk['Product Support']
+  // Bruno manages Product Support and is not on it: whoever gets the ticket there is someone else.
   const escalate = async () => {
     const ticket = await ticketFor(env, BRUNO)
-    const moved = await escalateTicket(depsAt(env.db), ana, { ticketId: ticket.id, targetDeskId: target, reason: 'Needs the product team.' })
+    const moved = await escalateTicket(depsAt(env.db), admin, { ticketId: ticket.id, targetDeskId: target, reason: 'Needs the product team.' })
     if (!moved.ok) throw moved.refusal
-    const now = await env.db.selectFrom('ticket').innerJoin('staff', 'staff.id', 'ticket.assignee_id').select(['staff.id', 'staff.email']).where('ticket.id', '=', ticket.id).executeTakeFirst()
-    return { ticket, assignee: now }
+    const now = await env.db.selectFrom('ticket').innerJoin('staff', 'staff.id', 'ticket.assignee_id').select(['staff.id', 'staff.email']).where('ticket.id', '=', ticket.id).executeTakeFirstOrThrow()
+    return { ticket, email: now.email }
   }
   const first = await escalate()
-  if (!first.assignee || first.assignee.id === env.ids.staff[ANA] || first.assignee.id === env.ids.staff[BRUNO]) {
-    // Ana is the actor and Bruno manages Product Support: neither case is this test's.
-    t.pass('the escalation went to someone this test does not look at')
-    return
-  }
-  const email = first.assignee.email
-  const told = (await notes(env, email)).filter((n) => n.ticket_id === first.ticket.id)
+  t.not(first.email, BRUNO)
+  // (The ticket's routing may have told the same person once already, on its Service Desk.)
+  const told = (await notes(env, first.email)).filter((n) => n.ticket_id === first.ticket.id && n.excerpt === 'Needs the product team.')
   t.equal(told.length, 1)
-  t.match(told[0], { kind: 'assigned', actor_name: 'Ana Souza', excerpt: 'Needs the product team.' })
-  const mailed = (await mails(env, email, 'ticket.escalate')).filter((m) => m.ticket_id === first.ticket.id)
+  t.match(told[0], { kind: 'assigned', actor_name: 'Alex Admin', excerpt: 'Needs the product team.' })
+  const mailed = (await mails(env, first.email, 'ticket.escalate')).filter((m) => m.ticket_id === first.ticket.id)
   t.equal(mailed.length, 1, 'mailed as before')
   t.match(renderMail(mailed[0], { publicUrl: 'https://x', defaultLocale: 'en' }).text, 'assigned to you')
   t.equal((await mails(env, BRUNO, 'ticket.escalate')).filter((m) => m.ticket_id === first.ticket.id).length, 1, 'the desk manager too')
 
-  for (const who of ['carla@casebridge.test', 'diego@casebridge.test']) {
+  for (const who of [ANA, 'carla@casebridge.test', 'diego@casebridge.test']) {
     await env.db.insertInto('notification_pref').values({ staff_id: env.ids.staff[who], kind: 'assigned', email: 0 }).execute()
   }
   const second = await escalate()
-  if (second.assignee && second.assignee.id !== env.ids.staff[ANA] && second.assignee.id !== env.ids.staff[BRUNO]) {
-    t.equal((await notes(env, second.assignee.email)).filter((n) => n.ticket_id === second.ticket.id).length, 1, 'told in the app')
-    t.equal((await mails(env, second.assignee.email, 'ticket.escalate')).filter((m) => m.ticket_id === second.ticket.id).length, 0, 'no mail once switched off')
-  }
+  t.equal((await notes(env, second.email)).filter((n) => n.ticket_id === second.ticket.id && n.excerpt === 'Needs the product team.').length, 1, 'told in the app')
+  t.equal((await mails(env, second.email, 'ticket.escalate')).filter((m) => m.ticket_id === second.ticket.id).length, 0, 'no mail once switched off')
+  t.equal((await mails(env, BRUNO, 'ticket.escalate')).filter((m) => m.ticket_id === second.ticket.id).length, 1, 'the manager is mailed whatever the assignee chose')
 })
 
 t.test('client_replied: the assignee hears of a client reply, by mail too unless they said no', async (t) => {
