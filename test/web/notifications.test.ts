@@ -195,6 +195,16 @@ t.test('sla_at_risk and approval_decided tell the assignee', async (t) => {
   t.equal(decided.length, 1)
   t.match(decided[0], { detail: 'rejected', actor_name: 'Alice Walker', excerpt: 'No budget this quarter', ticket_id: request.id })
   t.equal((await mails(env, BRUNO, 'ticket.reject_approval')).length, 0, 'no mail by default')
+
+  await setEmail(await loginAs(env.app, BRUNO), ['approval_decided'])
+  const another = await ticketFor(env, BRUNO, { category: 'New user account' })
+  const asked = await env.db.selectFrom('mail_outbox').selectAll().where('ticket_id', '=', another.id).where('template', '=', 'ticket.approval_request').executeTakeFirstOrThrow()
+  const link = /\/approvals\/([A-Za-z0-9_-]+)#approve/.exec(composeMail(asked, mailSettings(env.config), mailTokenKey(env.config), 'x').text)![1]
+  await decideApproval(deps, approvalKey(env.config), link, null, { approve: true })
+  const approved = (await mails(env, BRUNO, 'ticket.approve')).filter((m) => m.ticket_id === another.id)
+  t.equal(approved.length, 1, 'mailed once asked for')
+  t.match(renderMail(approved[0], { publicUrl: 'https://x', defaultLocale: 'en' }).text, `Request #${another.number}, assigned to you, was approved by Alice Walker.`)
+  t.match(renderMail({ ...approved[0], locale: 'pt-BR' }, { publicUrl: 'https://x', defaultLocale: 'en' }).text, 'foi aprovada por Alice Walker')
 })
 
 t.test('a command that is refused leaves no notification; old ones are pruned', async (t) => {
