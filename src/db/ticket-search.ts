@@ -130,6 +130,7 @@ function applyListFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: 
   if (f.q && f.q.trim()) qb = applySearch(db, qb, f.q)
   if (f.title && f.title.trim()) qb = applyTitleWords(db, qb, f.title.trim())
   if (f.number !== undefined) qb = qb.where('ticket.number', '=', f.number)
+  if (f.numbers !== undefined) qb = f.numbers.length > 0 ? qb.where('ticket.number', 'in', f.numbers) : qb.where(sql<boolean>`1 = 0`)
   if (f.situation && f.situation !== 'all') qb = qb.where('ticket.state', 'in', SITUATION_STATES[f.situation])
   if (f.state) qb = qb.where('ticket.state', '=', f.state)
   if (f.status) qb = qb.where('ticket.status', '=', f.status)
@@ -350,7 +351,7 @@ function keepCapped(db: Executor, key: string): void {
 
 /** True when the pieces are read from their index alone: scope, state, status and sort, nothing else to test on the row. */
 function readFromIndex(f: TicketFilters): boolean {
-  return !f.q?.trim() && !f.title?.trim() && f.sla === undefined && f.number === undefined &&
+  return !f.q?.trim() && !f.title?.trim() && f.sla === undefined && f.number === undefined && f.numbers === undefined &&
     (f.scope === undefined || f.scope === 'desks') && f.assigneeId === undefined &&
     ROW_FILTERS.every((k) => f[k] === undefined)
 }

@@ -29,6 +29,8 @@ export interface SearchFilters {
   /** Words in the title only. */
   title?: string
   number?: number
+  /** Staff only: these ticket numbers (the bulk panel's export of the ticked rows), at most MAX_NUMBERS. */
+  numbers?: number[]
   /** Calendar days, YYYY-MM-DD, inclusive at both ends (UTC). */
   openedFrom?: string
   openedTo?: string
@@ -67,7 +69,7 @@ export interface SearchError {
 
 /** URL parameter names (snake_case, as forms send them) for each filter. */
 export const URL_PARAMS: Record<SearchField, string> = {
-  q: 'q', title: 'title', number: 'number',
+  q: 'q', title: 'title', number: 'number', numbers: 'numbers',
   openedFrom: 'opened_from', openedTo: 'opened_to', closedFrom: 'closed_from', closedTo: 'closed_to',
   situation: 'situation', state: 'state', status: 'status', deskId: 'desk', ticketType: 'type', areaId: 'area',
   categoryId: 'item', productId: 'product', priority: 'priority', assigneeId: 'assignee', requesterId: 'requester',
@@ -76,11 +78,13 @@ export const URL_PARAMS: Record<SearchField, string> = {
 
 /** Filters that narrow the result (not sort, order, page or the staff tab). */
 export const NARROWING: readonly SearchField[] = [
-  'q', 'title', 'number', 'openedFrom', 'openedTo', 'closedFrom', 'closedTo', 'situation', 'state', 'status', 'deskId',
+  'q', 'title', 'number', 'numbers', 'openedFrom', 'openedTo', 'closedFrom', 'closedTo', 'situation', 'state', 'status', 'deskId',
   'ticketType', 'areaId', 'categoryId', 'productId', 'priority', 'assigneeId', 'requesterId', 'accountId', 'sla'
 ]
 
 export const MAX_TEXT = 200
+/** The most ticket numbers one search names (as many as a bulk action takes). */
+export const MAX_NUMBERS = 1_000
 
 function oneOf<T extends string>(value: string, options: readonly T[]): T | undefined {
   return (options as readonly string[]).includes(value) ? (value as T) : undefined
@@ -177,6 +181,13 @@ export function readSearch(get: (name: string) => string | undefined, names: Rec
       const n = v === 'none' ? 'none' : positiveId(v)
       if (n === undefined) errors.assigneeId = { key: 'search.error.unknownValue' }
       else filters.assigneeId = n
+    }
+    const list = raw('numbers')
+    if (list !== undefined && list !== '') {
+      const parts = list.split(',')
+      const numbers = parts.map((p) => positiveId(p.trim().replace(/^#/, '')))
+      if (parts.length > MAX_NUMBERS || numbers.some((n) => n === undefined)) errors.numbers = { key: 'search.error.badNumber' }
+      else filters.numbers = [...new Set(numbers as number[])].sort((a, b) => a - b)
     }
   }
 

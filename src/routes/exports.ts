@@ -50,6 +50,7 @@ export function describeSearch(f: SearchFilters, defaults: Partial<SearchFilters
   if (f.q) parts.push(`${t('exports.search.words')}: “${f.q}”`)
   if (f.title) parts.push(`${t('search.title')}: “${f.title}”`)
   if (f.number !== undefined) parts.push(`#${f.number}`)
+  if (f.numbers !== undefined) parts.push(t('exports.search.numbers', { count: f.numbers.length }))
   if (changed('scope')) parts.push(t(`exports.search.scope.${f.scope}`))
   if (changed('situation')) parts.push(`${t('search.group')}: ${t(`situation.${f.situation}`)}`)
   if (f.state) parts.push(`${t('ticket.state')}: ${t(`state.${f.state}`)}`)

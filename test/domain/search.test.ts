@@ -15,7 +15,7 @@ const read = (query: Record<string, unknown>, opts: ReadOptions = staff) => read
 
 /** One value per filter, each different from every default. */
 const EVERY_FILTER: Required<SearchFilters> = {
-  q: 'printer jams', title: 'duplex tray', number: 42,
+  q: 'printer jams', title: 'duplex tray', number: 42, numbers: [4, 7],
   openedFrom: '2025-01-01', openedTo: '2025-01-31', closedFrom: '2025-02-01', closedTo: '2025-02-28',
   situation: 'waiting', state: 'resolved', status: 'waiting_for_closure', deskId: 3, ticketType: 'request', areaId: 7,
   categoryId: 8, productId: 9, priority: 'high', assigneeId: 11, requesterId: 12, accountId: 13, sla: 'at_risk',
@@ -204,4 +204,13 @@ t.test('rows per page: 25, 50 or 100 for staff; anything else falls back without
     t.same(back.errors, {})
   }
   t.equal(read({ per_page: '50' }, client).filters.perPage, undefined, 'the portal does not read it')
+})
+
+t.test('ticket numbers: a list for staff, in order, each once; a wrong one or too many is reported', async (t) => {
+  t.same(read({ numbers: '7,#4, 7' }).filters.numbers, [4, 7])
+  t.equal(searchQuery(read({ numbers: '7,4' }).filters), 'numbers=4%2C7')
+  t.same(read({ numbers: '4,x' }).errors, { numbers: { key: 'search.error.badNumber' } })
+  t.same(read({ numbers: Array.from({ length: 1001 }, (_, i) => i + 1).join(',') }).errors, { numbers: { key: 'search.error.badNumber' } })
+  t.equal(read({ numbers: '4' }, client).filters.numbers, undefined, 'the portal does not read it')
+  t.ok(isNarrowed({ numbers: [4] }))
 })

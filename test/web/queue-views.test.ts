@@ -6,6 +6,8 @@ import t from 'tap'
 import { loginAs, testApp, csrfFrom, type Agent } from '../helpers/app.js'
 import { makeTicket } from '../helpers/tickets.js'
 import { countLabel, MAX_VIEWS } from '../../src/domain/queue-views.js'
+import ExcelJS from 'exceljs'
+import { runExportJobs } from '../../sync/jobs/exports.js'
 
 type Env = Awaited<ReturnType<typeof testApp>>
 
@@ -231,4 +233,40 @@ t.test('bad input is a 4xx with what was typed kept; names are unique where they
   const queue = await ana.get('/desk')
   t.equal(queue.statusCode, 200, 'the queue with a full sidebar')
   t.equal(sidebar(queue.body).length, MAX_VIEWS)
+})
+
+t.test('the bulk panel exports the ticked tickets through the exports\' own job: those, and only those the person may see', async (t) => {
+  const env = await testApp(t, { env: { FILE_STORE: 'fs' } })
+  const a = await makeTicket(env.db, env.ids, { title: 'Export me' })
+  const b = await makeTicket(env.db, env.ids, { title: 'Export me too', priority: 'low' })
+  await makeTicket(env.db, env.ids, { title: 'Leave me out' })
+  const hidden = await makeTicket(env.db, env.ids, { title: 'Another desk', desk: 'Product Support' })
+  const bruno = await loginAs(env.app, 'bruno@casebridge.test')
+  const queue = await bruno.get('/desk?sort=title&order=asc')
+  t.match(queue.body, '<option value="export" >Export the ticked tickets (Excel)</option>', 'offered in the panel')
+
+  const none = await bruno.post('/desk/bulk', { _csrf: csrfFrom(queue.body), bulk_action: 'export', query: 'sort=title&order=asc', next: '/desk?sort=title&order=asc' }, { noCsrf: true })
+  t.equal(none.statusCode, 422, 'nothing ticked')
+  t.match(none.body, 'No ticket was ticked')
+
+  const posted = await bruno.post('/desk/bulk', {
+    _csrf: csrfFrom(queue.body), bulk_action: 'export', tickets: [String(b.number), String(a.number), String(hidden.number)],
+    query: 'sort=title&order=asc', next: '/desk?sort=title&order=asc'
+  }, { noCsrf: true })
+  t.equal(posted.statusCode, 302)
+  t.equal(posted.headers.location, '/desk?sort=title&order=asc', 'back to the list')
+  const job = await env.db.selectFrom('export_job').select(['id', 'query', 'area']).executeTakeFirstOrThrow()
+  t.same({ area: job.area, query: decodeURIComponent(job.query) }, {
+    area: 'desk', query: `numbers=${[a.number, b.number, hidden.number].sort((x, y) => x - y).join(',')}&situation=all&sort=title&order=asc`
+  }, 'the ticked numbers, in any state, in the list\'s order')
+  t.match((await bruno.get('/exports')).body, '3 ticked ticket(s)', 'the exports page says what it holds')
+
+  await runExportJobs({ db: env.db, config: env.config, holder: 'test-worker' })
+  const href = /href="(\/exports\/\d+\/download)"/.exec((await bruno.get('/exports')).body)?.[1]
+  t.ok(href, 'ready to download')
+  const wb = new ExcelJS.Workbook()
+  await wb.xlsx.load((await bruno.get(href!)).rawPayload as unknown as ArrayBuffer)
+  const numbers: unknown[] = []
+  wb.worksheets[0].eachRow((row, i) => { if (i > 1) numbers.push((row.values as ExcelJS.CellValue[])[1]) })
+  t.same(numbers, [a.number, b.number], 'the two ticked tickets Bruno sees, by title; the other desk\'s left out')
 })

@@ -3,6 +3,8 @@ import type { MessageCatalog } from './index.js'
 // The staff queue's comfort: rows per page, the remembered search and saved searches ("views").
 const messages: MessageCatalog = {
   en: {
+    'desk.bulk.action.export': 'Export the ticked tickets (Excel)',
+    'exports.search.numbers': '{count} ticked ticket(s)',
     'desk.perPage.label': 'Rows per page',
     'desk.perPage.option': '{n} rows per page',
     'desk.views.title': 'Saved views',
@@ -39,6 +41,8 @@ const messages: MessageCatalog = {
     'desk.views.tooMany': 'You already keep {max} views: delete one before saving another.'
   },
   'pt-BR': {
+    'desk.bulk.action.export': 'Exportar os chamados marcados (Excel)',
+    'exports.search.numbers': '{count} chamado(s) marcado(s)',
     'desk.perPage.label': 'Linhas por página',
     'desk.perPage.option': '{n} linhas por página',
     'desk.views.title': 'Visões salvas',

@@ -14,7 +14,8 @@ import { acceptedAs, applyBulkAction, BULK_JOBS_PER_PERSON, queueBulkJob, refusa
 import { bulkItems, bulkProgress, getBulkJob } from '../../db/bulk-jobs.js'
 import { BULK_ACTIONS, BULK_INLINE, BULK_MAX, type BulkAction, type BulkParams } from '../../domain/bulk.js'
 import { notFound } from '../../plugins/app.js'
-import { DESK_DEFAULTS, readSearchQuery } from '../../domain/search.js'
+import { DESK_DEFAULTS, readSearchQuery, searchQuery } from '../../domain/search.js'
+import { MAX_ACTIVE_EXPORTS, requestExport } from '../../commands/exports.js'
 import { PRIORITIES } from '../../domain/lifecycle.js'
 import type { Locale, StaffActor } from '../../domain/permissions.js'
 import type { Translate } from '../../i18n/index.js'
@@ -120,6 +121,26 @@ export default async function bulk(instance: FastifyInstance) {
     }, view.status ?? 200)
   }
 
+  /**
+   * The export of the ticked tickets (or of every ticket matching the search): the exports' own
+   * job, its search narrowed to the ticked numbers; the export itself keeps to what the staff
+   * member may see, so a number they may not see is left out as on every other path.
+   */
+  async function exportChosen(request: FastifyRequest, reply: FastifyReply, actor: StaffActor, body: BulkBody) {
+    const t = request.t
+    const listed = readSearchQuery(Object.fromEntries(new URLSearchParams(body.query)), { kind: 'staff', defaults: DESK_DEFAULTS }).filters
+    const ticked = [...new Set((Array.isArray(body.tickets) ? body.tickets : [body.tickets]).filter((n) => /^[1-9]\d{0,8}$/.test(n)).map(Number))]
+    if (body.all !== '1' && ticked.length === 0) {
+      return render(request, reply, { action: null, tickets: [], formError: t('desk.bulk.noneChosen'), status: 422 })
+    }
+    // The ticked rows whatever their state now, in the list's order.
+    const filters = body.all === '1' ? listed : { ...DESK_DEFAULTS, situation: 'all' as const, sort: listed.sort, order: listed.order, numbers: ticked.sort((a, b) => a - b) }
+    const outcome = await requestExport(deps, personWho(actor), { area: 'desk', query: searchQuery({ ...filters, page: undefined }, DESK_DEFAULTS), locale: request.locale })
+    if (!outcome.ok) reply.flash('error', t('exports.limit', { max: MAX_ACTIVE_EXPORTS }))
+    else reply.flash('success', t('exports.queued'))
+    return reply.redirect(backTo(body.next))
+  }
+
   fastify.post('/bulk', { schema: { body: BulkForm }, attachValidation: true }, async (request, reply) => {
     const actor = staffOf(request)
     const t = request.t
@@ -129,6 +150,7 @@ export default async function bulk(instance: FastifyInstance) {
       return render(request, reply, { action: null, tickets: [], formError: failure.message, status: 422 })
     }
     const body = request.body
+    if (body.bulk_action === 'export') return exportChosen(request, reply, actor, body)
     const action = oneOf(body.bulk_action, BULK_ACTIONS)
     const found = await targets(actor, body)
     if ('tooMany' in found) {
