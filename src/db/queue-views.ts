@@ -1,6 +1,9 @@
 // The staff queue's remembered search (queue_pref) and saved searches (queue_view) as rows.
 import type { Executor } from './index.js'
 import type { StaffActor } from '../domain/permissions.js'
+import { BoundedMap } from '../domain/bounded-map.js'
+import { viewFilters } from '../domain/queue-views.js'
+import { listTickets } from './ticket-search.js'
 
 /** The staff member's last queue search as its query string, or undefined when they have none yet. */
 export async function getQueuePref(db: Executor, staffId: number): Promise<string | undefined> {
@@ -12,6 +15,27 @@ export async function saveQueuePref(db: Executor, staffId: number, query: string
   await db.insertInto('queue_pref').values({ staff_id: staffId, query, updated_at: at })
     .onConflict((oc) => oc.column('staff_id').doUpdateSet({ query, updated_at: at }))
     .execute()
+}
+
+/**
+ * A view's count as the sidebar shows it: the list's own capped count (at most COUNT_CAP + 1
+ * matches read), kept a minute per database, person's scope and search. A queue page counts each
+ * view it lists, and opening it again (or its live refresh) within the minute costs nothing more;
+ * a view with words to search costs tens of ms to count at scale. The list itself, and the count
+ * of the view being shown, are always read afresh.
+ */
+const COUNT_TTL_MS = 60_000
+const countsKept = new WeakMap<Executor, BoundedMap<string, { total: number; totalCapped: boolean; until: number }>>()
+
+export async function viewCount(db: Executor, actor: StaffActor, query: string, now: Date): Promise<{ total: number; totalCapped: boolean }> {
+  let kept = countsKept.get(db)
+  if (!kept) countsKept.set(db, (kept = new BoundedMap(5_000)))
+  const key = JSON.stringify([actor.id, actor.role, [...actor.deskIds].sort((a, b) => a - b), query])
+  const known = kept.get(key)
+  if (known && known.until > Date.now()) return known
+  const { total, totalCapped } = await listTickets(db, actor, { ...viewFilters(query), page: 1, perPage: 1, now })
+  kept.set(key, { total, totalCapped, until: Date.now() + COUNT_TTL_MS })
+  return { total, totalCapped }
 }
 
 /** Views with their desk's name and manager and their owner's name. */

@@ -17,7 +17,7 @@ const decode = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').r
 /** The sidebar's views as the page lists them: name, count, and whether it is marked current. */
 function sidebar(html: string) {
   const aside = html.match(/<aside class="queue-views[\s\S]*?<\/aside>/)?.[0] ?? ''
-  return [...aside.matchAll(/<a href="([^"]+)"\s*( aria-current="page")?\s*>\s*<span class="view-name">([^<]*)<\/span>\s*(?:<span class="view-count"[^>]*>([^<]*)<\/span>)?/g)]
+  return [...aside.matchAll(/<a href="([^"]+)"\s*( aria-current="page")?\s*>\s*<span class="view-name">([^<]*)<\/span>\s*(?:<span class="view-count">([^<]*)<span class="sr-only"> matching tickets<\/span><\/span>)?/g)]
     .map((m) => ({ url: decode(m[1]), current: Boolean(m[2]), name: decode(m[3]), count: m[4] ?? null }))
 }
 

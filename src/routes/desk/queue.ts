@@ -3,12 +3,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { listTickets } from '../../db/ticket-search.js'
 import { getStaff } from '../../db/people.js'
-import { getQueuePref, listViewsFor } from '../../db/queue-views.js'
+import { getQueuePref, listViewsFor, viewCount } from '../../db/queue-views.js'
 import { personWho } from '../../commands/kernel.js'
 import { setAvailability } from '../../commands/assignment.js'
 import { rememberQueueSearch } from '../../commands/queue-views.js'
 import { DESK_DEFAULTS, PER_PAGE_CHOICES, SCOPES } from '../../domain/search.js'
-import { COUNTED_VIEWS, countLabel, mayEditView, VIEW_NAME_MAX, viewFilters } from '../../domain/queue-views.js'
+import { COUNTED_VIEWS, countLabel, mayEditView, VIEW_NAME_MAX } from '../../domain/queue-views.js'
 import { Choice, Form, formFailure } from '../forms.js'
 import { lifecycleActor, quickActions, staffOf } from './shared.js'
 import { getSettings } from '../../db/settings.js'
@@ -48,7 +48,7 @@ export default async function queue(instance: FastifyInstance) {
     const search = await readSearchPage(fastify.db, asked ? request : withQuery(request, remembered ?? ''), '/desk', DESK_DEFAULTS, ['scope'])
     const now = fastify.clock()
     const perPage = search.f.perPage ?? 25
-    // Each view's count is the list's own capped count; the view being shown is the list itself.
+    // Each view's count is the list's own capped count (kept a minute: viewCount); the view being shown is the list itself.
     const counted = views.slice(0, COUNTED_VIEWS)
     const [result, choices, me, policy, bulk, counts] = await Promise.all([
       listTickets(fastify.db, actor, { ...search.f, perPage, now }),
@@ -56,7 +56,7 @@ export default async function queue(instance: FastifyInstance) {
       getStaff(fastify.db, actor.id),
       getSettings(fastify.db),
       bulkChoices(fastify.db, actor, request.locale),
-      Promise.all(counted.map((v) => (v.query === search.query ? null : listTickets(fastify.db, actor, { ...viewFilters(v.query), page: 1, perPage: 1, now }))))
+      Promise.all(counted.map((v) => (v.query === search.query ? null : viewCount(fastify.db, actor, v.query, now))))
     ])
     // Written only when it changed: a write waits for the database's write lock.
     if (asked && (remembered ?? '') !== search.query) {
