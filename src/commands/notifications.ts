@@ -2,7 +2,7 @@
 // per kind whether they also come by e-mail. Notifications themselves are written by the commands
 // that cause them (UnitOfWork.alert); retention deletes old ones (the scheduled jobs' tidy-up).
 import {
-  getOwnNotification, markAllNotificationsRead, markNotificationRead, notificationPrefs, pruneNotifications, setNotificationPref
+  getOwnNotification, hasUnreadAbout, markAllNotificationsRead, markReadAbout, markNotificationRead, notificationPrefs, pruneNotifications, setNotificationPref
 } from '../db/notifications.js'
 import { KEEP_DAYS, KEEP_READ_DAYS, NOTIFICATION_KINDS, wantsEmail, type NotificationKind } from '../domain/notifications.js'
 import { Refused, run, SYSTEM, type Deps, type Outcome, type UnitOfWork } from './kernel.js'
@@ -22,6 +22,16 @@ export async function markRead(deps: Pick<Deps, 'db' | 'clock' | 'random'>, who:
     if (!own) throw new Refused('not_found')
     if (own.read_at === null) await markNotificationRead(uow.trx, me, id, uow.at)
   })
+}
+
+/**
+ * The person opened the ticket: what they were told about it is read. Nothing is written (no
+ * write lock) when nothing about it is unread, the usual case.
+ */
+export async function markReadAboutTicket(deps: Pick<Deps, 'db' | 'clock' | 'random'>, who: Who, ticketId: number): Promise<Outcome<number>> {
+  const person = who.person
+  if (person?.kind !== 'staff' || !(await hasUnreadAbout(deps.db, person.id, ticketId))) return { ok: true, value: 0 }
+  return run(deps, who, async (uow) => markReadAbout(uow.trx, staffId(uow), ticketId, uow.at))
 }
 
 /** Marks the person's unread notifications read, up to the newest the page showed (null: all). How many. */

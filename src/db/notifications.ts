@@ -61,6 +61,19 @@ export async function markNotificationRead(db: Executor, staffId: number, id: nu
   await db.updateTable('notification').set({ read_at: at }).where('id', '=', id).where('staff_id', '=', staffId).where('read_at', 'is', null).execute()
 }
 
+/** Whether the person has an unread notification about this ticket (one look-up before a write). */
+export async function hasUnreadAbout(db: Executor, staffId: number, ticketId: number): Promise<boolean> {
+  const row = await db.selectFrom('notification').select('id').where('staff_id', '=', staffId).where('read_at', 'is', null)
+    .where('ticket_id', '=', ticketId).limit(1).executeTakeFirst()
+  return row !== undefined
+}
+
+export async function markReadAbout(db: Executor, staffId: number, ticketId: number, at: string): Promise<number> {
+  const result = await db.updateTable('notification').set({ read_at: at }).where('staff_id', '=', staffId).where('read_at', 'is', null)
+    .where('ticket_id', '=', ticketId).executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
 /** Marks a person's unread notifications read, up to the newest they were shown (null: all). How many. */
 export async function markAllNotificationsRead(db: Executor, staffId: number, upTo: number | null, at: string): Promise<number> {
   let query = db.updateTable('notification').set({ read_at: at }).where('staff_id', '=', staffId).where('read_at', 'is', null)

@@ -321,3 +321,17 @@ t.test('the bell, the page, mark read and mark all read: each person only their 
   t.match(pt.body, 'Notificações, 99+ não lidas')
   t.match(pt.body, 'Marcar todas como lidas')
 })
+
+t.test('opening a ticket reads what the bell said about it, and only about it', async (t) => {
+  const env = await testApp(t)
+  const first = await ticketFor(env, ANA, { title: 'First' })
+  const second = await ticketFor(env, ANA, { title: 'Second' })
+  const unread = async () => (await notes(env, ANA)).filter((n) => n.read_at === null && [first.id, second.id].includes(n.ticket_id)).map((n) => n.ticket_id)
+  t.same((await unread()).sort(), [first.id, second.id].sort(), 'told about both')
+  const ana = await loginAs(env.app, ANA)
+  t.equal((await ana.get(`/desk/tickets/${first.number}`)).statusCode, 200)
+  t.same(await unread(), [second.id], 'the one she opened is read; the other is not')
+  const writes = await env.db.selectFrom('notification').select('read_at').where('ticket_id', '=', first.id).execute()
+  t.equal((await ana.get(`/desk/tickets/${first.number}`)).statusCode, 200)
+  t.same(await env.db.selectFrom('notification').select('read_at').where('ticket_id', '=', first.id).execute(), writes, 'opening it again changes nothing')
+})

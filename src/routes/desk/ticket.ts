@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { listHistory, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { personWho, type Refused } from '../../commands/kernel.js'
 import { addNote } from '../../commands/add-note.js'
+import { markReadAboutTicket } from '../../commands/notifications.js'
 import { registerOccurrence } from '../../commands/register-occurrence.js'
 import { transferTicket } from '../../commands/transfer.js'
 import { NOTE_MODES } from '../../domain/ticket.js'
@@ -68,7 +69,10 @@ export default async function ticketPage(instance: FastifyInstance) {
 
   fastify.get('/tickets/:number', { schema: { params: NumberParams } }, async (request, reply) => {
     const { number } = request.params
-    return renderTicket(fastify, request, reply, await ticketByNumber(fastify, request, number))
+    const ticket = await ticketByNumber(fastify, request, number)
+    // Opening the ticket reads what the bell said about it.
+    await markReadAboutTicket(deps, personWho(staffOf(request)), ticket.id)
+    return renderTicket(fastify, request, reply, ticket)
   })
 
   fastify.get('/tickets/:number/history', { schema: { params: NumberParams } }, async (request, reply) => {
