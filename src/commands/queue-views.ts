@@ -2,7 +2,9 @@
 // and their saved searches ("views"), personal or shared with a desk. Sharing with a desk is for
 // its manager or an admin; a shared view is renamed or deleted by its owner, the desk's manager or
 // an admin, and those changes are audited (a personal view is nobody else's business).
-import { countViewsOwnedBy, deleteView, getQueuePref, getView, insertView, renameView, saveQueuePref, viewNameTaken, type QueueViewRow } from '../db/queue-views.js'
+import {
+  countViewsOwnedBy, deleteView, getQueuePref, getView, insertView, lockViewOwner, renameView, saveQueuePref, viewNameTaken, type QueueViewRow
+} from '../db/queue-views.js'
 import { listDesks } from '../db/catalog.js'
 import { canonicalQuery, MAX_VIEWS, mayEditView, mayShareWith, maySeeView, VIEW_NAME_MAX } from '../domain/queue-views.js'
 import type { StaffActor } from '../domain/permissions.js'
@@ -52,6 +54,7 @@ async function checkName(uow: UnitOfWork, check: FieldCheck, name: string, where
 export async function saveQueueView(deps: Deps, who: Who, input: ViewInput): Promise<Outcome<{ id: number; query: string }>> {
   return run(deps, who, async (uow) => {
     const actor = staffPerson(uow)
+    await lockViewOwner(uow.trx, actor.id)
     const check = new FieldCheck()
     if (input.deskId !== null) {
       const desk = (await listDesks(uow.trx)).find((d) => d.id === input.deskId)

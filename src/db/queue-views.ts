@@ -4,6 +4,7 @@ import type { StaffActor } from '../domain/permissions.js'
 import { BoundedMap } from '../domain/bounded-map.js'
 import { viewFilters } from '../domain/queue-views.js'
 import { listTickets } from './ticket-search.js'
+import { isPostgres } from './migrations/util.js'
 
 /** The staff member's last queue search as its query string, or undefined when they have none yet. */
 export async function getQueuePref(db: Executor, staffId: number): Promise<string | undefined> {
@@ -64,6 +65,14 @@ export async function listViewsFor(db: Executor, actor: StaffActor) {
     .orderBy((eb) => eb.case().when('queue_view.desk_id', 'is', null).then(0).else(1).end())
     .orderBy('desk.name').orderBy('queue_view.name').orderBy('queue_view.id')
     .execute()
+}
+
+/**
+ * Holds the staff member's row until the transaction ends, so two views saved at once are counted
+ * one after the other against the cap (PostgreSQL; SQLite runs one write transaction at a time).
+ */
+export async function lockViewOwner(trx: Executor, staffId: number): Promise<void> {
+  if (isPostgres(trx)) await trx.selectFrom('staff').select('id').where('id', '=', staffId).forUpdate().execute()
 }
 
 /** How many views a staff member keeps (personal and shared by them). */

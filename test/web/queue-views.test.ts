@@ -8,6 +8,9 @@ import { makeTicket } from '../helpers/tickets.js'
 import { countLabel, MAX_VIEWS } from '../../src/domain/queue-views.js'
 import ExcelJS from 'exceljs'
 import { runExportJobs } from '../../sync/jobs/exports.js'
+import { saveQueueView } from '../../src/commands/queue-views.js'
+import { personWho } from '../../src/commands/kernel.js'
+import { staffActor } from '../helpers/tickets.js'
 
 type Env = Awaited<ReturnType<typeof testApp>>
 
@@ -230,6 +233,11 @@ t.test('bad input is a 4xx with what was typed kept; names are unique where they
   t.match(capped.body, `You already keep ${MAX_VIEWS} views: delete one before saving another.`)
   t.match(capped.body, 'value="One too many"', 'what was typed is kept')
   t.equal(Number((await env.db.selectFrom('queue_view').select((eb) => eb.fn.countAll().as('n')).where('owner_staff_id', '=', env.ids.staff['ana@casebridge.test']).executeTakeFirstOrThrow()).n), MAX_VIEWS)
+  await env.db.deleteFrom('queue_view').where('name', '=', 'View 0').execute()
+  const deps = { db: env.db, clock: () => new Date(), random: Math.random }
+  const who = personWho(await staffActor(env.db, env.ids, 'ana@casebridge.test'))
+  const both = await Promise.all(['Last one', 'Also last'].map((name) => saveQueueView(deps, who, { name, deskId: null, query: '' })))
+  t.same(both.map((o) => (o.ok ? 'saved' : o.refusal.code)).sort(), ['saved', 'too_many'], 'two saved at once for the last place: one of them')
   const queue = await ana.get('/desk')
   t.equal(queue.statusCode, 200, 'the queue with a full sidebar')
   t.equal(sidebar(queue.body).length, MAX_VIEWS)
