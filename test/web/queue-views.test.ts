@@ -82,6 +82,9 @@ t.test('the last search is remembered per person, only written when it changes, 
 
   t.equal((await ana.get('/desk')).statusCode, 200)
   t.equal(await pref(env, 'ana@casebridge.test'), undefined, 'opening the queue on its defaults writes nothing')
+  const refreshed = await ana.request({ method: 'GET', url: '/desk?priority=low', headers: { 'x-live-refresh': '1' } })
+  t.equal(refreshed.statusCode, 200)
+  t.equal(await pref(env, 'ana@casebridge.test'), undefined, 'nor does a live page fetching itself again')
 
   const searched = await ana.get('/desk?scope=mine&priority=high&sort=title&order=asc&per_page=50')
   t.equal(searched.statusCode, 200)

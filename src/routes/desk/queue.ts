@@ -58,8 +58,9 @@ export default async function queue(instance: FastifyInstance) {
       bulkChoices(fastify.db, actor, request.locale),
       Promise.all(counted.map((v) => (v.query === search.query ? null : viewCount(fastify.db, actor, v.query, now))))
     ])
-    // Written only when it changed: a write waits for the database's write lock.
-    if (asked && (remembered ?? '') !== search.query) {
+    // Written only when it changed (a write waits for the database's write lock), and not when a
+    // live page fetches itself again: two tabs on two searches would take turns being "the last".
+    if (asked && (remembered ?? '') !== search.query && request.headers['x-live-refresh'] === undefined) {
       const saved = await rememberQueueSearch(deps, personWho(actor), search.query)
       if (!saved.ok) request.log.warn({ staffId: actor.id, code: saved.refusal.code }, 'queue search not remembered')
     }
