@@ -13,7 +13,9 @@ export const MAX_DAYS = 365
 
 /** A staff search link: the queue's defaults, changed only by what the figure is about. */
 export function queueLink(over: Partial<SearchFilters>): string {
-  return searchUrl('/desk', DESK_DEFAULTS, DESK_DEFAULTS, over)
+  const url = searchUrl('/desk', DESK_DEFAULTS, DESK_DEFAULTS, over)
+  // A bare /desk brings back the person's last search: the figure means the defaults.
+  return url === '/desk' ? '/desk?reset=1' : url
 }
 
 /** Reads `days` (1..365); null when it is given but not such a number. */
