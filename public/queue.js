@@ -2,8 +2,11 @@
 // list's head ticks every row of the page, and the panel shows only the inputs the chosen action
 // takes. Loaded from this site only (the content security policy allows no inline script).
 (function () {
+function init() {
   var form = document.getElementById('bulk')
-  if (!form) return
+  // Once per list: a live queue (live.js) puts a new list in when tickets change.
+  if (!form || form.getAttribute('data-ready')) return
+  form.setAttribute('data-ready', '1')
   var rows = Array.prototype.slice.call(document.querySelectorAll('input[form="bulk"][name="tickets"]'))
   var head = document.querySelector('th.pick')
   if (head && rows.length) {
@@ -37,4 +40,7 @@
     action.addEventListener('change', show)
     show()
   }
+}
+init()
+document.addEventListener('live:replaced', init)
 })()
