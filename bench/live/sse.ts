@@ -16,6 +16,7 @@ import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { DEMO_PASSWORDS } from '../../src/commands/demo.js'
 import { STREAMS_PER_PERSON } from '../../src/routes/live-stream.js'
+import { login } from '../portal/seeded.js'
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '500' } } })
 const CONNECTIONS = Number(values.connections)
@@ -56,27 +57,6 @@ function openStream(base: string, path: string, cookie: string): Promise<Stream>
   })
 }
 
-async function login(base: string, email: string): Promise<string> {
-  const jar = new Map<string, string>()
-  const keep = (res: Response) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';')
-      const eq = pair.indexOf('=')
-      jar.set(pair.slice(0, eq), pair.slice(eq + 1))
-    }
-  }
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-  const form = await fetch(`${base}/login`)
-  keep(form)
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]
-  const res = await fetch(`${base}/login`, {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams({ _csrf: csrf, email, password: DEMO_PASSWORDS.staff }),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() }
-  })
-  if (res.status !== 302) throw new Error(`login ${email}: ${res.status}`)
-  keep(res)
-  return cookie()
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -96,8 +76,8 @@ async function main() {
   const ready = JSON.parse((await lines.next()).value as string) as { port: number; numbers: number[] }
   const base = `http://127.0.0.1:${ready.port}`
   const cookies: string[] = []
-  for (let i = 1; i <= PEOPLE; i++) cookies.push(await login(base, `bench${i}@casebridge.test`))
-  const writer = await login(base, 'bruno@casebridge.test')
+  for (let i = 1; i <= PEOPLE; i++) cookies.push(await login(base, `bench${i}@casebridge.test`, DEMO_PASSWORDS.staff))
+  const writer = await login(base, 'bruno@casebridge.test', DEMO_PASSWORDS.staff)
 
   // Warm up (the code paths' first use allocates once), then let the logins' hashing memory go.
   const warm = await Promise.all(Array.from({ length: 20 }, (_, i) => openStream(base, i % 2 ? '/desk/live' : `/desk/tickets/${ready.numbers[i]}/live`, cookies[0])))

@@ -36,6 +36,7 @@ import { listTickets } from '../../src/db/ticket-search.js'
 import { createApiTokenFor } from '../../src/commands/people.js'
 import type { Actor } from '../../src/domain/permissions.js'
 import type { BenchInfo } from './seed.js'
+import { login } from './seeded.js'
 import { cacheIntlFormatters } from './experiments.js'
 import { ADMIN, PER_PAGE, searchCases, searchIds, type SearchCase } from './search-cases.js'
 
@@ -63,36 +64,6 @@ function log(msg: string) {
   process.stdout.write(`${msg}\n`)
 }
 
-/** A browser's login: fetch the form for its CSRF token and cookie, post it, keep the session cookie. */
-async function login(base: string, email: string, password: string): Promise<string> {
-  const form = await fetch(`${base}/login`)
-  const html = await form.text()
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1]
-  if (!csrf) throw new Error('no CSRF token on the login page')
-  const jar = new Map<string, string>()
-  const keep = (res: Response) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';')
-      const eq = pair.indexOf('=')
-      jar.set(pair.slice(0, eq), pair.slice(eq + 1))
-    }
-  }
-  keep(form)
-  const res = await fetch(`${base}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-    body: new URLSearchParams({ _csrf: csrf, email, password }).toString()
-  })
-  if (res.status !== 302) throw new Error(`login as ${email} answered ${res.status}`)
-  keep(res)
-  // The page the login leads to, as a browser follows it, keeping what it sets (the CSRF secret).
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-  const home = await fetch(new URL(res.headers.get('location') ?? '/', base), { headers: { cookie: cookie() }, redirect: 'manual' })
-  await home.arrayBuffer()
-  keep(home)
-  return cookie()
-}
 
 /** One request per target before measuring: the page must answer 200 with real content. */
 async function check(target: Target, expect: (body: string) => string | null): Promise<number> {

@@ -21,3 +21,34 @@ export function runBench(main: () => Promise<void>): void {
     process.exit(1)
   })
 }
+
+/** A browser's login: fetch the form for its CSRF token and cookie, post it, keep the session cookie. */
+export async function login(base: string, email: string, password: string): Promise<string> {
+  const form = await fetch(`${base}/login`)
+  const html = await form.text()
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1]
+  if (!csrf) throw new Error('no CSRF token on the login page')
+  const jar = new Map<string, string>()
+  const keep = (res: Response) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';')
+      const eq = pair.indexOf('=')
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1))
+    }
+  }
+  keep(form)
+  const res = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+    body: new URLSearchParams({ _csrf: csrf, email, password }).toString()
+  })
+  if (res.status !== 302) throw new Error(`login as ${email} answered ${res.status}`)
+  keep(res)
+  // The page the login leads to, as a browser follows it, keeping what it sets (the CSRF secret).
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+  const home = await fetch(new URL(res.headers.get('location') ?? '/', base), { headers: { cookie: cookie() }, redirect: 'manual' })
+  await home.arrayBuffer()
+  keep(home)
+  return cookie()
+}
