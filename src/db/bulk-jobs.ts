@@ -1,8 +1,7 @@
 // Bulk actions run by the worker (migration 20261217090000): the job, claimed under a lease like
 // an export, and its tickets, each with how it came out.
-import type { ExpressionBuilder } from 'kysely'
 import type { Executor } from './index.js'
-import type { Database } from './schema.js'
+import { claimNextLeased, leasedJobWaiting, type ClaimOptions } from './leased-job.js'
 import type { BulkAction, BulkItemOutcome, BulkParams } from '../domain/bulk.js'
 
 export interface BulkJob {
@@ -83,42 +82,14 @@ export async function refuseRemaining(db: Executor, jobId: number, refusal: stri
   await db.updateTable('bulk_item').set({ outcome: 'refused', refusal }).where('job_id', '=', jobId).where('outcome', 'is', null).execute()
 }
 
-function claimable(now: string) {
-  return (eb: ExpressionBuilder<Database, 'bulk_job'>) => eb.or([
-    eb('status', '=', 'queued'),
-    eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])
-  ])
-}
-
 export async function bulkWaiting(db: Executor, now: string): Promise<boolean> {
-  return (await db.selectFrom('bulk_job').select('id').where(claimable(now)).limit(1).executeTakeFirst()) !== undefined
+  return leasedJobWaiting(db, 'bulk_job', now)
 }
 
-/**
- * Claims the oldest job waiting, or one whose worker stopped renewing its lease (a crash): the
- * update only succeeds if the row is still as read. Jobs out of attempts are failed on the way.
- */
-export async function claimNextBulkJob(db: Executor, opts: { holder: string; now: string; leaseUntil: string; maxAttempts: number }): Promise<BulkJob | null> {
-  for (let tries = 0; tries < 20; tries++) {
-    const candidate = await db.selectFrom('bulk_job').selectAll().where(claimable(opts.now)).orderBy('id').limit(1).executeTakeFirst()
-    if (!candidate) return null
-    const unchanged = (eb: ExpressionBuilder<Database, 'bulk_job'>) => eb.and([
-      eb('id', '=', candidate.id), eb('status', '=', candidate.status),
-      candidate.holder === null ? eb('holder', 'is', null) : eb('holder', '=', candidate.holder),
-      candidate.lease_until === null ? eb('lease_until', 'is', null) : eb('lease_until', '=', candidate.lease_until)
-    ])
-    if (candidate.attempts >= opts.maxAttempts) {
-      await db.updateTable('bulk_job').set({ status: 'failed', error: 'interrupted', holder: null, lease_until: null, finished_at: opts.now }).where(unchanged).execute()
-      continue
-    }
-    const res = await db.updateTable('bulk_job').set((eb) => ({
-      status: 'running', holder: opts.holder, lease_until: opts.leaseUntil, attempts: eb('attempts', '+', 1), started_at: candidate.started_at ?? opts.now
-    })).where(unchanged).executeTakeFirst()
-    if (Number(res.numUpdatedRows) === 1) {
-      return toJob({ ...candidate, status: 'running', holder: opts.holder, lease_until: opts.leaseUntil, attempts: candidate.attempts + 1, started_at: candidate.started_at ?? opts.now })
-    }
-  }
-  return null
+/** Claims the oldest job waiting, or one whose worker died (src/db/leased-job.ts); it goes on from the tickets left. */
+export async function claimNextBulkJob(db: Executor, opts: ClaimOptions): Promise<BulkJob | null> {
+  const row = await claimNextLeased<Record<string, unknown>>(db, 'bulk_job', opts, (c) => ({ started_at: c.started_at ?? opts.now }))
+  return row ? toJob(row) : null
 }
 
 /** Extends the lease; false when the job is no longer this worker's. */

@@ -1,8 +1,8 @@
 // XLSX exports of searches: the web asks for them, the worker claims and writes them
 // (sync/jobs/exports.ts), their owner lists and downloads them.
 import { randomBytes } from 'node:crypto'
-import type { ExpressionBuilder } from 'kysely'
 import type { Executor } from './index.js'
+import { claimNextLeased, leasedJobWaiting, type ClaimOptions } from './leased-job.js'
 import type { Database, ExportArea, ExportStatus } from './schema.js'
 
 export interface ExportOwner {
@@ -68,59 +68,16 @@ export async function getExport(db: Executor, id: number) {
 
 export type ExportJob = NonNullable<Awaited<ReturnType<typeof getExport>>>
 
-export interface ClaimOptions {
-  /** This claim's identity: every later write checks it, so a job taken over is left alone. */
-  holder: string
-  now: string
-  leaseUntil: string
-  /** A job left running by workers that died this many times is failed instead of run again. */
-  maxAttempts: number
-}
-
-/** An export a worker may take: waiting, or running under a claim whose lease has lapsed (a crash). */
-function claimable(now: string) {
-  return (eb: ExpressionBuilder<Database, 'export_job'>) => eb.or([
-    eb('status', '=', 'queued'),
-    eb.and([eb('status', '=', 'running'), eb('lease_until', '<', now)])
-  ])
-}
+export type { ClaimOptions }
 
 /** Whether an export waits to be claimed: one look-up. */
 export async function exportWaiting(db: Executor, now: string): Promise<boolean> {
-  return (await db.selectFrom('export_job').select('id').where(claimable(now)).limit(1).executeTakeFirst()) !== undefined
+  return leasedJobWaiting(db, 'export_job', now)
 }
 
-/**
- * Claims the oldest export that is waiting, or whose worker stopped renewing its lease (a
- * crash): the update only succeeds if the row is still as we read it, so two workers never
- * run the same job. Jobs that already used up their attempts are failed on the way.
- */
+/** Claims the oldest export that is waiting, or whose worker died (src/db/leased-job.ts); it starts from its first row. */
 export async function claimNextExport(db: Executor, opts: ClaimOptions): Promise<ExportJob | null> {
-  for (let tries = 0; tries < 20; tries++) {
-    const candidate = await db.selectFrom('export_job').selectAll().where(claimable(opts.now))
-      .orderBy('id').limit(1).executeTakeFirst()
-    if (!candidate) return null
-    // Only if nobody changed the row since we read it (another worker, or the holder renewing).
-    const unchanged = (eb: ExpressionBuilder<Database, 'export_job'>) => eb.and([
-      eb('id', '=', candidate.id), eb('status', '=', candidate.status),
-      candidate.holder === null ? eb('holder', 'is', null) : eb('holder', '=', candidate.holder),
-      candidate.lease_until === null ? eb('lease_until', 'is', null) : eb('lease_until', '=', candidate.lease_until)
-    ])
-    if (candidate.attempts >= opts.maxAttempts) {
-      await db.updateTable('export_job').set({
-        status: 'failed', error: 'interrupted', holder: null, lease_until: null, finished_at: opts.now
-      }).where(unchanged).execute()
-      continue
-    }
-    const res = await db.updateTable('export_job').set((eb) => ({
-      status: 'running', holder: opts.holder, lease_until: opts.leaseUntil, attempts: eb('attempts', '+', 1),
-      started_at: opts.now, rows_done: 0, error: null
-    })).where(unchanged).executeTakeFirst()
-    if (Number(res.numUpdatedRows) === 1) {
-      return { ...candidate, status: 'running', holder: opts.holder, lease_until: opts.leaseUntil, attempts: candidate.attempts + 1, started_at: opts.now, rows_done: 0, error: null }
-    }
-  }
-  return null
+  return claimNextLeased<ExportJob>(db, 'export_job', opts, () => ({ started_at: opts.now, rows_done: 0, error: null }))
 }
 
 /** Records progress and extends the lease; false when the job is no longer ours. */
