@@ -23,10 +23,12 @@ export const ADMIN_USAGE = `  desk list                       desks with manager
                                   add or change a desk (E: a staff e-mail; P, I, C: names or ids of products,
                                   catalog items, business hours; a list given replaces the desk's; --email: mail to
                                   it opens tickets here; --inbound-default: mail that names no desk comes here)
-  product list | product add --name N [--code C] [--inactive]
-  catalog list | catalog add --name N [--area A] [--type incident|request]
+  product list                    products with code and whether they are active
+  product add --name N [--code C] [--inactive]
+  catalog list                    catalog areas and their items, with the ticket type of each item
+  catalog add --name N [--area A] [--type incident|request]
                                   an area (without --area) or an item of area A
-  staff list [--q TEXT]            staff with role, desks, open tickets and whether they are on
+  staff list [--q TEXT]           staff with role, desks, open tickets and whether they are on
   staff set E [--name N] [--role staff|admin] [--desk D]... [--product P]... [--area A]... [--locale en|pt-BR|none]
            [--available yes|no] [--can-delete yes|no] [--rate CENTS] [--on | --off]
                                   change a staff member (E: their e-mail; a list given replaces theirs); add one with

@@ -19,8 +19,9 @@ import { MIN_PASSWORD_LENGTH } from './security/password.js'
 import { ADMIN_USAGE, AdminUsageError, runAdminCli } from './cli-admin.js'
 import { emulatorCredentials } from './security/emulator-credentials.js'
 
-const USAGE = `usage: casebridge <command>
+export const USAGE = `usage: casebridge <command> [options]
 
+  help, --help, -h                print this usage
   migrate                         apply pending database migrations
   seed --demo [--json]            load the demo organisation (on an empty database)
   user add --role client|staff|admin --email E --name N
@@ -47,7 +48,42 @@ ${ADMIN_USAGE}  token create --email E [--name N]
                                   copy a SQLite installation (the configured one, or FILE) and its files (under
                                   DATA_DIR, or FILE's folder, or DIR) into an empty PostgreSQL database; checks
                                   row counts and file checksums, prints a summary per table
+
+Settings come from the environment, as for the server (DATABASE_URL, DATA_DIR, …; see the README).
 `
+
+/** The subcommands of each command that has them; a command missing here takes none. */
+const SUBCOMMANDS: Record<string, string[]> = {
+  user: ['add', 'invite', 'disable', 'enable'],
+  token: ['create'],
+  desk: ['list', 'add', 'set'],
+  product: ['list', 'add'],
+  catalog: ['list', 'add'],
+  staff: ['list', 'set'],
+  calendar: ['list', 'add', 'set'],
+  db: ['copy']
+}
+const COMMANDS = new Set(['migrate', 'seed', 'sync', 'emulator', 'backup', 'restore', 'doctor', ...Object.keys(SUBCOMMANDS)])
+
+/** True when the arguments ask for the usage: `help`, `--help` or `-h` (anywhere, so `casebridge user add --help` too). */
+export function wantsHelp(argv: string[]): boolean {
+  return argv[0] === 'help' || argv.some((a) => a === '--help' || a === '-h')
+}
+
+/** What is wrong with the command named, before anything is opened; undefined when it is one. */
+export function commandProblem(argv: string[]): string | undefined {
+  const [command, sub] = argv
+  if (command === undefined || command === '') return USAGE
+  const pointer = 'casebridge --help lists the commands'
+  if (!COMMANDS.has(command)) return `unknown command: ${command}; ${pointer}`
+  const subs = SUBCOMMANDS[command]
+  if (subs && (sub === undefined || !subs.includes(sub))) {
+    const choices = subs.length === 1 ? subs[0] : `${subs.slice(0, -1).join(', ')} or ${subs.at(-1)}`
+    if (sub === undefined || sub.startsWith('-')) return `${command} needs a subcommand (${choices}); ${pointer}`
+    return `unknown command: ${command} ${sub} (${command} takes ${choices}); ${pointer}`
+  }
+  return undefined
+}
 
 export class UsageError extends Error {
   override name = 'UsageError'
@@ -87,6 +123,12 @@ function refusalText(refusal: Refused, email: string): string {
 const deps = (db: Db) => ({ db, clock: () => new Date(), random: Math.random })
 
 export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, config?: Config): Promise<void> {
+  if (wantsHelp(argv)) {
+    out(USAGE)
+    return
+  }
+  const problem = commandProblem(argv)
+  if (problem) throw new UsageError(problem)
   const [command, sub] = argv
   if (command === 'sync') {
     const { runSyncCommand } = await import('../sync/crm/cli.js')
@@ -178,7 +220,8 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, c
     out(outcome.value.token)
     return
   }
-  throw new UsageError(USAGE)
+  // emulator, backup, restore and db: main() runs them before any database is opened
+  throw new UsageError(`${command}: run it as casebridge ${command} from the command line`)
 }
 
 /** A database URL fit to print: the password left out. */
@@ -195,7 +238,8 @@ function shownUrl(url: string): string {
 
 /** `casebridge db copy --to postgres://… [--from FILE] [--files DIR]`: SQLite to PostgreSQL, checked. */
 export async function runDbCommand(argv: string[], config: Config, out: Print = stdoutPrint): Promise<void> {
-  if (argv[0] !== 'copy') throw new UsageError(USAGE)
+  const problem = commandProblem(['db', ...argv])
+  if (problem) throw new UsageError(problem)
   let values: { to?: string; from?: string; files?: string }
   try {
     ({ values } = parseArgs({ args: argv.slice(1), options: { to: { type: 'string' }, from: { type: 'string' }, files: { type: 'string' } } }))
@@ -242,6 +286,14 @@ export async function runDbCommand(argv: string[], config: Config, out: Print = 
 }
 
 async function main() {
+  const argv = process.argv.slice(2)
+  // The usage and a mistyped command need no settings and open no database.
+  if (wantsHelp(argv)) {
+    stdoutPrint(USAGE)
+    return
+  }
+  const problem = commandProblem(argv)
+  if (problem) throw new UsageError(problem)
   const config = loadConfig()
   if (process.argv[2] === 'emulator') {
     // runs until SIGINT/SIGTERM; it has its own data file and needs no database

@@ -45,7 +45,9 @@ t.test('refusals name the field and write nothing', async (t) => {
     [['desk', 'add', '--colour', 'red'], /Unknown option/],
     [['product', 'add'], /name: required/],
     [['catalog', 'add', '--name', 'Z', '--type', 'problem'], /ticketType: invalid choice/],
-    [['catalog', 'add', '--name', 'Z', '--area', 'Nope'], /catalog area not found/]
+    [['catalog', 'add', '--name', 'Z', '--area', 'Nope'], /catalog area not found/],
+    [['product', 'remove', '--name', 'Scanner'], /^unknown command: product remove \(product takes list or add\); casebridge --help lists the commands$/],
+    [['calendar'], /^calendar needs a subcommand \(list, add or set\)/]
   ]
   for (const [argv, message] of cases) {
     await t.rejects(cli(db, ...argv), { constructor: UsageError, message }, argv.join(' '))

@@ -1,10 +1,10 @@
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { runCli, UsageError } from '../src/cli.js'
+import { runCli, UsageError, USAGE } from '../src/cli.js'
 import { createDb, migrateToLatest, type Db } from '../src/db/index.js'
 import { findTokenOwner } from '../src/db/token.js'
 import { Agent, testApp, DEMO_PASSWORDS } from './helpers/app.js'
@@ -136,7 +136,33 @@ t.test('user add: refused paths add nobody', async (t) => {
     await t.rejects(cli(db, ...argv), { constructor: UsageError, message }, what)
   }
   t.equal(await peopleCount(db), before, 'nobody was added')
-  await t.rejects(cli(db, 'user', 'remove'), { constructor: UsageError, message: /^usage: casebridge <command>/ }, 'an unknown command shows the usage')
+  await t.rejects(cli(db, 'user', 'remove'), { constructor: UsageError, message: /^unknown command: user remove \(user takes add, invite, disable or enable\); casebridge --help lists the commands$/ },
+    'an unknown subcommand names the right ones and points to --help')
+})
+
+t.test('help: every command and its options; a mistyped command gets a short error', async (t) => {
+  const { db } = await testApp(t)
+  for (const asked of [['--help'], ['-h'], ['help'], ['user', 'add', '--help'], ['desk', 'list', '-h']]) {
+    t.same(await cli(db, ...asked), [USAGE], `${asked.join(' ')} prints the usage`)
+  }
+  const commands = ['migrate', 'seed --demo', 'user add', 'user invite', 'user disable', 'user enable', 'desk list', 'desk add', 'desk set',
+    'product list', 'product add', 'catalog list', 'catalog add', 'staff list', 'staff set', 'calendar list', 'calendar add', 'calendar set',
+    'token create', 'sync', 'emulator', 'backup --to', 'restore --from', 'doctor', 'db copy --to']
+  for (const command of commands) t.match(USAGE, new RegExp(`^  ${command}`, 'm'), `the usage has ${command}`)
+  for (const option of ['--role', '--account', '--manager', '--invite', '--auto-close-days', '--inbound-default', '--rate', '--holiday', '--test-mode', '--force', '--repair', '--files']) {
+    t.match(USAGE, option, `and ${option}`)
+  }
+  const longest = Math.max(...USAGE.split('\n').map((line) => line.length))
+  t.ok(longest <= 120, `lines fit a terminal (${longest} characters at most)`)
+
+  const mistakes: [string[], string][] = [
+    [['frobnicate'], 'unknown command: frobnicate; casebridge --help lists the commands'],
+    [['user'], 'user needs a subcommand (add, invite, disable or enable); casebridge --help lists the commands'],
+    [['token', '--email', 'bob@acme.test'], 'token needs a subcommand (create); casebridge --help lists the commands'],
+    [['desk', 'remove'], 'unknown command: desk remove (desk takes list, add or set); casebridge --help lists the commands']
+  ]
+  for (const [argv, message] of mistakes) await t.rejects(cli(db, ...argv), { constructor: UsageError, message }, argv.join(' '))
+  await t.rejects(cli(db), { constructor: UsageError, message: USAGE }, 'no command at all: the usage, as an error')
 })
 
 t.test('token create prints only the token, and the token authenticates', async (t) => {
@@ -185,6 +211,25 @@ t.test('the real bin/casebridge.js', async (t) => {
   t.equal(bad?.code, 2, 'with exit code 2')
   t.match(bad?.stderr, /^casebridge: --role must be client, staff or admin/)
   t.equal(bad?.stdout, '')
+
+  const fresh = mkdtempSync(join(tmpdir(), 'casebridge-bin-help-'))
+  t.teardown(() => rmSync(fresh, { recursive: true, force: true }))
+  for (const asked of [['--help'], ['-h'], ['help'], ['emulator', '--help']]) {
+    // a bad setting does not stand between anyone and the usage
+    const help = await run(process.execPath, [bin, ...asked], { env: { ...env, DATA_DIR: fresh, MAX_ATTACHMENT_MB: 'lots' }, cwd: ROOT })
+    t.equal(help.stdout, USAGE, `${asked.join(' ')}: the usage on stdout, exit code 0`)
+    t.equal(help.stderr, '')
+  }
+  const unknown = await run(process.execPath, [bin, 'frobnicate'], { env: { ...env, DATA_DIR: fresh }, cwd: ROOT })
+    .then(() => null, (err: { code: number; stderr: string; stdout: string }) => err)
+  t.equal(unknown?.code, 2, 'an unknown command fails with exit code 2')
+  t.equal(unknown?.stderr, 'casebridge: unknown command: frobnicate; casebridge --help lists the commands\n', 'in one line pointing to --help')
+  t.equal(unknown?.stdout, '')
+  const none = await run(process.execPath, [bin], { env: { ...env, DATA_DIR: fresh }, cwd: ROOT })
+    .then(() => null, (err: { code: number; stderr: string }) => err)
+  t.equal(none?.code, 2, 'no command fails too')
+  t.match(none?.stderr, /^casebridge: usage: casebridge <command>/, 'showing the usage')
+  t.same(readdirSync(fresh), [], 'neither the usage nor a mistyped command creates a database')
 
   const badConfig = await run(process.execPath, [bin, 'migrate'], { env: { ...env, MAX_ATTACHMENT_MB: 'lots' }, cwd: ROOT })
     .then(() => null, (err: { code: number; stderr: string }) => err)
