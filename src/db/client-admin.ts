@@ -110,3 +110,23 @@ export async function existingEmails(db: Executor, emails: string[]): Promise<Se
   }
   return found
 }
+
+/**
+ * The accounts a person may name on a ticket, by name, a page at a time: a contact's own (turned
+ * off or not, with whether they manage it), for staff (`contactId` null) every active account;
+ * `q` narrows to names containing it.
+ */
+export async function accountsToUse(db: Executor, opts: { contactId: number | null; q: string; page: number; perPage: number }) {
+  const { contactId, q, page, perPage } = opts
+  const base = () => {
+    let qb = db.selectFrom('account')
+      .leftJoin('contact_account', (j) => j.onRef('contact_account.account_id', '=', 'account.id').on('contact_account.contact_id', '=', contactId ?? 0))
+    qb = contactId === null ? qb.where('account.active', '=', 1) : qb.where('contact_account.contact_id', 'is not', null)
+    if (q.trim()) qb = qb.where(sql<boolean>`lower(account.name) LIKE ${likeText(q)} ESCAPE '\\'`)
+    return qb
+  }
+  const total = Number((await base().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)
+  const items = await base().select(['account.id', 'account.name', 'account.active', 'contact_account.is_manager'])
+    .orderBy('account.name').orderBy('account.id').limit(perPage).offset((page - 1) * perPage).execute()
+  return { items, total }
+}

@@ -49,7 +49,7 @@ export async function linkedTickets(db: Executor, actor: Actor, ticket: { id: nu
  */
 export async function getTicketReceipt(db: Executor, id: number) {
   return listColumns(db.selectFrom('ticket'))
-    .select(['ticket.description', 'ticket.url', 'ticket.version'])
+    .select(['ticket.description', 'ticket.url', 'ticket.version', 'ticket.resolution', 'ticket.closure_category', 'ticket.closure_note'])
     .where('ticket.id', '=', id)
     .executeTakeFirst()
 }

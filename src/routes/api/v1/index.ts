@@ -8,6 +8,7 @@ import transitions from './transitions.js'
 import attachments from './attachments.js'
 import admin from './admin.js'
 import lists from './lists.js'
+import reference from './reference.js'
 import { strictInput } from './validation.js'
 import { idempotentPosts } from './idempotency.js'
 
@@ -56,5 +57,6 @@ export default async function apiV1(fastify: FastifyInstance) {
   await fastify.register(transitions)
   await fastify.register(attachments)
   await fastify.register(lists)
+  await fastify.register(reference)
   await fastify.register(admin, { prefix: '/admin' })
 }

@@ -90,6 +90,9 @@ export const TicketJson = Type.Object({
   description: Type.String(),
   url: Type.Union([Type.String(), Type.Null()]),
   version: Type.Integer(),
+  resolution: Type.Union([Type.String(), Type.Null()], { description: 'what staff wrote when resolving it' }),
+  closureCategory: Type.Union([Type.String(), Type.Null()], { description: 'a closure_category code from GET /api/v1/lists, once closed' }),
+  closureNote: Type.Union([Type.String(), Type.Null()]),
   attachments: Type.Array(AttachmentJson)
 })
 export type TicketJson = Static<typeof TicketJson>
@@ -104,6 +107,9 @@ export const NoteJson = Type.Object({
     name: Type.Union([Type.String(), Type.Null()])
   }),
   createdAt: Timestamp,
+  occurrenceCategory: Type.Union([Type.String(), Type.Null()], { description: 'occurrences: an occurrence_category code from GET /api/v1/lists' }),
+  occurrenceOrigin: Type.Union([Type.String(), Type.Null()], { description: 'occurrences: an occurrence_origin code from GET /api/v1/lists' }),
+  occurredAt: Type.Union([Timestamp, Type.Null()], { description: 'occurrences: when it happened' }),
   attachments: Type.Array(AttachmentJson)
 })
 export type NoteJson = Static<typeof NoteJson>

@@ -4,7 +4,9 @@ import { slaStatus } from '../../../domain/sla.js'
 import type { AttachmentJson, NoteJson, TicketJson, TicketSummary } from './schemas.js'
 
 type Row = TicketListItem
-type DetailRow = Row & { description: string; url: string | null; version: number }
+type DetailRow = Row & {
+  description: string; url: string | null; version: number; resolution: string | null; closure_category: string | null; closure_note: string | null
+}
 interface AttachmentRow { id: number; filename: string; content_type: string; size: number }
 
 export function attachmentJson(a: AttachmentRow): AttachmentJson {
@@ -34,14 +36,20 @@ export function ticketSummary(r: Row, now: Date = new Date()): TicketSummary {
 }
 
 export function ticketJson(r: DetailRow, attachments: AttachmentRow[] = []): TicketJson {
-  return { ...ticketSummary(r), description: r.description, url: r.url, version: r.version, attachments: attachments.map(attachmentJson) }
+  return {
+    ...ticketSummary(r), description: r.description, url: r.url, version: r.version,
+    resolution: r.resolution, closureCategory: r.closure_category, closureNote: r.closure_note, attachments: attachments.map(attachmentJson)
+  }
 }
 
-export function noteJson(n: Pick<Note, 'id' | 'kind' | 'visibility' | 'body' | 'author_staff_id' | 'author_contact_id' | 'author_name' | 'created_at'>, attachments: AttachmentRow[] = []): NoteJson {
+type NoteRow = Pick<Note, 'id' | 'kind' | 'visibility' | 'body' | 'author_staff_id' | 'author_contact_id' | 'author_name' | 'created_at' | 'category' | 'origin' | 'occurred_at'>
+
+export function noteJson(n: NoteRow, attachments: AttachmentRow[] = []): NoteJson {
   const type = n.author_staff_id !== null ? 'staff' : n.author_contact_id !== null ? 'contact' : 'system'
   return {
     id: n.id, kind: n.kind, visibility: n.visibility, body: n.body,
     author: { type, name: n.author_name },
-    createdAt: n.created_at, attachments: attachments.map(attachmentJson)
+    createdAt: n.created_at, occurrenceCategory: n.category, occurrenceOrigin: n.origin, occurredAt: n.occurred_at,
+    attachments: attachments.map(attachmentJson)
   }
 }
