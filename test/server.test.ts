@@ -106,6 +106,10 @@ t.test('npm start on an empty data directory: migrates, seeds, prints the logins
     t.match(out, line, `prints ${line.source.split('\\s')[1]}`)
   }
   t.ok(existsSync(join(dir, 'casebridge.db')), 'the SQLite file is under DATA_DIR')
+  const port = new URL(url).port
+  t.match(out, `Casebridge demo organisation loaded. Open http://localhost:${port} and log in as:`, 'with the address it listens on')
+  t.match(out, `"url":"http://localhost:${port}","msg":"portal ready"`, 'which the log has too')
+  t.notMatch(out, 'Casebridge is running', 'the logins are the readable lines of a first start')
 
   const health = await fetch(`${url}/healthz`)
   t.equal(health.status, 200, '/healthz answers')
@@ -148,17 +152,25 @@ t.test('npm start on an empty data directory: migrates, seeds, prints the logins
 
   // A second start on the same data keeps it: nothing to migrate, nothing seeded again.
   const again = start(t, { DATA_DIR: dir })
-  await fullyStarted(again)
+  const againUrl = await fullyStarted(again)
   t.notMatch(again.stdout(), 'database migrated', 'a restart has nothing to migrate')
   t.notMatch(again.stdout(), 'demo organisation loaded', 'and seeds nothing again')
+  const running = await waitFor(again, /^Casebridge is running: open (\S+) in a browser\.$/m)
+  t.equal(running[1], `http://localhost:${new URL(againUrl).port}`, 'but says in words where to open the portal')
+  t.match(again.stdout(), /"msg":"portal ready"/, 'beside the JSON log lines')
+  t.notMatch(again.stdout(), 'Nobody can log in yet', 'people are there to log in')
+  t.equal((await fetch(`${running[1]}/login`)).status, 200, 'and the portal is there')
   await stop(t, again)
   t.equal(await countPeople(dir), 13, 'the demo people once')
 })
 
 t.test('SEED=none leaves the database without people; ROLE=web runs no worker', async (t) => {
   const dir = dataDir(t)
-  const server = start(t, { DATA_DIR: dir, SEED: 'none', ROLE: 'web' })
+  const server = start(t, { DATA_DIR: dir, SEED: 'none', ROLE: 'web', PUBLIC_URL: 'https://support.example.test/' })
   const url = await listening(server)
+  await waitFor(server, /^Casebridge is running: open https:\/\/support\.example\.test in a browser\.$/m)
+  t.pass('the readable line gives PUBLIC_URL, where people open it')
+  t.match(server.stdout(), /^Nobody can log in yet\. Add an administrator: npx casebridge user add --role admin/m, 'and how to add the first person')
   t.equal((await fetch(`${url}/healthz`)).status, 200, 'serves')
   const ready = await fetch(`${url}/readyz`)
   t.equal(ready.status, 503, 'but is not ready without any worker')
@@ -195,6 +207,8 @@ t.test('WEB_CONCURRENCY=2: two web processes serve one port; a killed one is rep
   const main = Number(started[1])
   const first = [Number(started[2]), Number(started[3])]
   t.not(first[0], first[1], 'two processes')
+  await waitFor(server, new RegExp(`^Casebridge is running: open http://localhost:${new URL(url).port} in a browser\\.$`, 'm'))
+  t.pass('the main process says where to open the portal, at the port the system chose')
 
   const byNumber = (a: number, b: number) => a - b
   // Connections go to whichever web process is free: send them 20 at a time until both have answered.
@@ -245,6 +259,7 @@ t.test('--role worker runs the worker without listening', async (t) => {
   const server = start(t, { DATA_DIR: dir, SEED: 'none' }, ['--role', 'worker'])
   await waitFor(server, /"msg":"worker started"/)
   t.notMatch(server.stdout(), 'Server listening', 'no HTTP port')
+  t.notMatch(server.stdout(), 'Casebridge is running', 'and no address to open')
   await stop(t, server)
 })
 
