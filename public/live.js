@@ -149,6 +149,26 @@
   source.addEventListener('changed', refresh)
   source.addEventListener('queue', refresh)
   source.addEventListener('presence', function (event) { showPresence(JSON.parse(event.data).people) })
+  // The staff header's bell: its count and its accessible name, as the layout draws them.
+  source.addEventListener('bell', function (event) {
+    var bell = document.querySelector('a.bell')
+    if (!bell) return
+    var data = JSON.parse(event.data)
+    bell.setAttribute('aria-label', data.label)
+    bell.classList.toggle('has-unread', data.count > 0)
+    var count = bell.querySelector('.bell-count')
+    if (data.count > 0 && !count) {
+      count = document.createElement('span')
+      count.className = 'bell-count'
+      count.setAttribute('aria-hidden', 'true')
+      bell.appendChild(document.createTextNode(' '))
+      bell.appendChild(count)
+    }
+    if (count) {
+      count.textContent = data.text
+      count.hidden = data.count === 0
+    }
+  })
   source.addEventListener('gone', function (event) {
     source.close()
     var reason = JSON.parse(event.data).reason

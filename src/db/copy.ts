@@ -24,7 +24,7 @@ export const WRITTEN_BY_MIGRATIONS: readonly string[] = ['sla_policy', 'counter'
 export const EPHEMERAL_TABLES: readonly string[] = ['live_event', 'ticket_presence']
 
 /** The triggers that write the change feed: a copy's rows are not changes anyone follows. */
-const LIVE_TRIGGERS = [['ticket', 'ticket_live'], ['note', 'note_live']] as const
+const LIVE_TRIGGERS = [['ticket', 'ticket_live'], ['note', 'note_live'], ['notification', 'notification_live']] as const
 
 /** Turns the target's change-feed triggers off for the copy's transaction (on again before it commits). */
 export async function setLiveTriggers(trx: Trx, enabled: boolean): Promise<void> {

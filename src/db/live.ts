@@ -8,8 +8,10 @@ export interface LiveRow {
   id: number
   ticket_id: number
   desk_id: number | null
-  kind: 'ticket' | 'note' | 'presence'
+  kind: 'ticket' | 'note' | 'presence' | 'notification'
   audience: 'public' | 'staff'
+  /** Whose bell changed (kind 'notification'). */
+  staff_id: number | null
 }
 
 /** The newest change's id (where a process starts following), 0 when there is none. */
@@ -20,7 +22,7 @@ export async function lastLiveId(db: Executor): Promise<number> {
 
 /** Up to `limit` changes after `afterId`, oldest first. */
 export async function liveAfter(db: Executor, afterId: number, limit: number): Promise<LiveRow[]> {
-  const rows = await db.selectFrom('live_event').select(['id', 'ticket_id', 'desk_id', 'kind', 'audience'])
+  const rows = await db.selectFrom('live_event').select(['id', 'ticket_id', 'desk_id', 'kind', 'audience', 'staff_id'])
     .where('id', '>', afterId).orderBy('id').limit(limit).execute()
   return rows.map((r) => ({ ...r, id: Number(r.id) }))
 }

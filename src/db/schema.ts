@@ -402,8 +402,10 @@ export interface LiveEventTable {
   id: Generated<number>
   ticket_id: number
   desk_id: number | null
-  kind: 'ticket' | 'note' | 'presence'
+  kind: 'ticket' | 'note' | 'presence' | 'notification'
   audience: 'public' | 'staff'
+  /** Whose bell changed (kind 'notification'; migration 20261218090000). */
+  staff_id: ColumnType<number | null, number | null | undefined, number | null>
 }
 
 /** A staff member with a ticket's page open (one row per open page), kept by its web process. */

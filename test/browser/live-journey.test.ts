@@ -85,6 +85,13 @@ t.test('the queue shows a new ticket without a reload; the keyboard moves throug
   const third = await makeTicket(db, ids, { title: 'Projector bulb dead' })
   await t.resolves(page.locator('table.queue').getByRole('link', { name: `#${third.number}`, exact: true }).waitFor({ timeout: 5_000 }), 'the new ticket appears in the open queue')
   t.equal(await page.evaluate(() => (window as unknown as { mark?: number }).mark), 1, 'without a reload')
+  // Someone mentions Bruno: the bell in his open page's header counts it.
+  const before = await page.locator('a.bell').getAttribute('aria-label')
+  await db.insertInto('notification').values({
+    staff_id: ids.staff['bruno@casebridge.test'], kind: 'mentioned', ticket_id: third.id, actor_name: 'Ana Souza', detail: null, excerpt: 'Have a look', created_at: new Date().toISOString(), read_at: null
+  }).execute()
+  await page.waitForFunction((was) => document.querySelector('a.bell')?.getAttribute('aria-label') !== was, before, { timeout: 5_000 })
+  t.match(await page.locator('a.bell').getAttribute('aria-label'), /unread/, `the bell says so (${await page.locator('a.bell').getAttribute('aria-label')})`)
 
   // j / k move through the rows, Enter opens; on the ticket, j opens the next one of that list.
   await page.locator('body').click({ position: { x: 5, y: 5 } })

@@ -216,3 +216,31 @@ t.test('a live page fetching itself again leaves the flash for the page it is me
   t.notMatch(refetch.body, 'flash-success', 'the refresh shows no flash')
   t.match((await ana.get(`/desk/tickets/${ticket.number}`)).body, 'flash-success', 'the page after the redirect still does')
 })
+
+t.test('the bell follows on the open desk pages: a notification for me, and one I read', async (t) => {
+  const env = await testApp(t)
+  const base = await listening(env.app)
+  const ticket = await makeTicket(env.db, env.ids, { title: 'Bell' })
+  const bruno = await loginAs(env.app, 'bruno@casebridge.test')
+  const ana = await loginAs(env.app, 'ana@casebridge.test')
+  // Ana has read what she was told about the ticket (opening it does that) before the pages open.
+  t.equal((await ana.get(`/desk/tickets/${ticket.number}`)).statusCode, 200)
+  const queue = await openSse(base, '/desk/live', bruno)
+  const page = await openSse(base, `/desk/tickets/${ticket.number}/live`, bruno)
+  const anaQueue = await openSse(base, '/desk/live', ana)
+  await queue.next('hello')
+  await page.next('hello')
+  await anaQueue.next('hello')
+  // Ana mentions Bruno in an internal note: his bell rings on both his pages, not on hers.
+  t.equal((await reply(ana, ticket.number, 'Could @bruno have a look?', 'internal')).statusCode, 302)
+  const rung = await queue.next('bell', 3_000)
+  t.ok(rung.data.count >= 1, `his queue's bell: ${rung.data.count}`)
+  t.match(rung.data.label, String(rung.data.count))
+  t.equal((await page.next('bell', 3_000)).data.count, rung.data.count, 'and his ticket page\'s')
+  t.ok(await anaQueue.none('bell', 800), 'not Ana\'s')
+  // He opens the ticket: what the bell said about it is read, and the count drops.
+  t.equal((await bruno.get(`/desk/tickets/${ticket.number}`)).statusCode, 200)
+  const read = await queue.next('bell', 3_000)
+  t.ok(read.data.count < rung.data.count, `down to ${read.data.count}`)
+  for (const s of [queue, page, anaQueue]) s.close()
+})

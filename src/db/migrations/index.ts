@@ -36,6 +36,7 @@ import * as routingReference from './20261211090000_routing_reference.js'
 import * as cannedResponses from './20261212090000_canned_responses.js'
 import * as liveFeed from './20261213090000_live_feed.js'
 import * as bulkJobs from './20261217090000_bulk_jobs.js'
+import * as liveNotifications from './20261218090000_live_notifications.js'
 import * as notifications from './20261214090000_notifications.js'
 import * as queueViews from './20261215090000_queue_views.js'
 
@@ -79,7 +80,8 @@ export const migrations: Record<string, Migration> = {
   '20261213090000_live_feed': liveFeed,
   '20261214090000_notifications': notifications,
   '20261215090000_queue_views': queueViews,
-  '20261217090000_bulk_jobs': bulkJobs
+  '20261217090000_bulk_jobs': bulkJobs,
+  '20261218090000_live_notifications': liveNotifications
 }
 
 export const migrationProvider: MigrationProvider = {

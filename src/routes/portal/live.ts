@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ticketScope } from '../../db/live.js'
 import { canSeeTicket } from '../../domain/permissions.js'
 import type { LiveChange } from '../../plugins/live.js'
-import { gather, openStream } from '../live-stream.js'
+import { gather, openStream, type LiveStream } from '../live-stream.js'
 import { loadTicket, Params } from './ticket-page.js'
 
 /** Whether a change is one the requester's page could show. */
@@ -19,10 +19,8 @@ export default async function live(instance: FastifyInstance) {
 
   fastify.get('/tickets/:number/live', { schema: { params: Params } }, async (request, reply) => {
     const ticket = await loadTicket(fastify, request)
-    const stream = await openStream(fastify, request, reply, request.actor!, (changes) => {
-      const heard = changes.filter((c) => clientHears(ticket.id, c))
-      if (heard.length > 0) hear(heard)
-    })
+    // Set once the stream is open; the gatherer only runs later (after its first change).
+    let stream!: LiveStream
     const hear = gather<LiveChange>(150, () => void (async () => {
       const person = await stream.recheck()
       if (!person) return
@@ -34,6 +32,10 @@ export default async function live(instance: FastifyInstance) {
       }
       stream.send('changed', {})
     })().catch((err) => request.log.warn({ err }, 'live stream: telling the page failed')))
+    stream = await openStream(fastify, request, reply, request.actor!, (changes) => {
+      const heard = changes.filter((c) => clientHears(ticket.id, c))
+      if (heard.length > 0) hear(heard)
+    })
     stream.send('hello', {})
   })
 }
