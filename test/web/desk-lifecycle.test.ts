@@ -558,7 +558,7 @@ t.test('staff see the client’s rating on the ticket page', async (t) => {
   t.match(page.body, 'Great &amp; fast &lt;b&gt;', 'the comment is escaped')
 })
 
-t.test('ticket pages show the CRM Case badge', async (t) => {
+t.test('the desk\'s ticket page shows the CRM Case badge; the client\'s never does', async (t) => {
   const { app, db, ids } = await testApp(t)
   const ticket = await makeTicket(db, ids)
   const desk = await (await loginAs(app, 'ana@casebridge.test')).get(`/desk/tickets/${ticket.number}`)
@@ -566,5 +566,7 @@ t.test('ticket pages show the CRM Case badge', async (t) => {
   await db.updateTable('ticket').set({ crm_case_number: '00001234', crm_case_id: '500000000000001AAA' }).where('id', '=', ticket.id).execute()
   await db.updateTable('crm_outbox').set({ status: 'done', done_at: new Date().toISOString() }).where('ticket_id', '=', ticket.id).execute()
   const portal = await (await loginAs(app, 'bob@acme.test')).get(`/portal/tickets/${ticket.number}`)
-  t.match(portal.body, '00001234', 'the requester sees the Case number')
+  t.notMatch(portal.body, 'crm-badge', 'no CRM badge for the requester')
+  t.notMatch(portal.body, '00001234', 'nor the Case number')
+  t.notMatch(portal.body, /sync pending|synced/i, 'nor any sync state')
 })

@@ -3,7 +3,6 @@ import { Type } from '@sinclair/typebox'
 import { getTicketForActorByNumber, listNotes, type TicketDetail } from '../../db/ticket.js'
 import { getCatalogItemPath, takesFollowUps } from '../../db/catalog.js'
 import { getStaff } from '../../db/people.js'
-import { crmSyncBadge } from '../../db/sync-overview.js'
 import { getSettings } from '../../db/settings.js'
 import { ticketExtras } from '../../db/ticket-extras.js'
 import { LIMITS } from '../../domain/ticket.js'
@@ -78,13 +77,12 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const actor = request.actor as ContactActor
   const t = request.t
   const now = fastify.clock()
-  const [conversation, catalogItem, openedBy, settings, extras, crm, managed, accountActive] = await Promise.all([
+  const [conversation, catalogItem, openedBy, settings, extras, managed, accountActive] = await Promise.all([
     listNotes(db, actor, ticket.id),
     ticket.category_id === null ? undefined : getCatalogItemPath(db, ticket.category_id),
     ticket.created_by_staff_id === null ? undefined : getStaff(db, ticket.created_by_staff_id),
     getSettings(db),
     ticketExtras(db, actor, ticket, now),
-    crmSyncBadge(db, ticket.id, now),
     listItems(db),
     takesFollowUps(db, ticket)
   ])
@@ -92,8 +90,6 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const allowed = requesterActions(settings, ticket, survey !== undefined)
   const can = (action: Action) => allowed.includes(action)
   return reply.page('portal/ticket', {
-    // Requesters see the Case number and sync state, never the CRM's error text.
-    crm: crm && { ...crm, error: null },
     title: `#${ticket.number} ${ticket.title}`,
     tab: 'details',
     ticket,
