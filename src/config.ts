@@ -25,6 +25,8 @@ const ConfigSchema = Type.Object({
     { default: 'info' }
   ),
   DEFAULT_LOCALE: Type.Union([Type.Literal('en'), Type.Literal('pt-BR')], { default: 'en' }),
+  /** The currency of costs (ISO 4217 code), as clients see their ticket's cost lines. */
+  CURRENCY: Type.String({ pattern: '^[A-Z]{3}$', default: 'USD' }),
   LOGIN_RATE_LIMIT: Type.Integer({ minimum: 1, default: 10 }),
   /** Failed logins one account may take in LOGIN_ACCOUNT_WINDOW_MINUTES, from any address, before its logins wait. */
   LOGIN_ACCOUNT_LIMIT: Type.Integer({ minimum: 1, default: 10 }),

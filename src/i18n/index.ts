@@ -63,6 +63,12 @@ const DATE_TIME_FORMATS: Record<Locale, Intl.DateTimeFormat> = {
 // minute are kept (by locale and minute), up to 5,000 of them, oldest out first.
 const formattedDates = new BoundedMap<string, string>(5_000)
 
+/** An amount in cents, two decimals; with the currency's sign when one is given (ISO 4217 code). */
+export function formatMoney(cents: number, locale: Locale, currency?: string): string {
+  const options: Intl.NumberFormatOptions = currency ? { style: 'currency', currency } : {}
+  return new Intl.NumberFormat(locale, { ...options, minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cents / 100)
+}
+
 export function formatDateTime(value: string | null | undefined, locale: Locale): string {
   if (!value) return ''
   const date = new Date(value)

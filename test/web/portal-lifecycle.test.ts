@@ -357,7 +357,7 @@ t.test('My requests and the ticket page show the SLA', async (t) => {
   t.match(pt.body, /<th scope="col">SLA<\/th>\s*<th scope="col">Prazo limite<\/th>\s*<th scope="col">Situação do SLA<\/th>/, 'Portuguese headers')
 })
 
-t.test('checklist and cost totals are read-only for the client; no rates shown', async (t) => {
+t.test('checklist and cost lines are read-only for the client; no rates or names shown', async (t) => {
   const env = await testApp(t)
   const ticket = await makeTicket(env.db, env.ids, { title: 'New laptop setup' })
   const ana = { type: 'staff' as const, id: env.ids.staff['ana@casebridge.test'], name: 'Ana Souza' }
@@ -381,10 +381,12 @@ t.test('checklist and cost totals are read-only for the client; no rates shown',
   t.match(page.body, /<li class="done">.*Install the VPN client.*\(done\)/)
   t.match(page.body, /<li class="todo">.*Copy the old profile.*\(to do\)/)
   t.notMatch(page.body, /checklist[^"]*" method="post"|name="done"/, 'nothing to tick')
-  t.match(page.body, /<dt>Total time<\/dt><dd>1 h 30 min<\/dd>/)
-  t.match(page.body, /<dt>Total amount<\/dt><dd><strong>115.50<\/strong><\/dd>/, '90 min at 60.00/h plus the dock')
+  t.match(page.body, 'Total time: 1 h 30 min')
+  t.match(page.body, /<tr><td>Time spent \(1 h 30 min\)<\/td><td class="num nowrap">\$90\.00<\/td><\/tr>/, 'the time as one line, in the currency')
+  t.match(page.body, /<tr><td>USB-C dock<\/td><td class="num nowrap">\$25\.50<\/td><\/tr>/, 'each cost item, read-only')
+  t.match(page.body, /Total amount<\/th><td class="num nowrap"><strong>\$115\.50<\/strong>/, '90 min at 60.00/h plus the dock')
   t.notMatch(page.body, '60.00', 'no hourly rate')
-  t.notMatch(page.body, 'USB-C dock', 'totals only')
+  t.notMatch(page.body, 'Ana Souza</td>', 'nor who spent the time')
   t.notMatch(page.body, 'Imaging', 'the internal note stays internal')
 })
 

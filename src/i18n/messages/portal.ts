@@ -98,6 +98,9 @@ const messages: MessageCatalog = {
     'portal.costs.title': 'Costs',
     'portal.costs.time': 'Total time',
     'portal.costs.amount': 'Total amount',
+    'portal.costs.item': 'Item',
+    'portal.costs.value': 'Amount',
+    'portal.costs.timeLine': 'Time spent ({time})',
     'history.action.rate': 'Rated the service',
     'field.rating': 'Rating'
   },
@@ -198,6 +201,9 @@ const messages: MessageCatalog = {
     'portal.costs.title': 'Custos',
     'portal.costs.time': 'Tempo total',
     'portal.costs.amount': 'Valor total',
+    'portal.costs.item': 'Item',
+    'portal.costs.value': 'Valor',
+    'portal.costs.timeLine': 'Tempo dedicado ({time})',
     'history.action.rate': 'Avaliou o atendimento',
     'field.rating': 'Nota'
   }

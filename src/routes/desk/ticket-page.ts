@@ -15,6 +15,7 @@ import { slaView } from '../sla-view.js'
 import { approverCandidates, findApprover, ticketApprovalState } from '../../db/approval.js'
 import { listCannedFor } from '../../db/canned.js'
 import { cannedForTicket } from './canned.js'
+import { formatMoney } from '../../i18n/index.js'
 import { seenOf } from '../../domain/collision.js'
 
 /** Lifecycle actions offered in the side panel, in the order a ticket usually meets them. */
@@ -35,9 +36,7 @@ export interface PageState {
   formError?: string
 }
 
-export function formatMoney(cents: number, locale: Locale): string {
-  return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cents / 100)
-}
+export { formatMoney }
 
 export async function openedBy(fastify: FastifyInstance, ticket: TicketDetail): Promise<string | null> {
   if (ticket.created_by_staff_id === null) return null

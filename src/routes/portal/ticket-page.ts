@@ -10,10 +10,11 @@ import {
   allowedActions, decide, type Action, type LifecycleActor, type LifecyclePolicy,
   type LifecycleTicket, type State, type Status
 } from '../../domain/lifecycle.js'
-import type { ContactActor, Locale } from '../../domain/permissions.js'
+import type { ContactActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import type { FormErrors } from '../forms.js'
 import { formatDuration, slaView } from '../sla-view.js'
+import { formatMoney } from '../../i18n/index.js'
 import { listItems } from '../../db/managed-lists.js'
 import { listView } from '../list-view.js'
 
@@ -68,14 +69,11 @@ export function requesterActions(settings: LifecyclePolicy, ticket: { state: str
   return allowedActions(lifecycle, REQUESTER, settings)
 }
 
-function formatMoney(cents: number, locale: Locale): string {
-  return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cents / 100)
-}
-
 export async function renderTicket(fastify: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ticket: TicketDetail, state: PageState = {}) {
   const db = fastify.db
   const actor = request.actor as ContactActor
   const t = request.t
+  const money = (cents: number) => formatMoney(cents, request.locale, fastify.config.CURRENCY)
   const now = fastify.clock()
   const [conversation, catalogItem, openedBy, settings, extras, managed, accountActive] = await Promise.all([
     listNotes(db, actor, ticket.id),
@@ -106,8 +104,16 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     survey: survey ?? null,
     checklist,
     // Clients see totals only: never the per-staff time entries and their hourly rates.
+    // Read-only lines: the time spent as one (no rates, no names), then each cost item.
     costs: costs.timeMinutes > 0 || costs.items.length > 0
-      ? { time: formatDuration(costs.timeMinutes * 60_000, t), amount: formatMoney(costs.totalCents, request.locale) }
+      ? {
+          time: formatDuration(costs.timeMinutes * 60_000, t),
+          lines: [
+            ...(costs.timeMinutes > 0 ? [{ description: t('portal.costs.timeLine', { time: formatDuration(costs.timeMinutes * 60_000, t) }), amount: money(costs.timeCents) }] : []),
+            ...costs.items.map((i) => ({ description: i.description, amount: money(i.amount_cents) }))
+          ],
+          amount: money(costs.totalCents)
+        }
       : null,
     links,
     approval: extras.approval,
