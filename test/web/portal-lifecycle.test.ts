@@ -428,3 +428,18 @@ t.test('the lifecycle screens speak Brazilian Portuguese', async (t) => {
   t.equal(refused.statusCode, 409)
   t.match(refused.body, 'Esta ação não está disponível no status atual do chamado.')
 })
+
+t.test('a staff note shown to the requester says when it happened', async (t) => {
+  const env = await testApp(t)
+  const ticket = await makeTicket(env.db, env.ids, { title: 'Site visit' })
+  const ana = await loginAs(env.app, 'ana@casebridge.test')
+  const page = await ana.get(`/desk/tickets/${ticket.number}`)
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]
+  const added = await ana.postMultipart(`/desk/tickets/${ticket.number}/notes`, {
+    _csrf: csrf, mode: 'note', body: 'Technician on site, replaced the fuser.', visible_to_requester: '1', occurred_at: '2026-12-01T10:30'
+  }, [], { noCsrf: true })
+  t.equal(added.statusCode, 302)
+  const client = await (await loginAs(env.app, 'bob@acme.test')).get(`/portal/tickets/${ticket.number}`)
+  t.match(client.body, 'Technician on site, replaced the fuser.')
+  t.match(client.body, /happened on Dec 1, 2026, 10:30\s*AM UTC/, 'with the date it happened')
+})
