@@ -9,6 +9,7 @@ import attachments from './attachments.js'
 import admin from './admin.js'
 import lists from './lists.js'
 import reference from './reference.js'
+import openapi, { describeApi } from './openapi.js'
 import { strictInput } from './validation.js'
 import { idempotentPosts } from './idempotency.js'
 
@@ -29,9 +30,12 @@ export default async function apiV1(fastify: FastifyInstance) {
   // JSON bodies only, read strictly (./validation.ts); queries and paths as before.
   strictInput(fastify)
   idempotentPosts(fastify)
+  // Before any route: the document is built from the routes this instance registers.
+  await describeApi(fastify)
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('cache-control', 'no-store')
+    if (request.routeOptions.config.publicApi === true) return
     const token = bearerToken(request)
     if (!token) throw unauthorized(request.t)
     const now = fastify.clock()
@@ -53,6 +57,7 @@ export default async function apiV1(fastify: FastifyInstance) {
     return reply.code(404).send(errorBody('not_found', request.t('api.error.noRoute', { method: request.method, path: request.url.split('?')[0] })))
   })
 
+  await fastify.register(openapi)
   await fastify.register(tickets)
   await fastify.register(transitions)
   await fastify.register(attachments)

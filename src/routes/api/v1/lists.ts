@@ -17,7 +17,7 @@ export default async function lists(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
 
   /** Every list, each in its order; `?active=true` leaves out the items turned off (no longer accepted). */
-  fastify.get('/lists', { schema: { querystring: Query, response: { 200: ListsJson, ...ErrorResponses } } }, async (request) => {
+  fastify.get('/lists', { schema: { summary: 'The managed lists\' codes (closureCategory, reasonCode, occurrence category and origin), with their labels; ?active=true: only those accepted now', querystring: Query, response: { 200: ListsJson, ...ErrorResponses } } }, async (request) => {
     const items = await listItems(fastify.db)
     const activeOnly = request.query.active === 'true'
     const json = (list: ManagedList) => listOf(items, list, activeOnly).map((i) => ({ code: i.code, label: { en: i.label_en, 'pt-BR': i.label_pt }, active: i.active === 1 }))

@@ -33,18 +33,21 @@ export const ErrorBody = Type.Object({
 })
 export type ErrorBody = Static<typeof ErrorBody>
 
+/** The error body, with what the status means for the API's description. */
+const errorAnswer = (description: string) => Type.Object(ErrorBody.properties, { description })
+
 /** Every error a route may answer; the plugin's error handler produces them. */
 export const ErrorResponses = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  415: ErrorBody,
-  422: ErrorBody,
-  429: ErrorBody,
-  500: ErrorBody
+  400: errorAnswer('The request is malformed: validation_error (with a message per field) or invalid_json'),
+  401: errorAnswer('unauthorized: no valid API token'),
+  403: errorAnswer('forbidden: the token\'s owner may not do this'),
+  404: errorAnswer('not_found: no such record, or not one the caller may see'),
+  409: errorAnswer('not_allowed in the ticket\'s state, or conflict: it changed since the version sent'),
+  413: errorAnswer('payload_too_large'),
+  415: errorAnswer('unsupported_media_type: send JSON'),
+  422: errorAnswer('invalid: the values do not fit (a message per field)'),
+  429: errorAnswer('rate_limited'),
+  500: errorAnswer('internal_error (logged)')
 }
 
 const Ref = Type.Object({ id: Type.Integer(), name: Type.String() })
