@@ -52,7 +52,8 @@ function shapeOf(who: Who, input: AddNoteInput): Shape {
       return { kind: 'message', visibility: 'public', action: 'reply', notify: ['requester'] }
     case 'note': {
       const visible = Boolean(input.visibleToRequester)
-      return { kind: visible ? 'reply' : 'internal', visibility: visible ? 'public' : 'internal', action: 'add_note', notify: visible && input.sendEmail ? ['requester'] : [] }
+      // A staff note shown to the requester reads as a note, not as a reply to them.
+      return { kind: visible ? 'note' : 'internal', visibility: visible ? 'public' : 'internal', action: 'add_note', notify: visible && input.sendEmail ? ['requester'] : [] }
     }
     default:
       return { kind: 'reply', visibility: 'public', action: 'reply', notify: ['requester'] }
@@ -104,12 +105,14 @@ export async function addNoteIn(uow: UnitOfWork, deps: Pick<Deps, 'store'>, inpu
     sendEmail: shape.notify.includes('requester') || Boolean(input.sendEmail), minutesSpent: input.minutesSpent ?? null, occurredAt: input.occurredAt ?? null
   })
   const data = { number: ticket.number, title: ticket.title, body: input.body, authorName: uow.who.ref.name, noteId }
+  // A note shown to the requester is mailed as a reply is (the same words: something new on the ticket).
+  const template = `note.${shape.kind === 'note' ? 'reply' : shape.kind}`
   // A client's reply is the assignee's notification (in the app, and by mail if they want it).
   const clientReply = uow.who.role === 'requester' && shape.notify.includes('assignee')
   const others = clientReply ? shape.notify.filter((r) => r !== 'assignee') : shape.notify
-  if (others.length > 0) await uow.notify(ticket.id, others, `note.${shape.kind}`, data)
+  if (others.length > 0) await uow.notify(ticket.id, others, template, data)
   if (clientReply && ticket.assignee_id !== null) {
-    await uow.alert(ticket.assignee_id, 'client_replied', ticket.id, { excerpt: excerptOf(input.body), mail: { template: `note.${shape.kind}`, data } })
+    await uow.alert(ticket.assignee_id, 'client_replied', ticket.id, { excerpt: excerptOf(input.body), mail: { template, data } })
   }
   return { noteId }
 }

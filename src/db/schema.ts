@@ -205,7 +205,8 @@ export interface TicketTable {
   updated_at: Timestamp
 }
 
-export type NoteKind = 'description' | 'reply' | 'occurrence' | 'message' | 'internal' | 'system'
+/** 'note': a staff note shown to the requester (from 2026-12; earlier ones were stored as 'reply'). */
+export type NoteKind = 'description' | 'reply' | 'note' | 'occurrence' | 'message' | 'internal' | 'system'
 export type Visibility = 'public' | 'internal'
 
 export interface NoteTable {

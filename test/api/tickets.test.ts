@@ -176,7 +176,7 @@ t.test('GET /tickets/:id with the notes the caller may see; POST notes', async (
   const first = await alice.get(`/api/v1/tickets/${id}`)
   t.equal(first.status, 200)
   t.match(first.body, { id, title: CLOUD_LOGIN, description: /invalid session/, attachments: [] })
-  t.match(first.body.notes, [{ id: Number, kind: 'reply', visibility: 'public', body: /Which browser/, author: { type: 'staff', name: 'Ana Souza' }, createdAt: String, attachments: [] }])
+  t.match(first.body.notes, [{ id: Number, kind: 'note', visibility: 'public', body: /Which browser/, author: { type: 'staff', name: 'Ana Souza' }, createdAt: String, attachments: [] }])
 
   const internal = await ana.post(`/api/v1/tickets/${id}/notes`, { body: 'Looks like the session cookie domain.', visibility: 'internal' })
   t.equal(internal.status, 201)

@@ -82,7 +82,7 @@ t.test('add-note: each kind of note, who is told, what the Case gets', async (t)
   unwrap(await note(ana, { mode: 'note', body: 'Hidden work', visibleToRequester: false }))
   unwrap(await note(ana, { mode: 'note', body: 'Visible, no mail', visibleToRequester: true, sendEmail: false }))
   w = await writtenSince(db, mark)
-  t.same(w.notes.map((n) => [n.body, n.kind, n.visibility]), [['Checked cables', 'reply', 'public'], ['Hidden work', 'internal', 'internal'], ['Visible, no mail', 'reply', 'public']])
+  t.same(w.notes.map((n) => [n.body, n.kind, n.visibility]), [['Checked cables', 'note', 'public'], ['Hidden work', 'internal', 'internal'], ['Visible, no mail', 'note', 'public']])
   t.same(w.mail.map((m) => [m.template, m.to]), [['note.reply', 'bob@acme.test']], 'a staff note mails the requester only when asked to')
   t.same(w.crm.map((c) => c.kind), ['comment', 'comment', 'comment'])
 

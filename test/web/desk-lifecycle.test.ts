@@ -363,7 +363,7 @@ t.test('notes: reply, message, note and internal note; what the client sees and 
   t.same(notes.map((x) => [x.kind, x.visibility, x.send_email, x.minutes_spent, x.occurred_at]), [
     ['reply', 'public', 1, null, null],
     ['message', 'public', 1, null, null],
-    ['reply', 'public', 1, 25, '2026-03-01T10:15:00.000Z'],
+    ['note', 'public', 1, 25, '2026-03-01T10:15:00.000Z'],
     ['internal', 'internal', 0, 10, null],
     ['internal', 'internal', 0, null, null]
   ], 'five notes, none from the refused posts')

@@ -102,7 +102,7 @@ export type TicketJson = Static<typeof TicketJson>
 
 export const NoteJson = Type.Object({
   id: Type.Integer(),
-  kind: StringEnum(['description', 'reply', 'occurrence', 'message', 'internal', 'system'] as const),
+  kind: StringEnum(['description', 'reply', 'note', 'occurrence', 'message', 'internal', 'system'] as const),
   visibility: StringEnum(['public', 'internal'] as const),
   body: Type.String(),
   author: Type.Object({
