@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { keptOnce } from '../security/mail-key.js'
 import { join } from 'node:path'
 import fp from 'fastify-plugin'
 import accepts from '@fastify/accepts'
@@ -57,12 +57,8 @@ function sessionKey(config: Config): Buffer {
   if (config.SESSION_SECRET) {
     return createHash('sha256').update(config.SESSION_SECRET).digest()
   }
-  const file = join(config.dataDir, 'session.key')
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')
-  mkdirSync(config.dataDir, { recursive: true })
-  const key = randomBytes(32)
-  writeFileSync(file, key.toString('base64'), { mode: 0o600 })
-  return key
+  // Written aside and linked into place: web processes starting together agree on one key, and none reads a half-written file.
+  return Buffer.from(keptOnce(join(config.dataDir, 'session.key'), () => randomBytes(32).toString('base64')).trim(), 'base64')
 }
 
 /** External plugins: security headers, content negotiation, body parsers, session, CSRF, rate limits, views. */
