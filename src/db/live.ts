@@ -1,6 +1,5 @@
 // The change feed the live pages follow (rows written by triggers: migration 20261213090000) and
 // who has a ticket's page open. Reads here; the presence writes are for src/commands/presence.ts.
-import { sql } from 'kysely'
 import type { Executor } from './index.js'
 import type { TicketPresenceTable } from './schema.js'
 
@@ -37,13 +36,6 @@ export async function pruneLive(db: Executor, throughId: number): Promise<number
 export async function ticketScope(db: Executor, ticketId: number) {
   return db.selectFrom('ticket').select(['id', 'number', 'desk_id', 'contact_id', 'account_id', 'assignee_id', 'deleted_at', 'version'])
     .where('id', '=', ticketId).executeTakeFirst()
-}
-
-/** The tickets behind some ids, with what a queue's stream checks its staff member against. */
-export async function ticketScopes(db: Executor, ticketIds: number[]) {
-  if (ticketIds.length === 0) return []
-  return db.selectFrom('ticket').select(['id', 'number', 'desk_id', 'contact_id', 'account_id', 'assignee_id', 'deleted_at', 'version'])
-    .where('id', 'in', ticketIds).execute()
 }
 
 export type PresenceActivity = TicketPresenceTable['activity']
@@ -88,22 +80,6 @@ export async function refreshPresence(db: Executor, process: string, at: string)
 export async function deleteStalePresence(db: Executor, before: string): Promise<number> {
   const res = await db.deleteFrom('ticket_presence').where('seen_at', '<', before).executeTakeFirst()
   return Number(res.numDeletedRows)
-}
-
-/** The version counter's value now, for a page to tell whether its ticket moved on (a cheap check). */
-export async function ticketVersion(db: Executor, ticketId: number): Promise<number | undefined> {
-  const row = await db.selectFrom('ticket').select('version').where('id', '=', ticketId).executeTakeFirst()
-  return row?.version
-}
-
-/** Whether the live tables exist yet (a process started before the migration ran). */
-export async function liveReady(db: Executor): Promise<boolean> {
-  try {
-    await sql`SELECT 1 FROM live_event WHERE 1 = 0`.execute(db)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /**

@@ -3,7 +3,8 @@
 // lasts (a logout, a password change or an account turned off ends the stream at once), a cap on
 // streams per person, and the way it ends (the page went away, or the server stops).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Actor } from '../domain/permissions.js'
+import { canSeeTicket, type Actor } from '../domain/permissions.js'
+import { ticketScope } from '../db/live.js'
 import { findLiveSession } from '../db/sessions.js'
 import { loadActor } from '../db/people.js'
 import { hashSecretToken } from '../security/token.js'
@@ -135,4 +136,16 @@ export function gather<T>(ms: number, fn: (items: T[]) => void): (items: T[]) =>
     }, ms)
     timer.unref()
   }
+}
+
+/**
+ * Whether the stream's person may still see its ticket; when not (moved to another desk, deleted,
+ * no longer their account's), the page is told so and the stream ends. The ticket as it is now.
+ */
+export async function stillSees(fastify: FastifyInstance, stream: LiveStream, person: Actor, ticketId: number) {
+  const now = await ticketScope(fastify.db, ticketId)
+  if (now && canSeeTicket(person, now)) return now
+  stream.send('gone', { reason: 'ticket' })
+  stream.end()
+  return null
 }

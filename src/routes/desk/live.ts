@@ -6,16 +6,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { presentOn, ticketScope } from '../../db/live.js'
+import { presentOn } from '../../db/live.js'
 import { countUnread } from '../../db/notifications.js'
 import { UNREAD_CAP, unreadLabel } from '../../domain/notifications.js'
 import { enterPresence, leavePresence, setActivity } from '../../commands/presence.js'
 import { personWho } from '../../commands/kernel.js'
-import { canSeeTicket, type Actor, type StaffActor } from '../../domain/permissions.js'
+import type { Actor, StaffActor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 import { PRESENCE_STALE_MS, type LiveChange } from '../../plugins/live.js'
 import { Form, Choice } from '../forms.js'
-import { gather, openStream, type LiveStream } from '../live-stream.js'
+import { gather, openStream, stillSees, type LiveStream } from '../live-stream.js'
 import { NumberParams, staffOf, ticketByNumber } from './shared.js'
 
 /** A ticket page asks again at most this often, however many changes come (a bulk action's). */
@@ -69,12 +69,8 @@ export default async function live(instance: FastifyInstance) {
       const person = await stream.recheck()
       if (!person) return
       actor = person
-      const now = await ticketScope(fastify.db, ticket.id)
-      if (!now || !canSeeTicket(person, now)) {
-        stream.send('gone', { reason: 'ticket' })
-        stream.end()
-        return
-      }
+      const now = await stillSees(fastify, stream, person, ticket.id)
+      if (!now) return
       if (batch.some((c) => c.kind !== 'presence')) stream.send('changed', { version: now.version })
       if (batch.some((c) => c.kind === 'presence')) await sendPresence()
     })().catch((err) => request.log.warn({ err }, 'live stream: telling the page failed')))

@@ -3,10 +3,8 @@
 // bookkeeping, and only while the session holds and they may still see the ticket.
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { ticketScope } from '../../db/live.js'
-import { canSeeTicket } from '../../domain/permissions.js'
 import type { LiveChange } from '../../plugins/live.js'
-import { gather, openStream, type LiveStream } from '../live-stream.js'
+import { gather, openStream, stillSees, type LiveStream } from '../live-stream.js'
 import { loadTicket, Params } from './ticket-page.js'
 
 /** Whether a change is one the requester's page could show. */
@@ -24,13 +22,7 @@ export default async function live(instance: FastifyInstance) {
     const hear = gather<LiveChange>(150, () => void (async () => {
       const person = await stream.recheck()
       if (!person) return
-      const now = await ticketScope(fastify.db, ticket.id)
-      if (!now || !canSeeTicket(person, now)) {
-        stream.send('gone', { reason: 'ticket' })
-        stream.end()
-        return
-      }
-      stream.send('changed', {})
+      if (await stillSees(fastify, stream, person, ticket.id)) stream.send('changed', {})
     })().catch((err) => request.log.warn({ err }, 'live stream: telling the page failed')))
     stream = await openStream(fastify, request, reply, request.actor!, (changes) => {
       const heard = changes.filter((c) => clientHears(ticket.id, c))
