@@ -4,7 +4,7 @@ import { sql, type ExpressionBuilder, type OrderByModifiers, type SelectQueryBui
 import type { Executor } from './index.js'
 import type { Database } from './schema.js'
 import type { Actor } from '../domain/permissions.js'
-import { OPEN_STATES, STATES, STATUS_STATE, type State, type Status } from '../domain/lifecycle.js'
+import { OPEN_STATES, STATES, STATUS_STATE, isPassingStatus, type State, type Status } from '../domain/lifecycle.js'
 import { dayAfter, dayStart, type SearchFilters, type Situation, type Sort } from '../domain/search.js'
 import { slaCondition, slaStates } from './sla-query.js'
 import { isPostgres } from './migrations/util.js'
@@ -133,7 +133,11 @@ function applyListFilters<O>(db: Executor, qb: TicketQuery<O>, actor: Actor, f: 
   if (f.numbers !== undefined) qb = f.numbers.length > 0 ? qb.where('ticket.number', 'in', f.numbers) : qb.where(sql<boolean>`1 = 0`)
   if (f.situation && f.situation !== 'all') qb = qb.where('ticket.state', 'in', SITUATION_STATES[f.situation])
   if (f.state) qb = qb.where('ticket.state', '=', f.state)
-  if (f.status) qb = qb.where('ticket.status', '=', f.status)
+  if (f.status && isPassingStatus(f.status)) {
+    // Never a current status: the tickets whose history passed through it (one index probe each).
+    qb = qb.where(({ exists, selectFrom }) => exists(selectFrom('ticket_event').select('ticket_event.id')
+      .whereRef('ticket_event.ticket_id', '=', 'ticket.id').where('ticket_event.field', '=', 'status').where('ticket_event.to_value', '=', f.status!)))
+  } else if (f.status) qb = qb.where('ticket.status', '=', f.status)
   if (f.openedFrom) qb = qb.where('ticket.created_at', '>=', dayStart(f.openedFrom))
   if (f.openedTo) qb = qb.where('ticket.created_at', '<', dayAfter(f.openedTo))
   if (f.closedFrom) qb = qb.where('ticket.closed_at', '>=', dayStart(f.closedFrom))
@@ -255,7 +259,7 @@ function filterStates(f: TicketFilters): readonly State[] | null {
   let states: readonly State[] | null = f.situation && f.situation !== 'all' ? SITUATION_STATES[f.situation] : null
   const narrow = (allowed: readonly State[]) => { states = states ? states.filter((s) => allowed.includes(s)) : allowed }
   if (f.state) narrow([f.state])
-  if (f.status) narrow([STATUS_STATE[f.status as Status]])
+  if (f.status && !isPassingStatus(f.status)) narrow([STATUS_STATE[f.status as Status]])
   if (f.sla) narrow(slaStates(f.sla))
   // Any state, but other filters to test: one piece per state all the same, so each piece is
   // read from a list index (state, then created_at) that carries the filter columns, instead of
@@ -351,7 +355,7 @@ function keepCapped(db: Executor, key: string): void {
 
 /** True when the pieces are read from their index alone: scope, state, status and sort, nothing else to test on the row. */
 function readFromIndex(f: TicketFilters): boolean {
-  return !f.q?.trim() && !f.title?.trim() && f.sla === undefined && f.number === undefined && f.numbers === undefined &&
+  return !f.q?.trim() && !f.title?.trim() && f.sla === undefined && f.number === undefined && f.numbers === undefined && !isPassingStatus(f.status) &&
     (f.scope === undefined || f.scope === 'desks') && f.assigneeId === undefined &&
     ROW_FILTERS.every((k) => f[k] === undefined)
 }

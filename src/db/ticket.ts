@@ -182,12 +182,12 @@ export async function unassignedOpenTickets(db: Executor, limit: number) {
 }
 
 /**
- * Tickets waiting for the requester's acceptance since before `cutoff`, oldest first
- * (auto-closure): of these desks, or (`except`) of every desk but these.
+ * Resolved tickets waiting for the requester's answer, or accepted and not yet closed, resolved
+ * before `cutoff`, oldest first (auto-closure): of these desks, or (`except`) of every desk but these.
  */
 export async function waitingForClosureSince(db: Executor, cutoff: string, limit: number, desks: { only: number[] } | { except: number[] } = { except: [] }): Promise<number[]> {
   let qb = db.selectFrom('ticket').select('id')
-    .where('state', '=', 'resolved').where('status', '=', 'waiting_for_closure')
+    .where('state', '=', 'resolved').where('status', 'in', ['waiting_for_closure', 'accepted'])
     .where('resolved_at', '<=', cutoff).where('deleted_at', 'is', null)
   if ('only' in desks) qb = qb.where('desk_id', 'in', desks.only.length > 0 ? desks.only : [0])
   else if (desks.except.length > 0) qb = qb.where('desk_id', 'not in', desks.except)

@@ -35,6 +35,16 @@ export const STATUS_STATE: Record<Status, State> = {
   cancelled: 'cancelled',
 }
 
+/**
+ * Statuses a ticket passes through without resting there (a rule's `via`): recorded in history,
+ * never the ticket's current status. A search for one finds the tickets that passed through it.
+ */
+export const PASSING_STATUSES = ['rejected'] as const satisfies readonly Status[]
+
+export function isPassingStatus(status: string | undefined): boolean {
+  return status !== undefined && (PASSING_STATUSES as readonly string[]).includes(status)
+}
+
 /** States that count as "open tickets" (assignment load, open lists). */
 export const OPEN_STATES = ['open', 'in_progress', 'on_hold'] as const satisfies readonly State[]
 export type OpenState = (typeof OPEN_STATES)[number]
@@ -125,6 +135,11 @@ export interface Effects {
   reopen?: true
   /** Do not touch this ticket: open a new child ticket linked to it instead. */
   spawnChild?: true
+  /**
+   * A status the ticket passes through on its way, recorded in its history (a rejected
+   * resolution is Resolved/Rejected for a moment before the work goes on).
+   */
+  via?: Status
   notify?: Recipient[]
 }
 
@@ -179,6 +194,8 @@ interface Rule {
   needs?: 'parent' | 'unrated'
   spawnChild?: true
   reopen?: true
+  /** Recorded on the way from `from` to `to` (see Effects.via). */
+  via?: Status
   notify?: readonly Recipient[] | 'counterpart'
 }
 
@@ -225,19 +242,23 @@ const RULES: Record<Action, readonly Rule[]> = {
   cancel: [
     { roles: ['requester', 'staff', 'admin'], from: OPEN, to: 'cancelled', requires: 'reason', notify: 'counterpart' },
   ],
-  accept: [{ roles: ['requester'], from: ['waiting_for_closure'], to: 'completed', notify: ['assignee'] }],
+  // The requester's acceptance rests in Resolved/Accepted until the ticket is closed with a
+  // closure category: by staff (close), or by the auto-closure job as Solved.
+  accept: [{ roles: ['requester'], from: ['waiting_for_closure'], to: 'accepted', notify: ['assignee'] }],
+  // A rejection is recorded as Resolved/Rejected and the work goes on at once (In Progress/Analysis).
   reject: [
     {
       roles: ['requester'],
       from: ['waiting_for_closure'],
       to: 'analysis',
+      via: 'rejected',
       requires: 'reason',
       reopen: true,
       notify: ['assignee'],
     },
   ],
   reopen: [{ roles: ['requester'], from: ['waiting_for_closure'], to: 'analysis', reopen: true, notify: ['assignee'] }],
-  auto_close: [{ roles: ['system'], from: ['waiting_for_closure'], to: 'completed', notify: ['requester'] }],
+  auto_close: [{ roles: ['system'], from: ['waiting_for_closure', 'accepted'], to: 'completed', notify: ['requester'] }],
   reply: [
     { roles: ['requester', 'staff', 'admin'], from: ['completed'], spawnChild: true },
     { roles: ['requester', 'staff', 'admin'], from: NOT_FINAL, notify: 'counterpart' },
@@ -255,7 +276,7 @@ const RULES: Record<Action, readonly Rule[]> = {
   ],
   add_note: [{ roles: STAFF, from: NOT_FINAL }],
   transfer: [{ roles: ['staff', 'admin', 'crm'], from: NOT_FINAL, notify: ['assignee'] }],
-  rate: [{ roles: ['requester'], from: ['completed'], needs: 'unrated', notify: ['assignee'] }],
+  rate: [{ roles: ['requester'], from: ['accepted', 'completed'], needs: 'unrated', notify: ['assignee'] }],
   delete: [{ roles: STAFF, from: ALL }],
   approve: [{ roles: ['system'], from: ['awaiting_approval'], to: 'new', notify: ['requester'] }],
   reject_approval: [
@@ -324,6 +345,7 @@ function effectsOf(rule: Rule, from: Status, to: Status, role: Role): Effects {
   if (slaHeld(from) && !slaHeld(to)) effects.slaResume = true
   if (rule.reopen) effects.reopen = true
   if (rule.spawnChild) effects.spawnChild = true
+  if (rule.via) effects.via = rule.via
   const notify = rule.notify === 'counterpart' ? (role === 'requester' ? ['assignee' as const] : ['requester' as const]) : rule.notify
   if (notify && notify.length > 0) effects.notify = [...notify]
   return effects

@@ -23,7 +23,7 @@ const at = (db: Db, now: Date): JobDeps => ({ db, clock: () => now, random: Math
 export type StillHeld = () => void
 
 /**
- * Closes tickets left in Waiting for Closure longer than their desk's auto-closure days (the
+ * Closes resolved tickets left in Waiting for Closure or Accepted longer than their desk's auto-closure days (the
  * service setting for desks without their own).
  */
 export async function autoCloseJob(db: Db, now: Date, stillHeld: StillHeld = () => {}): Promise<number> {

@@ -39,7 +39,7 @@ const SPECS: Record<string, Spec> = {
     title: 'Invoice VAT rate wrong', opened: '07T15:00', assignee: 'carla' },
   A3: { contact: 'bob@acme.test', account: 'Acme Corporation', desk: 'Service Desk', item: 'Password reset', type: 'request', priority: 'low',
     title: 'Password reset for intern', opened: '08T11:00',
-    steps: [['pick_up', '08T12:00'], ['resolve', '09T10:00', { resolution: 'Done.' }], ['accept', '10T09:00']], assignee: 'bruno' },
+    steps: [['pick_up', '08T12:00'], ['resolve', '09T10:00', { resolution: 'Done.' }], ['accept', '10T09:00'], ['close', '10T09:00', { closureCategory: 'solved' }]], assignee: 'bruno' },
   G2: { contact: 'hank@globex.test', account: 'Globex Industries', desk: 'Service Desk', item: 'Application error', priority: 'critical',
     title: 'Application error on save', opened: '09T09:00', steps: [['cancel', '11T08:00', { reason: 'Works again.' }]], assignee: null },
   I1: { contact: 'ian@initech.test', account: 'Initech Ltd', desk: 'Service Desk', item: 'Printer problem', priority: 'low',

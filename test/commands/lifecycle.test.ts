@@ -306,15 +306,23 @@ t.test('accept, reject and reopen: the requester answers the resolution', async 
   await refusedUnchanged(t, db, () => acceptResolution(deps(later(60)), bob, { ticketId: accepted.id, version: v - 1 }), { code: 'conflict' }, 'accept: a stale version')
   await casesSent(db)
   let mark = await markRows(db)
-  t.same(unwrap(await acceptResolution(deps(later(60)), bob, { ticketId: accepted.id, version: v })).status, 'completed')
+  t.same(unwrap(await acceptResolution(deps(later(60)), bob, { ticketId: accepted.id, version: v })).status, 'accepted')
   let row = await ticketRow(db, accepted.id)
-  t.same([row.state, row.status, row.closed_at, row.resolution], ['closed', 'completed', later(60).toISOString(), 'Replaced the roller.'])
+  t.same([row.state, row.status, row.closed_at, row.resolution], ['resolved', 'accepted', null, 'Replaced the roller.'], 'an acceptance rests in Resolved/Accepted')
   let w = await writtenSince(db, mark)
-  t.same(w.history.map((h) => [h.by, h.action, h.field, h.from, h.to]), [
-    ['Bob Stone', 'accept', 'state', 'resolved', 'closed'], ['Bob Stone', 'accept', 'status', 'waiting_for_closure', 'completed']
-  ])
+  t.same(w.history.map((h) => [h.by, h.action, h.field, h.from, h.to]), [['Bob Stone', 'accept', 'status', 'waiting_for_closure', 'accepted']])
   t.same(w.mail, [{ ticket: accepted.id, template: 'ticket.accept', to: 'bruno@casebridge.test' }])
   t.same(w.crm, [{ ticket: accepted.id, kind: 'case' }])
+  await refusedUnchanged(t, db, () => acceptResolution(deps(later(61)), bob, { ticketId: accepted.id }), { code: 'not_allowed_in_state' }, 'accept: twice')
+  // Staff close it with a closure category: Closed/Completed.
+  mark = await markRows(db)
+  t.same(unwrap(await closeTicket(deps(later(70)), bruno, { ticketId: accepted.id, closureCategory: 'solved' })).status, 'completed')
+  row = await ticketRow(db, accepted.id)
+  t.same([row.state, row.status, row.closed_at, row.closure_category], ['closed', 'completed', later(70).toISOString(), 'solved'])
+  w = await writtenSince(db, mark)
+  t.same(w.history.map((h) => [h.by, h.action, h.field, h.from, h.to]), [
+    ['Bruno Lima', 'close', 'state', 'resolved', 'closed'], ['Bruno Lima', 'close', 'status', 'accepted', 'completed']
+  ])
 
   const rejected = await resolvedOne()
   v = await versionOf(db, rejected.id)
@@ -334,8 +342,9 @@ t.test('accept, reject and reopen: the requester answers the resolution', async 
   t.same(w.history.map((h) => [h.action, h.field ?? null, h.from ?? null, h.to ?? null, h.note ?? null]), [
     ['reply', null, null, null, null],
     ['reject', 'state', 'resolved', 'in_progress', 'Still jams on duplex.'],
-    ['reject', 'status', 'waiting_for_closure', 'analysis', null]
-  ])
+    ['reject', 'status', 'waiting_for_closure', 'rejected', null],
+    ['reject', 'status', 'rejected', 'analysis', null]
+  ], 'the rejection is recorded as Resolved/Rejected on the way back to work')
   t.same(w.mail, [{ ticket: rejected.id, template: 'ticket.reject', to: 'bruno@casebridge.test' }])
   t.same(w.crm, [{ ticket: rejected.id, kind: 'comment', note: w.notes[0].id }, { ticket: rejected.id, kind: 'case' }])
 
@@ -354,8 +363,8 @@ t.test('accept, reject and reopen: the requester answers the resolution', async 
   t.same([w.notes, w.crm], [[], [{ ticket: reopened.id, kind: 'case' }]])
 })
 
-t.test('auto-close: the system closes a ticket left waiting for closure', async (t) => {
-  const { db, bruno, admin, ticket, deps } = await scene(t)
+t.test('auto-close: the system closes a ticket left waiting for closure or accepted', async (t) => {
+  const { db, bruno, bob, admin, ticket, deps } = await scene(t)
   const open = await ticket()
   await refusedUnchanged(t, db, () => autoCloseTicket(deps(later(60)), open.id), { code: 'not_allowed_in_state' }, 'a ticket not waiting')
   await refusedUnchanged(t, db, () => autoCloseTicket(deps(later(60)), 999_999), { code: 'not_found' }, 'no such ticket')
@@ -366,7 +375,7 @@ t.test('auto-close: the system closes a ticket left waiting for closure', async 
   const mark = await markRows(db)
   t.same(unwrap(await autoCloseTicket(deps(later(10_080)), waiting.id)).status, 'completed')
   const row = await ticketRow(db, waiting.id)
-  t.same([row.state, row.status, row.closed_at], ['closed', 'completed', later(10_080).toISOString()])
+  t.same([row.state, row.status, row.closed_at, row.closure_category], ['closed', 'completed', later(10_080).toISOString(), 'no_response'])
   const w = await writtenSince(db, mark)
   t.same(w.history, [
     { ticket: waiting.id, by: 'system', action: 'auto_close', field: 'state', from: 'resolved', to: 'closed' },
@@ -374,6 +383,14 @@ t.test('auto-close: the system closes a ticket left waiting for closure', async 
   ])
   t.same(w.mail, [{ ticket: waiting.id, template: 'ticket.auto_close', to: 'bob@acme.test' }])
   t.same(w.crm, [{ ticket: waiting.id, kind: 'case' }])
+
+  // An accepted resolution is closed as Solved.
+  const accepted = await ticket()
+  unwrap(await resolveTicket(deps(later(30)), bruno, { ticketId: accepted.id, resolution: 'Fixed' }))
+  unwrap(await acceptResolution(deps(later(40)), bob, { ticketId: accepted.id }))
+  t.same(unwrap(await autoCloseTicket(deps(later(10_080)), accepted.id)).status, 'completed')
+  const acceptedRow = await ticketRow(db, accepted.id)
+  t.same([acceptedRow.state, acceptedRow.status, acceptedRow.closure_category], ['closed', 'completed', 'solved'])
 
   const deleted = await ticket()
   unwrap(await resolveTicket(deps(later(30)), bruno, { ticketId: deleted.id, resolution: 'Fixed' }))

@@ -39,12 +39,15 @@ t.test('staff works a ticket through to closure by the requester', async (t) => 
   await transition(db, ana, ticket.id, { action: 'resolve', resolution: 'New printer installed.' }, later(400))
   await transition(db, bob, ticket.id, { action: 'accept' }, later(420))
   r = await row()
-  t.same([r.state, r.status], ['closed', 'completed'])
-  t.equal(r.closed_at, later(420).toISOString())
+  t.same([r.state, r.status, r.closed_at], ['resolved', 'accepted', null], 'the acceptance rests in Resolved/Accepted')
+  await transition(db, ana, ticket.id, { action: 'close', closureCategory: 'solved' }, later(430))
+  r = await row()
+  t.same([r.state, r.status, r.closure_category], ['closed', 'completed', 'solved'])
+  t.equal(r.closed_at, later(430).toISOString())
 
   const history = await listHistory(db, ticket.id)
   const statusChanges = history.filter((e) => e.field === 'status').map((e) => `${e.from_value}->${e.to_value}`)
-  t.same(statusChanges, ['new->analysis', 'analysis->pending', 'pending->analysis', 'analysis->waiting_for_closure', 'waiting_for_closure->analysis', 'analysis->waiting_for_closure', 'waiting_for_closure->completed'])
+  t.same(statusChanges, ['new->analysis', 'analysis->pending', 'pending->analysis', 'analysis->waiting_for_closure', 'waiting_for_closure->rejected', 'rejected->analysis', 'analysis->waiting_for_closure', 'waiting_for_closure->accepted', 'accepted->completed'])
   t.ok(history.some((e) => e.action === 'reject' && e.note === 'Still jams on duplex.' && e.actor_type === 'contact'), 'the reason is in history with the requester as actor')
 })
 

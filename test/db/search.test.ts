@@ -58,10 +58,11 @@ const SPECS: Record<string, Spec> = {
   // Midnight sharp: the first instant of the 10th.
   A4: { contact: 'alice@acme.test', account: 'Acme Corporation', desk: 'Service Desk', item: 'Laptop problem', priority: 'critical',
     title: 'Laptop screen flickers', description: 'The screen flickers when the printer driver installs.', opened: '10T00:00',
-    steps: [['pick_up', '10T00:30'], ['resolve', '10T03:00', { resolution: 'New driver.' }], ['accept', '12T09:00']], assignee: 'ana' },
+    steps: [['pick_up', '10T00:30'], ['resolve', '10T03:00', { resolution: 'New driver.' }], ['accept', '12T09:00'], ['close', '12T09:00', { closureCategory: 'solved' }]], assignee: 'ana' },
   G3: { contact: 'carol@acme.test', account: 'Globex Industries', desk: 'Service Desk', item: 'New user account', type: 'request', priority: 'medium',
     title: 'New user account for Carol', description: 'Create an account for our new hire.', opened: '12T10:00',
-    steps: [['pick_up', '12T11:00'], ['resolve', '14T09:00', { resolution: 'Account created.' }], ['accept', '16T08:00']], assignee: 'ana' },
+    steps: [['pick_up', '12T11:00'], ['resolve', '13T09:00', { resolution: 'Account requested.' }], ['reject', '13T10:00', { reason: 'No login yet.' }],
+      ['resolve', '14T09:00', { resolution: 'Account created.' }], ['accept', '16T08:00'], ['close', '16T08:00', { closureCategory: 'solved' }]], assignee: 'ana' },
   A5: { contact: 'bob@acme.test', account: 'Acme Corporation', desk: 'Product Support', product: 'Billing', priority: 'medium',
     title: 'Invoice total wrong', description: 'The invoice total does not add up.', opened: '13T12:00',
     steps: [['cancel', '14T09:00', { reason: 'Found the error myself.' }]], assignee: null },
@@ -73,10 +74,10 @@ const SPECS: Record<string, Spec> = {
     steps: [['cancel', '17T10:00', { reason: 'Upgrade postponed.' }]], assignee: null },
   D2: { contact: 'gina@globex.test', account: 'Globex Industries', desk: 'Product Support', product: 'Billing', priority: 'high',
     title: 'Invoice missing', description: 'We never got the January invoice.', opened: '18T09:00',
-    steps: [['pick_up', '18T09:30'], ['resolve', '18T11:00', { resolution: 'Sent again.' }], ['accept', '19T08:00']], assignee: 'carla', deleted: true },
+    steps: [['pick_up', '18T09:30'], ['resolve', '18T11:00', { resolution: 'Sent again.' }], ['accept', '19T08:00'], ['close', '19T08:00', { closureCategory: 'solved' }]], assignee: 'carla', deleted: true },
   A7: { contact: 'alice@acme.test', account: 'Acme Corporation', desk: 'Product Support', product: 'Mobile App', priority: 'critical',
     title: 'Mobile app crashes on login', description: 'Crashes right after the splash screen.', opened: '20T14:00',
-    steps: [['pick_up', '20T14:30'], ['resolve', '21T10:00', { resolution: 'Fixed in 2.3.1.' }], ['accept', '22T16:00']], assignee: 'carla' },
+    steps: [['pick_up', '20T14:30'], ['resolve', '21T10:00', { resolution: 'Fixed in 2.3.1.' }], ['accept', '22T16:00'], ['close', '22T16:00', { closureCategory: 'solved' }]], assignee: 'carla' },
   A8: { contact: 'bob@acme.test', account: 'Acme Corporation', desk: 'Service Desk', item: 'Laptop problem', priority: 'medium',
     title: 'Laptop battery drains', description: 'Battery lasts one hour.', opened: '20T18:00', replied: '20T19:00', assignee: 'eva' },
   G5: { contact: 'gina@globex.test', account: 'Globex Industries', desk: 'Product Support', product: 'Casebridge Cloud', priority: 'medium',
@@ -107,7 +108,7 @@ for (const [label, s] of Object.entries(SPECS)) {
   idOf[label] = ticket.id
   const requester = performerOf(await contactActor(db, ids, s.contact))
   for (const [action, when, extra] of s.steps ?? []) {
-    const who = action === 'accept' || action === 'cancel' ? requester : staffPerformer
+    const who = action === 'accept' || action === 'reject' || action === 'cancel' ? requester : staffPerformer
     await transition(db, who, ticket.id, { action, ...extra }, time(when), () => 0)
   }
   if (s.replied) {
@@ -226,6 +227,8 @@ const ALONE: [string, TicketFilters, Label[]][] = [
   ['status completed', { status: 'completed' }, ['A4', 'G3', 'A7']],
   ['status cancelled', { status: 'cancelled' }, ['A5', 'G4']],
   ['status escalated (none)', { status: 'escalated' }, []],
+  // Rejected is passed through, never rested in: the tickets whose resolution was rejected.
+  ['status rejected (passed through)', { status: 'rejected' }, ['G3']],
   ['desk Service Desk', { deskId: id('desk', 'Service Desk') }, ['A1', 'A3', 'G2', 'A4', 'G3', 'A6', 'A8', 'I1']],
   ['desk Product Support', { deskId: id('desk', 'Product Support') }, ['A2', 'G1', 'A5', 'G4', 'A7', 'G5']],
   ['desk that does not exist', { deskId: 999 }, []],

@@ -182,13 +182,13 @@ const EXPECTED: Row[] = [
     effects: { slaResume: true, notify: [R] },
     requires: 'reason',
   },
-  { action: 'accept', actors: ['requester'], from: ['waiting_for_closure'], to: 'completed', effects: { notify: [A] } },
+  { action: 'accept', actors: ['requester'], from: ['waiting_for_closure'], to: 'accepted', effects: { notify: [A] } },
   {
     action: 'reject',
     actors: ['requester'],
     from: ['waiting_for_closure'],
     to: 'analysis',
-    effects: { reopen: true, notify: [A] },
+    effects: { reopen: true, via: 'rejected', notify: [A] },
     requires: 'reason',
   },
   {
@@ -198,7 +198,7 @@ const EXPECTED: Row[] = [
     to: 'analysis',
     effects: { reopen: true, notify: [A] },
   },
-  { action: 'auto_close', actors: ['system'], from: ['waiting_for_closure'], to: 'completed', effects: { notify: [R] } },
+  { action: 'auto_close', actors: ['system'], from: ['waiting_for_closure', 'accepted'], to: 'completed', effects: { notify: [R] } },
   { action: 'reply', actors: ['requester'], from: NOT_FINAL, to: 'same', effects: { notify: [A] } },
   { action: 'reply', actors: STAFF, from: NOT_FINAL, to: 'same', effects: { notify: [R] } },
   { action: 'reply', actors: ['crm'], from: NOT_FINAL, to: 'same', effects: { notify: [R] } },
@@ -214,7 +214,7 @@ const EXPECTED: Row[] = [
   { action: 'register_occurrence', actors: STAFF, from: OPEN, to: 'same', effects: {} },
   { action: 'add_note', actors: STAFF, from: NOT_FINAL, to: 'same', effects: {} },
   { action: 'transfer', actors: [...STAFF, 'crm'], from: NOT_FINAL, to: 'same', effects: { notify: [A] } },
-  { action: 'rate', actors: ['requester'], from: ['completed'], to: 'same', effects: { notify: [A] } },
+  { action: 'rate', actors: ['requester'], from: ['accepted', 'completed'], to: 'same', effects: { notify: [A] } },
   { action: 'delete', actors: ['staff_deleter', 'admin'], from: ALL, to: 'same', effects: {} },
   { action: 'approve', actors: ['system'], from: ['awaiting_approval'], to: 'new', effects: { notify: [R] } },
   {
@@ -450,6 +450,9 @@ t.test('allowedActions agrees with decide everywhere', async (t) => {
 t.test('allowedActions examples', async (t) => {
   t.strictSame(allowedActions(ticket('waiting_for_closure'), ACTORS.requester, ALL_OFF), ['accept', 'reject', 'reopen', 'reply'])
   t.strictSame(allowedActions(ticket('completed'), ACTORS.requester, ALL_OFF), ['reply', 'rate'])
+  // An accepted resolution rests until it is closed with a category: the requester may still write and rate.
+  t.strictSame(allowedActions(ticket('accepted'), ACTORS.requester, ALL_OFF), ['reply', 'rate'])
+  t.strictSame(allowedActions(ticket('accepted'), ACTORS.staff, ALL_OFF), ['close', 'reply', 'add_note', 'transfer'])
   t.strictSame(allowedActions(ticket('cancelled'), ACTORS.requester, ALL_ON), [])
   t.strictSame(allowedActions(ticket('new'), ACTORS.staff, ALL_OFF), [
     'pick_up',

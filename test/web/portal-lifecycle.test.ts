@@ -32,12 +32,13 @@ async function resolvedTicket(env: TestEnv, resolution = 'Replaced the fuser uni
   return ticket
 }
 
-/** A resolved ticket Bob accepted (so it is closed), Bob logged in, and its page's address. */
+/** A resolved ticket Bob accepted and staff then closed, Bob logged in, and its page's address. */
 async function closedByBob(env: TestEnv) {
   const ticket = await resolvedTicket(env)
   const bob = await loginAs(env.app, 'bob@acme.test')
   const url = `/portal/tickets/${ticket.number}`
   await act(env, bob, ticket.number, 'accept')
+  await transition(env.db, await staff(env), ticket.id, { action: 'close', closureCategory: 'solved' }, new Date())
   return { ticket, bob, url }
 }
 
@@ -47,7 +48,7 @@ async function act(env: TestEnv, agent: Agent, number: number, action: string, f
   return agent.post(`/portal/tickets/${number}/actions/${action}`, { version: String(ticket.version), ...form }, { csrfFrom: `/portal/tickets/${number}` })
 }
 
-t.test('accept the solution: the ticket closes, then the requester rates it once', async (t) => {
+t.test('accept the solution: Resolved/Accepted, rated once, then closed by staff with a closure category', async (t) => {
   const env = await testApp(t)
   const ticket = await resolvedTicket(env)
   const bob = await loginAs(env.app, 'bob@acme.test')
@@ -66,18 +67,16 @@ t.test('accept the solution: the ticket closes, then the requester rates it once
   const res = await act(env, bob, ticket.number, 'accept')
   t.equal(res.statusCode, 302)
   t.equal(res.headers.location, url)
-  const closed = await row(env, ticket.id)
-  t.same([closed.state, closed.status], ['closed', 'completed'])
-  t.ok(closed.closed_at)
+  const accepted = await row(env, ticket.id)
+  t.same([accepted.state, accepted.status, accepted.closed_at], ['resolved', 'accepted', null], 'it rests in Resolved/Accepted')
 
   const after = await bob.get(url)
-  t.match(after.body, `Thank you. You accepted the solution and ticket #${ticket.number} is closed.`)
+  t.match(after.body, `Thank you. You accepted the solution of ticket #${ticket.number}; the support team will close it.`)
   t.notMatch(after.body, `action="${url}/actions/accept"`, 'no more decision buttons')
   t.match(after.body, 'Register your opinion')
   t.match(after.body, `action="${url}/survey"`)
   const history = await bob.get(`${url}/history`)
-  t.match(history.body, /Bob Stone<\/td>\s*<td>Accept solution: State<\/td>\s*<td>Resolved → Closed/)
-  t.match(history.body, /Accept solution: Status<\/td>\s*<td>Waiting for Closure → Completed/)
+  t.match(history.body, /Bob Stone<\/td>\s*<td>Accept solution: Status<\/td>\s*<td>Waiting for Closure → Accepted/)
 
   const before = await counts(env)
   const noRating = await bob.post(`${url}/survey`, { comment: 'Great' }, { csrfFrom: url })
@@ -102,6 +101,14 @@ t.test('accept the solution: the ticket closes, then the requester rates it once
   t.match(again.body, 'This ticket has already been rated.')
   const still = await env.db.selectFrom('survey').selectAll().where('ticket_id', '=', ticket.id).execute()
   t.same(still.map((s) => s.rating), [4], 'the first rating stays')
+
+  // Staff close it with a closure category: Closed/Completed, and the rating stays.
+  await transition(env.db, await staff(env), ticket.id, { action: 'close', closureCategory: 'solved' }, new Date())
+  const closed = await row(env, ticket.id)
+  t.same([closed.state, closed.status, closed.closure_category], ['closed', 'completed', 'solved'])
+  t.ok(closed.closed_at)
+  t.match((await bob.get(`${url}/history`)).body, /Close: Status<\/td>\s*<td>Accepted → Completed/)
+  t.match((await bob.get(url)).body, 'Your rating: 4 of 5')
 })
 
 t.test('reject the solution: a reason is required; the ticket goes back in progress', async (t) => {
@@ -191,6 +198,7 @@ t.test('refused transitions answer 409 with the reason and change nothing', asyn
   const open = await makeTicket(env.db, env.ids, { title: 'Still new' })
   const closed = await resolvedTicket(env)
   await transition(env.db, performerOf(await contactActor(env.db, env.ids, 'bob@acme.test')), closed.id, { action: 'accept' }, new Date())
+  await transition(env.db, await staff(env), closed.id, { action: 'close', closureCategory: 'solved' }, new Date())
   const bob = await loginAs(env.app, 'bob@acme.test')
 
   const before = await counts(env)

@@ -73,7 +73,14 @@ export async function transitionTicket(uow: UnitOfWork, ticketId: number, action
   const events: HistoryEntry[] = [...(p.events ?? [])]
   const note = p.historyNote ?? null
   if (to.state !== ticket.state) events.push({ action, field: 'state', from: ticket.state, to: to.state, note })
-  if (to.status !== ticket.status) events.push({ action, field: 'status', from: ticket.status, to: to.status, note: to.state !== ticket.state ? null : note })
+  const via = effects.via
+  if (via) {
+    // The status passed through is its own row, so history and reports see it (Resolved/Rejected).
+    events.push({ action, field: 'status', from: ticket.status, to: via, note: to.state !== ticket.state ? null : note })
+    events.push({ action, field: 'status', from: via, to: to.status, note: null })
+  } else if (to.status !== ticket.status) {
+    events.push({ action, field: 'status', from: ticket.status, to: to.status, note: to.state !== ticket.state ? null : note })
+  }
   if (events.length === 0) events.push({ action, note })
   for (const e of events) await uow.history(ticket.id, e)
 

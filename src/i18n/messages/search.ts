@@ -2,6 +2,7 @@ import type { MessageCatalog } from './index.js'
 
 const messages: MessageCatalog = {
   en: {
+    'search.stage.rejected': 'Rejected (the solution was rejected at least once)',
     'search.more': 'More filters',
     'search.activeFilters': '{count} filter(s) applied',
     'search.words': 'Search words',
@@ -41,6 +42,7 @@ const messages: MessageCatalog = {
     'sort.closed_at': 'Closed on'
   },
   'pt-BR': {
+    'search.stage.rejected': 'Rejeitado (a solução foi rejeitada ao menos uma vez)',
     'search.more': 'Mais filtros',
     'search.activeFilters': '{count} filtro(s) aplicado(s)',
     'search.words': 'Palavras de busca',

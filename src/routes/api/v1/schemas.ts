@@ -138,7 +138,7 @@ export const ListQuery = Type.Object({
   closedFrom: Type.Optional(Day),
   closedTo: Type.Optional(Day),
   state: Type.Optional(StringEnum(STATES)),
-  status: Type.Optional(StringEnum(STATUSES)),
+  status: Type.Optional(StringEnum(STATUSES, { description: 'a current status; rejected (never a current status): the tickets whose solution was rejected at least once' })),
   situation: Type.Optional(StringEnum(SITUATIONS, { description: 'status group; waiting = resolved, pending the requester\'s review' })),
   deskId: Type.Optional(Id),
   type: Type.Optional(StringEnum(TICKET_TYPES, { description: 'service catalog' })),
