@@ -4,7 +4,7 @@ import { testApp, DEMO_PASSWORDS } from '../helpers/app.js'
 import { en, flashText, historyRows, inOrder, launch, listen, logIn, shoot, watch } from './lifecycle-helpers.js'
 
 // The lifecycle in a real browser (issue 3): staff resolve, the client rejects with a reason,
-// staff resolve again, the client accepts and rates. Screenshots go to test/.artifacts/.
+// staff resolve again, the client accepts and rates, staff close it with a closure category. Screenshots go to test/.artifacts/.
 
 const text = async (page: Page, selector: string) => (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim()
 /** The portal head: the state badge, then the status in plain text beside it. */
@@ -13,7 +13,7 @@ const portalHead = (page: Page) => text(page, '.page-head p.muted')
 const deskBadge = (page: Page) => text(page, '.ticket-title .badges .badge')
 const deskFact = (page: Page, term: string) => text(page, `dl.facts dt:text-is("${term}") + dd`)
 
-t.test('staff resolve, the client rejects, staff resolve again, the client accepts and rates', async (t) => {
+t.test('staff resolve, the client rejects, staff resolve again, the client accepts and rates, staff close', async (t) => {
   const { app, db, seed } = await testApp(t, { env: { COOKIE_SECURE: 'true' } })
   const base = await listen(app)
   const browser = await launch()
@@ -97,8 +97,8 @@ t.test('staff resolve, the client rejects, staff resolve again, the client accep
   await client.goto(ticketUrl)
   t.equal((await client.locator('section.solution .resolution').innerText()).trim(), secondResolution, 'the client reads the new resolution')
   await client.locator('section.solution').getByRole('button', { name: en('action.accept'), exact: true }).click()
-  await flashSays(client, en('portal.action.accepted', { number }), 'the client is thanked and told the ticket is closed')
-  t.match(await portalHead(client), `${en('state.closed')} ${en('status.completed')}`, 'the ticket is Closed / Completed')
+  await flashSays(client, en('portal.action.accepted', { number }), 'the client is thanked and told the team will close it')
+  t.match(await portalHead(client), `${en('state.resolved')} ${en('status.accepted')}`, 'the ticket is Resolved / Accepted')
   t.equal(await client.locator('section.solution').getByRole('button').count(), 0, 'no accept or reject is offered any more')
   const survey = client.locator('section.survey')
   t.ok(await survey.getByRole('heading', { name: en('portal.survey.title') }).isVisible(), 'the client is asked for an opinion')
@@ -111,7 +111,16 @@ t.test('staff resolve, the client rejects, staff resolve again, the client accep
   t.match(await text(client, 'section.survey .rating'), en('portal.survey.ratedAs', { rating: 4 }), 'with the rating')
   t.ok(await survey.getByText(comment).isVisible(), 'and the comment')
   t.equal(await survey.getByRole('button', { name: en('portal.survey.submit') }).count(), 0, 'and no second rating form')
-  await shoot(client, 'lifecycle-04-client-closed-rated')
+  await shoot(client, 'lifecycle-04-client-accepted-rated')
+
+  // Staff close it with a closure category.
+  await staff.goto(`${base}/desk/tickets/${number}`)
+  t.equal(await deskBadge(staff), `${en('state.resolved')} · ${en('status.accepted')}`, 'the desk shows Resolved / Accepted')
+  const closePanel = staff.locator('details.action-close')
+  await closePanel.locator('summary').click()
+  await closePanel.getByLabel(en('desk.close.category'), { exact: true }).selectOption({ label: 'Solved' })
+  await closePanel.getByRole('button', { name: en('desk.actions.confirm.close'), exact: true }).click()
+  await flashSays(staff, en('desk.action.done.close', { number }), 'staff are told the ticket is closed')
 
   // The client's History tab tells the whole story, in order.
   await client.getByRole('link', { name: en('ticket.history'), exact: true }).click()
@@ -123,12 +132,15 @@ t.test('staff resolve, the client rejects, staff resolve again, the client accep
     { what: what('action.resolve', 'field.state'), who: assigneeName, change: `${en('state.in_progress')} → ${en('state.resolved')}${firstResolution}` },
     { what: what('action.resolve', 'field.status'), who: assigneeName, change: `${en('status.analysis')} → ${en('status.waiting_for_closure')}` },
     { what: what('action.reject', 'field.state'), who: 'Bob Stone', change: `${en('state.resolved')} → ${en('state.in_progress')}${reason}` },
+    { what: what('action.reject', 'field.status'), who: 'Bob Stone', change: `${en('status.waiting_for_closure')} → ${en('status.rejected')}` },
+    { what: what('action.reject', 'field.status'), who: 'Bob Stone', change: `${en('status.rejected')} → ${en('status.analysis')}` },
     { what: what('action.resolve', 'field.state'), who: assigneeName, change: secondResolution },
-    { what: what('action.accept', 'field.state'), who: 'Bob Stone', change: `${en('state.resolved')} → ${en('state.closed')}` },
-    { what: what('action.accept', 'field.status'), who: 'Bob Stone', change: `${en('status.waiting_for_closure')} → ${en('status.completed')}` },
-    { what: `${en('history.action.rate')}: ${en('field.rating')}`, who: 'Bob Stone', change: `${en('common.none')} → 4${comment}` }
+    { what: what('action.accept', 'field.status'), who: 'Bob Stone', change: `${en('status.waiting_for_closure')} → ${en('status.accepted')}` },
+    { what: `${en('history.action.rate')}: ${en('field.rating')}`, who: 'Bob Stone', change: `${en('common.none')} → 4${comment}` },
+    { what: what('action.close', 'field.state'), who: assigneeName, change: `${en('state.resolved')} → ${en('state.closed')}` },
+    { what: what('action.close', 'field.status'), who: assigneeName, change: `${en('status.accepted')} → ${en('status.completed')}` }
   ])
-  t.ok(story.ok, `the history shows resolve, reject, resolve, accept and rate in order${story.missing ? `; missing ${story.missing}` : ''}`)
+  t.ok(story.ok, `the history shows resolve, reject (through Rejected), resolve, accept, rate and close in order${story.missing ? `; missing ${story.missing}` : ''}`)
   if (!story.ok) t.comment(rows.map((r) => r.join(' | ')).join('\n'))
   await shoot(client, 'lifecycle-05-client-history')
 
@@ -138,9 +150,9 @@ t.test('staff resolve, the client rejects, staff resolve again, the client accep
   await shoot(staff, 'lifecycle-06-desk-closed')
 
   // And the database agrees with what the pages said.
-  const row = await db.selectFrom('ticket').select(['id', 'state', 'status', 'reopen_count', 'resolution', 'closed_at'])
+  const row = await db.selectFrom('ticket').select(['id', 'state', 'status', 'reopen_count', 'resolution', 'closed_at', 'closure_category'])
     .where('number', '=', number).executeTakeFirstOrThrow()
-  t.match(row, { state: 'closed', status: 'completed', reopen_count: 1, resolution: secondResolution }, 'closed / completed, reopened once, with the second resolution')
+  t.match(row, { state: 'closed', status: 'completed', reopen_count: 1, resolution: secondResolution, closure_category: 'solved' }, 'closed / completed as Solved, reopened once, with the second resolution')
   t.ok(row.closed_at, 'with a closing time')
   const surveyRow = await db.selectFrom('survey').selectAll().where('ticket_id', '=', row.id).execute()
   t.equal(surveyRow.length, 1, 'one survey row')
@@ -148,7 +160,7 @@ t.test('staff resolve, the client rejects, staff resolve again, the client accep
   const stateEvents = await db.selectFrom('ticket_event').select(['action', 'to_value', 'note'])
     .where('ticket_id', '=', row.id).where('field', '=', 'state').orderBy('id').execute()
   t.same(stateEvents.map((e) => `${e.action}:${e.to_value}`),
-    ['pick_up:in_progress', 'resolve:resolved', 'reject:in_progress', 'resolve:resolved', 'accept:closed'], 'one state history row per step')
+    ['pick_up:in_progress', 'resolve:resolved', 'reject:in_progress', 'resolve:resolved', 'close:closed'], 'one state history row per state change')
   t.equal(stateEvents.find((e) => e.action === 'reject')?.note, reason, 'the rejection keeps its reason')
 
   t.same(errors, [], 'no script errors or failed resources in either browser')
