@@ -82,3 +82,12 @@ export function formatDateTime(value: string | null | undefined, locale: Locale)
   }
   return text
 }
+
+/** The compact form of formatDateTime for lists, "2026-12-07 14:05" (UTC) in every language; the full one goes in its title. */
+export function formatShortDateTime(value: string | null | undefined): string {
+  if (!value) return ''
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) return ''
+  const iso = date.toISOString()
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`
+}

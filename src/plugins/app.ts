@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Actor, Locale } from '../domain/permissions.js'
-import { browserLocale, formatDateTime, translator, type Translate } from '../i18n/index.js'
+import { browserLocale, formatDateTime, formatShortDateTime, translator, type Translate } from '../i18n/index.js'
 import { loadActor } from '../db/people.js'
 import { findLiveSession, type LiveSession } from '../db/sessions.js'
 import { hashSecretToken } from '../security/token.js'
@@ -109,6 +109,7 @@ export default fp(async function appPlugins(fastify) {
       path: request.url,
       maxAttachmentMb: fastify.config.MAX_ATTACHMENT_MB,
       fmtDate: (value: string | null | undefined) => formatDateTime(value, locale),
+      fmtShort: (value: string | null | undefined) => formatShortDateTime(value),
       errors: {},
       values: {},
       ...data

@@ -1,0 +1,21 @@
+import type { MessageCatalog } from './index.js'
+
+// Accessibility and small screens (issue 16): the header's menu, landmark and region names.
+const messages: MessageCatalog = {
+  en: {
+    'a11y.menu': 'Menu',
+    'a11y.mainNav': 'Main',
+    'a11y.tableRegion': '{name} (scrolls sideways)',
+    'a11y.ticketList': 'Tickets',
+    'a11y.fieldError': 'Error:'
+  },
+  'pt-BR': {
+    'a11y.menu': 'Menu',
+    'a11y.mainNav': 'Principal',
+    'a11y.tableRegion': '{name} (rola para o lado)',
+    'a11y.ticketList': 'Chamados',
+    'a11y.fieldError': 'Erro:'
+  }
+}
+
+export default messages

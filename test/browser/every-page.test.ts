@@ -1,0 +1,387 @@
+import t from 'tap'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { Secret, TOTP } from 'otpauth'
+import { testApp, loginAs, DEMO_PASSWORDS, type TestEnv } from '../helpers/app.js'
+import { translator } from '../../src/i18n/index.js'
+import { ROOT } from '../helpers/root.js'
+import { composeMail, mailSettings } from '../../src/mail/compose.js'
+import { mailTokenKey } from '../../src/security/mail-key.js'
+import { loadStaffActor } from '../../src/db/people.js'
+import { personWho, unwrap } from '../../src/commands/kernel.js'
+import { queueBulkJob } from '../../src/commands/bulk.js'
+import { requestPasswordReset } from '../../src/commands/account-links.js'
+import { startTwoFactor, confirmTwoFactor } from '../../src/commands/two-factor.js'
+import { quarantineEmail } from '../../src/commands/mail-intake.js'
+import { addCannedResponse } from '../../src/commands/canned.js'
+
+// Every page of the product, for every role, at a phone's, a tablet's and a laptop's width:
+// no horizontal page scroll, no text drawn over other text, and (at 1366 px) no serious or
+// critical axe-core violation of WCAG 2.2 A/AA. To cover a new page, add it to PAGES below
+// (an id it needs comes from Fixtures, made once from the demo data).
+// The 375 px views of the four main pages go to test/.artifacts/mobile-*.png (README screenshots).
+const ARTIFACTS = join(ROOT, 'test/.artifacts')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const WIDTHS = [375, 768, 1366] as const
+const AXE_WIDTH = 1366
+/** At this width every table fits without scrolling inside its box (the staff queue's columns included). */
+const WIDE = 1366
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+const en = translator('en')
+
+type Role = 'anonymous' | 'client' | 'staff' | 'admin' | 'second-factor'
+
+interface Fixtures {
+  /** Ticket numbers: the demo's first (with a staff reply), a long-titled one, and a request awaiting approval. */
+  ticket: number
+  longTicket: number
+  approvalToken: string
+  resetPath: string
+  bulkJob: number
+  canned: number
+  calendar: number
+  quarantine: number
+  mail: number
+  listItem: number
+  ids: TestEnv['ids']
+}
+
+interface PageCase {
+  role: Role
+  path: (f: Fixtures) => string
+  /** What to do after opening the page (e.g. send a form empty to see its errors). */
+  act?: (page: Page) => Promise<void>
+  name?: string
+  /** Saved at 375 px as test/.artifacts/mobile-<shot>.png. */
+  shot?: string
+}
+
+const at = (role: Role, path: string | ((f: Fixtures) => string), extra: Omit<PageCase, 'role' | 'path'> = {}): PageCase =>
+  ({ role, path: typeof path === 'string' ? () => path : path, ...extra })
+
+const submitEmpty = (button: string) => async (page: Page) => {
+  await page.locator('form[novalidate], form').filter({ has: page.getByRole('button', { name: button, exact: true }) }).first()
+    .evaluate((form: HTMLFormElement) => { for (const el of Array.from(form.elements)) if ('required' in el) (el as HTMLInputElement).required = false })
+  await page.getByRole('button', { name: button, exact: true }).first().click()
+  await page.waitForLoadState()
+}
+
+// Read from the route files under src/routes (auth, portal, desk, exports, approvals, admin).
+// Not pages: the live streams (/…/live), downloads (attachments, exports, quarantined originals), /healthz, /readyz, /api.
+const PAGES: PageCase[] = [
+  at('anonymous', '/login'),
+  at('anonymous', '/login', { name: 'login with errors', act: submitEmpty(en('auth.login.submit')) }),
+  at('anonymous', '/password/forgot'),
+  at('anonymous', (f) => f.resetPath, { name: '/password/reset/:token' }),
+  at('anonymous', '/password/reset/not-a-token-we-ever-sent', { name: 'link problem' }),
+  at('anonymous', (f) => `/approvals/${f.approvalToken}`, { name: '/approvals/:token' }),
+  at('anonymous', '/no-such-page', { name: 'not found' }),
+  at('second-factor', '/login/two-factor'),
+
+  at('client', '/portal', { shot: 'portal-list' }),
+  at('client', '/portal?q=printer', { name: '/portal (searched)' }),
+  at('client', '/portal/tickets/new'),
+  at('client', '/portal/tickets/new', { name: 'portal new ticket with errors', act: submitEmpty(en('portal.new.save')) }),
+  at('client', (f) => `/portal/tickets/${f.ticket}`, { name: '/portal/tickets/:number', shot: 'portal-ticket' }),
+  at('client', (f) => `/portal/tickets/${f.longTicket}`, { name: '/portal/tickets/:number (long title)' }),
+  at('client', (f) => `/portal/tickets/${f.ticket}/history`, { name: '/portal/tickets/:number/history' }),
+  at('client', (f) => `/portal/tickets/${f.ticket}/occurrences`, { name: '/portal/tickets/:number/occurrences' }),
+  at('client', '/exports'),
+  at('client', '/account'),
+  at('client', '/account/two-factor'),
+
+  at('staff', '/desk', { shot: 'desk-queue' }),
+  at('staff', '/desk?scope=desks', { name: '/desk (my desks)' }),
+  at('staff', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number', shot: 'desk-ticket' }),
+  at('staff', (f) => `/desk/tickets/${f.longTicket}`, { name: '/desk/tickets/:number (long title)' }),
+  at('staff', (f) => `/desk/tickets/${f.ticket}/history`, { name: '/desk/tickets/:number/history' }),
+  at('staff', (f) => `/desk/tickets/${f.ticket}/occurrences`, { name: '/desk/tickets/:number/occurrences' }),
+  at('staff', (f) => `/desk/tickets/${f.ticket}/confirm/close`, { name: '/desk/tickets/:number/confirm/close' }),
+  at('staff', '/desk/tickets/new', { name: '/desk/tickets/new (pick a contact)' }),
+  at('staff', '/desk/tickets/new?q=bob', { name: '/desk/tickets/new (contacts found)' }),
+  at('staff', (f) => `/desk/tickets/new?contact=${f.ids.contact['bob@acme.test']}`, { name: '/desk/tickets/new?contact=:id' }),
+  at('staff', '/desk/dashboard'),
+  at('staff', '/desk/summary'),
+  at('staff', '/desk/canned'),
+  at('staff', (f) => `/desk/canned/${f.canned}`, { name: '/desk/canned/:id' }),
+  at('staff', '/desk/views'),
+  at('staff', '/desk/notifications'),
+  at('staff', (f) => `/desk/bulk/${f.bulkJob}`, { name: '/desk/bulk/:id' }),
+  at('staff', '/exports'),
+  at('staff', '/account'),
+  at('staff', '/account/two-factor'),
+
+  at('admin', '/admin'),
+  at('admin', '/admin/settings'),
+  at('admin', '/admin/sla'),
+  at('admin', '/admin/sla/items'),
+  at('admin', (f) => `/admin/sla/items/${f.ids.category['New user account']}`, { name: '/admin/sla/items/:id' }),
+  at('admin', '/admin/calendars'),
+  at('admin', '/admin/calendars/new'),
+  at('admin', (f) => `/admin/calendars/${f.calendar}`, { name: '/admin/calendars/:id' }),
+  at('admin', '/admin/accounts'),
+  at('admin', '/admin/accounts/import'),
+  at('admin', (f) => `/admin/accounts/${f.ids.account.Acme}`, { name: '/admin/accounts/:id' }),
+  at('admin', (f) => `/admin/contacts/${f.ids.contact['bob@acme.test']}`, { name: '/admin/contacts/:id' }),
+  at('admin', (f) => `/admin/contacts/${f.ids.contact['carol@acme.test']}/merge`, { name: '/admin/contacts/:id/merge' }),
+  at('admin', '/admin/staff'),
+  at('admin', '/admin/staff/new'),
+  at('admin', (f) => `/admin/staff/${f.ids.staff['ana@casebridge.test']}`, { name: '/admin/staff/:id' }),
+  at('admin', '/admin/desks'),
+  at('admin', '/admin/desks/new'),
+  at('admin', (f) => `/admin/desks/${f.ids.desk['Service Desk']}`, { name: '/admin/desks/:id' }),
+  at('admin', '/admin/products'),
+  at('admin', (f) => `/admin/products/${f.ids.product['Casebridge Cloud']}`, { name: '/admin/products/:id' }),
+  at('admin', '/admin/catalog'),
+  at('admin', '/admin/catalog/entries'),
+  at('admin', (f) => `/admin/catalog/entries/${f.ids.category['New user account']}`, { name: '/admin/catalog/entries/:id' }),
+  at('admin', '/admin/lists'),
+  at('admin', '/admin/lists/closure_category'),
+  at('admin', (f) => `/admin/lists/closure_category/${f.listItem}`, { name: '/admin/lists/:list/:id' }),
+  at('admin', '/admin/mail'),
+  at('admin', (f) => `/admin/mail/${f.mail}`, { name: '/admin/mail/:id' }),
+  at('admin', '/admin/quarantine'),
+  at('admin', (f) => `/admin/quarantine/${f.quarantine}`, { name: '/admin/quarantine/:id' }),
+  at('admin', '/admin/security'),
+  at('admin', '/admin/audit'),
+  at('admin', '/admin/sync'),
+  at('admin', '/desk', { name: '/desk (admin)' }),
+  at('admin', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number (admin)' })
+]
+
+const LOGINS: Record<Exclude<Role, 'anonymous' | 'second-factor'>, string> = {
+  client: 'bob@acme.test',
+  staff: 'ana@casebridge.test',
+  admin: 'admin@casebridge.test'
+}
+const SECOND_FACTOR_LOGIN = 'carla@casebridge.test'
+
+async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: run scripts/ensure-test-deps.sh (npm test runs it first) or set CHROMIUM_PATH`)
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+  })
+}
+
+/** What the demo data lacks for some pages, made through the commands and forms a person would use. */
+async function makeFixtures(env: TestEnv): Promise<Fixtures> {
+  const { app, db, ids, config } = env
+  const deps = { db, clock: () => new Date(), random: Math.random }
+  const bob = await loginAs(app, 'bob@acme.test')
+  const longTitle = 'Our quarterly reconciliation export to the finance warehouse fails with ERR_RECONCILIATION_BATCH_CHECKSUM_MISMATCH_IN_SEGMENT_0042 after about forty minutes'
+  const opened = await bob.postMultipart('/portal/tickets', {
+    product_id: String(ids.product['Casebridge Cloud']), priority: 'high', title: longTitle,
+    description: 'It started after the upgrade. The job log says: https://warehouse.acme.test/jobs/2026-12-07/reconciliation/segment-0042/attempt-3/log?verbose=true&trace=full'
+  }, [], { csrfFrom: '/portal/tickets/new' })
+  if (opened.statusCode !== 302) throw new Error(`opening the long-titled ticket failed: ${opened.statusCode}`)
+  const request = await bob.postMultipart('/portal/tickets', {
+    category_id: String(ids.category['New user account']), title: 'Account for our new hire', description: 'Maria starts on Monday in Finance.'
+  }, [], { csrfFrom: '/portal/tickets/new' })
+  if (request.statusCode !== 302) throw new Error(`opening the approval request failed: ${request.statusCode}`)
+  const tickets = await db.selectFrom('ticket').select(['id', 'number', 'title']).orderBy('id').execute()
+  const first = tickets[0]
+  const long = tickets.find((r) => r.title === longTitle)!
+  const awaiting = tickets[tickets.length - 1]
+
+  const approvalRow = await db.selectFrom('mail_outbox').selectAll().where('ticket_id', '=', awaiting.id).where('template', '=', 'ticket.approval_request').executeTakeFirstOrThrow()
+  const approveUrl = /\/approvals\/([A-Za-z0-9_-]+)#approve/.exec(composeMail(approvalRow, mailSettings(config), mailTokenKey(config), 'test').text)
+  if (!approveUrl) throw new Error('no approval link in the approval mail')
+
+  unwrap(await requestPasswordReset(deps, { email: 'jane@initech.test', client: { ip: '127.0.0.1', userAgent: 'test' } }))
+  const resetRow = await db.selectFrom('mail_outbox').selectAll().where('template', '=', 'account.password_reset').executeTakeFirstOrThrow()
+  const resetPath = (typeof resetRow.data === 'string' ? JSON.parse(resetRow.data) : resetRow.data).linkPath as string
+
+  const ana = personWho((await loadStaffActor(db, ids.staff['ana@casebridge.test']))!)
+  const bulk = unwrap(await queueBulkJob(deps, ana, { action: 'pick_up', params: { assigneeId: null, deskId: null, priority: '', closureCategory: '', note: '' }, targets: tickets.slice(0, 3).map((r) => ({ id: r.id, number: r.number, title: r.title })) }))
+  const canned = unwrap(await addCannedResponse(deps, ana, { deskId: null, title: 'Printer jams: first checks', bodyEn: 'Please open the rear tray and remove any paper left there.', bodyPt: 'Abra a bandeja traseira e retire o papel que ficou.' }))
+
+  const admin = await loginAs(app, 'admin@casebridge.test')
+  const hours: Record<string, string> = {}
+  for (let d = 0; d < 7; d++) hours[`hours_${d}`] = d >= 1 && d <= 5 ? '9:00-18:00' : ''
+  const made = await admin.post('/admin/calendars', { name: 'Lisbon office', time_zone: 'Europe/Lisbon', holidays: '2027-12-25 Christmas', ...hours }, { csrfFrom: '/admin/calendars/new' })
+  if (made.statusCode !== 302) throw new Error(`making a calendar failed: ${made.statusCode}`)
+  const calendar = await db.selectFrom('business_calendar').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()
+
+  const raw = Buffer.from('From: x@x.test\r\nSubject: Win a prize\r\n\r\nbuy now\r\n')
+  const kept = await app.store.keepBuffer('message.eml', 'message/rfc822', raw)
+  const { quarantineId } = await quarantineEmail(deps, {
+    mailbox: 'INBOX', uidValidity: '1', uid: 7, messageId: '<q@x.test>', reason: 'unknown_sender', detail: '', from: 'x@x.test',
+    subject: 'Win a prize', ticketId: null, rawSha256: kept.sha256, rawSize: raw.length
+  })
+  const mail = await db.selectFrom('mail_outbox').select('id').orderBy('id').executeTakeFirstOrThrow()
+  const listItem = await db.selectFrom('list_item').select('id').where('list', '=', 'closure_category').orderBy('id').executeTakeFirstOrThrow()
+
+  // A staff member with a second factor, for the page that asks for it.
+  const carla = personWho((await loadStaffActor(db, ids.staff[SECOND_FACTOR_LOGIN]))!)
+  const { secret } = unwrap(await startTwoFactor(deps, carla))
+  const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate()
+  unwrap(await confirmTwoFactor(deps, carla, { code, client: { ip: '127.0.0.1', userAgent: 'test' } }))
+
+  return {
+    ticket: first.number, longTicket: long.number, approvalToken: approveUrl[1], resetPath, bulkJob: bulk.jobId, canned: canned.id,
+    calendar: calendar.id, quarantine: quarantineId, mail: mail.id, listItem: listItem.id, ids
+  }
+}
+
+interface Layout { overflow: string | null; overlaps: string[]; scrollingTables: string[] }
+
+/** Runs in the page: horizontal overflow (and what sticks out), and text boxes drawn over each other. */
+function inspectLayout(): Layout {
+  const describe = (el: Element): string => {
+    const id = el.id ? `#${el.id}` : ''
+    const cls = typeof el.className === 'string' && el.className.trim() ? `.${el.className.trim().split(/\s+/).join('.')}` : ''
+    const text = (el.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 40)
+    return `<${el.tagName.toLowerCase()}${id}${cls}>${text ? ` "${text}"` : ''}`
+  }
+  const root = document.documentElement
+  let overflow: string | null = null
+  if (root.scrollWidth > root.clientWidth) {
+    const wide: string[] = []
+    for (const el of Array.from(document.body.querySelectorAll('*'))) {
+      const r = el.getBoundingClientRect()
+      if (!el.checkVisibility()) continue
+      if (r.right > root.clientWidth + 1 && r.width > 0 && !Array.from(el.children).some((c) => c.getBoundingClientRect().right > root.clientWidth + 1)) wide.push(describe(el))
+      if (wide.length >= 3) break
+    }
+    overflow = `scrollWidth ${root.scrollWidth} > clientWidth ${root.clientWidth}; sticking out: ${wide.join(', ') || '(nothing found)'}`
+  }
+
+  // One box per line of text, clipped by the element itself and every scrolling or clipping ancestor
+  // (a visually hidden label is a 1 px clipped box, so it counts for nothing).
+  interface Box { el: Element; l: number; t: number; r: number; b: number }
+  const boxes: Box[] = []
+  const clipOf = (el: Element): DOMRect | null => {
+    let clip: { l: number; t: number; r: number; b: number } | null = null
+    for (let p: Element | null = el; p && p !== document.body; p = p.parentElement) {
+      const s = getComputedStyle(p)
+      if (s.overflowX !== 'visible' || s.overflowY !== 'visible' || s.clip !== 'auto') {
+        const r = p.getBoundingClientRect()
+        clip = clip ? { l: Math.max(clip.l, r.left), t: Math.max(clip.t, r.top), r: Math.min(clip.r, r.right), b: Math.min(clip.b, r.bottom) } : { l: r.left, t: r.top, r: r.right, b: r.bottom }
+      }
+    }
+    return clip ? new DOMRect(clip.l, clip.t, clip.r - clip.l, clip.b - clip.t) : null
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent || !n.textContent.trim()) continue
+    const el = n.parentElement
+    if (!el || el.closest('script, style, template, noscript, dialog:not([open]), [hidden], [aria-hidden=true] svg')) continue
+    // Not drawn: hidden, transparent, or inside a closed <details> (whose boxes Chromium still reports).
+    if (!el.checkVisibility({ contentVisibilityAuto: true, opacityProperty: true, visibilityProperty: true })) continue
+    const range = document.createRange()
+    range.selectNodeContents(n)
+    const clip = clipOf(el)
+    for (const r of Array.from(range.getClientRects())) {
+      let l = r.left, t = r.top, rr = r.right, b = r.bottom
+      if (clip) { l = Math.max(l, clip.left); t = Math.max(t, clip.top); rr = Math.min(rr, clip.right); b = Math.min(b, clip.bottom) }
+      if (rr - l >= 2 && b - t >= 2) boxes.push({ el, l, t, r: rr, b })
+    }
+  }
+  const overlaps: string[] = []
+  const seen = new Set<string>()
+  for (let i = 0; i < boxes.length && overlaps.length < 5; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], c = boxes[j]
+      if (a.el === c.el || a.el.contains(c.el) || c.el.contains(a.el)) continue
+      const w = Math.min(a.r, c.r) - Math.max(a.l, c.l)
+      const h = Math.min(a.b, c.b) - Math.max(a.t, c.t)
+      // A few pixels of touching line boxes is typography, not overlap.
+      if (w <= 3 || h <= 3) continue
+      const key = `${describe(a.el)} / ${describe(c.el)}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      overlaps.push(`${key} (${Math.round(w)}×${Math.round(h)} px at ${Math.round(Math.max(a.l, c.l))},${Math.round(Math.max(a.t, c.t) + window.scrollY)})`)
+      if (overlaps.length >= 5) break
+    }
+  }
+  // A table that scrolls inside its own box: allowed on narrow screens, not on a laptop's.
+  const scrollingTables = Array.from(document.querySelectorAll('table'))
+    .map((table) => table.parentElement!)
+    .filter((box) => box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== 'visible')
+    .map((box) => `${describe(box.querySelector('table')!)} is ${box.scrollWidth} px wide in ${box.clientWidth} px`)
+  return { overflow, overlaps, scrollingTables }
+}
+
+interface AxeResult { id: string; impact: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }
+
+t.test('every page, for every role, at 375, 768 and 1366 px: no page scroll sideways, no overlapping text, no serious axe violation', async (t) => {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const env = await testApp(t, { env: { COOKIE_SECURE: 'true' } })
+  const fixtures = await makeFixtures(env)
+  await env.app.listen({ port: 0, host: '127.0.0.1' })
+  const address = env.app.server.address()
+  if (!address || typeof address === 'string') throw new Error('the app is not listening')
+  const base = `http://127.0.0.1:${address.port}`
+
+  const browser = await launch()
+  t.teardown(() => browser.close())
+  const errors: string[] = []
+  const pages = new Map<Role, Page>()
+  const open = async (role: Role): Promise<Page> => {
+    const existing = pages.get(role)
+    if (existing) return existing
+    const context: BrowserContext = await browser.newContext({ viewport: { width: WIDTHS[0], height: 800 }, locale: 'en-US' })
+    // Loaded through tsx (npx tap on this file), functions passed to page.evaluate call esbuild's __name helper.
+    await context.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f)' })
+    const page = await context.newPage()
+    page.on('pageerror', (err) => errors.push(`${role}: ${err.message}`))
+    page.on('console', (msg) => { if (msg.type() === 'error' && /Content Security Policy/.test(msg.text())) errors.push(`${role}: ${msg.text()}`) })
+    if (role !== 'anonymous') {
+      const email = role === 'second-factor' ? SECOND_FACTOR_LOGIN : LOGINS[role]
+      await page.goto(`${base}/login`)
+      await page.getByLabel(en('auth.login.email')).fill(email)
+      await page.getByLabel(en('auth.login.password')).fill(role === 'second-factor' ? DEMO_PASSWORDS.staff : DEMO_PASSWORDS[role === 'client' ? 'client' : role])
+      await page.getByRole('button', { name: en('auth.login.submit') }).click()
+      await page.waitForLoadState()
+    }
+    pages.set(role, page)
+    return page
+  }
+
+  const started = Date.now()
+  const failures: string[] = []
+  let checked = 0
+  let axeViolations = 0
+  for (const c of PAGES) {
+    const path = c.path(fixtures)
+    const label = `${c.role} ${c.name ?? path}`
+    const page = await open(c.role)
+    await page.setViewportSize({ width: WIDTHS[0], height: 800 })
+    const res = await page.goto(`${base}${path}`)
+    if (c.act) await c.act(page)
+    if (res && res.status() >= 500) failures.push(`${label}: answered ${res.status()}`)
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 800 })
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+      const layout = await page.evaluate(inspectLayout)
+      checked++
+      if (layout.overflow) failures.push(`${label} at ${width} px: the page scrolls sideways: ${layout.overflow}`)
+      for (const o of layout.overlaps) failures.push(`${label} at ${width} px: overlapping text: ${o}`)
+      if (width === WIDE) for (const w of layout.scrollingTables) failures.push(`${label} at ${width} px: a table does not fit, its columns are cut: ${w}`)
+      if (width === WIDTHS[0] && c.shot) {
+        await page.evaluate(() => window.scrollTo(0, 0))
+        await page.screenshot({ path: join(ARTIFACTS, `mobile-${c.shot}.png`), fullPage: true })
+      }
+      if (width === AXE_WIDTH) {
+        // Through the DevTools protocol, which the page's Content-Security-Policy does not govern.
+        if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
+        const violations = await page.evaluate((tags) => (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeResult[] }> } }).axe
+          .run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }))), AXE_TAGS)
+        for (const v of violations) {
+          if (v.impact !== 'serious' && v.impact !== 'critical') continue
+          axeViolations++
+          failures.push(`${label}: axe ${v.id} (${v.impact}): ${v.help}; on ${v.nodes.slice(0, 4).map((n) => JSON.stringify(n.target)).join(', ')}${v.nodes.length > 4 ? ` and ${v.nodes.length - 4} more` : ''}`)
+        }
+      }
+    }
+  }
+  t.comment(`${PAGES.length} pages × ${WIDTHS.length} widths (${checked} layouts), axe on ${PAGES.length} pages, in ${Math.round((Date.now() - started) / 1000)} s`)
+  t.same(failures, [], `every page fits at ${WIDTHS.join(', ')} px without overlapping text, and axe finds nothing serious (${axeViolations} serious or critical)`)
+  t.same(errors, [], 'no script errors or blocked scripts')
+})
