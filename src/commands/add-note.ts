@@ -8,7 +8,7 @@ import { LIMITS, MAX_MINUTES, type NoteMode } from '../domain/ticket.js'
 import { excerptOf, mentionedStaff, mentionHandles } from '../domain/notifications.js'
 import { mentionCandidates, ticketAssignee } from '../db/notifications.js'
 import type { StoredFile, UploadedFile } from '../storage/attachments.js'
-import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
+import { FieldCheck, Refused, run, type Deps, type HistoryEntry, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { beginChange } from './ticket-access.js'
 import { keepFiles, openFollowUp, type OpenedTicket } from './open-ticket.js'
 
@@ -132,6 +132,23 @@ export interface NoteRows {
 }
 
 /**
+ * A note's history rows. An occurrence names its category and origin (managed-list codes, shown
+ * in the reader's language), and one the requester may not see is staff-only bookkeeping
+ * (`internal_occurrence`); a staff note shown to the requester is a note, not a reply.
+ */
+export function noteHistory(n: Pick<NoteRows, 'kind' | 'visibility' | 'category' | 'origin'>): HistoryEntry[] {
+  if (n.kind === 'occurrence') {
+    const action = n.visibility === 'internal' ? 'internal_occurrence' : 'occurrence'
+    const rows = ([['occurrence_category', n.category], ['occurrence_origin', n.origin]] as const)
+      .filter(([, code]) => code).map(([field, code]) => ({ action, field, to: code }))
+    return rows.length > 0 ? rows : [{ action }]
+  }
+  if (n.kind === 'message') return [{ action: 'message' }]
+  if (n.visibility === 'internal') return [{ action: 'internal' }]
+  return [{ action: n.kind === 'note' ? 'note' : 'reply' }]
+}
+
+/**
  * The rows one note writes: the note, its attachments, the ticket's new version, the first
  * response time (a public staff note), its history row and its CaseComment (not for notes that
  * came from the CRM). Notes are never edited afterwards.
@@ -148,7 +165,7 @@ export async function addNoteRows(uow: UnitOfWork, ticket: Pick<TicketForChange,
   await insertAttachments(uow.trx, ticket.id, noteId, n.files, uow.at)
   await touchTicket(uow.trx, ticket.id, uow.at)
   if (actor.type === 'staff' && n.visibility === 'public') await markFirstResponse(uow.trx, ticket.id, uow.at)
-  await uow.history(ticket.id, { action: n.kind === 'occurrence' || n.kind === 'message' ? n.kind : n.visibility === 'internal' ? 'internal' : 'reply' })
+  for (const row of noteHistory(n)) await uow.history(ticket.id, row)
   if (n.source !== 'crm') await uow.syncComment(ticket.id, noteId)
   if (n.visibility === 'internal') await alertMentions(uow, ticket.id, n.body, noteId)
   return noteId

@@ -16,6 +16,7 @@ import { registerOccurrence, type OccurrenceInput } from '../../src/commands/reg
 import { pickUpTicket } from '../../src/commands/lifecycle/pick-up.js'
 import { resolveTicket } from '../../src/commands/lifecycle/resolve.js'
 import { acceptResolution } from '../../src/commands/lifecycle/accept.js'
+import { closeTicket } from '../../src/commands/lifecycle/close.js'
 import { cancelTicket } from '../../src/commands/lifecycle/cancel.js'
 import type { Db } from '../../src/db/index.js'
 
@@ -99,6 +100,7 @@ t.test('add-note: a reply to a closed ticket opens a linked follow-up instead', 
   const x = await ticket({ title: 'Printer jams' })
   unwrap(await resolveTicket(deps(later(10)), bruno, { ticketId: x.id, resolution: 'Fixed' }))
   unwrap(await acceptResolution(deps(later(20)), bob, { ticketId: x.id }))
+  unwrap(await closeTicket(deps(later(30)), bruno, { ticketId: x.id, closureCategory: 'solved' }))
   const closed = await ticketRow(db, x.id)
   const mark = await markRows(db)
   const added = unwrap(await addNote(deps(later(60)), bob, { ticketId: x.id, mode: 'reply', body: 'It jams again!', source: 'portal' }))
@@ -181,7 +183,10 @@ t.test('register-occurrence: staff classify what happened; the requester may des
   t.same([kept.kind, kept.visibility, kept.category, kept.origin, kept.body, kept.minutes_spent, kept.occurred_at, kept.author_name],
     ['occurrence', 'internal', 'error', 'phone', 'Jammed at 10:00', 20, '2026-04-06T08:30:00.000Z', 'Ana Souza'], 'the codes of the managed lists are kept (a label is understood too)')
   let w = await writtenSince(db, mark)
-  t.same(w.history, [{ ticket: x.id, by: 'Ana Souza', action: 'occurrence' }])
+  t.same(w.history, [
+    { ticket: x.id, by: 'Ana Souza', action: 'internal_occurrence', field: 'occurrence_category', to: 'error' },
+    { ticket: x.id, by: 'Ana Souza', action: 'internal_occurrence', field: 'occurrence_origin', to: 'phone' }
+  ], 'the history names the category and origin; an occurrence the requester may not see is staff-only')
   t.same(w.crm, [{ ticket: x.id, kind: 'comment', note: staffOcc.noteId }])
   t.same(w.mail, [{ ticket: x.id, template: 'note.occurrence', to: 'bruno@casebridge.test' }], 'the responsible is told when asked')
   t.equal((await ticketRow(db, x.id)).first_response_at, null, 'an internal occurrence is no answer to the client')
@@ -194,6 +199,7 @@ t.test('register-occurrence: staff classify what happened; the requester may des
   w = await writtenSince(db, mark)
   t.same(w.notes, [{ ticket: x.id, id: clientOcc.noteId, kind: 'occurrence', visibility: 'public', body: 'It happened again at 11:00', by: 'Bob Stone' }], 'a client\'s occurrence is always public, category and origin optional')
   t.same(w.mail, [], 'nobody is mailed unless asked')
+  t.same(w.history, [{ ticket: x.id, by: 'Bob Stone', action: 'occurrence' }], 'without category or origin, one row')
   unwrap(await saveServiceSettings(deps(), admin, { occurrenceViaPortal: false, staffMayCloseWithoutRequester: false, autoCloseDays: 7, staffTwoFactorRequired: false }))
   await refusedUnchanged(t, db, occ(bob, request), { code: 'occurrence_via_portal_disabled' }, 'a client, with the portal setting off')
 

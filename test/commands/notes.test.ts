@@ -52,6 +52,7 @@ t.test('a reply to a closed ticket opens a linked child ticket', async (t) => {
   const bob = performerOf(await contactActor(db, ids, 'bob@acme.test'))
   await transition(db, ana, ticket.id, { action: 'resolve', resolution: 'Fixed' }, new Date())
   await transition(db, bob, ticket.id, { action: 'accept' }, new Date())
+  await transition(db, ana, ticket.id, { action: 'close', closureCategory: 'solved' }, new Date())
   const result = await addTicketNote(deps, bob, ticket.id, { mode: 'reply', body: 'It jams again!' })
   t.ok(result.childTicket, 'a child ticket was opened')
   const child = await db.selectFrom('ticket').selectAll().where('id', '=', result.childTicket!.id).executeTakeFirstOrThrow()

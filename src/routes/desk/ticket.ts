@@ -13,7 +13,7 @@ import { fieldMessages, refusalMessage, refusalStatus, type FieldWords } from '.
 import { deskTicketForm, NumberParams, staffOf, ticketByNumber, whole } from './shared.js'
 import { openedBy, redirectAfterChange, renderTicket, type DeskForm } from './ticket-page.js'
 import { listItems } from '../../db/managed-lists.js'
-import { listView } from '../list-view.js'
+import { listView, withListLabels } from '../list-view.js'
 import { collisionSince, parseSeen } from '../../domain/collision.js'
 import type { StaffActor } from '../../domain/permissions.js'
 import type { Translate } from '../../i18n/index.js'
@@ -79,7 +79,8 @@ export default async function ticketPage(instance: FastifyInstance) {
     const { number } = request.params
     const ticket = await ticketByNumber(fastify, request, number)
     const createdBy = await openedBy(fastify, ticket)
-    const events = (await listHistory(fastify.db, ticket.id)).map((e) =>
+    const [history, managed] = await Promise.all([listHistory(fastify.db, ticket.id), listItems(fastify.db)])
+    const events = withListLabels(history, listView(managed, request.locale)).map((e) =>
       e.action === 'created' && createdBy
         ? { ...e, note: e.note ?? request.t('ticket.onBehalfBy', { staff: createdBy, contact: ticket.contact_name }) }
         : e)

@@ -10,12 +10,13 @@ import { echo, Files, files, Form, Text } from '../forms.js'
 import { fieldMessages, refusalMessage, refusalStatus } from '../refusals.js'
 import { loadTicket, Params, renderTicket, replyGate } from './ticket-page.js'
 import { listItems } from '../../db/managed-lists.js'
-import { listView } from '../list-view.js'
+import { listView, withListLabels } from '../list-view.js'
 
 export { replyGate, type ReplyGate } from './ticket-page.js'
 
 // Staff-only bookkeeping: the hierarchical SLA escalation goes to the desk manager, not the client.
-const STAFF_ONLY_ACTIONS = new Set(['internal', 'sla_escalation'])
+// An occurrence the requester may not see is staff-only too.
+const STAFF_ONLY_ACTIONS = new Set(['internal', 'internal_occurrence', 'sla_escalation'])
 // Their notes are written for colleagues (a transfer's note is an internal note's text).
 const STAFF_NOTE_ACTIONS = new Set(['transfer', 'escalate'])
 
@@ -42,7 +43,7 @@ export default async function ticketPage(instance: FastifyInstance) {
       title: `#${ticket.number} ${ticket.title}`,
       tab: 'history',
       ticket,
-      events: clientHistory(await listHistory(db, ticket.id))
+      events: withListLabels(clientHistory(await listHistory(db, ticket.id)), listView(await listItems(db), request.locale))
     })
   })
 
