@@ -4,6 +4,7 @@ import { scopeTicketsToActor } from './ticket-search.js'
 import { slaCondition } from './sla-query.js'
 import { OPEN_STATES } from '../domain/lifecycle.js'
 import type { StaffActor } from '../domain/permissions.js'
+import { addTotals, csatOf, NO_RATINGS, SATISFIED_FROM, type Csat, type Period, type RatingTotals } from '../domain/csat.js'
 
 export interface DashboardFigures {
   byState: { open: number; in_progress: number; on_hold: number }
@@ -142,4 +143,85 @@ export async function requestSummary(db: Executor, actor: StaffActor, since: str
     })) as RequesterRow[],
     repeated: groups as RepeatedIssue[]
   }
+}
+
+/** The satisfaction of one desk, one assignee (null: nobody held the ticket) or one period. */
+export interface CsatRow extends Csat {
+  id: number | null
+  name: string | null
+}
+
+export interface CsatPeriod extends Csat {
+  period: Period
+}
+
+export interface CsatFigures {
+  total: Csat
+  perDesk: CsatRow[]
+  perStaff: CsatRow[]
+  /** Every period of the window, oldest first; those without ratings have `ratings` 0 and null figures. */
+  overTime: CsatPeriod[]
+}
+
+/**
+ * Satisfaction over the ratings given in `periods` (the dashboard's window, see windowPeriods) on
+ * the tickets the actor may see: in all, per desk, per assignee and per period. One statement: the
+ * ratings are read from their time index (survey_created_idx) and each one's ticket is tested for
+ * the scope, then grouped by desk, assignee and period together.
+ */
+export async function csatFigures(db: Executor, actor: StaffActor, periods: Period[]): Promise<CsatFigures> {
+  const empty: CsatFigures = { total: csatOf(NO_RATINGS), perDesk: [], perStaff: [], overTime: periods.map((period) => ({ period, ...csatOf(NO_RATINGS) })) }
+  if (periods.length === 0) return empty
+  const since = periods[0].start
+  const until = periods[periods.length - 1].end
+  // The period's index, newest first: the first boundary a rating is not before.
+  const periodOf = periods.length === 1 ? sql<number>`0`
+    : sql<number>`case ${sql.join(periods.slice(1).map((p, i) => sql`when survey.created_at >= ${p.start} then ${sql.lit(i + 1)}`).reverse(), sql` `)} else 0 end`
+  const rows = await scopeTicketsToActor(db.selectFrom('ticket'), actor, { tested: true })
+    .innerJoin('survey', 'survey.ticket_id', 'ticket.id')
+    .innerJoin('desk', 'desk.id', 'ticket.desk_id')
+    .leftJoin('staff', 'staff.id', 'ticket.assignee_id')
+    .select([
+      'desk.id as deskId', 'desk.name as deskName', 'ticket.assignee_id as staffId', 'staff.name as staffName', periodOf.as('period'),
+      count.as('ratings'),
+      sql<number>`sum(case when survey.rating >= ${sql.lit(SATISFIED_FROM)} then 1 else 0 end)`.as('satisfied'),
+      sql<number>`sum(survey.rating)`.as('sum')
+    ])
+    .where('survey.created_at', '>=', since).where('survey.created_at', '<', until)
+    // By the period's alias: the CASE written again would carry other parameters, which PostgreSQL
+    // does not take for the same expression.
+    .groupBy(['desk.id', 'desk.name', 'ticket.assignee_id', 'staff.name', sql.ref('period')])
+    .execute()
+
+  const desks = new Map<number, CsatRow & RatingTotals>()
+  const staff = new Map<number | null, CsatRow & RatingTotals>()
+  const overTime = periods.map(() => NO_RATINGS)
+  let total = NO_RATINGS
+  for (const r of rows) {
+    const totals: RatingTotals = { ratings: Number(r.ratings), satisfied: Number(r.satisfied), sum: Number(r.sum) }
+    total = addTotals(total, totals)
+    const i = Number(r.period)
+    overTime[i] = addTotals(overTime[i], totals)
+    const desk = desks.get(r.deskId) ?? { id: r.deskId, name: r.deskName, ...csatOf(NO_RATINGS) }
+    desks.set(r.deskId, { ...desk, ...addTotals(desk, totals) })
+    const person = staff.get(r.staffId) ?? { id: r.staffId, name: r.staffName, ...csatOf(NO_RATINGS) }
+    staff.set(r.staffId, { ...person, ...addTotals(person, totals) })
+  }
+  // Most ratings first (the figures that say most), then by name; nobody's tickets last among equals.
+  const ranked = (list: Iterable<CsatRow & RatingTotals>): CsatRow[] => [...list]
+    .map((r) => ({ ...csatOf(r), id: r.id, name: r.name }))
+    .sort((a, b) => b.ratings - a.ratings || (a.name === null ? 1 : 0) - (b.name === null ? 1 : 0) || (a.name ?? '').localeCompare(b.name ?? ''))
+  return {
+    total: csatOf(total),
+    perDesk: ranked(desks.values()),
+    perStaff: ranked(staff.values()),
+    overTime: periods.map((period, i) => ({ period, ...csatOf(overTime[i]) }))
+  }
+}
+
+/** Each ticket's rating and its comment, for the tickets of an export's batch that have one. */
+export async function ratingsOf(db: Executor, ticketIds: number[]): Promise<Map<number, { rating: number; comment: string | null }>> {
+  if (ticketIds.length === 0) return new Map()
+  const rows = await db.selectFrom('survey').select(['ticket_id', 'rating', 'comment']).where('ticket_id', 'in', ticketIds).execute()
+  return new Map(rows.map((r) => [r.ticket_id, { rating: r.rating, comment: r.comment }]))
 }

@@ -21,6 +21,7 @@ import { DESK_DEFAULTS, PORTAL_DEFAULTS, readSearchQuery } from '../../src/domai
 import { formatDateTime, isLocale, translator, type Translate } from '../../src/i18n/index.js'
 import { loadActor } from '../../src/db/people.js'
 import { countTickets, ticketBatches, type TicketListItem } from '../../src/db/ticket-search.js'
+import { ratingsOf } from '../../src/db/reports.js'
 import { EXPORT_READY_TEMPLATE } from '../../src/domain/notifications.js'
 import { claimExport, completeExport, expireExport, exportsDueForExpiry, failExportJob, recordExportProgress, releaseExportJob } from '../../src/commands/exports.js'
 import {
@@ -83,8 +84,11 @@ interface Column {
   title: string
   width: number
   date?: boolean
-  value: (row: TicketListItem) => ExcelJS.CellValue
+  value: (row: TicketListItem, rated: Rated | undefined) => ExcelJS.CellValue
 }
+
+/** The requester's satisfaction rating of a ticket, when it has one. */
+type Rated = { rating: number; comment: string | null }
 
 // XML 1.0 cannot carry most control characters (mail subjects sometimes do): the file would not open.
 const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
@@ -122,7 +126,10 @@ export function exportColumns(area: 'portal' | 'desk', t: Translate, publicUrl: 
     desk && { title: 'exports.xlsx.resolutionDue', width: 17, date: true, value: (r) => date(r.resolution_due_at) },
     desk && { title: 'exports.xlsx.sla', width: 12, value: (r) => { const s = slaStatus(r, now); return s === 'none' ? null : t(`sla.${s}`) } },
     // A HYPERLINK formula, not a cell hyperlink: those are kept in memory until the sheet ends.
-    { title: 'exports.xlsx.link', width: 12, value: (r) => ({ formula: `HYPERLINK("${linkBase}${r.number}","#${r.number}")`, result: `#${r.number}` }) }
+    { title: 'exports.xlsx.link', width: 12, value: (r) => ({ formula: `HYPERLINK("${linkBase}${r.number}","#${r.number}")`, result: `#${r.number}` }) },
+    // Last, so the columns before them keep their places in sheets people already read.
+    desk && { title: 'csat.export.rating', width: 8, value: (_r, rated) => rated?.rating ?? null },
+    desk && { title: 'csat.export.ratingComment', width: 40, value: (_r, rated) => text(rated?.comment) }
   ]
   return cols.filter((c): c is Column => c !== false).map((c) => ({ ...c, title: t(c.title) }))
 }
@@ -242,7 +249,11 @@ export async function runExport(deps: ExportDeps, job: ExportJob): Promise<'done
     let rowsDone = 0
     try {
       for await (const batch of ticketBatches(db, actor, search, deps.batchSize ?? EXPORT_BATCH)) {
-        for (const r of batch) sheet.addRow(columns.map((c) => c.value(r))).commit()
+        const ratings = area === 'desk' ? await ratingsOf(db, batch.map((r) => r.id)) : undefined
+        for (const r of batch) {
+          const rated = ratings?.get(r.id)
+          sheet.addRow(columns.map((c) => c.value(r, rated))).commit()
+        }
         rowsDone += batch.length
         if (deps.signal?.aborted) throw new Stopped()
         if (!(await recordExportProgress(work, { exportId: job.id, holder, rowsDone, leaseMs }))) throw new LostClaim()

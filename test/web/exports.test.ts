@@ -19,7 +19,7 @@ const EN_PORTAL_HEADER = ['Number', 'Title', 'Type', 'Priority', 'State', 'Statu
   'Service catalog item', 'Created (UTC)', 'Last update (UTC)', 'Closed (UTC)', 'Link']
 const EN_DESK_HEADER = ['Number', 'Title', 'Type', 'Priority', 'State', 'Status', 'Client', 'Requester', 'Requester e-mail', 'Desk',
   'Product', 'Service catalog item', 'Assignee', 'Created (UTC)', 'Last update (UTC)', 'Closed (UTC)', 'Response due (UTC)',
-  'Time limit (UTC)', 'SLA', 'Link']
+  'Time limit (UTC)', 'SLA', 'Link', 'Rating (1–5)', 'Rating comment']
 
 /**
  * A test app whose clock the test moves. Its files are kept on disk (FILE_STORE=fs, on PostgreSQL

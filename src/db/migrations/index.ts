@@ -39,6 +39,7 @@ import * as bulkJobs from './20261217090000_bulk_jobs.js'
 import * as liveNotifications from './20261218090000_live_notifications.js'
 import * as notifications from './20261214090000_notifications.js'
 import * as queueViews from './20261215090000_queue_views.js'
+import * as surveyRatedAtIndex from './20261219090000_survey_rated_at_index.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -81,7 +82,8 @@ export const migrations: Record<string, Migration> = {
   '20261214090000_notifications': notifications,
   '20261215090000_queue_views': queueViews,
   '20261217090000_bulk_jobs': bulkJobs,
-  '20261218090000_live_notifications': liveNotifications
+  '20261218090000_live_notifications': liveNotifications,
+  '20261219090000_survey_rated_at_index': surveyRatedAtIndex
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -20,9 +20,10 @@ import queueViews from './queue-views.js'
 import live from './live.js'
 import notifications from './notifications.js'
 import a11y from './a11y.js'
+import csat from './csat.js'
 import { LIFECYCLE_MESSAGES } from '../../domain/lifecycle.js'
 
 export type MessageCatalog = Record<Locale, Record<string, string>>
 
 /** Every catalog; each area of the product keeps its own file. */
-export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports, search, exportsCatalog, approval, security, serviceHours, lists, queueViews, live, notifications, a11y]
+export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports, search, exportsCatalog, approval, security, serviceHours, lists, queueViews, live, notifications, csat, a11y]

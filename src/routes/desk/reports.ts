@@ -1,8 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { dashboardFigures, requestSummary, type DashboardFigures, type RepeatedIssue } from '../../db/reports.js'
+import { csatFigures, dashboardFigures, requestSummary, type CsatFigures, type DashboardFigures, type RepeatedIssue } from '../../db/reports.js'
+import { XLSX_CONTENT_TYPE } from '../../db/exports.js'
 import { dayStart, DESK_DEFAULTS, searchUrl, type SearchFilters } from '../../domain/search.js'
 import type { State } from '../../domain/lifecycle.js'
+import { windowPeriods } from '../../domain/csat.js'
+import { dashboardCharts, reportWords } from './report-charts.js'
+import { csatWorkbook } from './csat-workbook.js'
 import { staffOf, whole } from './shared.js'
 
 const DashboardQuery = Type.Object({ days: Type.Optional(Type.String({ maxLength: 100 })) })
@@ -57,11 +61,15 @@ export default async function reports(fastify: FastifyInstance) {
     const { status, ...window } = readWindow(request, now)
     const { fromDay } = window
     const figures = await dashboardFigures(fastify.db, actor, now, dayStart(fromDay))
+    const csat = await csatFigures(fastify.db, actor, windowPeriods(dayStart(fromDay), now, window.days))
+    const words = reportWords(request.t, request.locale, now)
     // Every figure leads to the staff search that lists exactly the tickets it counts: the
     // queue's scope is everything the actor may see, as here, and its default is the open tickets.
     return reply.page('desk/dashboard', {
       title: request.t('reports.dashboard.title'),
-      figures, ...window,
+      figures, csat, ...window,
+      words, charts: dashboardCharts(figures, csat, words),
+      csatDownload: `/desk/dashboard/satisfaction.xlsx?days=${window.days}`,
       stateLink: (state: State) => queueLink({ state }),
       openLink: queueLink({}),
       slaLink: (figure: keyof DashboardFigures['sla']) =>
@@ -72,6 +80,23 @@ export default async function reports(fastify: FastifyInstance) {
       deskLink: (deskId: number) => queueLink({ deskId }),
       assigneeLink: (assigneeId: number | null) => queueLink({ assigneeId: assigneeId ?? 'none' })
     }, status)
+  })
+
+  // The dashboard's satisfaction tables as a spreadsheet: the same window and scope as the page.
+  fastify.get('/dashboard/satisfaction.xlsx', { schema: { querystring: DashboardQuery } }, async (request, reply) => {
+    const actor = staffOf(request)
+    const now = fastify.clock()
+    const { status, days, fromDay, errors } = readWindow(request, now)
+    if (status !== 200) return reply.code(status).type('text/plain; charset=utf-8').send(errors.days)
+    const csat: CsatFigures = await csatFigures(fastify.db, actor, windowPeriods(dayStart(fromDay), now, days))
+    const words = reportWords(request.t, request.locale, now)
+    const file = await csatWorkbook(csat, words, now)
+    const filename = `${request.t('csat.fileName')}-${now.toISOString().slice(0, 10)}-${days}d.xlsx`
+    return reply
+      .header('content-type', XLSX_CONTENT_TYPE)
+      .header('content-disposition', `attachment; filename="${filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`)
+      .header('cache-control', 'private, no-store')
+      .send(file)
   })
 
   fastify.get('/summary', { schema: { querystring: SummaryQuery } }, async (request, reply) => {
