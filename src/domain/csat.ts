@@ -83,9 +83,3 @@ export function windowPeriods(since: string, now: Date, days: number): Period[] 
   }
   return periods
 }
-
-/** The index of the period that holds the ISO timestamp `at`; -1 outside them all. */
-export function periodIndex(periods: Period[], at: string): number {
-  for (let i = periods.length - 1; i >= 0; i--) if (at >= periods[i].start) return at < periods[i].end ? i : -1
-  return -1
-}
