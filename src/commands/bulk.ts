@@ -6,9 +6,10 @@
  * and the one that takes over never apply the action to a ticket twice.
  */
 import {
-  bulkWaiting, claimNextBulkJob, deleteFinishedBulkJobs, finishBulkJob, insertBulkJob, markBulkItem, refuseRemaining,
+  claimNextBulkJob, deleteFinishedBulkJobs, finishBulkJob, insertBulkJob, markBulkItem, refuseRemaining,
   releaseBulkJob, renewBulkJob, unfinishedBulkJobs, type BulkJob
 } from '../db/bulk-jobs.js'
+import { lockOwner } from '../db/exports.js'
 import type { BulkAction, BulkItemOutcome, BulkParams } from '../domain/bulk.js'
 import { Refused, run, type Deps, type Outcome, type Who } from './kernel.js'
 import { performTransition } from './lifecycle/index.js'
@@ -59,16 +60,14 @@ export async function queueBulkJob(deps: Pick<Deps, 'db' | 'clock' | 'random'>, 
   return run(deps, who, async (uow) => {
     const actor = who.person
     if (!actor || actor.kind !== 'staff') throw new Refused('forbidden')
+    // The person's row locked first (as exports do), so two simultaneous posts cannot both pass the count.
+    await lockOwner(uow.trx, { kind: 'staff', id: actor.id })
     if ((await unfinishedBulkJobs(uow.trx, actor.id)) >= BULK_JOBS_PER_PERSON) throw new Refused('too_many', { params: { max: String(BULK_JOBS_PER_PERSON) } })
     return { jobId: await insertBulkJob(uow.trx, { staffId: actor.id, action: input.action, params: input.params, targets: input.targets, now: uow.at }) }
   })
 }
 
 type WorkDeps = Pick<Deps, 'db' | 'clock'>
-
-export async function bulkJobWaiting(deps: WorkDeps): Promise<boolean> {
-  return bulkWaiting(deps.db, deps.clock().toISOString())
-}
 
 /** The worker claims the oldest waiting job (or one whose worker died); null when there is none. */
 export async function claimBulkJob(deps: WorkDeps, input: { holder: string; leaseMs: number; maxAttempts: number }): Promise<BulkJob | null> {

@@ -1,7 +1,7 @@
 // Bulk actions run by the worker (migration 20261217090000): the job, claimed under a lease like
 // an export, and its tickets, each with how it came out.
 import type { Executor } from './index.js'
-import { claimNextLeased, leasedJobWaiting, type ClaimOptions } from './leased-job.js'
+import { claimNextLeased, type ClaimOptions } from './leased-job.js'
 import type { BulkAction, BulkItemOutcome, BulkParams } from '../domain/bulk.js'
 
 export interface BulkJob {
@@ -80,10 +80,6 @@ export async function markBulkItem(db: Executor, itemId: number, outcome: BulkIt
 /** Every ticket still to do comes out refused with one reason (the staff member was turned off). */
 export async function refuseRemaining(db: Executor, jobId: number, refusal: string): Promise<void> {
   await db.updateTable('bulk_item').set({ outcome: 'refused', refusal }).where('job_id', '=', jobId).where('outcome', 'is', null).execute()
-}
-
-export async function bulkWaiting(db: Executor, now: string): Promise<boolean> {
-  return leasedJobWaiting(db, 'bulk_job', now)
 }
 
 /** Claims the oldest job waiting, or one whose worker died (src/db/leased-job.ts); it goes on from the tickets left. */
