@@ -4,6 +4,7 @@ import { loginAs, testApp, type TestEnv } from '../helpers/app.js'
 import { contactActor, makeTicket, staffActor } from '../helpers/tickets.js'
 import { performerOf, rateTicket, transferTicket, transition } from '../helpers/commands.js'
 import { runExportJobs } from '../../sync/jobs/exports.js'
+import { seedDemo } from '../../src/commands/demo.js'
 
 /** The app's "now": Wednesday 25 March 2026; the default 30-day window starts Monday 23 February. */
 const NOW = new Date('2026-03-25T12:00:00.000Z')
@@ -295,4 +296,14 @@ t.test('the staff ticket export carries each ticket\'s rating and its comment', 
   t.equal(byNumber.get(first.number)![ratingAt + 1], 'Quick & kind <b>thanks</b>', 'the comment as written')
   const ratings = [...byNumber.values()].map((r) => r[ratingAt]).sort()
   t.same(ratings, [1, 1, 2, 3, 4, 4, 5, 5])
+})
+
+t.test('the demo a person starts has rated tickets of the past weeks, so the dashboard shows satisfaction', async (t) => {
+  const env = await testApp(t, { clock: () => NOW, demo: false })
+  await seedDemo(env.db, NOW, { ratings: true })
+  const html = (await (await loginAs(env.app, 'admin@casebridge.test')).get('/desk/dashboard')).body
+  t.same(csatRow(html, 'total'), { label: 'Last 30 day(s)', csat: '67%', ratings: '6', satisfied: '4', average: '3.8' })
+  t.equal(charts(html).length, 7, 'every chart drawn')
+  const open = await env.db.selectFrom('ticket').select('id').where('state', 'in', ['open', 'in_progress', 'on_hold']).execute()
+  t.equal(open.length, 4, 'the four open demo tickets, as before')
 })
