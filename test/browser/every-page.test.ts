@@ -76,6 +76,7 @@ const PAGES: PageCase[] = [
   at('anonymous', '/login', { name: 'login with errors', act: submitEmpty(en('auth.login.submit')) }),
   at('anonymous', '/password/forgot'),
   at('anonymous', (f) => f.resetPath, { name: '/password/reset/:token' }),
+  at('anonymous', (f) => f.resetPath, { name: '/password/reset/:token with errors', act: submitEmpty(en('recovery.setPassword')) }),
   at('anonymous', '/password/reset/not-a-token-we-ever-sent', { name: 'link problem' }),
   at('anonymous', (f) => `/approvals/${f.approvalToken}`, { name: '/approvals/:token' }),
   at('anonymous', '/no-such-page', { name: 'not found' }),
@@ -91,21 +92,25 @@ const PAGES: PageCase[] = [
   at('client', (f) => `/portal/tickets/${f.ticket}/occurrences`, { name: '/portal/tickets/:number/occurrences' }),
   at('client', '/exports'),
   at('client', '/account'),
+  at('client', '/account', { name: '/account with errors', act: submitEmpty(en('auth.password.submit')) }),
   at('client', '/account/two-factor'),
 
   at('staff', '/desk', { shot: 'desk-queue' }),
   at('staff', '/desk?scope=desks', { name: '/desk (my desks)' }),
   at('staff', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number', shot: 'desk-ticket' }),
   at('staff', (f) => `/desk/tickets/${f.longTicket}`, { name: '/desk/tickets/:number (long title)' }),
+  at('staff', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number, reply with errors', act: submitEmpty(en('desk.reply.submit')) }),
   at('staff', (f) => `/desk/tickets/${f.ticket}/history`, { name: '/desk/tickets/:number/history' }),
   at('staff', (f) => `/desk/tickets/${f.ticket}/occurrences`, { name: '/desk/tickets/:number/occurrences' }),
   at('staff', (f) => `/desk/tickets/${f.ticket}/confirm/close`, { name: '/desk/tickets/:number/confirm/close' }),
   at('staff', '/desk/tickets/new', { name: '/desk/tickets/new (pick a contact)' }),
   at('staff', '/desk/tickets/new?q=bob', { name: '/desk/tickets/new (contacts found)' }),
   at('staff', (f) => `/desk/tickets/new?contact=${f.ids.contact['bob@acme.test']}`, { name: '/desk/tickets/new?contact=:id' }),
+  at('staff', (f) => `/desk/tickets/new?contact=${f.ids.contact['bob@acme.test']}`, { name: '/desk/tickets/new with errors', act: submitEmpty(en('desk.new.submit')) }),
   at('staff', '/desk/dashboard'),
   at('staff', '/desk/summary'),
   at('staff', '/desk/canned'),
+  at('staff', '/desk/canned', { name: '/desk/canned with errors', act: submitEmpty(en('desk.canned.add')) }),
   at('staff', (f) => `/desk/canned/${f.canned}`, { name: '/desk/canned/:id' }),
   at('staff', '/desk/views'),
   at('staff', '/desk/notifications'),
@@ -121,6 +126,7 @@ const PAGES: PageCase[] = [
   at('admin', (f) => `/admin/sla/items/${f.ids.category['New user account']}`, { name: '/admin/sla/items/:id' }),
   at('admin', '/admin/calendars'),
   at('admin', '/admin/calendars/new'),
+  at('admin', '/admin/calendars/new', { name: '/admin/calendars/new with errors', act: submitEmpty(en('common.save')) }),
   at('admin', (f) => `/admin/calendars/${f.calendar}`, { name: '/admin/calendars/:id' }),
   at('admin', '/admin/accounts'),
   at('admin', '/admin/accounts/import'),
@@ -129,6 +135,7 @@ const PAGES: PageCase[] = [
   at('admin', (f) => `/admin/contacts/${f.ids.contact['carol@acme.test']}/merge`, { name: '/admin/contacts/:id/merge' }),
   at('admin', '/admin/staff'),
   at('admin', '/admin/staff/new'),
+  at('admin', '/admin/staff/new', { name: '/admin/staff/new with errors', act: submitEmpty(en('admin.staff.addAndInvite')) }),
   at('admin', (f) => `/admin/staff/${f.ids.staff['ana@casebridge.test']}`, { name: '/admin/staff/:id' }),
   at('admin', '/admin/desks'),
   at('admin', '/admin/desks/new'),
@@ -308,6 +315,34 @@ function inspectLayout(): Layout {
   return { overflow, overlaps, scrollingTables }
 }
 
+/** Runs in the page: what axe leaves to best practice but we hold every page to. */
+function inspectStructure(): string[] {
+  const problems: string[] = []
+  const visible = (el: Element) => el.checkVisibility() || el.closest('details:not([open])') !== null
+  const headings = Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6')).filter(visible)
+  const h1s = headings.filter((h) => h.tagName === 'H1')
+  if (h1s.length !== 1) problems.push(`${h1s.length} h1 headings (one expected)${h1s.length ? ': ' + h1s.map((h) => JSON.stringify(h.textContent!.trim().slice(0, 40))).join(', ') : ''}`)
+  let level = 0
+  for (const h of headings) {
+    const next = Number(h.tagName[1])
+    if (level && next > level + 1) problems.push(`heading level skipped: h${level} then h${next} ${JSON.stringify(h.textContent!.trim().slice(0, 40))}`)
+    level = next
+  }
+  if (document.querySelectorAll('main').length !== 1) problems.push('not exactly one <main>')
+  const skip = document.querySelector<HTMLAnchorElement>('a.skip')
+  if (!skip || !document.querySelector(skip.getAttribute('href') ?? '#none')) problems.push('no skip link to an existing target')
+  // An error message beside a field is tied to it: the field is aria-invalid and described by the message.
+  for (const error of Array.from(document.querySelectorAll<HTMLElement>('.field-error'))) {
+    const field = error.id ? document.querySelector(`[aria-describedby~="${CSS.escape(error.id)}"]`) : null
+    if (!field) problems.push(`field error ${JSON.stringify(error.textContent!.trim().slice(0, 40))} is not any field's aria-describedby`)
+    else if (field.getAttribute('aria-invalid') !== 'true' && !field.matches('fieldset, [role=radiogroup], [role=group]')) problems.push(`field ${field.getAttribute('name') ?? field.id} has an error but is not aria-invalid`)
+  }
+  // The message after an action (the layout's flash) is announced.
+  const flash = document.querySelector('main > .flash:first-child')
+  if (flash && !['status', 'alert'].includes(flash.getAttribute('role') ?? '')) problems.push('the flash message is neither role=status nor role=alert')
+  return problems
+}
+
 interface AxeResult { id: string; impact: string | null; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }
 
 t.test('every page, for every role, at 375, 768 and 1366 px: no page scroll sideways, no overlapping text, no serious axe violation', async (t) => {
@@ -369,6 +404,7 @@ t.test('every page, for every role, at 375, 768 and 1366 px: no page scroll side
         await page.screenshot({ path: join(ARTIFACTS, `mobile-${c.shot}.png`), fullPage: true })
       }
       if (width === AXE_WIDTH) {
+        for (const p of await page.evaluate(inspectStructure)) failures.push(`${label}: ${p}`)
         // Through the DevTools protocol, which the page's Content-Security-Policy does not govern.
         if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
         const violations = await page.evaluate((tags) => (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeResult[] }> } }).axe

@@ -229,9 +229,10 @@ t.test('My requests: filters, search, sort, order, pagination', async (t) => {
   t.match(first.body, 'Page 1 of 2')
   t.match(first.body, 'href="/portal?page=2" rel="next"')
   for (const col of ['Ticket number', 'Title', 'Type', 'Service', 'Created on', 'Current group', 'Situation', 'Priority']) {
-    t.match(first.body, `<th scope="col">${col}</th>`, `column ${col}`)
+    // A column may carry a class that hides it on narrow screens (app.css).
+    t.match(first.body, new RegExp(`<th scope="col"(?: class="[^"]*")?>${col}</th>`), `column ${col}`)
   }
-  t.notMatch(first.body, '<th scope="col">Requester</th>', 'no requester column for a non-manager')
+  t.notMatch(first.body, />Requester<\/th>/, 'no requester column for a non-manager')
   t.match(first.body, 'Laptop problem')
   t.match(first.body, 'Billing')
   t.match(first.body, 'Incident')
