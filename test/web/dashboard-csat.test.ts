@@ -50,7 +50,7 @@ async function scenario(env: TestEnv) {
 function csatRow(html: string, key: string): { label: string; csat: string; ratings: string; satisfied: string; average: string } | null {
   const row = new RegExp(`<tr data-csat="${key}">([\\s\\S]*?)</tr>`).exec(html)?.[1]
   if (!row) return null
-  const cell = (cls: string) => new RegExp(`<td class="num ${cls}">([\\s\\S]*?)</td>`).exec(row)![1].replace(/<[^>]+>/g, '').trim()
+  const cell = (cls: string) => new RegExp(`<td class="num ${cls}[^"]*">([\\s\\S]*?)</td>`).exec(row)![1].replace(/<[^>]+>/g, '').trim()
   // Date ranges carry thin spaces around their dash (Intl): read as plain ones.
   const label = /<th scope="row">([\s\S]*?)<\/th>/.exec(row)![1].replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()
   return { label, csat: cell('csat'), ratings: cell('ratings'), satisfied: cell('satisfied'), average: cell('average') }
