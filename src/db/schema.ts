@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
 import type { State, Status } from '../domain/lifecycle.js'
 import type { NotificationKind } from '../domain/notifications.js'
+import type { KbAudience, KbState } from '../domain/kb.js'
 
 /** Timestamps are ISO-8601 UTC strings: sortable and shared by SQLite and PostgreSQL. */
 export type Timestamp = string
@@ -722,6 +723,100 @@ export interface ApprovalTable {
   created_at: CreatedAt
 }
 
+/** A knowledge-base category (migration 20261220090000): a tree by parent_id. */
+export interface KbCategoryTable {
+  id: Generated<number>
+  parent_id: number | null
+  slug: string
+  name_en: string
+  name_pt: string
+  position: ColumnType<number, number | undefined, number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface KbArticleTable {
+  id: Generated<number>
+  translation_of: number | null
+  language: string
+  slug: string
+  title: string
+  /** Markdown, as staff wrote it. */
+  body: string
+  /** Sanitized HTML, rendered from body when saved (and sanitized again when shown). */
+  body_html: string
+  /** Plain text, for search and excerpts. */
+  body_text: string
+  /** The tags, normalized, comma separated (kb_article_tag holds one row each). */
+  tags: ColumnType<string, string | undefined, string>
+  category_id: number | null
+  audience: KbAudience
+  state: KbState
+  author_staff_id: number
+  reviewer_staff_id: number | null
+  source_ticket_id: number | null
+  version: ColumnType<number, number | undefined, number>
+  views: ColumnType<number, number | undefined, number>
+  helpful: ColumnType<number, number | undefined, number>
+  not_helpful: ColumnType<number, number | undefined, number>
+  deflections: ColumnType<number, number | undefined, number>
+  published_at: Timestamp | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface KbArticleAccountTable {
+  article_id: number
+  account_id: number
+}
+
+export interface KbArticleTagTable {
+  article_id: number
+  tag: string
+}
+
+export interface KbArticleVersionTable {
+  id: Generated<number>
+  article_id: number
+  version: number
+  title: string
+  body: string
+  tags: string
+  category_id: number | null
+  audience: KbAudience
+  author_staff_id: number
+  note: string | null
+  created_at: Timestamp
+}
+
+export interface KbArticleTicketTable {
+  article_id: number
+  ticket_id: number
+  created_at: Timestamp
+}
+
+export interface KbRelatedTable {
+  article_id: number
+  related_id: number
+}
+
+export interface KbFeedbackTable {
+  id: Generated<number>
+  article_id: number
+  contact_id: number | null
+  helpful: number
+  comment: string | null
+  created_at: Timestamp
+}
+
+export interface KbSearchTable {
+  id: Generated<number>
+  query: string
+  results: number
+  origin: string
+  created_at: Timestamp
+}
+
 export interface Database {
   mailbox_state: MailboxStateTable
   inbound_message: InboundMessageTable
@@ -754,6 +849,15 @@ export interface Database {
   setting: SettingTable
   list_item: ListItemTable
   canned_response: CannedResponseTable
+  kb_category: KbCategoryTable
+  kb_article: KbArticleTable
+  kb_article_account: KbArticleAccountTable
+  kb_article_tag: KbArticleTagTable
+  kb_article_version: KbArticleVersionTable
+  kb_article_ticket: KbArticleTicketTable
+  kb_related: KbRelatedTable
+  kb_feedback: KbFeedbackTable
+  kb_search: KbSearchTable
   queue_pref: QueuePrefTable
   queue_view: QueueViewTable
   notification: NotificationTable
