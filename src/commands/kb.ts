@@ -6,6 +6,7 @@ import {
   articleAccounts, categoryExists, existingAccounts, managesADesk, ticketExists, getVersion, insertArticle, insertVersion, linkTicket, lockArticle, setArticleState, slugTaken,
   updateArticle, type KbArticleRow
 } from '../db/kb.js'
+import { bumpKbText } from '../db/kb-search.js'
 import {
   articleText, isKbAudience, isKbLanguage, kbDecide, KB_LIMITS, normalizeTags, renderArticle, slugify,
   type KbAction, type KbActor, type KbAudience, type KbLanguage
@@ -108,6 +109,7 @@ export async function createArticle(deps: Deps, who: Who, input: ArticleInput & 
     const id = await insertArticle(uow.trx, { ...f, slug, state: 'draft', authorId: staff.id, sourceTicketId }, uow.at)
     await insertVersion(uow.trx, { articleId: id, version: 1, title: f.title, body: f.body, tags: f.tags, categoryId: f.categoryId, audience: f.audience, authorId: staff.id, note: f.note }, uow.at)
     if (sourceTicketId !== null) await linkTicket(uow.trx, id, sourceTicketId, uow.at)
+    await bumpKbText(uow.trx)
     return { id, slug }
   })
 }
@@ -140,6 +142,7 @@ export async function editArticle(deps: Deps, who: Who, id: number, input: Artic
     const version = article.version + 1
     await updateArticle(uow.trx, id, { ...f, version }, uow.at)
     await insertVersion(uow.trx, { articleId: id, version, title: f.title, body: f.body, tags: f.tags, categoryId: f.categoryId, audience: f.audience, authorId: actor.staffId, note: f.note }, uow.at)
+    await bumpKbText(uow.trx)
     if (article.state === 'published') {
       await uow.audit({ entity: 'kb_article', entityId: id, action: 'update', label: f.title, before: { version: article.version }, after: { version } })
     }
@@ -178,6 +181,7 @@ export async function restoreVersion(deps: Deps, who: Who, id: number, fromVersi
     const version = article.version + 1
     await updateArticle(uow.trx, id, { ...f, version }, uow.at)
     await insertVersion(uow.trx, { articleId: id, version, title: f.title, body: f.body, tags: f.tags, categoryId: f.categoryId, audience: f.audience, authorId: actor.staffId, note: `restored:${fromVersion}` }, uow.at)
+    await bumpKbText(uow.trx)
     return { id, version }
   })
 }

@@ -41,6 +41,7 @@ import * as notifications from './20261214090000_notifications.js'
 import * as queueViews from './20261215090000_queue_views.js'
 import * as surveyRatedAtIndex from './20261219090000_survey_rated_at_index.js'
 import * as knowledgeBase from './20261220090000_knowledge_base.js'
+import * as kbVocabulary from './20261221090000_kb_vocabulary.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -85,7 +86,8 @@ export const migrations: Record<string, Migration> = {
   '20261217090000_bulk_jobs': bulkJobs,
   '20261218090000_live_notifications': liveNotifications,
   '20261219090000_survey_rated_at_index': surveyRatedAtIndex,
-  '20261220090000_knowledge_base': knowledgeBase
+  '20261220090000_knowledge_base': knowledgeBase,
+  '20261221090000_kb_vocabulary': kbVocabulary
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,118 @@
+// Finding knowledge-base articles by their words: the help center's search, the suggestions
+// beside a new ticket's form and on the staff ticket page. Any of the words may match (a
+// ticket's title rarely has all of an article's), ranked by how well: title words weigh most,
+// then tags, then the text (bm25 on SQLite's FTS5, ts_rank_cd on PostgreSQL's weighted vector).
+// A typed word that no article uses is corrected to the closest one they do (src/domain/kb-terms.ts).
+import { sql } from 'kysely'
+import type { Executor } from './index.js'
+import { isPostgres } from './migrations/util.js'
+import { queryWords, Vocabulary } from '../domain/kb-terms.js'
+import type { KbLanguage, KbReader } from '../domain/kb.js'
+
+export interface KbHit {
+  id: number
+  slug: string
+  language: string
+  title: string
+  audience: string
+  /** The start of the article's text, for the list. */
+  lead: string
+}
+
+export interface KbSearchOptions {
+  language?: KbLanguage
+  categoryId?: number | null
+  limit?: number
+  offset?: number
+}
+
+interface KeptVocabulary {
+  version: number
+  vocabulary: Promise<Vocabulary>
+}
+
+const vocabularies = new WeakMap<object, KeptVocabulary>()
+
+async function textVersion(db: Executor): Promise<number> {
+  const row = await db.selectFrom('counter').select('value').where('name', '=', 'kb_text').executeTakeFirst()
+  return Number(row?.value ?? 0)
+}
+
+/** Raised by every command that changes an article's words, in its transaction. */
+export async function bumpKbText(db: Executor): Promise<void> {
+  await db.updateTable('counter').set((eb) => ({ value: eb('value', '+', 1) })).where('name', '=', 'kb_text').execute()
+}
+
+async function loadVocabulary(db: Executor): Promise<Vocabulary> {
+  if (isPostgres(db)) {
+    const { rows } = await sql<{ term: string; docs: number }>`SELECT word AS term, ndoc AS docs FROM ts_stat('SELECT search FROM kb_article')`.execute(db)
+    return new Vocabulary(rows.map((r) => ({ term: r.term, docs: Number(r.docs) })))
+  }
+  const { rows } = await sql<{ term: string; docs: number }>`SELECT term, doc AS docs FROM kb_vocab`.execute(db)
+  return new Vocabulary(rows)
+}
+
+/** The articles' words, read again only after a command changed some article's text. */
+export async function kbVocabulary(db: Executor): Promise<Vocabulary> {
+  const version = await textVersion(db)
+  const kept = vocabularies.get(db)
+  if (kept && kept.version === version) return kept.vocabulary
+  const vocabulary = loadVocabulary(db)
+  vocabularies.set(db, { version, vocabulary })
+  vocabulary.catch(() => vocabularies.delete(db))
+  return vocabulary
+}
+
+/** The words to look for: each typed word, and its correction when the articles do not use it. */
+export async function searchTerms(db: Executor, text: string): Promise<string[]> {
+  const words = queryWords(text)
+  if (words.length === 0) return []
+  const vocabulary = await kbVocabulary(db)
+  const terms: string[] = []
+  for (const w of words) {
+    const corrected = vocabulary.correct(w) ?? w
+    if (!terms.includes(corrected)) terms.push(corrected)
+  }
+  return terms
+}
+
+/** The reader's visibility as a condition on `a` (kb_article): the rule of kbVisible, in SQL. */
+function visible(reader: KbReader) {
+  if (reader.kind === 'staff') return sql`1 = 1`
+  if (reader.kind === 'anonymous') return sql`a.state = 'published' AND a.audience = 'public'`
+  return sql`a.state = 'published' AND (a.audience = 'public' OR (a.audience = 'accounts' AND EXISTS (
+    SELECT 1 FROM kb_article_account x WHERE x.article_id = a.id AND x.account_id = ${reader.accountId})))`
+}
+
+/**
+ * Published articles (staff: every one) matching any of the words, best first. Words are
+ * letters and digits only, so nothing typed becomes query syntax.
+ */
+export async function findArticles(db: Executor, reader: KbReader, text: string, opts: KbSearchOptions = {}): Promise<KbHit[]> {
+  const terms = await searchTerms(db, text)
+  if (terms.length === 0) return []
+  const limit = Math.min(Math.max(opts.limit ?? 5, 1), 50)
+  const offset = Math.max(opts.offset ?? 0, 0)
+  const language = opts.language ? sql`AND a.language = ${opts.language}` : sql``
+  const category = opts.categoryId ? sql`AND a.category_id = ${opts.categoryId}` : sql``
+  // Staff searching see published articles first, then the rest.
+  const published = reader.kind === 'staff' ? sql`CASE WHEN a.state = 'published' THEN 0 ELSE 1 END,` : sql``
+  if (isPostgres(db)) {
+    const query = terms.map((t) => `${t}:*`).join(' | ')
+    const { rows } = await sql<KbHit>`
+      SELECT a.id, a.slug, a.language, a.title, a.audience, substr(a.body_text, 1, 300) AS lead
+      FROM kb_article a, to_tsquery('simple', casebridge_fold(${query})) q
+      WHERE a.search @@ q AND ${visible(reader)} ${language} ${category}
+      ORDER BY ${published} ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', a.search, q) DESC, a.id
+      LIMIT ${limit} OFFSET ${offset}`.execute(db)
+    return rows
+  }
+  const match = terms.map((t) => `"${t}"*`).join(' OR ')
+  const { rows } = await sql<KbHit>`
+    SELECT a.id, a.slug, a.language, a.title, a.audience, substr(a.body_text, 1, 300) AS lead
+    FROM kb_fts f JOIN kb_article a ON a.id = f.rowid
+    WHERE kb_fts MATCH ${match} AND ${visible(reader)} ${language} ${category}
+    ORDER BY ${published} bm25(kb_fts, 8.0, 4.0, 1.0), a.id
+    LIMIT ${limit} OFFSET ${offset}`.execute(db)
+  return rows
+}

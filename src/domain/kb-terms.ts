@@ -1,0 +1,122 @@
+// The words of a knowledge-base search as people type them: folded (no accents, lower case),
+// without the small words of either language, and corrected when a word matches nothing the
+// articles use but is one or two letters away from a word they do ("pasword", "imprssora").
+
+/** Words that say nothing about the problem, in English and Portuguese (folded). */
+const STOPWORDS = new Set([
+  // English
+  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'been', 'but', 'by', 'can', 'cannot', 'cant', 'could', 'did', 'do', 'does', 'doesnt', 'dont',
+  'for', 'from', 'get', 'gets', 'got', 'has', 'have', 'having', 'hello', 'help', 'hi', 'how', 'i', 'im', 'in', 'into', 'is', 'isnt', 'it', 'its',
+  'just', 'me', 'my', 'no', 'not', 'of', 'on', 'or', 'our', 'please', 'so', 'some', 'still', 'that', 'the', 'their', 'them', 'then', 'there',
+  'this', 'to', 'too', 'was', 'we', 'what', 'when', 'where', 'which', 'while', 'why', 'will', 'with', 'wont', 'you', 'your', 'any', 'all',
+  'after', 'again', 'anymore', 'being', 'keeps', 'since', 'us', 'way', 'working', 'work', 'works',
+  // Portuguese
+  'a', 'ao', 'aos', 'as', 'com', 'como', 'da', 'das', 'de', 'do', 'dos', 'e', 'ela', 'ele', 'em', 'era', 'esta', 'estao', 'este', 'eu', 'foi',
+  'ha', 'isso', 'ja', 'mais', 'mas', 'me', 'meu', 'minha', 'meus', 'minhas', 'na', 'nao', 'nas', 'no', 'nos', 'o', 'os', 'ou', 'para', 'pela',
+  'pelo', 'por', 'pra', 'que', 'se', 'sem', 'ser', 'seu', 'sua', 'so', 'tem', 'um', 'uma', 'voce', 'ola', 'bom', 'dia', 'favor', 'ajuda',
+  'consigo', 'consegue', 'quando', 'depois', 'ainda', 'esta', 'estou', 'funciona', 'funcionando', 'nosso', 'nossa'
+])
+
+/** A word as the index keeps it: compatibility-normalized, accents removed, lower case. */
+export function fold(word: string): string {
+  return word.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase()
+}
+
+/** The words of a search worth looking for: folded, no small words, no repeats, at most `max`. */
+export function queryWords(text: string, max = 16): string[] {
+  const words = fold(text.normalize('NFKC')).match(/[\p{L}\p{N}]+/gu) ?? []
+  const out: string[] = []
+  for (const w of words) {
+    if (w.length < 2 || STOPWORDS.has(w) || out.includes(w)) continue
+    out.push(w)
+    if (out.length === max) break
+  }
+  return out
+}
+
+/** Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps), stopping above `max`. */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1
+  let prevPrev: number[] = []
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    let best = i
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prevPrev[j - 2] + 1)
+      row.push(d)
+      if (d < best) best = d
+    }
+    if (best > max) return max + 1
+    prevPrev = prev
+    prev = row
+  }
+  return prev[b.length]
+}
+
+/**
+ * The words the articles use, with how many articles use each: a typed word that is neither one
+ * of them nor the beginning of one is corrected to the closest (one letter off for short words,
+ * two for words of 8 letters or more), the most used first among equals.
+ */
+export class Vocabulary {
+  private readonly docs = new Map<string, number>()
+  private readonly sorted: string[]
+  private readonly byLength = new Map<number, string[]>()
+
+  constructor(terms: Iterable<{ term: string; docs: number }>) {
+    for (const { term, docs } of terms) {
+      const t = fold(term)
+      if (!/^[\p{L}\p{N}]+$/u.test(t)) continue
+      this.docs.set(t, (this.docs.get(t) ?? 0) + docs)
+    }
+    this.sorted = [...this.docs.keys()].sort()
+    for (const t of this.sorted) {
+      const list = this.byLength.get(t.length)
+      if (list) list.push(t)
+      else this.byLength.set(t.length, [t])
+    }
+  }
+
+  get size(): number {
+    return this.docs.size
+  }
+
+  /** True when some word starts with `prefix` (a word still being typed counts). */
+  hasPrefix(prefix: string): boolean {
+    let lo = 0
+    let hi = this.sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.sorted[mid] < prefix) lo = mid + 1
+      else hi = mid
+    }
+    return lo < this.sorted.length && this.sorted[lo].startsWith(prefix)
+  }
+
+  /** The word itself when the articles know it (or a word starting with it); else the closest they use; else null. */
+  correct(word: string): string | null {
+    const w = fold(word)
+    if (this.docs.has(w) || this.hasPrefix(w)) return w
+    // Numbers and very short words are taken as typed: "2.3.1" is not a typo of "2.3.2".
+    if (w.length < 4 || /^\p{N}+$/u.test(w)) return null
+    const max = w.length >= 8 ? 2 : 1
+    let best: string | null = null
+    let bestDistance = max + 1
+    let bestDocs = -1
+    for (let len = w.length - max; len <= w.length + max; len++) {
+      for (const t of this.byLength.get(len) ?? []) {
+        const d = editDistance(w, t, Math.min(max, bestDistance))
+        const docs = this.docs.get(t) ?? 0
+        if (d < bestDistance || (d === bestDistance && d <= max && docs > bestDocs)) {
+          best = t
+          bestDistance = d
+          bestDocs = docs
+        }
+      }
+    }
+    return bestDistance <= max ? best : null
+  }
+}
