@@ -7,14 +7,14 @@ const messages: MessageCatalog = {
     'a11y.mainNav': 'Main',
     'a11y.tableRegion': '{name} (scrolls sideways)',
     'a11y.ticketList': 'Tickets',
-    'a11y.fieldError': 'Error:'
+    'a11y.actions': 'Actions'
   },
   'pt-BR': {
     'a11y.menu': 'Menu',
     'a11y.mainNav': 'Principal',
     'a11y.tableRegion': '{name} (rola para o lado)',
     'a11y.ticketList': 'Chamados',
-    'a11y.fieldError': 'Erro:'
+    'a11y.actions': 'Ações'
   }
 }
 
