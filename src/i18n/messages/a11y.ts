@@ -5,14 +5,14 @@ const messages: MessageCatalog = {
   en: {
     'a11y.menu': 'Menu',
     'a11y.mainNav': 'Main',
-    'a11y.tableRegion': '{name} (scrolls sideways)',
+    'a11y.tableRegion': 'Table: {name}',
     'a11y.ticketList': 'Tickets',
     'a11y.actions': 'Actions'
   },
   'pt-BR': {
     'a11y.menu': 'Menu',
     'a11y.mainNav': 'Principal',
-    'a11y.tableRegion': '{name} (rola para o lado)',
+    'a11y.tableRegion': 'Tabela: {name}',
     'a11y.ticketList': 'Chamados',
     'a11y.actions': 'Ações'
   }
