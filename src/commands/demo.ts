@@ -13,7 +13,7 @@ export { DEMO_PASSWORDS, isEmpty, type DemoLogin, type DemoSeed } from '../db/se
 
 /**
  * Tickets of the past weeks the demo can also carry (`ratings`), each resolved, accepted and rated
- * by its requester, so the dashboard's satisfaction has figures: like the demo ticket `like`
+ * by its requester and closed as Solved, so the dashboard's satisfaction has figures: like the demo ticket `like`
  * (requester, desk, catalog), opened `daysAgo` days before the demo starts.
  */
 const RATED_HISTORY = [
@@ -43,6 +43,8 @@ export async function seedDemo(db: Db, now: Date = new Date(), opts: { ratings?:
       unwrap(await performTransition(at(3), staff, 'resolve', { ticketId: opened.id, resolution: 'Fixed; details in the conversation.' }))
       unwrap(await performTransition(at(20), requester, 'accept', { ticketId: opened.id }))
       unwrap(await rateTicket(at(21), requester, { ticketId: opened.id, rating: h.rating, comment: h.comment }))
+      // Accepted tickets rest in Resolved/Accepted until staff close them with a closure category.
+      unwrap(await performTransition(at(22), staff, 'close', { ticketId: opened.id, closureCategory: 'solved' }))
     }
   }
   let first: number | null = null
