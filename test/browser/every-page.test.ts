@@ -32,12 +32,15 @@ const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const en = translator('en')
 
-type Role = 'anonymous' | 'client' | 'staff' | 'admin' | 'second-factor'
+/** The -pt roles browse in Portuguese (longer words: the lists must still fit). */
+type Role = 'anonymous' | 'client' | 'staff' | 'admin' | 'second-factor' | 'client-pt' | 'admin-pt'
 
 interface Fixtures {
   /** Ticket numbers: the demo's first (with a staff reply), a long-titled one, and a request awaiting approval. */
   ticket: number
   longTicket: number
+  /** Globex's (Hank's invoice), for its Portuguese-speaking manager. */
+  globexTicket: number
   approvalToken: string
   resetPath: string
   bulkJob: number
@@ -158,16 +161,27 @@ const PAGES: PageCase[] = [
   at('admin', '/admin/sync'),
   at('admin', '/desk', { name: '/desk (admin)' }),
   at('admin', (f) => `/desk/tickets/${f.longTicket}/confirm/delete`, { name: '/desk/tickets/:number/confirm/delete' }),
-  at('admin', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number (admin)' })
+  at('admin', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number (admin)' }),
+
+  at('client-pt', '/portal'),
+  at('client-pt', (f) => `/portal/tickets/${f.globexTicket}`, { name: '/portal/tickets/:number' }),
+  at('admin-pt', '/desk'),
+  at('admin-pt', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number' }),
+  at('admin-pt', '/admin/staff'),
+  at('admin-pt', '/admin/mail')
 ]
 
-const LOGINS: Record<Exclude<Role, 'anonymous' | 'second-factor'>, string> = {
+const LOGINS: Record<Exclude<Role, 'anonymous'>, { email: string; password: string }> = {
   // Acme's account manager: her list has the requester column, and the demo's first ticket (with a staff reply) is hers.
-  client: 'alice@acme.test',
-  staff: 'ana@casebridge.test',
-  admin: 'admin@casebridge.test'
+  client: { email: 'alice@acme.test', password: DEMO_PASSWORDS.client },
+  staff: { email: 'ana@casebridge.test', password: DEMO_PASSWORDS.staff },
+  admin: { email: 'admin@casebridge.test', password: DEMO_PASSWORDS.admin },
+  'second-factor': { email: 'carla@casebridge.test', password: DEMO_PASSWORDS.staff },
+  // Globex's manager, whose own language setting is Portuguese.
+  'client-pt': { email: 'gina@globex.test', password: DEMO_PASSWORDS.client },
+  'admin-pt': { email: 'admin@casebridge.test', password: DEMO_PASSWORDS.admin }
 }
-const SECOND_FACTOR_LOGIN = 'carla@casebridge.test'
+const SECOND_FACTOR_LOGIN = LOGINS['second-factor'].email
 
 async function launch(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
@@ -234,7 +248,7 @@ async function makeFixtures(env: TestEnv): Promise<Fixtures> {
   unwrap(await confirmTwoFactor(deps, carla, { code, client: { ip: '127.0.0.1', userAgent: 'test' } }))
 
   return {
-    ticket: first.number, longTicket: long.number, approvalToken: approveUrl[1], resetPath, bulkJob: bulk.jobId, canned: canned.id,
+    ticket: first.number, longTicket: long.number, globexTicket: tickets.find((r) => r.title.startsWith('Invoice'))!.number, approvalToken: approveUrl[1], resetPath, bulkJob: bulk.jobId, canned: canned.id,
     calendar: calendar.id, quarantine: quarantineId, mail: mail.id, listItem: listItem.id, ids
   }
 }
@@ -372,18 +386,17 @@ t.test('every page, for every role, at 375, 768 and 1366 px: no page scroll side
   const open = async (role: Role): Promise<Page> => {
     const existing = pages.get(role)
     if (existing) return existing
-    const context: BrowserContext = await browser.newContext({ viewport: { width: WIDTHS[0], height: 800 }, locale: 'en-US' })
+    const context: BrowserContext = await browser.newContext({ viewport: { width: WIDTHS[0], height: 800 }, locale: role.endsWith('-pt') ? 'pt-BR' : 'en-US' })
     // Loaded through tsx (npx tap on this file), functions passed to page.evaluate call esbuild's __name helper.
     await context.addInitScript({ content: 'globalThis.__name = globalThis.__name || ((f) => f)' })
     const page = await context.newPage()
     page.on('pageerror', (err) => errors.push(`${role}: ${err.message}`))
     page.on('console', (msg) => { if (msg.type() === 'error' && /Content Security Policy/.test(msg.text())) errors.push(`${role}: ${msg.text()}`) })
     if (role !== 'anonymous') {
-      const email = role === 'second-factor' ? SECOND_FACTOR_LOGIN : LOGINS[role]
       await page.goto(`${base}/login`)
-      await page.getByLabel(en('auth.login.email')).fill(email)
-      await page.getByLabel(en('auth.login.password')).fill(role === 'second-factor' ? DEMO_PASSWORDS.staff : DEMO_PASSWORDS[role === 'client' ? 'client' : role])
-      await page.getByRole('button', { name: en('auth.login.submit') }).click()
+      await page.locator('input[name=email]').fill(LOGINS[role].email)
+      await page.locator('input[name=password]').fill(LOGINS[role].password)
+      await page.locator('form[action="/login"] button[type=submit]').click()
       await page.waitForLoadState()
     }
     pages.set(role, page)
