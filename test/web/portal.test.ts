@@ -334,7 +334,8 @@ t.test('ticket page, replies with attachments, conversation and history', async 
   t.match(history.body, 'Created the ticket')
   t.match(history.body, 'Assigned')
   t.match(history.body, /Alice Walker<\/td>\s*<td>Replied/)
-  t.match(history.body, /Ana Souza<\/td>\s*<td>Replied/)
+  // The demo's first answer is a staff note shown to the requester: a note, not a reply.
+  t.match(history.body, /Ana Souza<\/td>\s*<td>Added a note for the requester/)
 })
 
 t.test('a reply with an over-size file creates nothing', async (t) => {
