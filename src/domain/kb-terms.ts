@@ -56,15 +56,28 @@ export function editDistance(a: string, b: string, max: number): number {
   return prev[b.length]
 }
 
+/** The word and each way of dropping one letter from it. */
+function deletes(word: string): string[] {
+  const out = [word]
+  for (let i = 0; i < word.length; i++) {
+    const d = word.slice(0, i) + word.slice(i + 1)
+    if (!out.includes(d)) out.push(d)
+  }
+  return out
+}
+
 /**
  * The words the articles use, with how many articles use each: a typed word that is neither one
  * of them nor the beginning of one is corrected to the closest (one letter off for short words,
- * two for words of 8 letters or more), the most used first among equals.
+ * two for words of 8 letters or more), the closest first, then the most used. Candidates come
+ * from an index of each word with one letter dropped, met by the typed word with one letter
+ * dropped (so a wrong, missing, extra or swapped letter finds its word in a few look-ups), and
+ * are then measured.
  */
 export class Vocabulary {
   private readonly docs = new Map<string, number>()
   private readonly sorted: string[]
-  private readonly byLength = new Map<number, string[]>()
+  private readonly byDelete = new Map<string, string[]>()
 
   constructor(terms: Iterable<{ term: string; docs: number }>) {
     for (const { term, docs } of terms) {
@@ -74,14 +87,22 @@ export class Vocabulary {
     }
     this.sorted = [...this.docs.keys()].sort()
     for (const t of this.sorted) {
-      const list = this.byLength.get(t.length)
-      if (list) list.push(t)
-      else this.byLength.set(t.length, [t])
+      if (t.length < 3) continue
+      for (const d of deletes(t)) {
+        const list = this.byDelete.get(d)
+        if (list) list.push(t)
+        else this.byDelete.set(d, [t])
+      }
     }
   }
 
   get size(): number {
     return this.docs.size
+  }
+
+  /** How many articles use the word (0 when none, or only longer words starting with it). */
+  articlesWith(word: string): number {
+    return this.docs.get(fold(word)) ?? 0
   }
 
   /** True when some word starts with `prefix` (a word still being typed counts). */
@@ -106,11 +127,16 @@ export class Vocabulary {
     let best: string | null = null
     let bestDistance = max + 1
     let bestDocs = -1
-    for (let len = w.length - max; len <= w.length + max; len++) {
-      for (const t of this.byLength.get(len) ?? []) {
-        const d = editDistance(w, t, Math.min(max, bestDistance))
+    const seen = new Set<string>()
+    // Long words may be two letters off: the typed word with up to two letters dropped.
+    const keys = max === 2 ? [...new Set(deletes(w).flatMap(deletes))] : deletes(w)
+    for (const key of keys) {
+      for (const t of this.byDelete.get(key) ?? []) {
+        if (seen.has(t)) continue
+        seen.add(t)
+        const d = editDistance(w, t, max)
         const docs = this.docs.get(t) ?? 0
-        if (d < bestDistance || (d === bestDistance && d <= max && docs > bestDocs)) {
+        if (d < bestDistance || (d === bestDistance && docs > bestDocs)) {
           best = t
           bestDistance = d
           bestDocs = docs
