@@ -4,7 +4,7 @@
 // transaction: the article, its version row, its tags and accounts, the ticket it came from.
 import {
   articleAccounts, categoryExists, existingAccounts, managesADesk, ticketExists, getVersion, insertArticle, insertVersion, linkTicket, lockArticle, setArticleState, slugTaken,
-  updateArticle, type KbArticleRow
+  updateArticle, type KbArticleFields, type KbArticleRow
 } from '../db/kb.js'
 import { bumpKbText } from '../db/kb-search.js'
 import {
@@ -42,19 +42,8 @@ async function kbActor(uow: UnitOfWork, staff: StaffActor): Promise<KbActor> {
   return { staffId: staff.id, admin: staff.role === 'admin', manager: await managesADesk(uow.trx, staff.id) }
 }
 
-interface Checked {
-  language: KbLanguage
-  title: string
-  body: string
-  bodyHtml: string
-  bodyText: string
-  tags: string[]
-  categoryId: number | null
-  audience: KbAudience
-  accountIds: number[]
-  translationOf: number | null
-  note: string | null
-}
+/** The article's fields as the rows keep them, and the version's note. */
+type Checked = KbArticleFields & { note: string | null }
 
 async function checked(uow: UnitOfWork, input: ArticleInput, self: number | null): Promise<Checked> {
   const check = new FieldCheck()

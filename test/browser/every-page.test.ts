@@ -1,8 +1,9 @@
 import t from 'tap'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
+import { launch } from './lifecycle-helpers.js'
 import { Secret, TOTP } from 'otpauth'
 import { testApp, loginAs, DEMO_PASSWORDS, type TestEnv } from '../helpers/app.js'
 import { translator } from '../../src/i18n/index.js'
@@ -23,7 +24,6 @@ import { addCannedResponse } from '../../src/commands/canned.js'
 // (an id it needs comes from Fixtures, made once from the demo data).
 // The 375 px views of the four main pages go to test/.artifacts/mobile-*.png (README screenshots).
 const ARTIFACTS = join(ROOT, 'test/.artifacts')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const WIDTHS = [375, 768, 1366] as const
 const AXE_WIDTH = 1366
 /** At this width every table fits without scrolling inside its box (the staff queue's columns included). */
@@ -183,15 +183,6 @@ const LOGINS: Record<Exclude<Role, 'anonymous'>, { email: string; password: stri
 }
 const SECOND_FACTOR_LOGIN = LOGINS['second-factor'].email
 
-async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: run scripts/ensure-test-deps.sh (npm test runs it first) or set CHROMIUM_PATH`)
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
-  })
-}
 
 /** What the demo data lacks for some pages, made through the commands and forms a person would use. */
 async function makeFixtures(env: TestEnv): Promise<Fixtures> {
