@@ -14,6 +14,7 @@ import { applyCrmCaseChange, applyCrmComment, type CaseChange } from '../../src/
 import { importCrmRecord } from '../../src/commands/crm-reference.js'
 import { resolveTicket } from '../../src/commands/lifecycle/resolve.js'
 import { acceptResolution } from '../../src/commands/lifecycle/accept.js'
+import { closeTicket } from '../../src/commands/lifecycle/close.js'
 import { deleteTicket } from '../../src/commands/delete-ticket.js'
 import type { Db } from '../../src/db/index.js'
 
@@ -86,6 +87,7 @@ t.test('applyCrmCaseChange: a part the portal refuses is reported and the Case i
   const bruno = performerOf(await staffActor(db, ids, 'bruno@casebridge.test'))
   unwrap(await resolveTicket(deps(later(40)), bruno, { ticketId: x.id, resolution: 'Fixed' }))
   unwrap(await acceptResolution(deps(later(50)), performerOf(await contactActor(db, ids, 'bob@acme.test')), { ticketId: x.id }))
+  unwrap(await closeTicket(deps(later(55)), bruno, { ticketId: x.id, closureCategory: 'solved' }))
   await casesSent(db)
   mark = await markRows(db)
   t.same(unwrap(await applyCrmCaseChange(deps(later(60)), carl, {
@@ -144,6 +146,7 @@ t.test('applyCrmComment: a published comment becomes a staff reply, linked to it
   const bruno = performerOf(await staffActor(db, ids, 'bruno@casebridge.test'))
   unwrap(await resolveTicket(deps(later(40)), bruno, { ticketId: x.id, resolution: 'Fixed' }))
   unwrap(await acceptResolution(deps(later(50)), performerOf(await contactActor(db, ids, 'bob@acme.test')), { ticketId: x.id }))
+  unwrap(await closeTicket(deps(later(55)), bruno, { ticketId: x.id, closureCategory: 'solved' }))
   await refusedUnchanged(t, db, () => applyCrmComment(deps(later(60)), carl, { ticketId: x.id, commentId: '00a5', body: 'Too late' }), { code: 'not_allowed_in_state' }, 'a closed Case takes no comments into the portal')
 })
 

@@ -15,6 +15,7 @@ import {
 } from '../../src/commands/mail-intake.js'
 import { resolveTicket } from '../../src/commands/lifecycle/resolve.js'
 import { acceptResolution } from '../../src/commands/lifecycle/accept.js'
+import { closeTicket } from '../../src/commands/lifecycle/close.js'
 import { cancelTicket } from '../../src/commands/lifecycle/cancel.js'
 import { getMailboxState } from '../../src/db/mailbox.js'
 import type { StoredFile } from '../../src/storage/attachments.js'
@@ -105,6 +106,7 @@ t.test('replyByEmail: a reply to a closed ticket opens a follow-up; refusals wri
 
   unwrap(await resolveTicket(deps(later(10)), bruno, { ticketId: x.id, resolution: 'Fixed' }))
   unwrap(await acceptResolution(deps(later(20)), bob, { ticketId: x.id }))
+  unwrap(await closeTicket(deps(later(25)), bruno, { ticketId: x.id, closureCategory: 'solved' }))
   const mark = await markRows(db)
   const applied = unwrap(await reply(bob, { body: 'It jams again!' })())
   t.same([applied.result, applied.noteId], ['ticket', null])

@@ -18,6 +18,7 @@ import { addChecklistItem, addCost, setChecklistItemDone } from '../../src/comma
 import { setAvailability } from '../../src/commands/assignment.js'
 import { resolveTicket } from '../../src/commands/lifecycle/resolve.js'
 import { acceptResolution } from '../../src/commands/lifecycle/accept.js'
+import { closeTicket } from '../../src/commands/lifecycle/close.js'
 import { cancelTicket } from '../../src/commands/lifecycle/cancel.js'
 import type { Db } from '../../src/db/index.js'
 
@@ -416,6 +417,7 @@ t.test('ticket-extras: checklist items and costs, with their history; refusals',
 
   unwrap(await resolveTicket(deps(), bruno, { ticketId: ticket.id, resolution: 'Done.' }))
   unwrap(await acceptResolution(deps(), bob, { ticketId: ticket.id }))
+  unwrap(await closeTicket(deps(), bruno, { ticketId: ticket.id, closureCategory: 'solved' }))
   mark = await markRows(db)
   await refusedUnchanged(t, db, () => addChecklistItem(deps(), ana, { ticketId: ticket.id, label: 'Late' }), { code: 'not_allowed_in_state' }, 'a closed ticket takes no more work')
   await refusedUnchanged(t, db, () => addCost(deps(), ana, { ticketId: ticket.id, description: 'Late', amountCents: 100 }), { code: 'not_allowed_in_state' }, 'nor costs')
