@@ -28,6 +28,15 @@ export function clipText(text: string, max: number): string {
   return text.slice(0, end)
 }
 
+// XML 1.0 cannot carry most control characters, U+FFFE/U+FFFF or lone surrogates (mail subjects
+// sometimes hold them): a spreadsheet cell with one would not open.
+const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/** Text as a spreadsheet cell may hold it: what XML cannot carry removed, at most Excel's 32,000 characters; null for none. */
+export function cellText(value: string | null | undefined): string | null {
+  return value ? value.replace(XML_INVALID, '').slice(0, 32_000) : null
+}
+
 /** Whether any string in `value` (an object's keys and values, an array's items, at any depth) holds a forbidden character. */
 export function holdsForbiddenText(value: unknown): boolean {
   if (typeof value === 'string') return hasForbiddenControl(value)

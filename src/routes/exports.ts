@@ -81,6 +81,11 @@ function expiredPage(request: FastifyRequest, reply: FastifyReply) {
 }
 
 /** Exports of searches: asked for from a search page, listed and downloaded by their owner only. */
+/** A download's Content-Disposition: an ASCII name for old clients, the UTF-8 one for the rest. */
+export function downloadDisposition(filename: string): string {
+  return `attachment; filename="${filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`
+}
+
 export default async function exportRoutes(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   fastify.post('/exports', {
@@ -151,7 +156,7 @@ export default async function exportRoutes(instance: FastifyInstance) {
     return reply
       .header('content-type', XLSX_CONTENT_TYPE)
       .header('content-length', String(size))
-      .header('content-disposition', `attachment; filename="${filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`)
+      .header('content-disposition', downloadDisposition(filename))
       .header('cache-control', 'private, no-store')
       .send(await fastify.store.open('export', key))
   })

@@ -22,6 +22,7 @@ import { formatDateTime, isLocale, translator, type Translate } from '../../src/
 import { loadActor } from '../../src/db/people.js'
 import { countTickets, ticketBatches, type TicketListItem } from '../../src/db/ticket-search.js'
 import { ratingsOf } from '../../src/db/reports.js'
+import { cellText } from '../../src/domain/text.js'
 import { EXPORT_READY_TEMPLATE } from '../../src/domain/notifications.js'
 import { claimExport, completeExport, expireExport, exportsDueForExpiry, failExportJob, recordExportProgress, releaseExportJob } from '../../src/commands/exports.js'
 import {
@@ -90,11 +91,6 @@ interface Column {
 /** The requester's satisfaction rating of a ticket, when it has one. */
 type Rated = { rating: number; comment: string | null }
 
-// XML 1.0 cannot carry most control characters (mail subjects sometimes do): the file would not open.
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-function text(value: string | null | undefined): string | null {
-  return value ? value.replace(XML_INVALID, '').slice(0, 32_000) : null
-}
 function date(value: string | null | undefined): Date | null {
   if (!value) return null
   const d = new Date(value)
@@ -107,18 +103,18 @@ export function exportColumns(area: 'portal' | 'desk', t: Translate, publicUrl: 
   const linkBase = `${publicUrl}/${area}/tickets/`.replace(/"/g, '""')
   const cols: (Column | false)[] = [
     { title: 'exports.xlsx.number', width: 10, value: (r) => r.number },
-    { title: 'exports.xlsx.title', width: 48, value: (r) => text(r.title) },
+    { title: 'exports.xlsx.title', width: 48, value: (r) => cellText(r.title) },
     { title: 'exports.xlsx.type', width: 12, value: (r) => t(`type.${r.ticket_type}`) },
     { title: 'exports.xlsx.priority', width: 11, value: (r) => t(`priority.${r.priority}`) },
     { title: 'exports.xlsx.state', width: 13, value: (r) => t(`state.${r.state}`) },
     { title: 'exports.xlsx.status', width: 22, value: (r) => t(`status.${r.status}`) },
-    { title: 'exports.xlsx.account', width: 26, value: (r) => text(r.account_name) },
-    { title: 'exports.xlsx.requester', width: 22, value: (r) => text(r.contact_name) },
-    desk && { title: 'exports.xlsx.requesterEmail', width: 28, value: (r) => text(r.contact_email) },
-    { title: 'exports.xlsx.desk', width: 18, value: (r) => text(r.desk_name) },
-    { title: 'exports.xlsx.product', width: 22, value: (r) => text(r.product_name) },
-    { title: 'exports.xlsx.category', width: 24, value: (r) => text(r.category_name) },
-    desk && { title: 'exports.xlsx.assignee', width: 20, value: (r) => text(r.assignee_name) },
+    { title: 'exports.xlsx.account', width: 26, value: (r) => cellText(r.account_name) },
+    { title: 'exports.xlsx.requester', width: 22, value: (r) => cellText(r.contact_name) },
+    desk && { title: 'exports.xlsx.requesterEmail', width: 28, value: (r) => cellText(r.contact_email) },
+    { title: 'exports.xlsx.desk', width: 18, value: (r) => cellText(r.desk_name) },
+    { title: 'exports.xlsx.product', width: 22, value: (r) => cellText(r.product_name) },
+    { title: 'exports.xlsx.category', width: 24, value: (r) => cellText(r.category_name) },
+    desk && { title: 'exports.xlsx.assignee', width: 20, value: (r) => cellText(r.assignee_name) },
     { title: 'exports.xlsx.created', width: 17, date: true, value: (r) => date(r.created_at) },
     { title: 'exports.xlsx.updated', width: 17, date: true, value: (r) => date(r.updated_at) },
     { title: 'exports.xlsx.closed', width: 17, date: true, value: (r) => date(r.closed_at) },
@@ -129,7 +125,7 @@ export function exportColumns(area: 'portal' | 'desk', t: Translate, publicUrl: 
     { title: 'exports.xlsx.link', width: 12, value: (r) => ({ formula: `HYPERLINK("${linkBase}${r.number}","#${r.number}")`, result: `#${r.number}` }) },
     // Last, so the columns before them keep their places in sheets people already read.
     desk && { title: 'csat.export.rating', width: 8, value: (_r, rated) => rated?.rating ?? null },
-    desk && { title: 'csat.export.ratingComment', width: 40, value: (_r, rated) => text(rated?.comment) }
+    desk && { title: 'csat.export.ratingComment', width: 40, value: (_r, rated) => cellText(rated?.comment) }
   ]
   return cols.filter((c): c is Column => c !== false).map((c) => ({ ...c, title: t(c.title) }))
 }

@@ -3,10 +3,8 @@
 import ExcelJS from 'exceljs'
 import type { CsatFigures, CsatRow } from '../../db/reports.js'
 import type { ReportWords } from './report-charts.js'
+import { cellText } from '../../domain/text.js'
 
-// XML 1.0 cannot carry most control characters: a name holding one would spoil the file.
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g
-const cellText = (value: string) => value.replace(XML_INVALID, '')
 
 const PERCENT = '0%'
 const AVERAGE = '0.0'
@@ -31,7 +29,7 @@ export async function csatWorkbook(csat: CsatFigures, w: ReportWords, now: Date)
   }
   const people = (name: string, label: string, rows: CsatRow[], nobody: string) => {
     const s = sheet(name, [{ header: label, key: 'name', width: 30 }])
-    for (const r of rows) s.addRow({ name: cellText(r.name ?? nobody), ratings: r.ratings, satisfied: r.satisfied, csat: r.csat, average: r.average })
+    for (const r of rows) s.addRow({ name: cellText(r.name ?? nobody) ?? '', ratings: r.ratings, satisfied: r.satisfied, csat: r.csat, average: r.average })
   }
   people(t('csat.sheet.perDesk'), t('ticket.desk'), csat.perDesk, '')
   people(t('csat.sheet.perStaff'), t('csat.col.staff'), csat.perStaff, t('ticket.unassigned'))

@@ -7,6 +7,7 @@ import type { State } from '../../domain/lifecycle.js'
 import { windowPeriods } from '../../domain/csat.js'
 import { dashboardCharts, reportWords } from './report-charts.js'
 import { csatWorkbook } from './csat-workbook.js'
+import { downloadDisposition } from '../exports.js'
 import { staffOf, whole } from './shared.js'
 
 const DashboardQuery = Type.Object({ days: Type.Optional(Type.String({ maxLength: 100 })) })
@@ -94,7 +95,7 @@ export default async function reports(fastify: FastifyInstance) {
     const filename = `${request.t('csat.fileName')}-${now.toISOString().slice(0, 10)}-${days}d.xlsx`
     return reply
       .header('content-type', XLSX_CONTENT_TYPE)
-      .header('content-disposition', `attachment; filename="${filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`)
+      .header('content-disposition', downloadDisposition(filename))
       .header('cache-control', 'private, no-store')
       .send(file)
   })
