@@ -4,11 +4,13 @@
 // then tags, then the text (bm25 on SQLite's FTS5, ts_rank_cd on PostgreSQL's weighted vector).
 // Words in more than COMMON_SHARE of the articles are left out when rarer ones remain.
 // A typed word that no article uses is corrected to the closest one they do (src/domain/kb-terms.ts).
-import { sql } from 'kysely'
+import { sql, type SelectQueryBuilder } from 'kysely'
 import type { Executor } from './index.js'
+import type { Database } from './schema.js'
 import { isPostgres } from './migrations/util.js'
 import { queryWords, Vocabulary } from '../domain/kb-terms.js'
 import type { KbLanguage, KbReader } from '../domain/kb.js'
+import { visibleTo } from './kb.js'
 
 export interface KbHit {
   id: number
@@ -87,49 +89,33 @@ export async function searchTerms(db: Executor, text: string): Promise<string[]>
   return telling.length > 0 ? telling : terms
 }
 
-/** The reader's visibility as a condition on `a` (kb_article): the rule of kbVisible, in SQL. */
-function visible(reader: KbReader) {
-  if (reader.kind === 'staff') return sql`1 = 1`
-  if (reader.kind === 'anonymous') return sql`a.state = 'published' AND a.audience = 'public'`
-  return sql`a.state = 'published' AND (a.audience = 'public' OR (a.audience = 'accounts' AND EXISTS (
-    SELECT 1 FROM kb_article_account x WHERE x.article_id = a.id AND x.account_id = ${reader.accountId})))`
-}
-
 /**
  * Published articles (staff: every one) matching any of the words, best first. Words are
- * letters and digits only, so nothing typed becomes query syntax.
+ * letters and digits only, so nothing typed becomes query syntax. The matches are ranked on the
+ * index alone; the text is read for the few rows kept, not for every match.
  */
 export async function findArticles(db: Executor, reader: KbReader, text: string, opts: KbSearchOptions = {}): Promise<KbHit[]> {
   const terms = await searchTerms(db, text)
   if (terms.length === 0) return []
   const limit = Math.min(Math.max(opts.limit ?? 5, 1), 50)
   const offset = Math.max(opts.offset ?? 0, 0)
-  const language = opts.language ? sql`AND a.language = ${opts.language}` : sql``
-  const category = opts.categoryId ? sql`AND a.category_id = ${opts.categoryId}` : sql``
+  let articles = visibleTo(db.selectFrom('kb_article'), reader)
+  if (opts.language) articles = articles.where('kb_article.language', '=', opts.language)
+  if (opts.categoryId) articles = articles.where('kb_article.category_id', '=', opts.categoryId)
   // Staff searching see published articles first, then the rest.
-  const published = reader.kind === 'staff' ? sql`CASE WHEN a.state = 'published' THEN 0 ELSE 1 END,` : sql``
-  const first = reader.kind === 'staff' ? sql`CASE WHEN a.state = 'published' THEN 0 ELSE 1 END` : sql`0`
-  if (isPostgres(db)) {
-    const query = terms.map((t) => `${t}:*`).join(' | ')
-    // Ranked on the vector alone; the text is read for the few rows kept, not for every match.
-    const { rows } = await sql<KbHit>`
-      SELECT a.id, a.slug, a.language, a.title, a.audience, substr(a.body_text, 1, 300) AS lead
-      FROM (
-        SELECT a.id, ${first} AS first, ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', a.search, q) AS rank
-        FROM kb_article a, to_tsquery('simple', casebridge_fold(${query})) q
-        WHERE a.search @@ q AND ${visible(reader)} ${language} ${category}
-        ORDER BY first, rank DESC, a.id
-        LIMIT ${limit} OFFSET ${offset}
-      ) best JOIN kb_article a ON a.id = best.id
-      ORDER BY best.first, best.rank DESC, a.id`.execute(db)
-    return rows
-  }
-  const match = terms.map((t) => `"${t}"*`).join(' OR ')
-  const { rows } = await sql<KbHit>`
-    SELECT a.id, a.slug, a.language, a.title, a.audience, substr(a.body_text, 1, 300) AS lead
-    FROM kb_fts f JOIN kb_article a ON a.id = f.rowid
-    WHERE kb_fts MATCH ${match} AND ${visible(reader)} ${language} ${category}
-    ORDER BY ${published} bm25(kb_fts, 8.0, 4.0, 1.0), a.id
-    LIMIT ${limit} OFFSET ${offset}`.execute(db)
-  return rows
+  const first = reader.kind === 'staff' ? sql<number>`case when kb_article.state = 'published' then 0 else 1 end` : sql<number>`0`
+  const pg = isPostgres(db)
+  // Either dialect's matches, as one shape: an article's id, whether it comes first, its rank.
+  const matched: SelectQueryBuilder<Database, 'kb_article', { id: number; first: number; rank: number }> = pg
+    ? articles.innerJoin(sql`to_tsquery('simple', casebridge_fold(${terms.map((t) => `${t}:*`).join(' | ')}))`.as('q'), (j) => j.onTrue())
+      .where(sql<boolean>`kb_article.search @@ q`)
+      .select(['kb_article.id', first.as('first'), sql<number>`ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', kb_article.search, q)`.as('rank')]) as unknown as typeof matched
+    : articles.innerJoin(sql`kb_fts`.as('kb_fts'), (j) => j.onTrue())
+      .where(sql<boolean>`kb_fts.rowid = kb_article.id`).where(sql<boolean>`kb_fts MATCH ${terms.map((t) => `"${t}"*`).join(' OR ')}`)
+      .select(['kb_article.id', first.as('first'), sql<number>`bm25(kb_fts, 8.0, 4.0, 1.0)`.as('rank')]) as unknown as typeof matched
+  // bm25 is better the lower, ts_rank_cd the higher.
+  const best = matched.orderBy('first').orderBy('rank', pg ? 'desc' : 'asc').orderBy('kb_article.id').limit(limit).offset(offset)
+  return db.selectFrom(best.as('best')).innerJoin('kb_article', 'kb_article.id', 'best.id')
+    .select(['kb_article.id', 'kb_article.slug', 'kb_article.language', 'kb_article.title', 'kb_article.audience', sql<string>`substr(kb_article.body_text, 1, 300)`.as('lead')])
+    .orderBy('best.first').orderBy('best.rank', pg ? 'desc' : 'asc').orderBy('kb_article.id').execute()
 }
