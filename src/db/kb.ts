@@ -6,6 +6,8 @@ import type { Executor } from './index.js'
 import { isPostgres } from './migrations/util.js'
 import type { Database, KbArticleTable } from './schema.js'
 import type { KbAudience, KbLanguage, KbReader, KbState } from '../domain/kb.js'
+import type { Actor } from '../domain/permissions.js'
+import { scopeTicketsToActor } from './ticket-search.js'
 
 export type KbArticleRow = Selectable<KbArticleTable>
 
@@ -139,4 +141,149 @@ export async function translations(db: Executor, article: Pick<KbArticleRow, 'id
   const root = article.translation_of ?? article.id
   return db.selectFrom('kb_article').select(['id', 'language', 'slug', 'title', 'state', 'audience'])
     .where((eb) => eb.or([eb('id', '=', root), eb('translation_of', '=', root)])).where('id', '!=', article.id).orderBy('language').execute()
+}
+
+// ---- Staff pages: the list, one article's surroundings, the editor's choices, files ----
+
+export interface StaffArticleFilter {
+  state?: KbState
+  language?: KbLanguage
+  categoryId?: number
+  audience?: KbAudience
+  authorId?: number
+  /** Only these ids (a text search's matches), listed in this order. */
+  ids?: readonly number[]
+}
+
+function filtered(db: Executor, f: StaffArticleFilter) {
+  let qb = db.selectFrom('kb_article')
+  if (f.state) qb = qb.where('kb_article.state', '=', f.state)
+  if (f.language) qb = qb.where('kb_article.language', '=', f.language)
+  if (f.categoryId) qb = qb.where('kb_article.category_id', '=', f.categoryId)
+  if (f.audience) qb = qb.where('kb_article.audience', '=', f.audience)
+  if (f.authorId) qb = qb.where('kb_article.author_staff_id', '=', f.authorId)
+  if (f.ids) qb = qb.where('kb_article.id', 'in', f.ids.length > 0 ? [...f.ids] : [0])
+  return qb
+}
+
+/** One page of the staff list: newest change first, or in the search's order when `ids` is given. */
+export async function listArticlesForStaff(db: Executor, f: StaffArticleFilter, page: { limit: number; offset: number }) {
+  const counted = await filtered(db, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const total = Number(counted.n)
+  let qb = filtered(db, f)
+    .leftJoin('kb_category', 'kb_category.id', 'kb_article.category_id')
+    .leftJoin('staff as author', 'author.id', 'kb_article.author_staff_id')
+    .select([
+      'kb_article.id', 'kb_article.title', 'kb_article.slug', 'kb_article.state', 'kb_article.language', 'kb_article.audience',
+      'kb_article.version', 'kb_article.views', 'kb_article.helpful', 'kb_article.not_helpful', 'kb_article.updated_at',
+      'kb_category.name_en as category_en', 'kb_category.name_pt as category_pt', 'author.name as author_name'
+    ])
+  if (f.ids) {
+    // The search ranked them; the page keeps that order.
+    const rows = await qb.execute()
+    const at = new Map(f.ids.map((id, i) => [id, i]))
+    rows.sort((a, b) => at.get(a.id)! - at.get(b.id)!)
+    return { total, items: rows.slice(page.offset, page.offset + page.limit) }
+  }
+  qb = qb.orderBy('kb_article.updated_at', 'desc').orderBy('kb_article.id', 'desc').limit(page.limit).offset(page.offset)
+  return { total, items: await qb.execute() }
+}
+
+export async function countInState(db: Executor, state: KbState): Promise<number> {
+  const row = await db.selectFrom('kb_article').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', state).executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+/** An article with the names the staff page shows. */
+export async function articleForStaff(db: Executor, id: number) {
+  return db.selectFrom('kb_article')
+    .leftJoin('kb_category', 'kb_category.id', 'kb_article.category_id')
+    .leftJoin('staff as author', 'author.id', 'kb_article.author_staff_id')
+    .leftJoin('staff as reviewer', 'reviewer.id', 'kb_article.reviewer_staff_id')
+    .selectAll('kb_article')
+    .select(['kb_category.name_en as category_en', 'kb_category.name_pt as category_pt', 'author.name as author_name', 'reviewer.name as reviewer_name'])
+    .where('kb_article.id', '=', id).executeTakeFirst()
+}
+
+export async function articleAccountNames(db: Executor, articleId: number) {
+  return db.selectFrom('kb_article_account').innerJoin('account', 'account.id', 'kb_article_account.account_id')
+    .select(['account.id', 'account.name']).where('kb_article_account.article_id', '=', articleId).orderBy('account.name').execute()
+}
+
+/** The tickets an article came from or solved that the actor may see, and how many there are in all. */
+export async function articleTickets(db: Executor, actor: Actor, articleId: number) {
+  const all = await db.selectFrom('kb_article_ticket').select((eb) => eb.fn.countAll<number>().as('n')).where('article_id', '=', articleId).executeTakeFirstOrThrow()
+  const visible = await scopeTicketsToActor(db.selectFrom('ticket'), actor)
+    .innerJoin('kb_article_ticket', 'kb_article_ticket.ticket_id', 'ticket.id')
+    .select(['ticket.number', 'ticket.title', 'ticket.state', 'ticket.status', 'kb_article_ticket.created_at'])
+    .where('kb_article_ticket.article_id', '=', articleId).orderBy('ticket.number', 'desc').limit(50).execute()
+  return { total: Number(all.n), visible }
+}
+
+/**
+ * Related articles are kept both ways (a row for A->B and one for B->A): "see also" reads one
+ * direction on either article, and changing A's list changes what B shows of A.
+ */
+export async function relatedArticles(db: Executor, articleId: number) {
+  return db.selectFrom('kb_related').innerJoin('kb_article', 'kb_article.id', 'kb_related.related_id')
+    .select(['kb_article.id', 'kb_article.title', 'kb_article.language', 'kb_article.state', 'kb_article.slug', 'kb_article.audience'])
+    .where('kb_related.article_id', '=', articleId).orderBy('kb_article.title').execute()
+}
+
+export async function setRelated(db: Executor, articleId: number, relatedIds: readonly number[]): Promise<void> {
+  await db.deleteFrom('kb_related').where((eb) => eb.or([eb('article_id', '=', articleId), eb('related_id', '=', articleId)])).execute()
+  if (relatedIds.length === 0) return
+  await db.insertInto('kb_related').values(relatedIds.flatMap((id) => [{ article_id: articleId, related_id: id }, { article_id: id, related_id: articleId }])).execute()
+}
+
+export async function existingArticles(db: Executor, ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return []
+  const rows = await db.selectFrom('kb_article').select('id').where('id', 'in', [...ids]).execute()
+  return rows.map((r) => r.id)
+}
+
+/** Every category, for the editor's indented select and the list's filter (the tree is built by the page). */
+export async function allCategories(db: Executor) {
+  return db.selectFrom('kb_category').select(['id', 'parent_id', 'name_en', 'name_pt', 'position']).orderBy('position').orderBy('name_en').execute()
+}
+
+/** The accounts an article of audience 'accounts' may be for. */
+export async function accountChoices(db: Executor) {
+  return db.selectFrom('account').select(['id', 'name', 'active']).orderBy('name').execute()
+}
+
+/** Articles the editor offers as the original of a translation and as related ones (archived left out). */
+export async function articleChoices(db: Executor) {
+  return db.selectFrom('kb_article').select(['id', 'title', 'language', 'translation_of', 'state'])
+    .where('state', '!=', 'archived').orderBy('title').orderBy('id').limit(2000).execute()
+}
+
+/** What a draft from a ticket leaves out: its requester's phone (name and e-mail come with the ticket). */
+export async function contactPhone(db: Executor, contactId: number): Promise<string | null> {
+  const row = await db.selectFrom('contact').select('phone').where('id', '=', contactId).executeTakeFirst()
+  return row?.phone ?? null
+}
+
+export async function insertKbAttachment(db: Executor, a: { articleId: number; filename: string; contentType: string; size: number; sha256: string; staffId: number }, now: string): Promise<number> {
+  const row = await db.insertInto('kb_attachment').values({
+    article_id: a.articleId, filename: a.filename, content_type: a.contentType, size: a.size, sha256: a.sha256, staff_id: a.staffId, created_at: now
+  }).returning('id').executeTakeFirstOrThrow()
+  return row.id
+}
+
+export async function deleteKbAttachment(db: Executor, articleId: number, id: number): Promise<boolean> {
+  const result = await db.deleteFrom('kb_attachment').where('id', '=', id).where('article_id', '=', articleId).executeTakeFirst()
+  return Number(result.numDeletedRows) > 0
+}
+
+export async function listKbAttachments(db: Executor, articleId: number) {
+  return db.selectFrom('kb_attachment').leftJoin('staff', 'staff.id', 'kb_attachment.staff_id')
+    .select(['kb_attachment.id', 'kb_attachment.filename', 'kb_attachment.content_type', 'kb_attachment.size', 'kb_attachment.created_at', 'staff.name as staff_name'])
+    .where('kb_attachment.article_id', '=', articleId).orderBy('kb_attachment.id').execute()
+}
+
+export async function getKbAttachment(db: Executor, id: number) {
+  return db.selectFrom('kb_attachment').innerJoin('kb_article', 'kb_article.id', 'kb_attachment.article_id')
+    .select(['kb_attachment.id', 'kb_attachment.article_id', 'kb_attachment.filename', 'kb_attachment.content_type', 'kb_attachment.size', 'kb_attachment.sha256', 'kb_article.state', 'kb_article.audience'])
+    .where('kb_attachment.id', '=', id).executeTakeFirst()
 }

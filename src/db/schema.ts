@@ -809,6 +809,18 @@ export interface KbFeedbackTable {
   created_at: Timestamp
 }
 
+/** A file of an article (migration 20261222090000), kept in the file store by its SHA-256. */
+export interface KbAttachmentTable {
+  id: Generated<number>
+  article_id: number
+  filename: string
+  content_type: string
+  size: number
+  sha256: string
+  staff_id: number
+  created_at: Timestamp
+}
+
 export interface KbSearchTable {
   id: Generated<number>
   query: string
@@ -858,6 +870,7 @@ export interface Database {
   kb_related: KbRelatedTable
   kb_feedback: KbFeedbackTable
   kb_search: KbSearchTable
+  kb_attachment: KbAttachmentTable
   queue_pref: QueuePrefTable
   queue_view: QueueViewTable
   notification: NotificationTable
