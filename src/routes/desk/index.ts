@@ -12,6 +12,7 @@ import canned from './canned.js'
 import views from './views.js'
 import live from './live.js'
 import notifications from './notifications.js'
+import ticketKb from './ticket-kb.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
 export default async function desk(fastify: FastifyInstance) {
@@ -29,4 +30,5 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(views)
   await fastify.register(live)
   await fastify.register(notifications)
+  await fastify.register(ticketKb)
 }

@@ -17,6 +17,7 @@ import { listCannedFor } from '../../db/canned.js'
 import { cannedForTicket } from './canned.js'
 import { formatMoney } from '../../i18n/index.js'
 import { seenOf } from '../../domain/collision.js'
+import { ticketKb } from './ticket-kb.js'
 
 /** Lifecycle actions offered in the side panel, in the order a ticket usually meets them. */
 export const PANEL_ACTIONS = ['pick_up', 'resume', 'escalate', 'hold', 'resolve', 'close', 'cancel', 'delete'] as const
@@ -34,6 +35,8 @@ export interface PageState {
   errors?: FormErrors
   values?: Record<string, string>
   formError?: string
+  /** The reply box filled in with a knowledge-base article (its "Insert" link, without JavaScript). */
+  prefill?: { body: string; mode?: string; articleIds: string; title: string }
 }
 
 export { formatMoney }
@@ -52,7 +55,7 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
   const db = fastify.db
   const actor = staffOf(request)
   const now = fastify.clock()
-  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm, managed, accountActive, responses] = await Promise.all([
+  const [conversation, items, products, desks, deskStaff, accounts, createdBy, lifecycle, extras, crm, managed, accountActive, responses, kb] = await Promise.all([
     listNotes(db, actor, ticket.id),
     listCatalogItems(db),
     listProducts(db),
@@ -65,7 +68,8 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     crmSyncBadge(db, ticket.id, now),
     listItems(db),
     takesFollowUps(db, ticket),
-    listCannedFor(db, actor)
+    listCannedFor(db, actor),
+    ticketKb(fastify, ticket)
   ])
   const { checklist, costs, links, survey } = extras
   const allowed = (action: Action) => lifecycle.allowed.includes(action)
@@ -102,6 +106,8 @@ export async function renderTicket(fastify: FastifyInstance, request: FastifyReq
     actions: PANEL_ACTIONS.filter((a) => allowed(a)),
     quick: { close: allowed('close'), delete: allowed('delete') },
     canned: cannedForTicket(responses, ticket, actor, fastify.config.publicUrl),
+    kb,
+    prefill: state.prefill ?? null,
     seen: seenOf(ticket, conversation.notes),
     sla: slaView(ticket, now, request.t),
     checklist,

@@ -17,13 +17,18 @@ import { listView, withListLabels } from '../list-view.js'
 import { collisionSince, parseSeen } from '../../domain/collision.js'
 import type { StaffActor } from '../../domain/permissions.js'
 import type { Translate } from '../../i18n/index.js'
+import { linkArticlesFromNote } from '../../commands/kb-links.js'
+import { postedArticleIds } from '../../domain/kb-links.js'
+import { InsertQuery, insertPrefill } from './ticket-kb.js'
 
 const TransferForm = Form({ version: Version, assignee_id: OptionalId, account_id: OptionalId, product_id: OptionalId, note: Text })
 const NoteForm = Form({
   mode: Choice(NOTE_MODES), body: Text, occurred_at: Text, minutes_spent: Text,
   visible_to_requester: Checkbox, send_email: Checkbox, attachments: Files,
   /** What the page showed (src/domain/collision.ts). */
-  seen: Text
+  seen: Text,
+  /** Knowledge-base articles inserted into the reply (ids, comma separated): linked to the ticket once it is sent. */
+  kb_articles: Text
 })
 const OccurrenceForm = Form({
   category: Text, origin: Text, description: Text, occurred_at: Text, minutes_spent: Text,
@@ -67,12 +72,12 @@ export default async function ticketPage(instance: FastifyInstance) {
     return renderTicket(fastify, request, reply, ticket, { status, failed: form, errors, values: echo(request), formError })
   }
 
-  fastify.get('/tickets/:number', { schema: { params: NumberParams } }, async (request, reply) => {
+  fastify.get('/tickets/:number', { schema: { params: NumberParams, querystring: InsertQuery } }, async (request, reply) => {
     const { number } = request.params
     const ticket = await ticketByNumber(fastify, request, number)
     // Opening the ticket reads what the bell said about it.
     await markReadAboutTicket(deps, personWho(staffOf(request)), ticket.id)
-    return renderTicket(fastify, request, reply, ticket)
+    return renderTicket(fastify, request, reply, ticket, await insertPrefill(fastify, request, ticket, request.query))
   })
 
   fastify.get('/tickets/:number/history', { schema: { params: NumberParams } }, async (request, reply) => {
@@ -169,6 +174,9 @@ export default async function ticketPage(instance: FastifyInstance) {
       return redirectAfterChange(fastify, request, reply, result.childTicket)
     }
     request.log.info({ ticketId: ticket.id, noteId: result.noteId, mode }, 'desk note added')
+    // The articles it points at or that were inserted into it now count this ticket (a second, idempotent step: the note is sent either way).
+    const kb = await linkArticlesFromNote(deps, personWho(actor), { ticketId: ticket.id, text: body.body, articleIds: postedArticleIds(body.kb_articles) })
+    if (kb.ok && kb.value.linked.length > 0) request.log.info({ ticketId: ticket.id, articleIds: kb.value.linked }, 'articles linked from a note')
     const done = mode === 'reply' ? 'desk.reply.sent' : mode === 'message' ? 'desk.reply.messageSent' : mode === 'internal' || !visible ? 'desk.reply.noted' : 'desk.reply.notedPublic'
     reply.flash('success', t(done))
     return reply.redirect(`/desk/tickets/${ticket.number}#note-${result.noteId}`)

@@ -1,0 +1,69 @@
+// The knowledge base on the staff ticket page: the articles linked to a ticket (made from it or
+// used in it), what the page needs of the articles it suggests, and the links themselves.
+import type { Executor } from './index.js'
+import type { KbAudience, KbState } from '../domain/kb.js'
+
+export interface LinkedArticle {
+  id: number
+  slug: string
+  title: string
+  language: string
+  state: KbState
+  audience: KbAudience
+}
+
+/** The articles linked to a ticket, the most recently linked first. */
+export async function ticketArticles(db: Executor, ticketId: number): Promise<LinkedArticle[]> {
+  return db.selectFrom('kb_article_ticket').innerJoin('kb_article', 'kb_article.id', 'kb_article_ticket.article_id')
+    .select(['kb_article.id', 'kb_article.slug', 'kb_article.title', 'kb_article.language', 'kb_article.state', 'kb_article.audience'])
+    .where('kb_article_ticket.ticket_id', '=', ticketId)
+    .orderBy('kb_article_ticket.created_at', 'desc').orderBy('kb_article.id', 'desc')
+    .execute()
+}
+
+export interface InsertableArticle {
+  id: number
+  slug: string
+  title: string
+  state: KbState
+  audience: KbAudience
+  bodyText: string
+  /** For audience 'accounts': whether the ticket's account is one of them. */
+  forTicketAccount: boolean
+}
+
+/** The articles with these ids (in no order), with their text and whether the ticket's account may read them. */
+export async function insertableArticles(db: Executor, ids: readonly number[], accountId: number): Promise<InsertableArticle[]> {
+  if (ids.length === 0) return []
+  const rows = await db.selectFrom('kb_article')
+    .select((eb) => ['kb_article.id', 'kb_article.slug', 'kb_article.title', 'kb_article.state', 'kb_article.audience', 'kb_article.body_text',
+      eb.exists(eb.selectFrom('kb_article_account').select('kb_article_account.article_id')
+        .whereRef('kb_article_account.article_id', '=', 'kb_article.id').where('kb_article_account.account_id', '=', accountId)).as('for_account')])
+    .where('kb_article.id', 'in', [...ids])
+    .execute()
+  return rows.map((r) => ({
+    id: r.id, slug: r.slug, title: r.title, state: r.state, audience: r.audience, bodyText: r.body_text,
+    // SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
+    forTicketAccount: Boolean(Number(r.for_account))
+  }))
+}
+
+/** Which of these ids are articles. */
+export async function existingArticleIds(db: Executor, ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return []
+  const rows = await db.selectFrom('kb_article').select('id').where('id', 'in', [...ids]).execute()
+  return rows.map((r) => r.id)
+}
+
+/** Links an article to a ticket; false when it already was (the link is made once). */
+export async function insertArticleTicket(db: Executor, articleId: number, ticketId: number, now: string): Promise<boolean> {
+  const result = await db.insertInto('kb_article_ticket').values({ article_id: articleId, ticket_id: ticketId, created_at: now })
+    .onConflict((oc) => oc.columns(['article_id', 'ticket_id']).doNothing()).executeTakeFirst()
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
+}
+
+/** How many tickets an article is linked to. */
+export async function articleTicketCount(db: Executor, articleId: number): Promise<number> {
+  const row = await db.selectFrom('kb_article_ticket').select((eb) => eb.fn.countAll<number>().as('n')).where('article_id', '=', articleId).executeTakeFirstOrThrow()
+  return Number(row.n)
+}

@@ -1,0 +1,70 @@
+import type { MessageCatalog } from './index.js'
+
+// The knowledge base on the staff ticket page, the categories' administration (/admin/kb/categories)
+// and the knowledge base's API messages.
+const messages: MessageCatalog = {
+  en: {
+    'kbStaff.articles.title': 'Articles',
+    'kbStaff.articles.none': 'No knowledge-base article is linked to this ticket yet.',
+    'kbStaff.create': 'Knowledge base: create article',
+    'kbStaff.createHint': 'A draft from this ticket\'s question and answer, with the requester\'s personal data taken out.',
+    'kbStaff.state.draft': 'Draft',
+    'kbStaff.state.in_review': 'In review',
+    'kbStaff.state.published': 'Published',
+    'kbStaff.state.archived': 'Archived',
+    'kbStaff.internal': 'Internal',
+    'kbStaff.otherAccounts': 'Other accounts',
+    'kbStaff.suggested.title': 'Suggested articles',
+    'kbStaff.suggested.none': 'No published article matches this ticket\'s words.',
+    'kbStaff.suggested.hint': 'Published articles that match the ticket\'s title and description, best first.',
+    'kbStaff.suggested.linked': 'Linked',
+    'kbStaff.insertLink': 'Insert link',
+    'kbStaff.insertText': 'Insert text',
+    'kbStaff.insertTextInternal': 'Insert text in an internal note',
+    'kbStaff.internalHint': 'For staff only: the requester cannot open its link, so only its text can go into an internal note.',
+    'kbStaff.otherAccountsHint': 'Written for other accounts\' clients: the requester cannot open its link, so only its text can go into an internal note.',
+    'kbStaff.link': 'Link to this ticket',
+    'kbStaff.link.done': 'The article is linked to this ticket.',
+    'kbStaff.link.already': 'The article was already linked to this ticket.',
+    'kbStaff.link.badRequest': 'Choose an article to link.',
+    'kbStaff.link.notFound': 'That article does not exist (any more).',
+    'kbStaff.insert.badRequest': 'That insert link is not valid: choose an article from the suggestions.',
+    'kbStaff.insert.notFound': 'That article is not published: there is nothing to insert.',
+    'kbStaff.insert.linkRefused': 'The requester cannot open "{title}": insert its text in an internal note instead of its link.',
+    'kbStaff.insert.prefilled': '"{title}" is in the reply below: check it, then send.',
+    'kbStaff.insert.prefilledInternal': 'The text of "{title}" is in an internal note below: the requester cannot read this article.'
+  },
+  'pt-BR': {
+    'kbStaff.articles.title': 'Artigos',
+    'kbStaff.articles.none': 'Nenhum artigo da base de conhecimento está vinculado a este chamado ainda.',
+    'kbStaff.create': 'Base de conhecimento: criar artigo',
+    'kbStaff.createHint': 'Um rascunho com a pergunta e a resposta deste chamado, sem os dados pessoais do solicitante.',
+    'kbStaff.state.draft': 'Rascunho',
+    'kbStaff.state.in_review': 'Em revisão',
+    'kbStaff.state.published': 'Publicado',
+    'kbStaff.state.archived': 'Arquivado',
+    'kbStaff.internal': 'Interno',
+    'kbStaff.otherAccounts': 'Outras contas',
+    'kbStaff.suggested.title': 'Artigos sugeridos',
+    'kbStaff.suggested.none': 'Nenhum artigo publicado corresponde às palavras deste chamado.',
+    'kbStaff.suggested.hint': 'Artigos publicados que correspondem ao título e à descrição do chamado, os melhores primeiro.',
+    'kbStaff.suggested.linked': 'Vinculado',
+    'kbStaff.insertLink': 'Inserir link',
+    'kbStaff.insertText': 'Inserir texto',
+    'kbStaff.insertTextInternal': 'Inserir texto numa nota interna',
+    'kbStaff.internalHint': 'Só para a equipe: o solicitante não consegue abrir o link, então só o texto pode ir numa nota interna.',
+    'kbStaff.otherAccountsHint': 'Escrito para clientes de outras contas: o solicitante não consegue abrir o link, então só o texto pode ir numa nota interna.',
+    'kbStaff.link': 'Vincular a este chamado',
+    'kbStaff.link.done': 'O artigo foi vinculado a este chamado.',
+    'kbStaff.link.already': 'O artigo já estava vinculado a este chamado.',
+    'kbStaff.link.badRequest': 'Escolha um artigo para vincular.',
+    'kbStaff.link.notFound': 'Esse artigo não existe (mais).',
+    'kbStaff.insert.badRequest': 'Esse link de inserção não é válido: escolha um artigo entre as sugestões.',
+    'kbStaff.insert.notFound': 'Esse artigo não está publicado: não há nada para inserir.',
+    'kbStaff.insert.linkRefused': 'O solicitante não consegue abrir "{title}": insira o texto numa nota interna em vez do link.',
+    'kbStaff.insert.prefilled': '"{title}" está na resposta abaixo: confira e envie.',
+    'kbStaff.insert.prefilledInternal': 'O texto de "{title}" está numa nota interna abaixo: o solicitante não pode ler este artigo.'
+  }
+}
+
+export default messages
