@@ -14,6 +14,7 @@ import { isWebUrl, LIMITS, namesCatalogOrProduct, STAFF_SOURCES, TICKET_SOURCES 
 import type { StoredFile, UploadedFile } from '../storage/attachments.js'
 import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 import { startApproval } from './approval.js'
+import { ticketFollowedSuggestions } from './kb-reader.js'
 
 export interface OpenTicketInput {
   /** Staff open tickets on behalf of a contact; a client's own id is used for them. */
@@ -73,7 +74,10 @@ export async function openTicketIn(uow: UnitOfWork, deps: Pick<Deps, 'store'>, i
   const routing = await ticketRouting(uow.trx)
   const draft = await checkNewTicket(uow, input, routing)
   const files = await keepFiles(deps, input.files ?? [], uow.trx)
-  return insertNewTicket(uow, draft, files, routing)
+  const opened = await insertNewTicket(uow, draft, files, routing)
+  // Articles the client just opened from the form's suggestions did not solve it.
+  if (uow.who.person?.kind === 'contact') await ticketFollowedSuggestions(uow, draft.contactId, opened.id)
+  return opened
 }
 
 async function checkNewTicket(uow: UnitOfWork, input: OpenTicketInput, routing: Routing): Promise<TicketDraft> {

@@ -807,6 +807,8 @@ export interface KbFeedbackTable {
   helpful: number
   comment: string | null
   created_at: Timestamp
+  /** When the vote was last cast or changed (migration 20261222100000). */
+  updated_at: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 /** A file of an article (migration 20261222090000), kept in the file store by its SHA-256. */
@@ -827,6 +829,40 @@ export interface KbSearchTable {
   results: number
   origin: string
   created_at: Timestamp
+  /** The web session and client that searched (migration 20261222100000); null for other origins. */
+  session_id: ColumnType<number | null, number | null | undefined, number | null>
+  contact_id: ColumnType<number | null, number | null | undefined, number | null>
+}
+
+/** A client's view of an article (migration 20261222100000): counted once per session and article an hour. */
+export interface KbArticleViewTable {
+  id: Generated<number>
+  article_id: number
+  contact_id: number
+  session_id: number | null
+  viewed_at: Timestamp
+}
+
+/** An article opened from the new-ticket form's suggestions: a deflection unless a ticket follows. */
+export interface KbSuggestionVisitTable {
+  id: Generated<number>
+  article_id: number
+  contact_id: number
+  session_id: number | null
+  opened_at: Timestamp
+  outcome: 'deflected' | 'ticket_opened'
+  ticket_id: number | null
+  decided_at: Timestamp | null
+}
+
+/** The new-ticket form's text kept while its client reads suggestions (one per session). */
+export interface KbTicketDraftTable {
+  id: Generated<number>
+  contact_id: number
+  session_id: number
+  /** JSON: the form's fields as posted. */
+  fields: string
+  saved_at: Timestamp
 }
 
 export interface Database {
@@ -870,6 +906,9 @@ export interface Database {
   kb_related: KbRelatedTable
   kb_feedback: KbFeedbackTable
   kb_search: KbSearchTable
+  kb_article_view: KbArticleViewTable
+  kb_suggestion_visit: KbSuggestionVisitTable
+  kb_ticket_draft: KbTicketDraftTable
   kb_attachment: KbAttachmentTable
   queue_pref: QueuePrefTable
   queue_view: QueueViewTable

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { HttpError } from '../plugins/app.js'
 import auth from './auth/index.js'
 import portal from './portal/index.js'
+import help from './portal/help.js'
 import desk from './desk/index.js'
 import admin from './admin/index.js'
 import attachments from './attachments.js'
@@ -96,6 +97,7 @@ export default async function web(fastify: FastifyInstance) {
   // Approval links work without a login, so they sit outside the portal and desk guards.
   await fastify.register(approvals)
   await fastify.register(portal, { prefix: '/portal' })
+  await fastify.register(help, { prefix: '/help' })
   await fastify.register(desk, { prefix: '/desk' })
   await fastify.register(admin, { prefix: '/admin' })
 }

@@ -43,6 +43,7 @@ import * as surveyRatedAtIndex from './20261219090000_survey_rated_at_index.js'
 import * as knowledgeBase from './20261220090000_knowledge_base.js'
 import * as kbVocabulary from './20261221090000_kb_vocabulary.js'
 import * as kbAttachments from './20261222090000_kb_attachments.js'
+import * as kbDeflection from './20261222100000_kb_deflection.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -89,7 +90,8 @@ export const migrations: Record<string, Migration> = {
   '20261219090000_survey_rated_at_index': surveyRatedAtIndex,
   '20261220090000_knowledge_base': knowledgeBase,
   '20261221090000_kb_vocabulary': kbVocabulary,
-  '20261222090000_kb_attachments': kbAttachments
+  '20261222090000_kb_attachments': kbAttachments,
+  '20261222100000_kb_deflection': kbDeflection
 }
 
 export const migrationProvider: MigrationProvider = {
