@@ -9,6 +9,8 @@ import { dashboardCharts, reportWords } from './report-charts.js'
 import { csatWorkbook } from './csat-workbook.js'
 import { downloadDisposition } from '../exports.js'
 import { staffOf, whole } from './shared.js'
+import { kbDashboardFigures } from '../../db/kb-reader.js'
+import { helpfulShare } from '../../domain/kb-help.js'
 
 const DashboardQuery = Type.Object({ days: Type.Optional(Type.String({ maxLength: 100 })) })
 const SummaryQuery = DashboardQuery
@@ -63,12 +65,13 @@ export default async function reports(fastify: FastifyInstance) {
     const { fromDay } = window
     const figures = await dashboardFigures(fastify.db, actor, now, dayStart(fromDay))
     const csat = await csatFigures(fastify.db, actor, windowPeriods(dayStart(fromDay), now, window.days))
+    const kb = await kbDashboardFigures(fastify.db, actor, dayStart(fromDay))
     const words = reportWords(request.t, request.locale, now)
     // Every figure leads to the staff search that lists exactly the tickets it counts: the
     // queue's scope is everything the actor may see, as here, and its default is the open tickets.
     return reply.page('desk/dashboard', {
       title: request.t('reports.dashboard.title'),
-      figures, csat, ...window,
+      figures, csat, ...window, kb, helpfulShare,
       words, charts: dashboardCharts(figures, csat, words),
       csatDownload: `/desk/dashboard/satisfaction.xlsx?days=${window.days}`,
       stateLink: (state: State) => queueLink({ state }),
