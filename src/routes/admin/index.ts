@@ -20,6 +20,7 @@ import adminServiceHours from './service-hours.js'
 import adminStructure from './structure.js'
 import adminClients from './clients.js'
 import adminLists from './lists.js'
+import adminKbCategories from './kb-categories.js'
 import { runningWorkers } from './workers.js'
 
 const SettingsForm = Form({
@@ -48,6 +49,7 @@ export default async function admin(instance: FastifyInstance) {
   await fastify.register(adminClients)
   await fastify.register(adminServiceHours)
   await fastify.register(adminLists, { prefix: '/lists' })
+  await fastify.register(adminKbCategories, { prefix: '/kb/categories' })
 
   fastify.get('/', async (request, reply) => {
     return reply.page('admin/index', { title: request.t('admin.title'), workers: await runningWorkers(fastify), freshSeconds: fastify.config.LEASE_SECONDS })
