@@ -152,6 +152,7 @@ t.test('searching: results, the other language, no results, pages, the search lo
   t.same(logged, [{ query: 'impressora', results: 1, origin: 'help' }, { query: 'quantum flux', results: 0, origin: 'help' }], 'normalised, with what answered')
 
   t.equal((await bob.get('/help/search?q=')).headers.location, '/help')
+  t.equal((await bob.get('/help?q=printer%20toner')).headers.location, '/help/search?q=printer+toner')
   t.equal((await bob.get('/help/search?q=printer&page=0')).statusCode, 400)
   t.equal((await bob.get('/help/search?q=printer&page=2')).statusCode, 404, 'past the last page')
 
@@ -252,12 +253,10 @@ t.test('suggestions beside the new-ticket form: the live fragment, the step with
   await bob.get('/help/suggest?q=printer')
   s.setNow(new Date(START.getTime() + 20_000))
   await bob.get('/help/suggest?q=printer%20offline')
-  let searches = await s.db.selectFrom('kb_search').select(['query', 'origin']).orderBy('id').execute()
-  t.same(searches, [{ query: 'printer offline', origin: 'suggest' }])
+  t.same(await s.db.selectFrom('kb_search').select(['query', 'origin']).orderBy('id').execute(), [{ query: 'printer offline', origin: 'suggest' }])
   s.setNow(new Date(START.getTime() + 2 * MINUTE))
   await bob.get('/help/suggest?q=toner')
-  searches = await s.db.selectFrom('kb_search').select(['query', 'results']).orderBy('id').execute()
-  t.same(searches, [{ query: 'printer offline', results: 3 }, { query: 'toner', results: 0 }], 'a later burst is another row')
+  t.same(await s.db.selectFrom('kb_search').select(['query', 'results']).orderBy('id').execute(), [{ query: 'printer offline', results: 3 }, { query: 'toner', results: 0 }], 'a later burst is another row')
   const idle = await bob.get('/help/suggest?q=')
   t.match(idle.body, 'data-suggest="idle"')
 

@@ -88,7 +88,10 @@ export default async function help(instance: FastifyInstance) {
   const categoryName = (request: FastifyRequest, c: { name_en: string; name_pt: string }) => (request.locale === 'pt-BR' ? c.name_pt : c.name_en)
   const lead = (hit: { lead: string }) => excerpt(hit.lead, 180)
 
-  fastify.get('/', async (request, reply) => {
+  fastify.get('/', { schema: { querystring: SearchQuery } }, async (request, reply) => {
+    // /help?q=... is the search's address too.
+    const asked = searchText(request.query.q)
+    if (asked !== '') return reply.redirect(`/help/search?${new URLSearchParams({ q: asked }).toString()}`)
     const readers = readersOf(request)
     const language = kbLanguage(request)
     const [categories, latest, popular] = await Promise.all([
