@@ -3,9 +3,11 @@
 // archiving and restoring, and going back to an earlier version. Every change is one
 // transaction: the article, its version row, its tags and accounts, the ticket it came from.
 import {
-  articleAccounts, categoryExists, existingAccounts, managesADesk, ticketExists, getVersion, insertArticle, insertVersion, linkTicket, lockArticle, setArticleState, slugTaken,
-  updateArticle, type KbArticleFields, type KbArticleRow
+  articleAccounts, categoryExists, deleteKbAttachment, existingAccounts, existingArticles, managesADesk, ticketExists, getVersion, insertArticle, insertKbAttachment,
+  insertVersion, linkTicket, listKbAttachments, lockArticle, setArticleState, setRelated, slugTaken, updateArticle, type KbArticleFields, type KbArticleRow
 } from '../db/kb.js'
+import type { StoredFile, UploadedFile } from '../storage/attachments.js'
+import { keepFiles } from './open-ticket.js'
 import { bumpKbText } from '../db/kb-search.js'
 import {
   articleText, isKbAudience, isKbLanguage, kbDecide, KB_LIMITS, normalizeTags, renderArticle, slugify,
@@ -29,7 +31,15 @@ export interface ArticleInput {
   translationOf: number | null
   /** What changed, for the version list. */
   note?: string | null
+  /**
+   * The articles shown as "see also"; left out, they stay as they are. Kept both ways: B in A's
+   * list puts A in B's (src/db/kb.ts setRelated).
+   */
+  relatedIds?: readonly number[]
 }
+
+/** How many related articles one article lists. */
+export const KB_MAX_RELATED = 20
 
 function staffPerson(uow: UnitOfWork): StaffActor {
   const person = uow.who.person
@@ -42,8 +52,8 @@ async function kbActor(uow: UnitOfWork, staff: StaffActor): Promise<KbActor> {
   return { staffId: staff.id, admin: staff.role === 'admin', manager: await managesADesk(uow.trx, staff.id) }
 }
 
-/** The article's fields as the rows keep them, and the version's note. */
-type Checked = KbArticleFields & { note: string | null }
+/** The article's fields as the rows keep them, the version's note, and the related articles when given. */
+type Checked = KbArticleFields & { note: string | null; relatedIds: number[] | undefined }
 
 async function checked(uow: UnitOfWork, input: ArticleInput, self: number | null): Promise<Checked> {
   const check = new FieldCheck()
@@ -66,12 +76,17 @@ async function checked(uow: UnitOfWork, input: ArticleInput, self: number | null
     // A translation points at the original, never at another translation, and is in another language.
     if (!original || original.translation_of !== null || original.language === input.language) check.add('translationOf', 'invalid_choice')
   }
+  const relatedIds = input.relatedIds === undefined ? undefined : [...new Set(input.relatedIds)]
+  if (relatedIds !== undefined) {
+    if (relatedIds.length > KB_MAX_RELATED) check.add('relatedIds', 'out_of_range', { max: KB_MAX_RELATED })
+    else if (relatedIds.some((id) => id === self) || (await existingArticles(uow.trx, relatedIds)).length !== relatedIds.length) check.add('relatedIds', 'invalid_choice')
+  }
   check.refuse()
   const bodyHtml = renderArticle(input.body)
   return {
     language: input.language as KbLanguage, title: input.title.trim(), body: input.body.trim(), bodyHtml, bodyText: articleText(bodyHtml), tags,
     categoryId: input.categoryId, audience: input.audience as KbAudience, accountIds: input.audience === 'accounts' ? accountIds : [],
-    translationOf: input.translationOf, note: input.note?.trim() || null
+    translationOf: input.translationOf, note: input.note?.trim() || null, relatedIds
   }
 }
 
@@ -98,6 +113,7 @@ export async function createArticle(deps: Deps, who: Who, input: ArticleInput & 
     const id = await insertArticle(uow.trx, { ...f, slug, state: 'draft', authorId: staff.id, sourceTicketId }, uow.at)
     await insertVersion(uow.trx, { articleId: id, version: 1, title: f.title, body: f.body, tags: f.tags, categoryId: f.categoryId, audience: f.audience, authorId: staff.id, note: f.note }, uow.at)
     if (sourceTicketId !== null) await linkTicket(uow.trx, id, sourceTicketId, uow.at)
+    if (f.relatedIds !== undefined) await setRelated(uow.trx, id, f.relatedIds)
     await bumpKbText(uow.trx)
     return { id, slug }
   })
@@ -131,6 +147,7 @@ export async function editArticle(deps: Deps, who: Who, id: number, input: Artic
     const version = article.version + 1
     await updateArticle(uow.trx, id, { ...f, version }, uow.at)
     await insertVersion(uow.trx, { articleId: id, version, title: f.title, body: f.body, tags: f.tags, categoryId: f.categoryId, audience: f.audience, authorId: actor.staffId, note: f.note }, uow.at)
+    if (f.relatedIds !== undefined) await setRelated(uow.trx, id, f.relatedIds)
     await bumpKbText(uow.trx)
     if (article.state === 'published') {
       await uow.audit({ entity: 'kb_article', entityId: id, action: 'update', label: f.title, before: { version: article.version }, after: { version } })
@@ -172,5 +189,45 @@ export async function restoreVersion(deps: Deps, who: Who, id: number, fromVersi
     await insertVersion(uow.trx, { articleId: id, version, title: f.title, body: f.body, tags: f.tags, categoryId: f.categoryId, audience: f.audience, authorId: actor.staffId, note: `restored:${fromVersion}` }, uow.at)
     await bumpKbText(uow.trx)
     return { id, version }
+  })
+}
+
+/** How many files one article may have. */
+export const KB_MAX_FILES = 50
+
+/**
+ * Files for an article (screenshots, a guide), kept in the file store in this transaction; whoever
+ * may edit the article may add them. The article's version does not change: the text that shows
+ * an image is what versions keep.
+ */
+export async function addArticleFiles(deps: Deps, who: Who, id: number, files: readonly (UploadedFile | StoredFile)[]): Promise<Outcome<{ ids: number[] }>> {
+  return run(deps, who, async (uow) => {
+    const { actor } = await editable(uow, id, 'edit')
+    const check = new FieldCheck()
+    if (files.length === 0) check.add('files', 'required')
+    const tooBig = files.find((f) => 'truncated' in f && f.truncated)
+    if (tooBig) check.add('files', 'file_too_large', { filename: tooBig.filename })
+    const have = (await listKbAttachmentIds(uow, id)).length
+    if (have + files.length > KB_MAX_FILES) check.add('files', 'out_of_range', { max: KB_MAX_FILES })
+    check.refuse()
+    const kept = await keepFiles(deps, [...files], uow.trx)
+    const ids: number[] = []
+    for (const f of kept) {
+      ids.push(await insertKbAttachment(uow.trx, { articleId: id, filename: f.filename, contentType: f.contentType, size: f.size, sha256: f.sha256, staffId: actor.staffId }, uow.at))
+    }
+    return { ids }
+  })
+}
+
+async function listKbAttachmentIds(uow: UnitOfWork, articleId: number): Promise<number[]> {
+  return (await listKbAttachments(uow.trx, articleId)).map((a) => a.id)
+}
+
+/** Takes a file off an article (its bytes stay in the store: another article or ticket may share them). */
+export async function removeArticleFile(deps: Deps, who: Who, id: number, fileId: number): Promise<Outcome<{ id: number }>> {
+  return run(deps, who, async (uow) => {
+    await editable(uow, id, 'edit')
+    if (!(await deleteKbAttachment(uow.trx, id, fileId))) throw new Refused('not_found')
+    return { id: fileId }
   })
 }

@@ -6,6 +6,7 @@ import help from './portal/help.js'
 import desk from './desk/index.js'
 import admin from './admin/index.js'
 import attachments from './attachments.js'
+import kbFiles from './desk/kb-files.js'
 import exportRoutes from './exports.js'
 import approvals from './approvals.js'
 import { trimForm } from './forms.js'
@@ -93,6 +94,8 @@ export default async function web(fastify: FastifyInstance) {
 
   await fastify.register(auth)
   await fastify.register(attachments)
+  // Article files answer visitors too (a public article's pictures), by the article's audience.
+  await fastify.register(kbFiles)
   await fastify.register(exportRoutes)
   // Approval links work without a login, so they sit outside the portal and desk guards.
   await fastify.register(approvals)

@@ -21,6 +21,7 @@ import live from './live.js'
 import notifications from './notifications.js'
 import a11y from './a11y.js'
 import csat from './csat.js'
+import kbDesk from './kb-desk.js'
 import kbPortal from './kb-portal.js'
 import kbStaff from './kb-staff.js'
 import { LIFECYCLE_MESSAGES } from '../../domain/lifecycle.js'
@@ -28,4 +29,4 @@ import { LIFECYCLE_MESSAGES } from '../../domain/lifecycle.js'
 export type MessageCatalog = Record<Locale, Record<string, string>>
 
 /** Every catalog; each area of the product keeps its own file. */
-export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports, search, exportsCatalog, approval, security, serviceHours, lists, queueViews, live, notifications, csat, a11y, kbStaff, kbPortal]
+export const catalogs: MessageCatalog[] = [common, auth, ticket, LIFECYCLE_MESSAGES, portal, desk, admin, api, mail, inbound, sync, reports, search, exportsCatalog, approval, security, serviceHours, lists, queueViews, live, notifications, csat, a11y, kbStaff, kbPortal, kbDesk]

@@ -12,6 +12,9 @@ import canned from './canned.js'
 import views from './views.js'
 import live from './live.js'
 import notifications from './notifications.js'
+import kbPages from './kb.js'
+import kbEditor from './kb-editor.js'
+import kbVersions from './kb-versions.js'
 import ticketKb from './ticket-kb.js'
 
 /** The staff desk: every route below is for staff and admins only (others get 404). */
@@ -30,5 +33,8 @@ export default async function desk(fastify: FastifyInstance) {
   await fastify.register(views)
   await fastify.register(live)
   await fastify.register(notifications)
+  await fastify.register(kbEditor)
+  await fastify.register(kbVersions)
+  await fastify.register(kbPages)
   await fastify.register(ticketKb)
 }
