@@ -77,6 +77,8 @@ function deletes(word: string): string[] {
 export class Vocabulary {
   private readonly docs = new Map<string, number>()
   private readonly sorted: string[]
+  /** before[i]: the articles counted for sorted[0..i), so a prefix's count is one subtraction. */
+  private readonly before: number[]
   private readonly byDelete = new Map<string, string[]>()
 
   constructor(terms: Iterable<{ term: string; docs: number }>) {
@@ -86,6 +88,8 @@ export class Vocabulary {
       this.docs.set(t, (this.docs.get(t) ?? 0) + docs)
     }
     this.sorted = [...this.docs.keys()].sort()
+    this.before = [0]
+    for (const t of this.sorted) this.before.push(this.before[this.before.length - 1] + (this.docs.get(t) ?? 0))
     for (const t of this.sorted) {
       if (t.length < 3) continue
       for (const d of deletes(t)) {
@@ -105,16 +109,32 @@ export class Vocabulary {
     return this.docs.get(fold(word)) ?? 0
   }
 
-  /** True when some word starts with `prefix` (a word still being typed counts). */
-  hasPrefix(prefix: string): boolean {
+  /** The first index in the sorted words not before `word`. */
+  private lowerBound(word: string): number {
     let lo = 0
     let hi = this.sorted.length
     while (lo < hi) {
       const mid = (lo + hi) >> 1
-      if (this.sorted[mid] < prefix) lo = mid + 1
+      if (this.sorted[mid] < word) lo = mid + 1
       else hi = mid
     }
-    return lo < this.sorted.length && this.sorted[lo].startsWith(prefix)
+    return lo
+  }
+
+  /** True when some word starts with `prefix` (a word still being typed counts). */
+  hasPrefix(prefix: string): boolean {
+    const i = this.lowerBound(fold(prefix))
+    return i < this.sorted.length && this.sorted[i].startsWith(fold(prefix))
+  }
+
+  /**
+   * How many articles use a word starting with `prefix`, counted once per word: at least the
+   * articles a prefix search matches, at most the sum (an article with two such words counts twice).
+   */
+  articlesWithPrefix(prefix: string): number {
+    const p = fold(prefix)
+    // Every word starting with p sorts between p and p followed by the highest code unit.
+    return this.before[this.lowerBound(p + '\uffff')] - this.before[this.lowerBound(p)]
   }
 
   /** The word itself when the articles know it (or a word starting with it); else the closest they use; else null. */
@@ -145,4 +165,36 @@ export class Vocabulary {
     }
     return bestDistance <= max ? best : null
   }
+}
+
+/**
+ * A word to look for: as typed (or corrected); whether longer words starting with it match too;
+ * whether it is looked for in the whole article or only in titles and tags (a common word).
+ */
+export interface SearchTerm {
+  word: string
+  prefix: boolean
+  everywhere: boolean
+}
+
+/**
+ * How to look for each word, given how many articles use it (`articles`) and it or a longer word
+ * starting with it (`withLonger`). A word matches longer words too ("print" finds "printer")
+ * unless they are in more than `prefixLimit` articles and the word itself is in some. The rarest
+ * words are looked for everywhere until their articles reach `budget`, and the rarest always;
+ * the others only in titles and tags. A word no article uses costs nothing.
+ */
+export function chooseTerms(words: readonly { word: string; articles: number; withLonger: number }[], limits: { budget: number; prefixLimit: number }): SearchTerm[] {
+  const costed = words.map(({ word, articles, withLonger }) => {
+    const prefix = articles === 0 || withLonger <= limits.prefixLimit
+    return { word, prefix, cost: prefix ? withLonger : articles }
+  })
+  const everywhere = new Set<string>()
+  let spent = 0
+  for (const t of [...costed].sort((a, b) => a.cost - b.cost)) {
+    if (t.cost > 0 && spent > 0 && spent + t.cost > limits.budget) break
+    everywhere.add(t.word)
+    spent += t.cost
+  }
+  return costed.map(({ word, prefix }) => ({ word, prefix, everywhere: everywhere.has(word) }))
 }

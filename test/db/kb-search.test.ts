@@ -53,7 +53,7 @@ t.test('words, accents, typos, ranking and who sees what', async (t) => {
   // A change of words is searchable at once, and the corrections follow the new words.
   unwrap(await editArticle(deps, ana, blank, { language: 'en', title: 'Printer prints blank pages', body: 'Replace the toner cartridge; run a cleaning cycle. Calibrate the fuser.', tags: 'printer, toner', categoryId: null, audience: 'public', accountIds: [], translationOf: null }))
   t.same(ids_(await findArticles(db, client, 'fuser calibraton')), [blank], 'a new word, typed with a typo')
-  t.same(await searchTerms(db, 'calibraton'), ['calibrate'], 'corrected to the word the articles use')
+  t.same(await searchTerms(db, 'calibraton'), [{ word: 'calibrate', prefix: true, everywhere: true }], 'corrected to the word the articles use')
 })
 
 t.test('the words of a search', async (t) => {

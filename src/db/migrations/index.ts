@@ -44,6 +44,7 @@ import * as knowledgeBase from './20261220090000_knowledge_base.js'
 import * as kbVocabulary from './20261221090000_kb_vocabulary.js'
 import * as kbAttachments from './20261222090000_kb_attachments.js'
 import * as kbDeflection from './20261222100000_kb_deflection.js'
+import * as kbSearchHead from './20261222110000_kb_search_head.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -91,7 +92,8 @@ export const migrations: Record<string, Migration> = {
   '20261220090000_knowledge_base': knowledgeBase,
   '20261221090000_kb_vocabulary': kbVocabulary,
   '20261222090000_kb_attachments': kbAttachments,
-  '20261222100000_kb_deflection': kbDeflection
+  '20261222100000_kb_deflection': kbDeflection,
+  '20261222110000_kb_search_head': kbSearchHead
 }
 
 export const migrationProvider: MigrationProvider = {
