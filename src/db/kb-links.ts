@@ -1,7 +1,10 @@
 // The knowledge base on the staff ticket page: the articles linked to a ticket (made from it or
 // used in it), what the page needs of the articles it suggests, and the links themselves.
+import type { SelectQueryBuilder } from 'kysely'
 import type { Executor } from './index.js'
-import type { KbAudience, KbState } from '../domain/kb.js'
+import type { Database } from './schema.js'
+import { visibleTo, type KbArticleRow } from './kb.js'
+import type { KbAudience, KbLanguage, KbReader, KbState } from '../domain/kb.js'
 
 export interface LinkedArticle {
   id: number
@@ -66,4 +69,59 @@ export async function insertArticleTicket(db: Executor, articleId: number, ticke
 export async function articleTicketCount(db: Executor, articleId: number): Promise<number> {
   const row = await db.selectFrom('kb_article_ticket').select((eb) => eb.fn.countAll<number>().as('n')).where('article_id', '=', articleId).executeTakeFirstOrThrow()
   return Number(row.n)
+}
+
+// The API's reads of articles (src/routes/api/v1/kb.ts): a reader sees what visibleTo lets them.
+
+/** The readers a person is, for an article's audience: staff; a client once per account (or anonymous without one). */
+export function readersOf(actor: { kind: 'staff' } | { kind: 'contact'; accountIds: readonly number[] }): KbReader[] {
+  if (actor.kind === 'staff') return [{ kind: 'staff' }]
+  return actor.accountIds.length > 0 ? actor.accountIds.map((accountId) => ({ kind: 'contact', accountId })) : [{ kind: 'anonymous' }]
+}
+
+type ArticleSelect = SelectQueryBuilder<Database, 'kb_article', object>
+
+/** Articles any of the readers may see (one reader: visibleTo itself; several: any of theirs). */
+function seenBy(db: Executor, readers: readonly KbReader[]): ArticleSelect {
+  const qb = db.selectFrom('kb_article')
+  if (readers.length === 1) return visibleTo(qb, readers[0])
+  return qb.where((eb) => eb.or(readers.map((r) => eb('kb_article.id', 'in', visibleTo(db.selectFrom('kb_article'), r).select('kb_article.id')))))
+}
+
+export interface ArticleFilter {
+  language?: KbLanguage
+  categoryId?: number
+  state?: KbState
+  limit: number
+  offset: number
+}
+
+/** A page of the articles the readers may see, the most recently changed first, and how many there are. */
+export async function listArticlesFor(db: Executor, readers: readonly KbReader[], f: ArticleFilter): Promise<{ rows: KbArticleRow[]; total: number }> {
+  let qb = seenBy(db, readers)
+  if (f.language) qb = qb.where('kb_article.language', '=', f.language)
+  if (f.categoryId) qb = qb.where('kb_article.category_id', '=', f.categoryId)
+  if (f.state) qb = qb.where('kb_article.state', '=', f.state)
+  const [rows, count] = await Promise.all([
+    qb.selectAll('kb_article').orderBy('kb_article.updated_at', 'desc').orderBy('kb_article.id', 'desc').limit(f.limit).offset(f.offset).execute(),
+    qb.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  ])
+  return { rows, total: Number(count.n) }
+}
+
+/** The articles with these ids that the readers may see (in no order). */
+export async function articlesFor(db: Executor, readers: readonly KbReader[], ids: readonly number[], state?: KbState): Promise<KbArticleRow[]> {
+  if (ids.length === 0) return []
+  let qb = seenBy(db, readers).where('kb_article.id', 'in', [...ids])
+  if (state) qb = qb.where('kb_article.state', '=', state)
+  return qb.selectAll('kb_article').execute()
+}
+
+/** The tags and accounts of articles, by article. */
+export async function articleExtras(db: Executor, ids: readonly number[]): Promise<Map<number, { accountIds: number[] }>> {
+  const out = new Map<number, { accountIds: number[] }>(ids.map((id) => [id, { accountIds: [] }]))
+  if (ids.length === 0) return out
+  const rows = await db.selectFrom('kb_article_account').select(['article_id', 'account_id']).where('article_id', 'in', [...ids]).orderBy('account_id').execute()
+  for (const r of rows) out.get(r.article_id)?.accountIds.push(r.account_id)
+  return out
 }

@@ -61,6 +61,12 @@ const messages: MessageCatalog = {
     'kbStaff.categories.chooseTarget': '(choose a category)',
     'kbStaff.categories.deleted': 'Category "{name}" deleted.',
     'kbStaff.categories.deletedMoved': 'Category "{name}" deleted; its {count} article(s) moved.',
+    'kbStaff.api.notFound': 'No such article, or not one you may read.',
+    'kbStaff.api.staffOnly': 'Only staff write articles.',
+    'kbStaff.api.refused.reviewer_only': 'Only reviewers (desk managers and admins) may do this.',
+    'kbStaff.api.refused.own_article': 'Another reviewer publishes what you wrote (admins may publish their own).',
+    'kbStaff.api.notInState': 'An article in state {state} cannot be given the action {action}.',
+    'kbStaff.api.conflict': 'The article changed since the version you read: read it again.',
     'admin.audit.entity.kb_category': 'Knowledge-base category'
   },
   'pt-BR': {
@@ -121,6 +127,12 @@ const messages: MessageCatalog = {
     'kbStaff.categories.chooseTarget': '(escolha uma categoria)',
     'kbStaff.categories.deleted': 'Categoria "{name}" excluída.',
     'kbStaff.categories.deletedMoved': 'Categoria "{name}" excluída; seus {count} artigo(s) foram movidos.',
+    'kbStaff.api.notFound': 'Esse artigo não existe, ou você não pode lê-lo.',
+    'kbStaff.api.staffOnly': 'Só a equipe escreve artigos.',
+    'kbStaff.api.refused.reviewer_only': 'Só revisores (gerentes de mesa e administradores) podem fazer isso.',
+    'kbStaff.api.refused.own_article': 'Outro revisor publica o que você escreveu (administradores podem publicar os próprios).',
+    'kbStaff.api.notInState': 'Um artigo no estado {state} não aceita a ação {action}.',
+    'kbStaff.api.conflict': 'O artigo mudou desde a versão que você leu: leia-o de novo.',
     'admin.audit.entity.kb_category': 'Categoria da base de conhecimento'
   }
 }

@@ -9,6 +9,7 @@ import attachments from './attachments.js'
 import admin from './admin.js'
 import lists from './lists.js'
 import reference from './reference.js'
+import kb from './kb.js'
 import openapi, { describeApi } from './openapi.js'
 import { strictInput } from './validation.js'
 import { idempotentPosts } from './idempotency.js'
@@ -63,5 +64,6 @@ export default async function apiV1(fastify: FastifyInstance) {
   await fastify.register(attachments)
   await fastify.register(lists)
   await fastify.register(reference)
+  await fastify.register(kb)
   await fastify.register(admin, { prefix: '/admin' })
 }

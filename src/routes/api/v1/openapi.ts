@@ -21,6 +21,7 @@ export const OPENAPI_URL = '/api/v1/openapi.json'
 export const API_TAGS = [
   { name: 'tickets', description: 'Tickets and their notes, transfers and lifecycle' },
   { name: 'attachments', description: 'Files on tickets and notes' },
+  { name: 'knowledge base', description: 'Help-center articles: what clients may read; drafts, versions and review for staff' },
   { name: 'reference', description: 'Who the caller is, and the ids and codes a ticket or a search may name' },
   { name: 'administration', description: 'The organisation\'s structure, people and service hours (administrators\' tokens only)' },
   { name: 'documentation', description: 'This document' }
@@ -31,6 +32,7 @@ export function tagOf(url: string): Tag {
   const first = url.replace(/^\/api\/v1\//, '').split('/')[0]
   if (first === 'tickets') return 'tickets'
   if (first === 'attachments') return 'attachments'
+  if (first === 'kb') return 'knowledge base'
   if (first === 'admin') return 'administration'
   if (first === 'openapi.json') return 'documentation'
   return 'reference'
