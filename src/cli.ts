@@ -159,7 +159,7 @@ export async function runCli(argv: string[], db: Db, out: Print = stdoutPrint, c
     if (!values.demo) throw new UsageError('seed needs --demo')
     await migrateToLatest(db)
     if (!(await isEmpty(db))) throw new UsageError('the database already has people in it; demo data loads only into an empty database')
-    const seed = await seedDemo(db, new Date(), { ratings: true })
+    const seed = await seedDemo(db, new Date(), { ratings: true, knowledge: true })
     if (values.json) out(JSON.stringify(seed, null, 2))
     else for (const l of seed.logins) out(`${l.role}\t${l.email}\t${l.password}`)
     return

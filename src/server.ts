@@ -45,7 +45,7 @@ async function main() {
   if (!webChild) {
     const applied = await migrateToLatest(db)
     if (applied.length > 0) log.info({ applied }, 'database migrated')
-    if (config.SEED === 'demo' && (await isEmpty(db))) demoLogins = (await seedDemo(db, new Date(), { ratings: true })).logins
+    if (config.SEED === 'demo' && (await isEmpty(db))) demoLogins = (await seedDemo(db, new Date(), { ratings: true, knowledge: true })).logins
   }
 
   // Signal handlers come first: a stop during start-up closes whatever has started so far.

@@ -8,6 +8,7 @@ import { openTicket } from './open-ticket.js'
 import { addNote } from './add-note.js'
 import { performTransition } from './lifecycle/index.js'
 import { rateTicket } from './rate-ticket.js'
+import { seedDemoKnowledge } from './demo-kb.js'
 
 export { DEMO_PASSWORDS, isEmpty, type DemoLogin, type DemoSeed } from '../db/seed.js'
 
@@ -27,9 +28,10 @@ const RATED_HISTORY = [
 
 /**
  * Loads the demo organisation into an empty database; returns its logins. `ratings`: with rated
- * tickets of the past weeks too (the demo a person starts; tests keep to the four open tickets).
+ * tickets of the past weeks too; `knowledge`: with the knowledge base's categories and articles
+ * (the demo a person starts; tests keep to the four open tickets and an empty knowledge base).
  */
-export async function seedDemo(db: Db, now: Date = new Date(), opts: { ratings?: boolean } = {}): Promise<DemoSeed> {
+export async function seedDemo(db: Db, now: Date = new Date(), opts: { ratings?: boolean; knowledge?: boolean } = {}): Promise<DemoSeed> {
   const org = await insertDemoOrganisation(db, now)
   const deps = { db, clock: () => now, random: Math.random }
   if (opts.ratings) {
@@ -58,5 +60,6 @@ export async function seedDemo(db: Db, now: Date = new Date(), opts: { ratings?:
     // A visible note rather than a reply: demo data mails nobody beyond the tickets' acknowledgements.
     unwrap(await addNote(deps, personWho(staff), { ticketId: first, mode: 'note', visibleToRequester: true, body: org.firstReply.body, source: 'portal' }))
   }
+  if (opts.knowledge) await seedDemoKnowledge(db, deps, org.firstReply.staffId)
   return { logins: org.logins }
 }
