@@ -7,7 +7,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { Agent, csrfFrom, loginAs, testApp, type TestEnv } from '../helpers/app.js'
 import { makeTicket, staffActor } from '../helpers/tickets.js'
-import { depsAt, performerOf, transition } from '../helpers/commands.js'
+import { depsAt, performerOf } from '../helpers/commands.js'
 import { unwrap } from '../../src/commands/kernel.js'
 import { createArticle, moveArticle, type ArticleInput } from '../../src/commands/kb.js'
 
@@ -246,7 +246,7 @@ t.test('review: submit, a reviewer publishes, a manager may not publish their ow
 })
 
 t.test('a draft from a solved ticket: personal data taken out and flagged, the ticket linked; refused before it is solved or when not visible', async (t) => {
-  const { app, env, people } = await scene(t)
+  const { app, env } = await scene(t)
   await env.db.updateTable('contact').set({ phone: '+55 11 98765-4321' }).where('email', '=', 'bob@acme.test').execute()
   const ticket = await makeTicket(env.db, env.ids, { title: 'Bob Stone cannot print' })
   await env.db.updateTable('ticket').set({ description: 'Hi, this is Bob. Call me on +55 11 98765-4321 or write to bob@acme.test. Acme Corporation printers all fail.' }).where('id', '=', ticket.id).execute()
@@ -257,7 +257,7 @@ t.test('a draft from a solved ticket: personal data taken out and flagged, the t
   t.match(early.body, 'This ticket is not solved yet')
   t.match(early.body, `href="/desk/tickets/${ticket.number}"`)
 
-  await transition(env.db, people.ana, ticket.id, { action: 'assign_self' as never }, new Date()).catch(() => undefined)
+  // Solved, as the lifecycle leaves a resolved ticket: the resolution is what the draft's solution is made of.
   await env.db.updateTable('ticket').set({ state: 'resolved', status: 'waiting_for_closure', resolution: 'Bob Stone reinstalled the driver from printers.acme.test; call 11987654321 if it fails.', resolved_at: new Date().toISOString() }).where('id', '=', ticket.id).execute()
 
   const carla = await loginAs(app, 'carla@casebridge.test')
