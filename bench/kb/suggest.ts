@@ -117,7 +117,7 @@ async function main() {
   const vocabulary = await kbVocabulary(db)
   const vocabularyMs = performance.now() - v0
 
-  const reader = { kind: 'contact' as const, accountId: accounts[0] }
+  const reader = { kind: 'contact' as const, accountIds: [accounts[0]] }
   const queries: { text: string; language: 'en' | 'pt-BR'; source: number }[] = []
   for (let i = 0; i < QUERIES; i++) {
     const a = pick(made)
@@ -128,7 +128,7 @@ async function main() {
   // Warm up the statement caches and the vocabulary.
   for (const q of queries.slice(0, 50)) await findArticles(db, reader, q.text, { language: q.language, limit: 5 })
   // Whether the article a query was taken from comes back among the five, when the reader may see it.
-  const visible = new Set(made.filter((m) => m.state === 'published' && (m.audience === 'public' || m.accountId === reader.accountId)).map((m) => m.id))
+  const visible = new Set(made.filter((m) => m.state === 'published' && (m.audience === 'public' || reader.accountIds.includes(m.accountId ?? -1))).map((m) => m.id))
   const times: number[] = []
   let found = 0
   let sourceAsked = 0

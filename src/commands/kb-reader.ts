@@ -9,7 +9,7 @@ import {
   lastSuggestSearch, lockReadable, markTicketOpened, openDeflection, replaceSearch, saveTicketDraft, updateFeedback
 } from '../db/kb-reader.js'
 import {
-  DEFLECTION_WINDOW_MS, feedbackValue, helpReaders, normalizeQuery, sameBurst, SEARCH_ORIGINS, viewCovered, type SearchOrigin
+  DEFLECTION_WINDOW_MS, feedbackValue, helpReader, normalizeQuery, sameBurst, SEARCH_ORIGINS, viewCovered, type SearchOrigin
 } from '../domain/kb-help.js'
 import { KB_LIMITS } from '../domain/kb.js'
 import { LIMITS } from '../domain/ticket.js'
@@ -24,7 +24,7 @@ function client(uow: UnitOfWork): ContactActor {
 
 /** The article as the client may see it, locked for its counters; not_found when they may not. */
 async function readable(uow: UnitOfWork, person: ContactActor, articleId: number) {
-  const article = await lockReadable(uow.trx, helpReaders(person), articleId)
+  const article = await lockReadable(uow.trx, helpReader(person), articleId)
   if (!article) throw new Refused('not_found')
   return article
 }

@@ -73,21 +73,6 @@ export async function articleTicketCount(db: Executor, articleId: number): Promi
 
 // The API's reads of articles (src/routes/api/v1/kb.ts): a reader sees what visibleTo lets them.
 
-/** The readers a person is, for an article's audience: staff; a client once per account (or anonymous without one). */
-export function readersOf(actor: { kind: 'staff' } | { kind: 'contact'; accountIds: readonly number[] }): KbReader[] {
-  if (actor.kind === 'staff') return [{ kind: 'staff' }]
-  return actor.accountIds.length > 0 ? actor.accountIds.map((accountId) => ({ kind: 'contact', accountId })) : [{ kind: 'anonymous' }]
-}
-
-type ArticleSelect = SelectQueryBuilder<Database, 'kb_article', object>
-
-/** Articles any of the readers may see (one reader: visibleTo itself; several: any of theirs). */
-function seenBy(db: Executor, readers: readonly KbReader[]): ArticleSelect {
-  const qb = db.selectFrom('kb_article')
-  if (readers.length === 1) return visibleTo(qb, readers[0])
-  return qb.where((eb) => eb.or(readers.map((r) => eb('kb_article.id', 'in', visibleTo(db.selectFrom('kb_article'), r).select('kb_article.id')))))
-}
-
 export interface ArticleFilter {
   language?: KbLanguage
   categoryId?: number
@@ -96,9 +81,9 @@ export interface ArticleFilter {
   offset: number
 }
 
-/** A page of the articles the readers may see, the most recently changed first, and how many there are. */
-export async function listArticlesFor(db: Executor, readers: readonly KbReader[], f: ArticleFilter): Promise<{ rows: KbArticleRow[]; total: number }> {
-  let qb = seenBy(db, readers)
+/** A page of the articles the reader may see, the most recently changed first, and how many there are. */
+export async function listArticlesFor(db: Executor, reader: KbReader, f: ArticleFilter): Promise<{ rows: KbArticleRow[]; total: number }> {
+  let qb = visibleTo(db.selectFrom('kb_article'), reader)
   if (f.language) qb = qb.where('kb_article.language', '=', f.language)
   if (f.categoryId) qb = qb.where('kb_article.category_id', '=', f.categoryId)
   if (f.state) qb = qb.where('kb_article.state', '=', f.state)
@@ -109,10 +94,10 @@ export async function listArticlesFor(db: Executor, readers: readonly KbReader[]
   return { rows, total: Number(count.n) }
 }
 
-/** The articles with these ids that the readers may see (in no order). */
-export async function articlesFor(db: Executor, readers: readonly KbReader[], ids: readonly number[], state?: KbState): Promise<KbArticleRow[]> {
+/** The articles with these ids that the reader may see (in no order). */
+export async function articlesFor(db: Executor, reader: KbReader, ids: readonly number[], state?: KbState): Promise<KbArticleRow[]> {
   if (ids.length === 0) return []
-  let qb = seenBy(db, readers).where('kb_article.id', 'in', [...ids])
+  let qb = visibleTo(db.selectFrom('kb_article'), reader).where('kb_article.id', 'in', [...ids])
   if (state) qb = qb.where('kb_article.state', '=', state)
   return qb.selectAll('kb_article').execute()
 }

@@ -1,32 +1,14 @@
 // The knowledge base as clients read it (the help center, the suggestions beside a new ticket)
 // and what their reading leaves behind: views, votes, searches, deflections, a kept draft. Who may
-// see an article is always visibleTo (src/db/kb.ts); a client of several accounts reads as each.
-import { sql, type SelectQueryBuilder } from 'kysely'
+// see an article is always visibleTo (src/db/kb.ts); a client reads the articles of any of their accounts.
+import { sql } from 'kysely'
 import type { Executor } from './index.js'
 import type { Database } from './schema.js'
 import { isPostgres } from './migrations/util.js'
 import { visibleTo } from './kb.js'
-import { findArticles, type KbHit, type KbSearchOptions } from './kb-search.js'
 import { scopeTicketsToActor } from './ticket-search.js'
-import { mergeHits } from '../domain/kb-help.js'
 import type { KbReader } from '../domain/kb.js'
 import type { StaffActor } from '../domain/permissions.js'
-
-type ArticleQuery<O> = SelectQueryBuilder<Database, 'kb_article', O>
-
-/** Only the articles one of the readers may see (visibleTo for each, any of them). */
-export function visibleToAny<O>(db: Executor, qb: ArticleQuery<O>, readers: readonly KbReader[]): ArticleQuery<O> {
-  if (readers.length === 1) return visibleTo(qb, readers[0])
-  return qb.where((eb) => eb.or(readers.map((r) => eb('kb_article.id', 'in', visibleTo(db.selectFrom('kb_article'), r).select('kb_article.id')))))
-}
-
-/** Search for one or several readers: findArticles for each, best of each first, each article once. */
-export async function findForReaders(db: Executor, readers: readonly KbReader[], text: string, opts: KbSearchOptions & { limit: number; offset?: number }): Promise<KbHit[]> {
-  if (readers.length === 1) return findArticles(db, readers[0], text, opts)
-  const offset = opts.offset ?? 0
-  const lists = await Promise.all(readers.map((r) => findArticles(db, r, text, { ...opts, offset: 0, limit: offset + opts.limit })))
-  return mergeHits(lists).slice(offset, offset + opts.limit)
-}
 
 const listColumns = ['kb_article.id', 'kb_article.slug', 'kb_article.language', 'kb_article.title', 'kb_article.views', 'kb_article.published_at',
   sql<string>`substr(kb_article.body_text, 1, 300)`.as('lead')] as const
@@ -41,14 +23,14 @@ export interface HelpListItem {
   lead: string
 }
 
-/** One article the readers may see, whole. */
-export async function readableArticle(db: Executor, readers: readonly KbReader[], id: number) {
-  return visibleToAny(db, db.selectFrom('kb_article'), readers).selectAll('kb_article').where('kb_article.id', '=', id).executeTakeFirst()
+/** One article the reader may see, whole. */
+export async function readableArticle(db: Executor, reader: KbReader, id: number) {
+  return visibleTo(db.selectFrom('kb_article'), reader).selectAll('kb_article').where('kb_article.id', '=', id).executeTakeFirst()
 }
 
-/** The categories (every one, as a tree by parent) with how many articles the readers may see in each. */
-export async function helpCategories(db: Executor, readers: readonly KbReader[]) {
-  const counts = visibleToAny(db, db.selectFrom('kb_article'), readers).select(['kb_article.category_id', sql<number>`count(*)`.as('n')])
+/** The categories (every one, as a tree by parent) with how many articles the reader may see in each. */
+export async function helpCategories(db: Executor, reader: KbReader) {
+  const counts = visibleTo(db.selectFrom('kb_article'), reader).select(['kb_article.category_id', sql<number>`count(*)`.as('n')])
     .where('kb_article.category_id', 'is not', null).groupBy('kb_article.category_id')
   const rows = await db.selectFrom('kb_category').leftJoin(counts.as('c'), 'c.category_id', 'kb_category.id')
     .select(['kb_category.id', 'kb_category.parent_id', 'kb_category.slug', 'kb_category.name_en', 'kb_category.name_pt', 'kb_category.position', sql<number | null>`c.n`.as('articles')])
@@ -60,37 +42,37 @@ export async function getCategory(db: Executor, id: number) {
   return db.selectFrom('kb_category').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-/** The readers' articles of a category, the reader's language first, then by title; one more than asked tells a next page. */
-export async function categoryArticles(db: Executor, readers: readonly KbReader[], categoryId: number, language: string, limit: number, offset: number): Promise<HelpListItem[]> {
-  return visibleToAny(db, db.selectFrom('kb_article'), readers).select([...listColumns])
+/** The reader's articles of a category, the reader's language first, then by title; one more than asked tells a next page. */
+export async function categoryArticles(db: Executor, reader: KbReader, categoryId: number, language: string, limit: number, offset: number): Promise<HelpListItem[]> {
+  return visibleTo(db.selectFrom('kb_article'), reader).select([...listColumns])
     .where('kb_article.category_id', '=', categoryId)
     .orderBy(sql`case when kb_article.language = ${language} then 0 else 1 end`).orderBy('kb_article.title').orderBy('kb_article.id')
     .limit(limit).offset(offset).execute()
 }
 
-/** The newest articles the readers may see in a language. */
-export async function latestArticles(db: Executor, readers: readonly KbReader[], language: string, limit: number): Promise<HelpListItem[]> {
-  return visibleToAny(db, db.selectFrom('kb_article'), readers).select([...listColumns]).where('kb_article.language', '=', language)
+/** The newest articles the reader may see in a language. */
+export async function latestArticles(db: Executor, reader: KbReader, language: string, limit: number): Promise<HelpListItem[]> {
+  return visibleTo(db.selectFrom('kb_article'), reader).select([...listColumns]).where('kb_article.language', '=', language)
     .orderBy('kb_article.published_at', 'desc').orderBy('kb_article.id', 'desc').limit(limit).execute()
 }
 
-/** The most viewed articles the readers may see in a language (ever, from the counter). */
-export async function mostViewedArticles(db: Executor, readers: readonly KbReader[], language: string, limit: number): Promise<HelpListItem[]> {
-  return visibleToAny(db, db.selectFrom('kb_article'), readers).select([...listColumns]).where('kb_article.language', '=', language)
+/** The most viewed articles the reader may see in a language (ever, from the counter). */
+export async function mostViewedArticles(db: Executor, reader: KbReader, language: string, limit: number): Promise<HelpListItem[]> {
+  return visibleTo(db.selectFrom('kb_article'), reader).select([...listColumns]).where('kb_article.language', '=', language)
     .where('kb_article.views', '>', 0).orderBy('kb_article.views', 'desc').orderBy('kb_article.id').limit(limit).execute()
 }
 
-/** The related articles the readers may see. */
-export async function readableRelated(db: Executor, readers: readonly KbReader[], articleId: number) {
-  return visibleToAny(db, db.selectFrom('kb_article'), readers).innerJoin('kb_related', 'kb_related.related_id', 'kb_article.id')
+/** The related articles the reader may see. */
+export async function readableRelated(db: Executor, reader: KbReader, articleId: number) {
+  return visibleTo(db.selectFrom('kb_article'), reader).innerJoin('kb_related', 'kb_related.related_id', 'kb_article.id')
     .select(['kb_article.id', 'kb_article.slug', 'kb_article.title', 'kb_article.language']).where('kb_related.article_id', '=', articleId)
     .orderBy('kb_article.title').execute()
 }
 
-/** The article's other languages the readers may see (its original and the original's translations). */
-export async function readableTranslations(db: Executor, readers: readonly KbReader[], article: { id: number; translation_of: number | null }) {
+/** The article's other languages the reader may see (its original and the original's translations). */
+export async function readableTranslations(db: Executor, reader: KbReader, article: { id: number; translation_of: number | null }) {
   const root = article.translation_of ?? article.id
-  return visibleToAny(db, db.selectFrom('kb_article'), readers).select(['kb_article.id', 'kb_article.slug', 'kb_article.title', 'kb_article.language'])
+  return visibleTo(db.selectFrom('kb_article'), reader).select(['kb_article.id', 'kb_article.slug', 'kb_article.title', 'kb_article.language'])
     .where((eb) => eb.or([eb('kb_article.id', '=', root), eb('kb_article.translation_of', '=', root)])).where('kb_article.id', '!=', article.id)
     .orderBy('kb_article.language').execute()
 }
@@ -108,8 +90,8 @@ export async function bumpArticleCounter(db: Executor, articleId: number, counte
 }
 
 /** The article's row, locked until the transaction ends on PostgreSQL (SQLite writes one at a time). */
-export async function lockReadable(db: Executor, readers: readonly KbReader[], id: number) {
-  const qb = visibleToAny(db, db.selectFrom('kb_article'), readers).select(['kb_article.id', 'kb_article.title']).where('kb_article.id', '=', id)
+export async function lockReadable(db: Executor, reader: KbReader, id: number) {
+  const qb = visibleTo(db.selectFrom('kb_article'), reader).select(['kb_article.id', 'kb_article.title']).where('kb_article.id', '=', id)
   return (isPostgres(db) ? qb.forUpdate() : qb).executeTakeFirst()
 }
 

@@ -132,7 +132,7 @@ export function visibleTo<O>(qb: ArticleQuery<O>, reader: KbReader): ArticleQuer
   return qb.where((eb) => eb.or([
     eb('kb_article.audience', '=', 'public'),
     eb.and([eb('kb_article.audience', '=', 'accounts'), eb.exists(eb.selectFrom('kb_article_account').select('kb_article_account.article_id')
-      .whereRef('kb_article_account.article_id', '=', 'kb_article.id').where('kb_article_account.account_id', '=', reader.accountId))])
+      .whereRef('kb_article_account.article_id', '=', 'kb_article.id').where('kb_article_account.account_id', 'in', [...reader.accountIds]))])
   ]))
 }
 

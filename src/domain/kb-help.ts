@@ -1,7 +1,7 @@
 // The help center's rules as clients meet it: who reads as whom, how a search is written down,
 // when a view or a deflection counts. Pure: src/commands/kb-reader.ts asks these before it writes.
 import type { Actor } from './permissions.js'
-import type { KbReader } from './kb.js'
+import { kbReaderOf, type KbReader } from './kb.js'
 
 /** A client's view of an article counts once per session and article within this time (a reload does not count). */
 export const VIEW_REPEAT_MS = 60 * 60_000
@@ -36,13 +36,12 @@ export function normalizeQuery(text: string): string {
 }
 
 /**
- * Whom a person reads the help center as: a client as each of their accounts' clients (an article
- * for any of their accounts is theirs to read); staff as the public does (the desk's knowledge base
- * shows them every article, drafts included).
+ * Whom a person reads the help center as: a client as themselves (an article for any of their
+ * accounts is theirs to read); staff as the public does (the desk's knowledge base shows them
+ * every article, drafts included).
  */
-export function helpReaders(actor: Actor): KbReader[] {
-  if (actor.kind === 'staff' || actor.accountIds.length === 0) return [{ kind: 'anonymous' }]
-  return actor.accountIds.map((accountId) => ({ kind: 'contact' as const, accountId }))
+export function helpReader(actor: Actor): KbReader {
+  return actor.kind === 'staff' ? { kind: 'anonymous' } : kbReaderOf(actor)
 }
 
 /** The share of votes that said yes (0..1), null without votes. */
@@ -65,23 +64,6 @@ export function sameBurst(lastAt: string | null, now: Date): boolean {
   return lastAt !== null && now.getTime() - Date.parse(lastAt) < SUGGEST_BURST_MS
 }
 
-/** Ids of the articles in the list, each once, in order (several readers' results merged). */
-export function mergeHits<T extends { id: number }>(lists: readonly (readonly T[])[]): T[] {
-  const seen = new Set<number>()
-  const out: T[] = []
-  const longest = Math.max(0, ...lists.map((l) => l.length))
-  // Round robin: each reader's best first, so a second account's answers are not pushed out.
-  for (let i = 0; i < longest; i++) {
-    for (const list of lists) {
-      const hit = list[i]
-      if (hit && !seen.has(hit.id)) {
-        seen.add(hit.id)
-        out.push(hit)
-      }
-    }
-  }
-  return out
-}
 
 /**
  * Article HTML under the page's own h1: each heading one level down (h1 becomes h2, h6 stays),

@@ -142,18 +142,26 @@ export function kbDecide(action: KbAction, state: KbState, authorId: number, act
 }
 
 /** What a reader is, for an article's audience. */
-export type KbReader = { kind: 'staff' } | { kind: 'contact'; accountId: number } | { kind: 'anonymous' }
+/** Who reads: staff; a client, for the articles of any of their accounts; anyone else. */
+export type KbReader = { kind: 'staff' } | { kind: 'contact'; accountIds: readonly number[] } | { kind: 'anonymous' }
+
+/** The reader a person is: staff as staff, a client of no account as anyone. */
+export function kbReaderOf(actor: { kind: 'staff' } | { kind: 'contact'; accountIds: readonly number[] } | null | undefined): KbReader {
+  if (!actor) return { kind: 'anonymous' }
+  if (actor.kind === 'staff') return { kind: 'staff' }
+  return actor.accountIds.length > 0 ? { kind: 'contact', accountIds: actor.accountIds } : { kind: 'anonymous' }
+}
 
 /**
  * Whether a reader may see a published article: staff see every audience; a client sees public
- * articles and those of their account; nobody else sees anything but public ones. Drafts, articles
+ * articles and those of any of their accounts; nobody else sees anything but public ones. Drafts, articles
  * in review and archived ones are for staff only.
  */
 export function kbVisible(article: { state: KbState; audience: KbAudience }, accounts: readonly number[], reader: KbReader): boolean {
   if (reader.kind === 'staff') return true
   if (article.state !== 'published') return false
   if (article.audience === 'public') return true
-  if (article.audience === 'accounts') return reader.kind === 'contact' && accounts.includes(reader.accountId)
+  if (article.audience === 'accounts') return reader.kind === 'contact' && accounts.some((a) => reader.accountIds.includes(a))
   return false
 }
 

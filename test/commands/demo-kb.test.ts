@@ -20,7 +20,7 @@ t.test('the demo knowledge base', async (t) => {
   for (const r of rows.filter((r) => r!.language === 'pt-BR')) {
     t.same((await translations(db, r!)).map((x) => x.language), ['en'], `${r!.title}: linked to its English original`)
   }
-  const client = { kind: 'contact' as const, accountId: ids.account['Acme Corporation'] }
+  const client = { kind: 'contact' as const, accountIds: [ids.account['Acme Corporation']] }
   const first = async (text: string, language: 'en' | 'pt-BR') => (await findArticles(db, client, text, { language, limit: 3 }))[0]?.title
   t.equal(await first('I forgot my password and cannot log in', 'en'), 'Reset a forgotten password')
   t.equal(await first('toner warning after new cartridge', 'en'), 'Toner warning stays on after replacing the cartridge')

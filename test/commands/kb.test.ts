@@ -123,7 +123,7 @@ t.test('who sees what: drafts, internal articles and other accounts\' articles s
   await make('A draft', {}, false)
   const seen = async (reader: Parameters<typeof visibleTo>[1]) =>
     (await visibleTo(db.selectFrom('kb_article').select('id'), reader).orderBy('id').execute()).map((r) => r.id)
-  t.same(await seen({ kind: 'contact', accountId: acme }), [pub, forAcme])
+  t.same(await seen({ kind: 'contact', accountIds: [acme] }), [pub, forAcme])
   t.same(await seen({ kind: 'anonymous' }), [pub])
   t.equal((await seen({ kind: 'staff' })).length, 5)
 })

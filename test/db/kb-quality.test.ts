@@ -27,7 +27,7 @@ t.test(`the right article is in the top ${TOP} for at least ${REQUIRED * 100} % 
     unwrap(await moveArticle(deps, reviewer, id, 'publish'))
     idOf.set(a.key, id)
   }
-  const client = { kind: 'contact' as const, accountId: ids.account['Acme Corporation'] }
+  const client = { kind: 'contact' as const, accountIds: [ids.account['Acme Corporation']] }
   const misses: string[] = []
   const byLanguage: Record<string, { hit: number; all: number }> = { en: { hit: 0, all: 0 }, 'pt-BR': { hit: 0, all: 0 } }
   for (const q of QUERIES) {

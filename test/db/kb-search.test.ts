@@ -33,8 +33,8 @@ t.test('words, accents, typos, ranking and who sees what', async (t) => {
   const draft = await article({ title: 'Printer firmware 2.3 notes' }, false)
 
   const ids_ = (hits: { id: number }[]) => hits.map((h) => h.id)
-  const client = { kind: 'contact' as const, accountId: acme }
-  const other = { kind: 'contact' as const, accountId: globex }
+  const client = { kind: 'contact' as const, accountIds: [acme] }
+  const other = { kind: 'contact' as const, accountIds: [globex] }
 
   t.same(ids_(await findArticles(db, client, 'my printer is offline again', { language: 'en' })).slice(0, 1), [offline], 'the best match first')
   t.same(ids_(await findArticles(db, client, 'printer', { language: 'en' })).sort(), [offline, blank].sort(), 'every visible match; the internal article and the draft stay hidden')
@@ -44,6 +44,7 @@ t.test('words, accents, typos, ranking and who sees what', async (t) => {
   t.same(ids_(await findArticles(db, client, 'vpn profile')), [acmeOnly], 'an article for the client\'s account')
   t.same(ids_(await findArticles(db, other, 'vpn profile')), [], 'not for another account\'s client')
   t.same(ids_(await findArticles(db, { kind: 'anonymous' }, 'vpn profile')), [], 'nor for someone not logged in')
+  t.same(ids_(await findArticles(db, { kind: 'contact', accountIds: [globex, acme] }, 'vpn profile')), [acmeOnly], 'a client of several accounts reads the articles of each')
   const staffHits = ids_(await findArticles(db, { kind: 'staff' }, 'printer', { limit: 10 }))
   t.ok(staffHits.includes(internal) && staffHits.includes(draft), 'staff find internal articles and drafts too')
   t.ok(staffHits.indexOf(draft) > staffHits.indexOf(offline), 'published ones first')

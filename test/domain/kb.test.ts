@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Test } from 'tap'
-import { articleText, excerpt, textDiff, kbDecide, kbVisible, normalizeTags, renderArticle, sanitizeArticleHtml, scrubPersonalData, slugify, type KbActor } from '../../src/domain/kb.js'
+import { articleText, excerpt, textDiff, kbDecide, kbReaderOf, kbVisible, normalizeTags, renderArticle, sanitizeArticleHtml, scrubPersonalData, slugify, type KbActor } from '../../src/domain/kb.js'
 
 // Payloads of the kinds the OWASP XSS filter evasion list collects: script tags, event handlers,
 // javascript: and data: URLs (plain, encoded, mixed case, with whitespace), SVG, iframes, styles,
@@ -127,7 +127,7 @@ t.test('audiences', async (t) => {
   const acc = { state: 'published' as const, audience: 'accounts' as const }
   const internal = { state: 'published' as const, audience: 'internal' as const }
   const draft = { state: 'draft' as const, audience: 'public' as const }
-  const client = { kind: 'contact' as const, accountId: 7 }
+  const client = { kind: 'contact' as const, accountIds: [7] }
   t.ok(kbVisible(pub, [], client))
   t.ok(kbVisible(acc, [7], client))
   t.notOk(kbVisible(acc, [8], client), 'another account\'s article')
@@ -135,6 +135,11 @@ t.test('audiences', async (t) => {
   t.notOk(kbVisible(draft, [], client), 'never a draft')
   t.notOk(kbVisible(acc, [7], { kind: 'anonymous' }))
   t.ok(kbVisible(draft, [], { kind: 'staff' }))
+  t.ok(kbVisible(acc, [8], { kind: 'contact', accountIds: [7, 8] }), 'a client of several accounts: any of them')
+  t.same(kbReaderOf({ kind: 'contact', accountIds: [7, 8] }), { kind: 'contact', accountIds: [7, 8] })
+  t.same(kbReaderOf({ kind: 'contact', accountIds: [] }), { kind: 'anonymous' }, 'a client of no account reads what anyone may')
+  t.same(kbReaderOf({ kind: 'staff' }), { kind: 'staff' })
+  t.same(kbReaderOf(null), { kind: 'anonymous' })
 })
 
 t.test('personal data is taken out of a ticket\'s words', async (t) => {

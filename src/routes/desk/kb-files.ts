@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { articleAccounts, getKbAttachment } from '../../db/kb.js'
-import { kbVisible, type KbReader } from '../../domain/kb.js'
+import { kbReaderOf, kbVisible } from '../../domain/kb.js'
 import type { Actor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
 
@@ -17,12 +17,6 @@ export function kbDisposition(contentType: string): 'inline' | 'attachment' {
   return INLINE_IMAGES.has(contentType) ? 'inline' : 'attachment'
 }
 
-function readersOf(actor: Actor | null | undefined): KbReader[] {
-  if (!actor) return [{ kind: 'anonymous' }]
-  if (actor.kind === 'staff') return [{ kind: 'staff' }]
-  return actor.accountIds.length > 0 ? actor.accountIds.map((accountId) => ({ kind: 'contact', accountId })) : [{ kind: 'anonymous' }]
-}
-
 export default async function kbFiles(instance: FastifyInstance) {
   const fastify = instance.withTypeProvider<TypeBoxTypeProvider>()
   fastify.get('/kb/files/:id/:name', {
@@ -31,7 +25,7 @@ export default async function kbFiles(instance: FastifyInstance) {
     const file = await getKbAttachment(fastify.db, request.params.id)
     if (!file) throw notFound()
     const accounts = file.audience === 'accounts' ? await articleAccounts(fastify.db, file.article_id) : []
-    if (!readersOf(request.actor).some((reader) => kbVisible(file, accounts, reader))) throw notFound()
+    if (!kbVisible(file, accounts, kbReaderOf(request.actor))) throw notFound()
     const staff = request.actor?.kind === 'staff'
     return reply
       .header('content-type', file.content_type)

@@ -1,6 +1,6 @@
 // The help center (/help): clients read the knowledge base here, by category or by search, and
 // say whether an article helped; the new-ticket form asks /help/suggest for articles as the client
-// types. A client reads as each of their accounts' clients (src/domain/kb-help.ts helpReaders);
+// types. A client reads the articles of any of their accounts (src/domain/kb-help.ts helpReader);
 // staff see what the public sees (the desk's knowledge base has every article) and record nothing.
 // Anonymous visitors are sent to log in, as in the rest of the portal.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -12,10 +12,11 @@ import { fieldMessages } from '../refusals.js'
 import { personWho } from '../../commands/kernel.js'
 import { openSuggestedArticle, rateArticle, recordArticleView, recordSearch } from '../../commands/kb-reader.js'
 import {
-  categoryArticles, feedbackOf, findForReaders, getCategory, helpCategories, latestArticles, mostViewedArticles, readableArticle,
+  categoryArticles, feedbackOf, getCategory, helpCategories, latestArticles, mostViewedArticles, readableArticle,
   readableRelated, readableTranslations
 } from '../../db/kb-reader.js'
-import { demoteHeadings, HELP_PAGE_SIZE, helpReaders, QUERY_MAX, SUGGESTIONS } from '../../domain/kb-help.js'
+import { findArticles } from '../../db/kb-search.js'
+import { demoteHeadings, HELP_PAGE_SIZE, helpReader, QUERY_MAX, SUGGESTIONS } from '../../domain/kb-help.js'
 import { excerpt, KB_LIMITS, sanitizeArticleHtml, type KbLanguage } from '../../domain/kb.js'
 import type { Actor } from '../../domain/permissions.js'
 import { notFound } from '../../plugins/app.js'
@@ -82,7 +83,7 @@ export default async function help(instance: FastifyInstance) {
   const deps = () => ({ db, clock: fastify.clock, random: fastify.random })
   fastify.addHook('preHandler', guard((r) => r.actor !== null))
 
-  const readersOf = (request: FastifyRequest) => helpReaders(request.actor as Actor)
+  const readerOf = (request: FastifyRequest) => helpReader(request.actor as Actor)
   const sessionOf = (request: FastifyRequest) => request.webSession?.id ?? null
   const isClient = (request: FastifyRequest) => request.actor?.kind === 'contact'
   const categoryName = (request: FastifyRequest, c: { name_en: string; name_pt: string }) => (request.locale === 'pt-BR' ? c.name_pt : c.name_en)
@@ -92,10 +93,10 @@ export default async function help(instance: FastifyInstance) {
     // /help?q=... is the search's address too.
     const asked = searchText(request.query.q)
     if (asked !== '') return reply.redirect(`/help/search?${new URLSearchParams({ q: asked }).toString()}`)
-    const readers = readersOf(request)
+    const reader = readerOf(request)
     const language = kbLanguage(request)
     const [categories, latest, popular] = await Promise.all([
-      helpCategories(db, readers), latestArticles(db, readers, language, 5), mostViewedArticles(db, readers, language, 5)
+      helpCategories(db, reader), latestArticles(db, reader, language, 5), mostViewedArticles(db, reader, language, 5)
     ])
     return reply.page('portal/help-index', {
       title: request.t('help.title'), tree: categoryTree(categories), latest, popular,
@@ -107,13 +108,13 @@ export default async function help(instance: FastifyInstance) {
     const text = searchText(request.query.q)
     if (text === '') return reply.redirect('/help')
     const page = request.query.page ?? 1
-    const readers = readersOf(request)
+    const reader = readerOf(request)
     const language = kbLanguage(request)
     const offset = (page - 1) * HELP_PAGE_SIZE
     // The reader's language first; the other language's answers under them on the first page.
-    const found = await findForReaders(db, readers, text, { language, limit: HELP_PAGE_SIZE + 1, offset })
+    const found = await findArticles(db, reader, text, { language, limit: HELP_PAGE_SIZE + 1, offset })
     const other = page === 1 && found.length < HELP_PAGE_SIZE
-      ? await findForReaders(db, readers, text, { language: language === 'en' ? 'pt-BR' : 'en', limit: 5 })
+      ? await findArticles(db, reader, text, { language: language === 'en' ? 'pt-BR' : 'en', limit: 5 })
       : []
     const hits = found.slice(0, HELP_PAGE_SIZE)
     if (page === 1) {
@@ -134,8 +135,8 @@ export default async function help(instance: FastifyInstance) {
     const category = ref ? await getCategory(db, ref.id) : undefined
     if (!ref || !category) throw notFound()
     if (ref.slug !== category.slug) return reply.redirect(categoryUrl(category), 301)
-    const readers = readersOf(request)
-    const tree = categoryTree(await helpCategories(db, readers))
+    const reader = readerOf(request)
+    const tree = categoryTree(await helpCategories(db, reader))
     const find = (nodes: typeof tree): (typeof tree)[number] | undefined => {
       for (const n of nodes) {
         if (n.id === category.id) return n
@@ -149,7 +150,7 @@ export default async function help(instance: FastifyInstance) {
     if (!node) throw notFound()
     const page = request.query.page ?? 1
     const offset = (page - 1) * HELP_PAGE_SIZE
-    const rows = await categoryArticles(db, readers, category.id, kbLanguage(request), HELP_PAGE_SIZE + 1, offset)
+    const rows = await categoryArticles(db, reader, category.id, kbLanguage(request), HELP_PAGE_SIZE + 1, offset)
     if (rows.length === 0 && page > 1) throw notFound()
     const parent = category.parent_id === null ? undefined : await getCategory(db, category.parent_id)
     const link = (p: number) => `${categoryUrl(category)}${p > 1 ? `?page=${p}` : ''}`
@@ -161,12 +162,12 @@ export default async function help(instance: FastifyInstance) {
   })
 
   async function renderArticle(request: FastifyRequest, reply: FastifyReply, id: number, opts: { fromSuggest: boolean; thanks: boolean; values?: Record<string, string>; errors?: Record<string, string>; status?: number }) {
-    const readers = readersOf(request)
-    const article = await readableArticle(db, readers, id)
+    const reader = readerOf(request)
+    const article = await readableArticle(db, reader, id)
     if (!article) throw notFound()
     const actor = request.actor as Actor
     const [related, translations, category, vote] = await Promise.all([
-      readableRelated(db, readers, id), readableTranslations(db, readers, article),
+      readableRelated(db, reader, id), readableTranslations(db, reader, article),
       article.category_id === null ? undefined : getCategory(db, article.category_id),
       actor.kind === 'contact' ? feedbackOf(db, id, actor.id) : undefined
     ])
@@ -184,7 +185,7 @@ export default async function help(instance: FastifyInstance) {
   fastify.get('/articles/:ref', { schema: { params: Ref, querystring: ArticleQuery } }, async (request, reply) => {
     const ref = readRef(request.params.ref)
     if (!ref) throw notFound()
-    const article = await readableArticle(db, readersOf(request), ref.id)
+    const article = await readableArticle(db, readerOf(request), ref.id)
     if (!article) throw notFound()
     const fromSuggest = request.query.from === 'suggest'
     if (ref.slug !== article.slug) return reply.redirect(fromSuggest ? suggestedUrl(article) : articleUrl(article), 301)
@@ -207,7 +208,7 @@ export default async function help(instance: FastifyInstance) {
       const errors = fieldMessages(request.t, outcome.refusal, { keys: { 'helpful.required': 'help.feedback.choose' } })
       return renderArticle(request, reply, ref.id, { fromSuggest, thanks: false, values: { helpful: body.helpful, comment: body.comment }, errors, status: 422 })
     }
-    const article = (await readableArticle(db, readersOf(request), ref.id))!
+    const article = (await readableArticle(db, readerOf(request), ref.id))!
     reply.flash('success', request.t(outcome.value.helpful ? 'help.feedback.thanksYes' : 'help.feedback.thanksNo'))
     return reply.redirect(`${articleUrl(article)}?${fromSuggest ? 'from=suggest&' : ''}thanks=1#feedback`, 303)
   })
@@ -216,7 +217,7 @@ export default async function help(instance: FastifyInstance) {
   // SUGGESTIONS articles. Typed word by word, so the search log keeps one row per burst.
   fastify.get('/suggest', { schema: { querystring: SuggestQuery } }, async (request, reply) => {
     const text = searchText(request.query.q)
-    const hits = text === '' ? [] : await findForReaders(db, readersOf(request), text, { limit: SUGGESTIONS })
+    const hits = text === '' ? [] : await findArticles(db, readerOf(request), text, { limit: SUGGESTIONS })
     if (text !== '' && isClient(request)) {
       await recordSearch(deps(), personWho(request.actor as Actor), { query: text, results: hits.length, origin: 'suggest', sessionId: sessionOf(request), live: true })
     }

@@ -11,8 +11,9 @@ import type { ContactActor } from '../../domain/permissions.js'
 import { choices, echo, Files, files, Form, formFailure, OptionalId, Text, type FormErrors } from '../forms.js'
 import { fieldMessages } from '../refusals.js'
 import { keepTicketDraft, recordSearch } from '../../commands/kb-reader.js'
-import { findForReaders, ticketDraft } from '../../db/kb-reader.js'
-import { helpReaders, SUGGESTIONS } from '../../domain/kb-help.js'
+import { ticketDraft } from '../../db/kb-reader.js'
+import { findArticles } from '../../db/kb-search.js'
+import { helpReader, SUGGESTIONS } from '../../domain/kb-help.js'
 import { excerpt } from '../../domain/kb.js'
 import type { KbHit } from '../../db/kb-search.js'
 import { searchText, suggestedUrl } from './help.js'
@@ -92,7 +93,7 @@ export default async function newTicket(instance: FastifyInstance) {
       if (!kept.ok) return renderForm(request, reply, { values, errors: fieldMessages(request.t, kept.refusal, { keepNames: true }), status: 422 })
     }
     const text = suggestionText(values.title ?? '', values.description ?? '')
-    const hits = text === '' ? [] : await findForReaders(db, helpReaders(actor), text, { limit: SUGGESTIONS })
+    const hits = text === '' ? [] : await findArticles(db, helpReader(actor), text, { limit: SUGGESTIONS })
     if (text !== '') await recordSearch(deps, who, { query: text, results: hits.length, origin: 'suggest', sessionId: sessionId ?? null })
     return renderForm(request, reply, { values, suggestions: hits })
   })

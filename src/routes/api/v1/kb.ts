@@ -10,9 +10,9 @@ import { HttpError } from '../../../plugins/app.js'
 import { personWho, type Refused } from '../../../commands/kernel.js'
 import { createArticle, editArticle, moveArticle, type ArticleInput } from '../../../commands/kb.js'
 import { findArticles } from '../../../db/kb-search.js'
-import { articleExtras, articlesFor, listArticlesFor, readersOf } from '../../../db/kb-links.js'
+import { articleExtras, articlesFor, listArticlesFor } from '../../../db/kb-links.js'
 import { articleAccounts, type KbArticleRow } from '../../../db/kb.js'
-import { KB_AUDIENCES, KB_LANGUAGES, KB_LIMITS, KB_STATES, sanitizeArticleHtml, type KbAction } from '../../../domain/kb.js'
+import { KB_AUDIENCES, KB_LANGUAGES, KB_LIMITS, KB_STATES, kbReaderOf, sanitizeArticleHtml, type KbAction } from '../../../domain/kb.js'
 import { articleClientPath } from '../../../domain/kb-links.js'
 import type { Actor } from '../../../domain/permissions.js'
 import { apiRefusal, forbidden } from './errors.js'
@@ -136,7 +136,7 @@ export default async function kbApi(instance: FastifyInstance) {
   /** The article as the caller may see it, else 404. */
   async function visible(request: FastifyRequest, id: number): Promise<ArticleJson> {
     const actor = actorOf(request)
-    const [row] = await articlesFor(db, readersOf(actor), [id])
+    const [row] = await articlesFor(db, kbReaderOf(actor), [id])
     if (!row) throw notFound(request)
     const staff = actor.kind === 'staff'
     return articleJson(row, staff, staff ? await articleAccounts(db, id) : [])
@@ -147,21 +147,19 @@ export default async function kbApi(instance: FastifyInstance) {
   }, async (request) => {
     const actor = actorOf(request)
     const staff = actor.kind === 'staff'
-    const readers = readersOf(actor)
+    const reader = kbReaderOf(actor)
     const { q, category, language, state, limit, offset } = request.query
     let rows: KbArticleRow[]
     let total: number
     if (q !== undefined && q.trim() !== '') {
-      // The search ranks; a client with several accounts is each of them in turn, best first of each.
-      const found = await Promise.all(readers.map((r) => findArticles(db, r, q, { language, categoryId: category, limit: Math.min(offset + limit, 50) })))
-      const ids: number[] = []
-      for (let i = 0; i < Math.max(...found.map((f) => f.length)); i++) for (const f of found) if (f[i] && !ids.includes(f[i].id)) ids.push(f[i].id)
-      const byId = new Map((await articlesFor(db, readers, ids, state)).map((r) => [r.id, r]))
+      // The search ranks; the rows are then read whole, in its order.
+      const ids = (await findArticles(db, reader, q, { language, categoryId: category, limit: Math.min(offset + limit, 50) })).map((h) => h.id)
+      const byId = new Map((await articlesFor(db, reader, ids, state)).map((r) => [r.id, r]))
       const kept = ids.flatMap((id) => byId.get(id) ?? [])
       rows = kept.slice(offset, offset + limit)
       total = kept.length
     } else {
-      ({ rows, total } = await listArticlesFor(db, readers, { language, categoryId: category, state, limit, offset }))
+      ({ rows, total } = await listArticlesFor(db, reader, { language, categoryId: category, state, limit, offset }))
     }
     const extras = staff ? await articleExtras(db, rows.map((r) => r.id)) : new Map<number, { accountIds: number[] }>()
     return { items: rows.map((r) => articleJson(r, staff, extras.get(r.id)?.accountIds ?? [])), total, limit, offset }
@@ -191,7 +189,7 @@ export default async function kbApi(instance: FastifyInstance) {
   }, async (request) => {
     staffOnly(request)
     const id = request.params.id
-    const [current] = await articlesFor(db, readersOf(actorOf(request)), [id])
+    const [current] = await articlesFor(db, kbReaderOf(actorOf(request)), [id])
     if (!current) throw notFound(request)
     const b = request.body
     const input: ArticleInput & { version: number } = {
