@@ -17,6 +17,9 @@ import { requestPasswordReset } from '../../src/commands/account-links.js'
 import { startTwoFactor, confirmTwoFactor } from '../../src/commands/two-factor.js'
 import { quarantineEmail } from '../../src/commands/mail-intake.js'
 import { addCannedResponse } from '../../src/commands/canned.js'
+import { seedDemoKnowledge } from '../../src/commands/demo-kb.js'
+import { createArticle, editArticle } from '../../src/commands/kb.js'
+import { performTransition } from '../../src/commands/lifecycle/index.js'
 
 // Every page of the product, for every role, at a phone's, a tablet's and a laptop's width:
 // no horizontal page scroll, no text drawn over other text, and (at 1366 px) no serious or
@@ -49,6 +52,12 @@ interface Fixtures {
   quarantine: number
   mail: number
   listItem: number
+  /** Knowledge base: the demo's articles; an English one and its translation (client addresses), a category, a draft with two versions, a resolved ticket's id. */
+  article: { id: number; path: string }
+  articlePt: { id: number; path: string }
+  kbCategory: { id: number; path: string }
+  draft: number
+  resolvedTicketId: number
   ids: TestEnv['ids']
 }
 
@@ -95,6 +104,22 @@ const PAGES: PageCase[] = [
   at('client', (f) => `/portal/tickets/${f.longTicket}`, { name: '/portal/tickets/:number (long title)' }),
   at('client', (f) => `/portal/tickets/${f.ticket}/history`, { name: '/portal/tickets/:number/history' }),
   at('client', (f) => `/portal/tickets/${f.ticket}/occurrences`, { name: '/portal/tickets/:number/occurrences' }),
+  at('client', '/help'),
+  at('client', '/help/search?q=printer', { name: '/help/search (found)' }),
+  at('client', '/help/search?q=zzzzqx', { name: '/help/search (nothing found)' }),
+  at('client', (f) => f.kbCategory.path, { name: '/help/categories/:id-:slug' }),
+  at('client', (f) => f.article.path, { name: '/help/articles/:id-:slug' }),
+  at('client', (f) => `${f.article.path}?from=suggest`, { name: '/help/articles/:id-:slug from a suggestion' }),
+  at('client', '/portal/tickets/new', {
+    name: 'portal new ticket, help center first (no script)',
+    act: async (page) => {
+      await page.getByLabel(en('ticket.title'), { exact: true }).fill('Printer toner warning')
+      // The button sits beside the form (form="new-ticket-form"); the fields left empty are not required for this step.
+      await page.locator('#new-ticket-form').evaluate((form: HTMLFormElement) => { for (const el of Array.from(form.elements)) if ('required' in el) (el as HTMLInputElement).required = false })
+      await page.getByRole('button', { name: en('help.suggest.first'), exact: true }).click()
+      await page.waitForLoadState()
+    }
+  }),
   at('client', '/exports'),
   at('client', '/account'),
   at('client', '/account', { name: '/account with errors', act: submitEmpty(en('auth.password.submit')) }),
@@ -119,6 +144,18 @@ const PAGES: PageCase[] = [
   at('staff', '/desk/views'),
   at('staff', '/desk/notifications'),
   at('staff', (f) => `/desk/bulk/${f.bulkJob}`, { name: '/desk/bulk/:id' }),
+  at('staff', '/desk/kb'),
+  at('staff', '/desk/kb?state=in_review', { name: '/desk/kb (review queue)' }),
+  at('staff', '/desk/kb/new'),
+  at('staff', '/desk/kb/new', { name: '/desk/kb/new with errors', act: submitEmpty(en('kbDesk.editor.saveDraft')) }),
+  at('staff', (f) => `/desk/kb/new?ticket=${f.resolvedTicketId}`, { name: '/desk/kb/new?ticket=:id (from a resolved ticket)' }),
+  at('staff', (f) => `/desk/kb/${f.article.id}`, { name: '/desk/kb/:id' }),
+  at('staff', (f) => `/desk/kb/${f.draft}`, { name: '/desk/kb/:id (draft)' }),
+  at('staff', (f) => `/desk/kb/${f.draft}/edit`, { name: '/desk/kb/:id/edit' }),
+  at('staff', (f) => `/desk/kb/${f.draft}/versions`, { name: '/desk/kb/:id/versions' }),
+  at('staff', (f) => `/desk/kb/${f.draft}/diff?from=1&to=2`, { name: '/desk/kb/:id/diff' }),
+  at('staff', (f) => `/desk/tickets/${f.ticket}?insert=${f.article.id}&as=text`, { name: '/desk/tickets/:number?insert (reply filled in)' }),
+  at('staff', (f) => f.article.path, { name: '/help/articles/:id-:slug (staff)' }),
   at('staff', '/exports'),
   at('staff', '/account'),
   at('staff', '/account/two-factor'),
@@ -159,12 +196,16 @@ const PAGES: PageCase[] = [
   at('admin', '/admin/security'),
   at('admin', '/admin/audit'),
   at('admin', '/admin/sync'),
+  at('admin', '/admin/kb/categories'),
+  at('admin', (f) => `/admin/kb/categories/${f.kbCategory.id}`, { name: '/admin/kb/categories/:id' }),
   at('admin', '/desk', { name: '/desk (admin)' }),
   at('admin', (f) => `/desk/tickets/${f.longTicket}/confirm/delete`, { name: '/desk/tickets/:number/confirm/delete' }),
   at('admin', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number (admin)' }),
 
   at('client-pt', '/portal'),
   at('client-pt', (f) => `/portal/tickets/${f.globexTicket}`, { name: '/portal/tickets/:number' }),
+  at('client-pt', '/help'),
+  at('client-pt', (f) => f.articlePt.path, { name: '/help/articles/:id-:slug' }),
   at('admin-pt', '/desk'),
   at('admin-pt', (f) => `/desk/tickets/${f.ticket}`, { name: '/desk/tickets/:number' }),
   at('admin-pt', '/admin/staff'),
@@ -238,7 +279,26 @@ async function makeFixtures(env: TestEnv): Promise<Fixtures> {
   const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate()
   unwrap(await confirmTwoFactor(deps, carla, { code, client: { ip: '127.0.0.1', userAgent: 'test' } }))
 
+  // The demo's knowledge base, a draft with a second version, and a resolved ticket to write an article from.
+  await seedDemoKnowledge(db, deps, ids.staff['ana@casebridge.test'])
+  const kb = await db.selectFrom('kb_article').select(['id', 'slug', 'language', 'category_id']).where('audience', '=', 'public').orderBy('id').execute()
+  const english = kb.find((a) => a.language === 'en')!
+  const portuguese = kb.find((a) => a.language === 'pt-BR')!
+  const kbCategory = await db.selectFrom('kb_category').select(['id', 'slug']).where('id', '=', english.category_id!).executeTakeFirstOrThrow()
+  const draftInput = { language: 'en', title: 'Laptop battery drains overnight', body: 'Turn off **wake on LAN** in the power settings.', tags: 'laptop, battery', categoryId: null, audience: 'public', accountIds: [], translationOf: null }
+  const draft = unwrap(await createArticle(deps, ana, draftInput))
+  unwrap(await editArticle(deps, ana, draft.id, { ...draftInput, body: 'Turn off **wake on LAN** and **modern standby** in the power settings, then update the BIOS.', note: 'Modern standby too', version: 1 }))
+  const toResolve = tickets[1]
+  const assignee = (await db.selectFrom('ticket').select('assignee_id').where('id', '=', toResolve.id).executeTakeFirstOrThrow()).assignee_id!
+  const resolver = personWho((await loadStaffActor(db, assignee))!)
+  unwrap(await performTransition(deps, resolver, 'pick_up', { ticketId: toResolve.id }))
+  unwrap(await performTransition(deps, resolver, 'resolve', { ticketId: toResolve.id, resolution: 'Replaced the toner and reset the counter from the maintenance menu.' }))
+
   return {
+    article: { id: english.id, path: `/help/articles/${english.id}-${english.slug}` },
+    articlePt: { id: portuguese.id, path: `/help/articles/${portuguese.id}-${portuguese.slug}` },
+    kbCategory: { id: kbCategory.id, path: `/help/categories/${kbCategory.id}-${kbCategory.slug}` },
+    draft: draft.id, resolvedTicketId: toResolve.id,
     ticket: first.number, longTicket: long.number, globexTicket: tickets.find((r) => r.title.startsWith('Invoice'))!.number, approvalToken: approveUrl[1], resetPath, bulkJob: bulk.jobId, canned: canned.id,
     calendar: calendar.id, quarantine: quarantineId, mail: mail.id, listItem: listItem.id, ids
   }
