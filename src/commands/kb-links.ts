@@ -3,7 +3,8 @@
 // they inserted. Linking is idempotent: an article is counted once per ticket. No history row:
 // the client reads the ticket's history, and an internal article is none of their business.
 import { getTicketForActor } from '../db/ticket.js'
-import { existingArticleIds, insertArticleTicket } from '../db/kb-links.js'
+import { existingArticleIds } from '../db/kb-links.js'
+import { linkTicket } from '../db/kb.js'
 import { articleIdsIn, MAX_LINKED_PER_NOTE } from '../domain/kb-links.js'
 import type { StaffActor } from '../domain/permissions.js'
 import { Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
@@ -26,7 +27,7 @@ export async function linkArticleToTicket(deps: Deps, who: Who, input: { ticketI
   return run(deps, who, async (uow) => {
     const ticket = await seenTicket(uow, input.ticketId)
     if ((await existingArticleIds(uow.trx, [input.articleId])).length === 0) throw new Refused('not_found', { field: 'articleId' })
-    return { linked: await insertArticleTicket(uow.trx, input.articleId, ticket.id, uow.at) }
+    return { linked: await linkTicket(uow.trx, input.articleId, ticket.id, uow.at) }
   })
 }
 
@@ -41,7 +42,7 @@ export async function linkArticlesFromNote(deps: Deps, who: Who, input: { ticket
     const wanted = [...new Set([...articleIdsIn(input.text), ...input.articleIds])].slice(0, MAX_LINKED_PER_NOTE)
     const linked: number[] = []
     for (const id of await existingArticleIds(uow.trx, wanted)) {
-      if (await insertArticleTicket(uow.trx, id, ticket.id, uow.at)) linked.push(id)
+      if (await linkTicket(uow.trx, id, ticket.id, uow.at)) linked.push(id)
     }
     return { linked: linked.sort((a, b) => a - b) }
   })

@@ -58,13 +58,6 @@ export async function existingArticleIds(db: Executor, ids: readonly number[]): 
   return rows.map((r) => r.id)
 }
 
-/** Links an article to a ticket; false when it already was (the link is made once). */
-export async function insertArticleTicket(db: Executor, articleId: number, ticketId: number, now: string): Promise<boolean> {
-  const result = await db.insertInto('kb_article_ticket').values({ article_id: articleId, ticket_id: ticketId, created_at: now })
-    .onConflict((oc) => oc.columns(['article_id', 'ticket_id']).doNothing()).executeTakeFirst()
-  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
-}
-
 /** How many tickets an article is linked to. */
 export async function articleTicketCount(db: Executor, articleId: number): Promise<number> {
   const row = await db.selectFrom('kb_article_ticket').select((eb) => eb.fn.countAll<number>().as('n')).where('article_id', '=', articleId).executeTakeFirstOrThrow()

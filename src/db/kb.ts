@@ -98,9 +98,11 @@ export async function articleAccounts(db: Executor, articleId: number): Promise<
   return rows.map((r) => r.account_id)
 }
 
-export async function linkTicket(db: Executor, articleId: number, ticketId: number, now: string): Promise<void> {
-  const exists = await db.selectFrom('kb_article_ticket').select('ticket_id').where('article_id', '=', articleId).where('ticket_id', '=', ticketId).executeTakeFirst()
-  if (!exists) await db.insertInto('kb_article_ticket').values({ article_id: articleId, ticket_id: ticketId, created_at: now }).execute()
+/** Links an article to a ticket; false when it already was (made once, even by two requests at a time). */
+export async function linkTicket(db: Executor, articleId: number, ticketId: number, now: string): Promise<boolean> {
+  const result = await db.insertInto('kb_article_ticket').values({ article_id: articleId, ticket_id: ticketId, created_at: now })
+    .onConflict((oc) => oc.columns(['article_id', 'ticket_id']).doNothing()).executeTakeFirst()
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
 }
 
 /** Whether the staff member manages a desk (desk managers review articles). */

@@ -34,15 +34,16 @@ const SAFE: sanitizeHtml.IOptions = {
     'ul', 'ol', 'li', 'a', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td'],
   allowedAttributes: { a: ['href', 'title'], img: ['src', 'alt', 'title'], ol: ['start'], th: ['align'], td: ['align'] },
   allowedSchemes: ['http', 'https', 'mailto'],
-  // Images only from this site (the article's attachments) or https.
-  allowedSchemesByTag: { img: ['https'] },
+  // Images only from this site (the article's files, /kb/files/...): the pages' Content-Security-Policy
+  // loads images from nowhere else, so another site's picture would only show as a broken one.
+  allowedSchemesByTag: { img: [] },
   allowProtocolRelative: false,
   disallowedTagsMode: 'discard',
   transformTags: {
     // Links leave without the page's context and are never followed as endorsements.
     a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, rel: 'noopener noreferrer nofollow' } })
   },
-  exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src
+  exclusiveFilter: (frame) => frame.tag === 'img' && !/^\/(?![/\\])/.test(frame.attribs.src ?? '')
 }
 
 /** An article's Markdown as the HTML pages show: rendered, then sanitized (unsafe parts dropped). */
