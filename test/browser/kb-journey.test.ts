@@ -1,7 +1,7 @@
 import t from 'tap'
-import type { BrowserContext, Page } from 'playwright-core'
-import { testApp, DEMO_PASSWORDS } from '../helpers/app.js'
-import { en, flashText, launch, listen, logIn, shoot, watch } from './lifecycle-helpers.js'
+import type { Page } from 'playwright-core'
+import { DEMO_PASSWORDS } from '../helpers/app.js'
+import { en, flashText, journeyScene, logIn, openPortalTicket, shoot } from './lifecycle-helpers.js'
 
 // The knowledge base in a real browser (issue 17): staff resolve a ticket and write an article
 // from it, a desk manager publishes it, a client typing a similar title sees it suggested beside
@@ -9,33 +9,23 @@ import { en, flashText, launch, listen, logIn, shoot, watch } from './lifecycle-
 // dashboard counts one deflection. Screenshots go to test/.artifacts/.
 
 t.test('a solved ticket becomes an article that answers the next client before they open a ticket', async (t) => {
-  const { app, db, seed } = await testApp(t, { env: { COOKIE_SECURE: 'true' } })
-  const base = await listen(app)
-  const browser = await launch()
-  t.teardown(() => browser.close())
-  const newContext = (): Promise<BrowserContext> => browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })
-  const errors: string[] = []
+  const { db, seed, base, errors, page } = await journeyScene(t)
   const flashSays = async (page: Page, expected: string, message: string) => t.equal(await flashText(page, expected), expected, message)
 
   // Bob opens a ticket through the portal.
-  const bob = await (await newContext()).newPage()
-  watch(bob, 'bob', errors)
+  const bob = await page('bob')
   await logIn(bob, base, 'bob@acme.test', DEMO_PASSWORDS.client, '/portal')
-  await bob.goto(`${base}/portal/tickets/new`)
   const title = 'Scheduled report e-mails arrive empty'
-  await bob.getByLabel(en('ticket.product'), { exact: true }).selectOption({ label: 'Casebridge Cloud' })
-  await bob.getByLabel(en('ticket.title'), { exact: true }).fill(title)
-  await bob.getByLabel(en('ticket.description'), { exact: true }).fill('The weekly pipeline report arrives every Monday with headers and no rows. Contact me at bob.stone@acme.test or +1 555 0100.')
-  await bob.getByRole('button', { name: en('portal.new.save'), exact: true }).click()
-  await bob.waitForURL(/\/portal\/tickets\/\d+$/)
-  const number = Number(bob.url().split('/').pop())
+  const number = await openPortalTicket(bob, base, {
+    product: 'Casebridge Cloud', title,
+    description: 'The weekly pipeline report arrives every Monday with headers and no rows. Contact me at bob.stone@acme.test or +1 555 0100.'
+  })
   const ticket = await db.selectFrom('ticket').select(['id', 'assignee_id']).where('number', '=', number).executeTakeFirstOrThrow()
   const assignee = await db.selectFrom('staff').select(['email', 'name']).where('id', '=', ticket.assignee_id!).executeTakeFirstOrThrow()
   const author = seed.logins.find((l) => l.email === assignee.email)!
 
   // The assignee resolves it; the ticket page then offers to write an article from it.
-  const staff = await (await newContext()).newPage()
-  watch(staff, 'staff', errors)
+  const staff = await page('staff')
   await logIn(staff, base, author.email, author.password, '/desk')
   await staff.goto(`${base}/desk/tickets/${number}`)
   t.equal(await staff.getByRole('link', { name: en('kbStaff.create'), exact: true }).count(), 0, 'no article button before the ticket is resolved')
@@ -69,8 +59,7 @@ t.test('a solved ticket becomes an article that answers the next client before t
 
   // A desk manager other than the author reviews and publishes it.
   const reviewerEmail = author.email === 'ana@casebridge.test' ? 'bruno@casebridge.test' : 'ana@casebridge.test'
-  const reviewer = await (await newContext()).newPage()
-  watch(reviewer, 'reviewer', errors)
+  const reviewer = await page('reviewer')
   await logIn(reviewer, base, reviewerEmail, DEMO_PASSWORDS.staff, '/desk')
   await reviewer.goto(`${base}/desk/kb?state=in_review`)
   await reviewer.getByRole('link', { name: title, exact: true }).first().click()
@@ -91,8 +80,7 @@ t.test('a solved ticket becomes an article that answers the next client before t
   const aliceTickets = await ticketsOf('alice@acme.test')
 
   // Alice starts a ticket with a similar title: the article is suggested beside the form.
-  const alice = await (await newContext()).newPage()
-  watch(alice, 'alice', errors)
+  const alice = await page('alice')
   await logIn(alice, base, 'alice@acme.test', DEMO_PASSWORDS.client, '/portal')
   await alice.goto(`${base}/portal/tickets/new`)
   await alice.getByLabel(en('ticket.title'), { exact: true }).pressSequentially('Our scheduled report email is empty', { delay: 20 })

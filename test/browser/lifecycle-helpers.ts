@@ -2,6 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Test } from 'tap'
+import { testApp, type TestEnv } from '../helpers/app.js'
 import { translator } from '../../src/i18n/index.js'
 import { ROOT } from '../helpers/root.js'
 
@@ -34,6 +36,35 @@ export async function shoot(page: Page, name: string) {
   // From the top, so sticky side columns sit where a reader first sees them.
   await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+}
+
+/**
+ * The app on a real port and one Chromium for a journey: `page(who)` opens a page in its own
+ * context (its own cookies) whose script errors and failed responses go to `errors`.
+ */
+export async function journeyScene(t: Test): Promise<TestEnv & { base: string; errors: string[]; page: (who: string) => Promise<Page> }> {
+  const env = await testApp(t, { env: { COOKIE_SECURE: 'true' } })
+  const base = await listen(env.app)
+  const browser = await launch()
+  t.teardown(() => browser.close())
+  const errors: string[] = []
+  const page = async (who: string) => {
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })).newPage()
+    watch(p, who, errors)
+    return p
+  }
+  return { ...env, base, errors, page }
+}
+
+/** A client opens a ticket through the portal's form; answers its number. */
+export async function openPortalTicket(page: Page, base: string, ticket: { product: string; title: string; description: string }): Promise<number> {
+  await page.goto(`${base}/portal/tickets/new`)
+  await page.getByLabel(en('ticket.product'), { exact: true }).selectOption({ label: ticket.product })
+  await page.getByLabel(en('ticket.title'), { exact: true }).fill(ticket.title)
+  await page.getByLabel(en('ticket.description'), { exact: true }).fill(ticket.description)
+  await page.getByRole('button', { name: en('portal.new.save'), exact: true }).click()
+  await page.waitForURL(/\/portal\/tickets\/\d+$/)
+  return Number(page.url().split('/').pop())
 }
 
 /** Logs in through the real form and waits for the page it lands on. */

@@ -1,7 +1,7 @@
 import t from 'tap'
-import type { BrowserContext, Page } from 'playwright-core'
-import { testApp, DEMO_PASSWORDS } from '../helpers/app.js'
-import { en, flashText, historyRows, inOrder, launch, listen, logIn, shoot, watch } from './lifecycle-helpers.js'
+import type { Page } from 'playwright-core'
+import { DEMO_PASSWORDS } from '../helpers/app.js'
+import { en, flashText, historyRows, inOrder, journeyScene, logIn, openPortalTicket, shoot } from './lifecycle-helpers.js'
 
 // The lifecycle in a real browser (issue 3): staff resolve, the client rejects with a reason,
 // staff resolve again, the client accepts and rates, staff close it with a closure category. Screenshots go to test/.artifacts/.
@@ -14,26 +14,16 @@ const deskBadge = (page: Page) => text(page, '.ticket-title .badges .badge')
 const deskFact = (page: Page, term: string) => text(page, `dl.facts dt:text-is("${term}") + dd`)
 
 t.test('staff resolve, the client rejects, staff resolve again, the client accepts and rates, staff close', async (t) => {
-  const { app, db, seed } = await testApp(t, { env: { COOKIE_SECURE: 'true' } })
-  const base = await listen(app)
-  const browser = await launch()
-  t.teardown(() => browser.close())
-  const newContext = (): Promise<BrowserContext> => browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' })
-  const errors: string[] = []
+  const { db, seed, base, errors, page } = await journeyScene(t)
   const flashSays = async (page: Page, expected: string, message: string) => t.equal(await flashText(page, expected), expected, message)
 
   // The client opens the ticket through the portal form.
-  const client = await (await newContext()).newPage()
-  watch(client, 'client', errors)
+  const client = await page('client')
   await logIn(client, base, 'bob@acme.test', DEMO_PASSWORDS.client, '/portal')
-  await client.goto(`${base}/portal/tickets/new`)
-  const title = 'Scheduled report e-mails arrive empty'
-  await client.getByLabel(en('ticket.product'), { exact: true }).selectOption({ label: 'Casebridge Cloud' })
-  await client.getByLabel(en('ticket.title'), { exact: true }).fill(title)
-  await client.getByLabel(en('ticket.description'), { exact: true }).fill('The weekly pipeline report arrives every Monday with headers and no rows, although the dashboard shows 40 open deals.')
-  await client.getByRole('button', { name: en('portal.new.save'), exact: true }).click()
-  await client.waitForURL(/\/portal\/tickets\/\d+$/)
-  const number = Number(client.url().split('/').pop())
+  const number = await openPortalTicket(client, base, {
+    product: 'Casebridge Cloud', title: 'Scheduled report e-mails arrive empty',
+    description: 'The weekly pipeline report arrives every Monday with headers and no rows, although the dashboard shows 40 open deals.'
+  })
   const ticketUrl = `${base}/portal/tickets/${number}`
   t.match(await portalHead(client), `${en('state.open')} ${en('status.new')}`, 'the new ticket is Open / New')
   const assigneeName = await deskFact(client, en('ticket.assignee'))
@@ -42,8 +32,7 @@ t.test('staff resolve, the client rejects, staff resolve again, the client accep
   if (!assignee) return
 
   // The assignee picks it up and resolves it from the desk's action panel.
-  const staff = await (await newContext()).newPage()
-  watch(staff, 'staff', errors)
+  const staff = await page('staff')
   await logIn(staff, base, assignee.email, assignee.password, '/desk')
   await staff.goto(`${base}/desk/tickets/${number}`)
   await staff.getByRole('button', { name: en('action.pick_up'), exact: true }).click()
