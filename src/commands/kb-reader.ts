@@ -6,7 +6,7 @@
 // DEFLECTION_WINDOW_MS) and the form's text kept while the client reads.
 import {
   bumpArticleCounter, deflectionsSince, deleteTicketDrafts, feedbackOf, insertFeedback, insertSearch, insertView, insertVisit, lastCountedView,
-  lastSuggestSearch, lockReadable, markTicketOpened, openDeflection, replaceSearch, saveTicketDraft, updateFeedback
+  lastSuggestSearch, lockReadable, markTicketOpened, openDeflection, pruneKbActivity, replaceSearch, saveTicketDraft, updateFeedback
 } from '../db/kb-reader.js'
 import {
   DEFLECTION_WINDOW_MS, feedbackValue, helpReader, normalizeQuery, sameBurst, SEARCH_ORIGINS, viewCovered, type SearchOrigin
@@ -14,7 +14,7 @@ import {
 import { KB_LIMITS } from '../domain/kb.js'
 import { LIMITS } from '../domain/ticket.js'
 import type { ContactActor } from '../domain/permissions.js'
-import { FieldCheck, Refused, run, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
+import { FieldCheck, Refused, run, SYSTEM, type Deps, type Outcome, type UnitOfWork, type Who } from './kernel.js'
 
 function client(uow: UnitOfWork): ContactActor {
   const person = uow.who.person
@@ -155,4 +155,20 @@ export async function keepTicketDraft(deps: Deps, who: Who, input: { sessionId: 
     await saveTicketDraft(uow.trx, person.id, input.sessionId, kept, uow.at)
     return null
   })
+}
+
+/**
+ * The knowledge base's reading log is kept as long as the dashboard can look back (its widest
+ * window, plus a day); the article's counters keep their totals. A kept ticket draft holds what a
+ * client typed: it goes after a day (a ticket opened from it deletes it at once).
+ */
+export const KB_ACTIVITY_KEPT_DAYS = 366 /* the dashboard's widest window, 365 days, and a day */
+export const KB_DRAFT_KEPT_MS = 86_400_000
+
+/** The scheduled jobs' tidy-up of the knowledge base's reading log; how many rows went. */
+export async function pruneKbActivityLog(deps: Pick<Deps, 'db' | 'clock' | 'random'>): Promise<number> {
+  const outcome = await run(deps, SYSTEM, async (uow) => pruneKbActivity(uow.trx,
+    new Date(uow.now.getTime() - KB_ACTIVITY_KEPT_DAYS * 86_400_000).toISOString(), new Date(uow.now.getTime() - KB_DRAFT_KEPT_MS).toISOString()))
+  if (!outcome.ok) throw outcome.refusal
+  return outcome.value
 }

@@ -242,3 +242,13 @@ export async function kbDashboardFigures(db: Executor, actor: StaffActor, since:
     unanswered: unanswered.map((r) => ({ query: r.query, count: Number(r.n) }))
   }
 }
+
+/** Deletes the reading log older than `before` (views, suggestion visits, searches) and kept drafts older than `draftsBefore`. How many rows. */
+export async function pruneKbActivity(db: Executor, before: string, draftsBefore: string): Promise<number> {
+  let n = 0
+  n += Number((await db.deleteFrom('kb_article_view').where('viewed_at', '<', before).executeTakeFirst()).numDeletedRows)
+  n += Number((await db.deleteFrom('kb_suggestion_visit').where('opened_at', '<', before).executeTakeFirst()).numDeletedRows)
+  n += Number((await db.deleteFrom('kb_search').where('created_at', '<', before).executeTakeFirst()).numDeletedRows)
+  n += Number((await db.deleteFrom('kb_ticket_draft').where('saved_at', '<', draftsBefore).executeTakeFirst()).numDeletedRows)
+  return n
+}

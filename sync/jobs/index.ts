@@ -7,6 +7,7 @@ import { checkSla } from '../../src/commands/sla-escalation.js'
 import { assignBacklog } from '../../src/commands/assignment.js'
 import { LOG_KEPT_DAYS, tidySessions } from '../../src/commands/sessions.js'
 import { pruneOldNotifications } from '../../src/commands/notifications.js'
+import { pruneKbActivityLog } from '../../src/commands/kb-reader.js'
 import { DEFAULT_LEASE_MS, LeaseLost, withLease } from '../../src/work/lease.js'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -70,7 +71,7 @@ export interface JobReport {
   autoClosed: number
   escalated: number
   assigned: number
-  /** Stale sessions, passed login-throttle windows and old notifications deleted. */
+  /** Stale sessions, passed login-throttle windows, old notifications and the knowledge base's old reading log deleted. */
   tidied: number
 }
 
@@ -89,7 +90,7 @@ export async function runScheduledJobs(db: Db, now: Date, holder: string, log?: 
   async function tidy(stillHeld: StillHeld): Promise<number> {
     stillHeld()
     const { sessions, throttles, logRows } = await tidySessions(at(db, now), logKeptDays)
-    return sessions + throttles + logRows + await pruneOldNotifications(at(db, now))
+    return sessions + throttles + logRows + await pruneOldNotifications(at(db, now)) + await pruneKbActivityLog(at(db, now))
   }
 
   async function runAll(stillHeld: StillHeld): Promise<JobReport> {

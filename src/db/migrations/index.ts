@@ -45,6 +45,7 @@ import * as kbVocabulary from './20261221090000_kb_vocabulary.js'
 import * as kbAttachments from './20261222090000_kb_attachments.js'
 import * as kbDeflection from './20261222100000_kb_deflection.js'
 import * as kbSearchHead from './20261222110000_kb_search_head.js'
+import * as kbActivityTime from './20261222120000_kb_activity_time.js'
 
 /** Migrations in order; each file is frozen once it has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -93,7 +94,8 @@ export const migrations: Record<string, Migration> = {
   '20261221090000_kb_vocabulary': kbVocabulary,
   '20261222090000_kb_attachments': kbAttachments,
   '20261222100000_kb_deflection': kbDeflection,
-  '20261222110000_kb_search_head': kbSearchHead
+  '20261222110000_kb_search_head': kbSearchHead,
+  '20261222120000_kb_activity_time': kbActivityTime
 }
 
 export const migrationProvider: MigrationProvider = {
