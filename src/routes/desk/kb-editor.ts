@@ -203,7 +203,10 @@ export default async function kbEditor(instance: FastifyInstance) {
 
   // The editor's live preview (public/kb-editor.js): the same rendering and sanitizer as saving.
   fastify.post('/kb/preview', { schema: { body: PreviewForm }, attachValidation: true }, async (request, reply) => {
-    if (request.validationError || request.body.body.length > KB_LIMITS.body) return reply.code(422).type('text/plain; charset=utf-8').send(request.t('kbDesk.editor.previewFailed'))
+    // Refused like any page of the site (an error page); the script shows nothing new then.
+    if (request.validationError || request.body.body.length > KB_LIMITS.body) {
+      return reply.page('error', { title: request.t('error.notFound.title'), message: request.t('kbDesk.editor.previewFailed') }, 422)
+    }
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderArticle(request.body.body))
   })
 
