@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
@@ -77,10 +77,7 @@ export function sqliteOnly(reason: string): string | false {
 let templateReady: Promise<string> | null = null
 function migratedTemplate(adminUrl: string): Promise<string> {
   templateReady ??= (async () => {
-    const dir = join(process.cwd(), 'src/db/migrations')
-    const hash = createHash('sha256')
-    for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)))
-    const name = `casebridge_template_${hash.digest('hex').slice(0, 16)}`
+    const name = `casebridge_template_${migrationsHash()}`
     const pg = await import('pg')
     const client = new pg.default.Client({ connectionString: adminUrl })
     await client.connect()
@@ -111,6 +108,36 @@ function migratedTemplate(adminUrl: string): Promise<string> {
     return name
   })()
   return templateReady
+}
+
+/** The migration files' fingerprint: a template made from other migrations is never used. */
+function migrationsHash(): string {
+  const dir = join(process.cwd(), 'src/db/migrations')
+  const hash = createHash('sha256')
+  for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(join(dir, file)))
+  return hash.digest('hex').slice(0, 16)
+}
+
+/**
+ * A migrated SQLite file for this set of migrations, in the temporary directory, shared by the
+ * test processes (the first to need it makes it, under a name of its own, then renames it into
+ * place, so a half-made one is never copied). A test's database starts as a copy of it: a file
+ * copy instead of running every migration again.
+ */
+let sqliteTemplate: Promise<string> | null = null
+function migratedSqliteFile(): Promise<string> {
+  sqliteTemplate ??= (async () => {
+    const path = join(tmpdir(), `casebridge-template-${migrationsHash()}.sqlite`)
+    if (existsSync(path)) return path
+    const building = mkdtempSync(join(tmpdir(), 'casebridge-template-'))
+    const db = await createDb(`sqlite:${join(building, 'db.sqlite')}`)
+    await migrateToLatest(db)
+    await db.destroy()
+    renameSync(join(building, 'db.sqlite'), path)
+    rmSync(building, { recursive: true, force: true })
+    return path
+  })()
+  return sqliteTemplate
 }
 
 /** Creates a database on the TEST_DATABASE_URL server with the migrated schema; returns its URL and a dropper. */
@@ -149,6 +176,7 @@ export async function testApp(t: Tap, opts: TestAppOptions = {}): Promise<TestEn
   const pgDatabase = onPostgres ? await freshPgDatabase(process.env.TEST_DATABASE_URL!) : null
   const dbEnv = pgDatabase ? { DATABASE_URL: pgDatabase.url } : {}
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', COOKIE_SECURE: 'false', ...dbEnv, ...opts.env })
+  if (config.databaseUrl === `sqlite:${join(dir, 'casebridge.db')}`) copyFileSync(await migratedSqliteFile(), join(dir, 'casebridge.db'))
   const db = await createDb(config.databaseUrl)
   await migrateToLatest(db)
   const seed = opts.demo === false ? { logins: [] } : await seedDemo(db)
