@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import { runCli, UsageError, USAGE } from '../src/cli.js'
 import { createDb, migrateToLatest, type Db } from '../src/db/index.js'
 import { findTokenOwner } from '../src/db/token.js'
-import { Agent, testApp, DEMO_PASSWORDS } from './helpers/app.js'
+import { Agent, testApp, DEMO_PASSWORDS, sqliteOnly } from './helpers/app.js'
 import { ROOT } from './helpers/root.js'
 
 
@@ -185,7 +185,8 @@ t.test('token create prints only the token, and the token authenticates', async 
   await t.rejects(cli(db, 'token', 'create'), { message: /--email is required/ })
 })
 
-t.test('the real bin/casebridge.js', async (t) => {
+// The spawned CLI uses its own SQLite data directory whatever the suite's database: once is enough.
+t.test('the real bin/casebridge.js', { skip: sqliteOnly('the spawned CLI runs on its own SQLite file') }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'casebridge-bin-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const run = promisify(execFile)
