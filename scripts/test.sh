@@ -28,19 +28,6 @@ if (( ${#files[@]} == 0 )); then
   mapfile -t files < <(find test -name '*.test.ts' | sort)
 fi
 
-# The longest files start first, so that none of them starts last and leaves one core idle while
-# it finishes alone (about a minute each; measured on a CI run). Both runs keep this order.
-longest=(
-  test/browser/every-page.test.ts test/server.test.ts test/web/malformed-crawl.test.ts test/cli.test.ts
-  test/browser/row-actions-journey.test.ts test/sync/people.test.ts test/backup.test.ts test/db/search.test.ts
-  test/db/staff-load.test.ts test/web/approvals.test.ts test/commands/tickets.test.ts test/web/portal-lifecycle.test.ts
-  test/browser/admin-journey.test.ts test/web/live.test.ts test/jobs/bulk.test.ts test/jobs/jobs.test.ts
-)
-ordered=()
-for f in "${longest[@]}"; do [[ " ${files[*]} " == *" $f "* ]] && ordered+=("$f"); done
-for f in "${files[@]}"; do [[ " ${longest[*]} " == *" $f "* ]] || ordered+=("$f"); done
-files=("${ordered[@]}")
-
 # test/x.test.ts -> .test-build/test/x.test.js
 compiled() { local f; for f in "$@"; do f="${f#./}"; echo "$build/${f%.ts}.js"; done; }
 
