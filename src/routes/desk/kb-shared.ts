@@ -1,5 +1,6 @@
 // What the staff knowledge-base pages (/desk/kb...) share: the staff member as the article rules
 // see them, the category tree as an indented list, and how a refusal of an article command reads.
+import { categoryTree, flattenTree } from '../../domain/kb-categories.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { allCategories, managesADesk } from '../../db/kb.js'
@@ -34,24 +35,8 @@ export interface CategoryOption {
 
 /** The categories in tree order (each under its parent), named in the page's language, with their depth. */
 export async function categoryOptions(fastify: FastifyInstance, locale: string): Promise<CategoryOption[]> {
-  const rows = await allCategories(fastify.db)
-  const children = new Map<number | null, typeof rows>()
-  for (const r of rows) {
-    const parent = r.parent_id !== null && rows.some((p) => p.id === r.parent_id) ? r.parent_id : null
-    children.set(parent, [...(children.get(parent) ?? []), r])
-  }
-  const out: CategoryOption[] = []
-  const seen = new Set<number>()
-  const walk = (parent: number | null, depth: number) => {
-    for (const r of children.get(parent) ?? []) {
-      if (seen.has(r.id)) continue
-      seen.add(r.id)
-      out.push({ id: r.id, name: locale === 'pt-BR' ? r.name_pt : r.name_en, depth })
-      walk(r.id, depth + 1)
-    }
-  }
-  walk(null, 0)
-  return out
+  return flattenTree(categoryTree(await allCategories(fastify.db)))
+    .map(({ category, depth }) => ({ id: category.id, name: locale === 'pt-BR' ? category.name_pt : category.name_en, depth }))
 }
 
 /** A category's name in the page's language. */

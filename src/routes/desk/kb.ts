@@ -2,6 +2,7 @@
 // filters and the review queue, and one article's page: its rendered text, state, numbers,
 // translations, the tickets it came from or solved, related articles, files and the review
 // actions this staff member may take.
+import { articleClientPath } from '../../domain/kb-links.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
@@ -40,7 +41,7 @@ const MoveForm = Form({ version: Version })
 
 /** The client's address of a published article that is not internal; null otherwise. */
 export function clientPath(article: { id: number; slug: string; state: string; audience: string }): string | null {
-  return article.state === 'published' && article.audience !== 'internal' ? `/help/articles/${article.id}-${article.slug}` : null
+  return article.state === 'published' && article.audience !== 'internal' ? articleClientPath(article) : null
 }
 
 export default async function kbPages(instance: FastifyInstance) {

@@ -3,6 +3,7 @@
 // types. A client reads the articles of any of their accounts (src/domain/kb-help.ts helpReader);
 // staff see what the public sees (the desk's knowledge base has every article) and record nothing.
 // Anonymous visitors are sent to log in, as in the rest of the portal.
+import { articleClientPath } from '../../domain/kb-links.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
@@ -41,7 +42,7 @@ export function readRef(ref: string): { id: number; slug: string } | null {
   return id <= 2_147_483_647 ? { id, slug: m[2] ?? '' } : null
 }
 
-export const articleUrl = (a: { id: number; slug: string }) => `/help/articles/${a.id}-${a.slug}`
+export const articleUrl = articleClientPath
 export const categoryUrl = (c: { id: number; slug: string }) => `/help/categories/${c.id}-${c.slug}`
 /** An article opened from the new-ticket form's suggestions: the visit counts as a deflection. */
 export const suggestedUrl = (a: { id: number; slug: string }) => `${articleUrl(a)}?from=suggest`
